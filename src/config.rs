@@ -1,0 +1,632 @@
+//! `site.toml`: a raw serde shape that rejects unknown keys, turned into a
+//! validated [`Config`] with resolved paths and durations. `parse` works on a
+//! string (tests); `load` adds the file. Nothing here touches the data source.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+
+/// The validated configuration, paths resolved against the config's folder.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from (for messages).
+    pub path: PathBuf,
+    pub site: Site,
+    pub source: Source,
+    pub players: Players,
+    pub index: Index,
+    pub tables: Vec<Table>,
+    pub api: Api,
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    pub lang: Lang,
+    pub out_dir: PathBuf,
+    pub templates: PathBuf,
+    pub state_dir: PathBuf,
+    pub refresh: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+}
+
+/// Where the rows come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Google(GoogleSource),
+    /// One local CSV file per tab.
+    CsvFiles {
+        files: BTreeMap<String, PathBuf>,
+        encoding: Encoding,
+    },
+    /// A sheet "published to the web" as CSV: one URL per tab.
+    CsvUrls {
+        urls: BTreeMap<String, String>,
+        encoding: Encoding,
+    },
+    /// A workbook (.xlsx, .xls, .ods): tabs are its sheets.
+    Workbook {
+        path: PathBuf,
+    },
+}
+
+impl Source {
+    /// A short name for logs and `gen check`.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Google(g) => format!("Google Sheets {}", g.spreadsheet_id),
+            Source::CsvFiles { files, .. } => format!("{} CSV file(s)", files.len()),
+            Source::CsvUrls { urls, .. } => format!("{} published CSV URL(s)", urls.len()),
+            Source::Workbook { path } => format!("workbook {}", path.display()),
+        }
+    }
+
+    /// Local files whose change should trigger a cycle (`gen watch`).
+    pub fn local_files(&self) -> Vec<PathBuf> {
+        match self {
+            Source::CsvFiles { files, .. } => files.values().cloned().collect(),
+            Source::Workbook { path } => vec![path.clone()],
+            Source::Google(_) | Source::CsvUrls { .. } => Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GoogleSource {
+    pub spreadsheet_id: String,
+    pub api_base: String,
+    /// From the config or `GEN_GOOGLE_API_KEY`; never printed.
+    pub api_key: Option<Secret>,
+    /// A service-account JSON key file (config `credentials` or
+    /// `GOOGLE_APPLICATION_CREDENTIALS`).
+    pub credentials: Option<PathBuf>,
+}
+
+/// A value that must never reach a log line or an error message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Text encoding of CSV sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Windows1252,
+}
+
+#[derive(Debug, Clone)]
+pub struct Players {
+    pub tab: String,
+    pub id: String,
+    pub login: String,
+    pub secret: String,
+    /// Shown on the player's own page only, never on the public index.
+    pub private: Vec<String>,
+    pub photo: Option<String>,
+    /// A column that marks admin rows (any non-empty value other than
+    /// "no"/"false"/"0"): they may read every player page.
+    pub admin: Option<String>,
+}
+
+/// The public roster page.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// Columns shown; `None`: every public column except id and login.
+    pub columns: Option<Vec<String>>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    pub per_page: usize,
+}
+
+/// Another tab, joined to players by `key` (a column holding the player id).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub tab: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub listen: String,
+    pub session_hours: u64,
+    pub insecure_http: bool,
+}
+
+// ---- the raw, file-shaped types -------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    site: RawSite,
+    source: RawSource,
+    players: RawPlayers,
+    #[serde(default)]
+    index: RawIndex,
+    #[serde(default)]
+    tables: Vec<RawTable>,
+    #[serde(default)]
+    api: RawApi,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    title: String,
+    #[serde(default = "default_lang")]
+    lang: Lang,
+    #[serde(default = "default_out_dir")]
+    out_dir: PathBuf,
+    #[serde(default = "default_templates")]
+    templates: PathBuf,
+    #[serde(default = "default_state_dir")]
+    state_dir: PathBuf,
+    #[serde(default = "default_refresh_secs")]
+    refresh_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    kind: SourceKind,
+    spreadsheet_id: Option<String>,
+    api_base: Option<String>,
+    api_key: Option<String>,
+    credentials: Option<PathBuf>,
+    path: Option<PathBuf>,
+    url: Option<String>,
+    #[serde(default)]
+    files: BTreeMap<String, PathBuf>,
+    #[serde(default)]
+    urls: BTreeMap<String, String>,
+    encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SourceKind {
+    Google,
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlayers {
+    #[serde(default = "default_players_tab")]
+    tab: String,
+    #[serde(default = "default_id")]
+    id: String,
+    #[serde(default = "default_login")]
+    login: String,
+    #[serde(default = "default_secret")]
+    secret: String,
+    #[serde(default)]
+    private: Vec<String>,
+    photo: Option<String>,
+    admin: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    columns: Option<Vec<String>>,
+    sort_by: Option<String>,
+    #[serde(default)]
+    descending: bool,
+    per_page: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    tab: String,
+    key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    #[serde(default = "default_listen")]
+    listen: String,
+    #[serde(default = "default_session_hours")]
+    session_hours: u64,
+    #[serde(default)]
+    insecure_http: bool,
+}
+
+impl Default for RawApi {
+    fn default() -> Self {
+        RawApi {
+            listen: default_listen(),
+            session_hours: default_session_hours(),
+            insecure_http: false,
+        }
+    }
+}
+
+fn default_lang() -> Lang {
+    Lang::En
+}
+fn default_out_dir() -> PathBuf {
+    PathBuf::from("public")
+}
+fn default_templates() -> PathBuf {
+    PathBuf::from("site-templates")
+}
+fn default_state_dir() -> PathBuf {
+    PathBuf::from(".sheetgen")
+}
+fn default_refresh_secs() -> u64 {
+    30
+}
+fn default_players_tab() -> String {
+    "Players".into()
+}
+fn default_id() -> String {
+    "id".into()
+}
+fn default_login() -> String {
+    "name".into()
+}
+fn default_secret() -> String {
+    "pin".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8787".into()
+}
+fn default_session_hours() -> u64 {
+    168
+}
+
+/// Rows per index page: 500 keeps a 10,000-player roster's pages well under
+/// 100 KB gzipped each (issue 2).
+pub const DEFAULT_PER_PAGE: usize = 500;
+
+pub const DEFAULT_API_BASE: &str = "https://sheets.googleapis.com";
+
+/// The environment a config is resolved in (only the variables we read), so
+/// tests do not depend on the process environment.
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    pub google_api_key: Option<String>,
+    pub google_credentials: Option<PathBuf>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Env {
+            google_api_key: non_empty("GEN_GOOGLE_API_KEY"),
+            google_credentials: non_empty("GOOGLE_APPLICATION_CREDENTIALS").map(PathBuf::from),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path, &Env::from_process())
+    }
+
+    /// Validates `text` as if it were the file at `path` (relative paths in it
+    /// resolve against `path`'s folder).
+    pub fn parse(text: &str, path: &Path, env: &Env) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        let resolve = |p: &Path| base.join(p);
+
+        let site = &raw.site;
+        if site.title.trim().is_empty() {
+            return Err(invalid("site.title", "must not be empty".into()));
+        }
+        if site.refresh_secs == 0 {
+            return Err(invalid("site.refresh_secs", "must be at least 1".into()));
+        }
+        let out_dir = resolve(&site.out_dir);
+        let templates = resolve(&site.templates);
+        let state_dir = resolve(&site.state_dir);
+
+        let source = resolve_source(&raw.source, env, &resolve, &invalid)?;
+
+        let p = &raw.players;
+        for (key, value) in [
+            ("players.tab", &p.tab),
+            ("players.id", &p.id),
+            ("players.login", &p.login),
+            ("players.secret", &p.secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty".into()));
+            }
+        }
+        if p.private.iter().any(|c| c == &p.secret) {
+            return Err(invalid(
+                "players.private",
+                "lists the secret column; it is never shown anyway".into(),
+            ));
+        }
+        let players = Players {
+            tab: p.tab.clone(),
+            id: p.id.clone(),
+            login: p.login.clone(),
+            secret: p.secret.clone(),
+            private: p.private.clone(),
+            photo: p.photo.clone(),
+            admin: p.admin.clone(),
+        };
+
+        let index = Index {
+            columns: raw.index.columns.clone(),
+            sort_by: raw.index.sort_by.clone(),
+            descending: raw.index.descending,
+            per_page: raw.index.per_page.unwrap_or(DEFAULT_PER_PAGE),
+        };
+        if index.per_page == 0 {
+            return Err(invalid("index.per_page", "must be at least 1".into()));
+        }
+        for column in index.columns.iter().flatten().chain(&index.sort_by) {
+            if column == &players.secret {
+                return Err(invalid(
+                    "index",
+                    format!("names the secret column \"{column}\"; it can never be shown"),
+                ));
+            }
+        }
+
+        let mut tables = Vec::new();
+        for (i, t) in raw.tables.iter().enumerate() {
+            if t.tab == players.tab {
+                return Err(invalid(
+                    &format!("tables[{i}].tab"),
+                    format!("\"{}\" is already the players tab", t.tab),
+                ));
+            }
+            if tables.iter().any(|other: &Table| other.tab == t.tab) {
+                return Err(invalid(
+                    &format!("tables[{i}].tab"),
+                    format!("\"{}\" is listed twice", t.tab),
+                ));
+            }
+            tables.push(Table {
+                tab: t.tab.clone(),
+                key: t.key.clone(),
+            });
+        }
+
+        let mut source = source;
+        let tabs: Vec<&String> = std::iter::once(&players.tab)
+            .chain(tables.iter().map(|t| &t.tab))
+            .collect();
+        let missing = match &mut source {
+            Source::CsvFiles { files, .. } => name_single_and_find_missing(files, &tabs),
+            Source::CsvUrls { urls, .. } => name_single_and_find_missing(urls, &tabs),
+            Source::Google(_) | Source::Workbook { .. } => None,
+        };
+        if let Some(tab) = missing {
+            return Err(invalid(
+                "source.files",
+                format!(
+                    "has no file for the tab \"{tab}\" (add {tab} = \"file.csv\" under [source.files], or a URL under [source.urls])"
+                ),
+            ));
+        }
+
+        if raw.api.session_hours == 0 {
+            return Err(invalid("api.session_hours", "must be at least 1".into()));
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            site: Site {
+                title: site.title.clone(),
+                lang: site.lang,
+                out_dir,
+                templates,
+                state_dir,
+                refresh: Duration::from_secs(site.refresh_secs),
+            },
+            source,
+            players,
+            index,
+            tables,
+            api: Api {
+                listen: raw.api.listen.clone(),
+                session_hours: raw.api.session_hours,
+                insecure_http: raw.api.insecure_http,
+            },
+        })
+    }
+
+    /// Every tab the source must deliver: players first, then the tables.
+    pub fn tabs(&self) -> Vec<String> {
+        std::iter::once(self.players.tab.clone())
+            .chain(self.tables.iter().map(|t| t.tab.clone()))
+            .collect()
+    }
+}
+
+/// `path = …` / `url = …` name the players tab's one file (stored under "" by
+/// `resolve_source`); then every tab needs an entry. Returns a missing tab.
+fn name_single_and_find_missing<V>(
+    per_tab: &mut BTreeMap<String, V>,
+    tabs: &[&String],
+) -> Option<String> {
+    if let Some(single) = per_tab.remove("") {
+        per_tab.insert(tabs[0].clone(), single);
+    }
+    tabs.iter()
+        .find(|tab| !per_tab.contains_key(tab.as_str()))
+        .map(|t| t.to_string())
+}
+
+fn resolve_source(
+    raw: &RawSource,
+    env: &Env,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Source, ConfigError> {
+    let encoding = match raw
+        .encoding
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("utf-8") | Some("utf8") => Encoding::Utf8,
+        Some("windows-1252") | Some("cp1252") | Some("latin1") | Some("iso-8859-1") => {
+            Encoding::Windows1252
+        }
+        Some(other) => {
+            return Err(invalid(
+                "source.encoding",
+                format!("\"{other}\" is not supported (use \"utf-8\" or \"windows-1252\")"),
+            ));
+        }
+    };
+    match raw.kind {
+        SourceKind::Google => {
+            let id = raw
+                .spreadsheet_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    invalid(
+                        "source.spreadsheet_id",
+                        "is required for kind = \"google\"".into(),
+                    )
+                })?;
+            if !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    "source.spreadsheet_id",
+                    "must be the id from the sheet's URL (letters, digits, - and _), not the whole URL"
+                        .into(),
+                ));
+            }
+            let api_base = raw
+                .api_base
+                .clone()
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_string())
+                .trim_end_matches('/')
+                .to_string();
+            if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+                return Err(invalid("source.api_base", "must be an http(s) URL".into()));
+            }
+            let api_key = raw
+                .api_key
+                .clone()
+                .filter(|k| !k.trim().is_empty())
+                .or_else(|| env.google_api_key.clone())
+                .map(Secret::new);
+            let credentials = raw
+                .credentials
+                .as_deref()
+                .map(resolve)
+                .or_else(|| env.google_credentials.clone());
+            Ok(Source::Google(GoogleSource {
+                spreadsheet_id: id.to_string(),
+                api_base,
+                api_key,
+                credentials,
+            }))
+        }
+        SourceKind::Csv => {
+            let mut urls = raw.urls.clone();
+            if let Some(url) = &raw.url {
+                urls.insert(String::new(), url.clone());
+            }
+            if !urls.is_empty() {
+                if !raw.files.is_empty() || raw.path.is_some() {
+                    return Err(invalid(
+                        "source",
+                        "give either url/urls (a published sheet) or files/path (local CSV), not both"
+                            .into(),
+                    ));
+                }
+                for url in urls.values() {
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(invalid("source.url", "must be an http(s) URL".into()));
+                    }
+                }
+                return Ok(Source::CsvUrls { urls, encoding });
+            }
+            let mut files: BTreeMap<String, PathBuf> = raw
+                .files
+                .iter()
+                .map(|(tab, p)| (tab.clone(), resolve(p)))
+                .collect();
+            if let Some(path) = &raw.path {
+                // A single file stands for the players tab; the tab name is
+                // filled in by the caller's check against [players] tab.
+                files.insert(String::new(), resolve(path));
+            }
+            if files.is_empty() {
+                return Err(invalid(
+                    "source.files",
+                    "is required for kind = \"csv\": one file per tab, e.g. [source.files] Players = \"players.csv\""
+                        .into(),
+                ));
+            }
+            Ok(Source::CsvFiles { files, encoding })
+        }
+        SourceKind::Xlsx => {
+            let path = raw
+                .path
+                .as_deref()
+                .ok_or_else(|| invalid("source.path", "is required for kind = \"xlsx\"".into()))?;
+            Ok(Source::Workbook {
+                path: resolve(path),
+            })
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! One error enum per stage, and [`Error`] that wraps them with the exit code
+//! the CLI maps it to (0 ok, 1 runtime failure, 2 bad usage or config).
+//! No `Display` here may contain a secret value: errors name files, keys,
+//! tabs, rows and columns, never cell contents of the secret column.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error("{}: `{key}` {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// Reading the rows: files, workbooks, the network.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}, line {line}: {message}", path.display())]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error(
+        "{}, line {line}: not valid UTF-8 (set `encoding = \"windows-1252\"` under [source] if the file comes from Excel on Windows)",
+        path.display()
+    )]
+    NotUtf8 { path: PathBuf, line: u64 },
+    #[error("{}: {message}", path.display())]
+    Workbook { path: PathBuf, message: String },
+    #[error("{origin}: no tab named \"{tab}\" (tabs are case-sensitive; found: {found})")]
+    MissingTab {
+        origin: String,
+        tab: String,
+        found: String,
+    },
+    #[error("{0}")]
+    Remote(String),
+    /// No HTTP answer at all (connect error, reset, timeout), after retries.
+    /// `url` is redacted.
+    #[error("cannot reach {url} (tried {attempts} time(s)): {message}")]
+    Network {
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    /// Google answered with an error; `message` says what to do about it.
+    #[error("Google Sheets answered HTTP {status}: {message}")]
+    Google { status: u16, message: String },
+    /// An answer that does not have the shape of the Sheets API (an HTML
+    /// page from a proxy or a captive portal, a cut-off body, wrong types).
+    #[error(
+        "Google answered something that is not the Sheets API (HTTP {status}, content type \"{content_type}\") from {url}: {detail}"
+    )]
+    NotSheetsApi {
+        url: String,
+        status: u16,
+        content_type: String,
+        detail: String,
+    },
+    /// The service-account key file cannot be used.
+    #[error("service-account key {}: {message}", path.display())]
+    Credentials { path: PathBuf, message: String },
+    #[error(
+        "kind = \"google\" needs credentials: a service-account key (`credentials = \"key.json\"` under [source], or env GOOGLE_APPLICATION_CREDENTIALS; the private mode) or an API key (`api_key` under [source], or env GEN_GOOGLE_API_KEY; the sheet must then be readable by anyone with its link)"
+    )]
+    NoGoogleAuth,
+    /// The OAuth token endpoint refused the service account's JWT.
+    #[error("cannot get an access token for {client_email} from {token_uri} (HTTP {status}): {message}")]
+    Token {
+        client_email: String,
+        token_uri: String,
+        status: u16,
+        message: String,
+    },
+    /// A sheet published to the web as CSV did not answer with CSV.
+    #[error("tab \"{tab}\": the published CSV at {url} answered HTTP {status}: {message}")]
+    Published {
+        tab: String,
+        url: String,
+        status: u16,
+        message: String,
+    },
+}
+
+/// The rows are there but cannot make a site (a configured column is missing).
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error(
+        "tab \"{tab}\" ({origin}): no column \"{column}\" (named by `{key}` in the config); its columns are: {found}"
+    )]
+    MissingColumn {
+        tab: String,
+        origin: String,
+        column: String,
+        key: String,
+        found: String,
+    },
+    #[error("tab \"{tab}\" ({origin}) is empty: it has no header row")]
+    NoHeader { tab: String, origin: String },
+}
+
+#[derive(Debug, Error)]
+pub enum RenderError {
+    #[error("cannot read the templates in {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("templates in {}: missing {name}", dir.display())]
+    MissingTemplate { dir: PathBuf, name: String },
+    #[error("{}: {message}", path.display())]
+    Strings { path: PathBuf, message: String },
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+}
+
+#[derive(Debug, Error)]
+pub enum PublishError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to remove {removing} of {existing} player pages in one cycle (more than half); \
+         if the sheet really lost those players, run again with --allow-mass-removal. Nothing was changed."
+    )]
+    MassRemoval { removing: usize, existing: usize },
+    #[error("{0}")]
+    Unsafe(String),
+}
+
+/// Any failure of a command, with the exit code it maps to.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// The process could not set itself up (threads, signals).
+    #[error("{0}")]
+    Runtime(String),
+    /// `gen check` found problems that stop a publish.
+    #[error("{0} problem(s) stop this site from publishing")]
+    CheckFailed(usize),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::Model(_) | Error::CheckFailed(_) => 2,
+            Error::Source(
+                SourceError::MissingTab { .. }
+                | SourceError::Credentials { .. }
+                | SourceError::NoGoogleAuth,
+            ) => 2,
+            Error::Source(_) | Error::Render(_) | Error::Publish(_) | Error::Runtime(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! [`RawTables`] → [`Snapshot`]: players with stable unique slugs, other tabs
+//! joined to them, and the credentials split off so that nothing renderable
+//! can hold a secret. Bad rows are reported as [`Problem`]s and skipped; they
+//! never stop good rows from publishing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, Secret};
+use crate::error::ModelError;
+use crate::source::{RawTable, RawTables};
+
+/// One immutable fetch, ready to render and to check logins against.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Public columns of the players tab, in sheet order (no secret column).
+    pub columns: Vec<String>,
+    pub players: Vec<Player>,
+    pub tables: Vec<JoinedTable>,
+    pub credentials: Credentials,
+    pub problems: Vec<Problem>,
+    /// Hex SHA-256 of everything above (secrets included, so a PIN change
+    /// is a change).
+    pub hash: String,
+    pub fetched_at: SystemTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Player {
+    pub id: String,
+    pub slug: Slug,
+    /// The login column's value, as written in the sheet.
+    pub name: String,
+    /// Aligned with [`Snapshot::columns`].
+    pub values: Vec<String>,
+    /// The spreadsheet row it came from.
+    pub row: usize,
+    pub admin: bool,
+}
+
+impl Player {
+    pub fn value(&self, columns: &[String], column: &str) -> Option<&str> {
+        let i = columns.iter().position(|c| c == column)?;
+        self.values.get(i).map(String::as_str)
+    }
+}
+
+/// A URL-safe, path-safe player identifier: `[a-z0-9-]{1,64}`, never empty,
+/// never `.` or `..`, so `p/<slug>/` always stays inside `out_dir`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Accepts only what [`slugify`] can produce (for values from outside,
+    /// such as a header nginx sends).
+    pub fn parse(s: &str) -> Option<Slug> {
+        let ok = !s.is_empty()
+            && s.len() <= MAX_SLUG
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| Slug(s.to_string()))
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const MAX_SLUG: usize = 64;
+
+/// Rows of another tab, grouped by the player they belong to.
+#[derive(Debug, Clone)]
+pub struct JoinedTable {
+    pub name: String,
+    /// The tab's columns without the key column.
+    pub columns: Vec<String>,
+    /// `rows[player_index]`: that player's rows, in sheet order.
+    pub rows: Vec<Vec<Vec<String>>>,
+}
+
+/// Login name → player and secret. Kept apart from everything renderable.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    by_login: HashMap<String, Credential>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub player: usize,
+    pub secret: Secret,
+}
+
+impl Credentials {
+    /// Looks a typed login name up: case, accents and spacing do not matter.
+    pub fn find(&self, typed: &str) -> Option<&Credential> {
+        self.by_login.get(&normalize_login(typed))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_login.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_login.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Credential)> {
+        self.by_login.iter()
+    }
+}
+
+/// What a person would type, folded: `  Zoé  ÉLOÏSE ` → `zoe eloise`.
+pub fn normalize_login(s: &str) -> String {
+    deunicode::deunicode(s)
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lowercase ASCII `[a-z0-9-]`, accents transliterated: `Zoé Éloïse` →
+/// `zoe-eloise`. An id with no letter or digit gets `player-<hash>`.
+pub fn slugify(id: &str) -> String {
+    let ascii = deunicode::deunicode(id).to_lowercase();
+    let mut out = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.truncate(MAX_SLUG - 8);
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        format!("player-{}", &hex(&Sha256::digest(id.as_bytes()))[..8])
+    } else {
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// Something wrong with one row or cell, named for the organiser. Never
+/// holds a secret value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    pub tab: String,
+    pub row: Option<usize>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tab \"{}\"", self.tab)?;
+        if let Some(row) = self.row {
+            write!(f, ", row {row}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column \"{column}\"")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Finds `column` in `table`'s header or names what is there instead.
+fn column_index(table: &RawTable, column: &str, key: &str) -> Result<usize, ModelError> {
+    table
+        .header
+        .iter()
+        .position(|h| h == column)
+        .ok_or_else(|| ModelError::MissingColumn {
+            tab: table.name.clone(),
+            origin: table.origin.clone(),
+            column: column.to_string(),
+            key: key.to_string(),
+            found: table.header.join(", "),
+        })
+}
+
+fn is_truthy(value: &str) -> bool {
+    let v = value.trim().to_lowercase();
+    !(v.is_empty() || matches!(v.as_str(), "0" | "no" | "non" | "false" | "faux" | "n"))
+}
+
+impl Snapshot {
+    /// Builds the snapshot. Fails only when the config names a tab or column
+    /// the data does not have; bad rows become [`Problem`]s.
+    pub fn build(config: &Config, raw: &RawTables) -> Result<Snapshot, ModelError> {
+        let pc = &config.players;
+        let tab = raw.get(&pc.tab).ok_or_else(|| ModelError::NoHeader {
+            tab: pc.tab.clone(),
+            origin: "the source".into(),
+        })?;
+        if tab.header.is_empty() {
+            return Err(ModelError::NoHeader {
+                tab: tab.name.clone(),
+                origin: tab.origin.clone(),
+            });
+        }
+        let id_col = column_index(tab, &pc.id, "players.id")?;
+        let login_col = column_index(tab, &pc.login, "players.login")?;
+        let secret_col = column_index(tab, &pc.secret, "players.secret")?;
+        for c in &pc.private {
+            column_index(tab, c, "players.private")?;
+        }
+        if let Some(c) = &pc.photo {
+            column_index(tab, c, "players.photo")?;
+        }
+        let admin_col = match &pc.admin {
+            Some(c) => Some(column_index(tab, c, "players.admin")?),
+            None => None,
+        };
+        for c in config.index.columns.iter().flatten() {
+            column_index(tab, c, "index.columns")?;
+        }
+        if let Some(c) = &config.index.sort_by {
+            column_index(tab, c, "index.sort_by")?;
+        }
+
+        let mut problems = Vec::new();
+        let mut problem = |severity, row: usize, column: &str, message: String| {
+            problems.push(Problem {
+                severity,
+                tab: tab.name.clone(),
+                row: Some(row),
+                column: Some(column.to_string()),
+                message,
+            })
+        };
+
+        // Public columns: everything but the secret. Duplicate header names
+        // keep the first.
+        let public: Vec<usize> = (0..tab.header.len())
+            .filter(|&i| i != secret_col && !tab.header[i].is_empty())
+            .filter(|&i| tab.header[..i].iter().all(|h| h != &tab.header[i]))
+            .collect();
+        let columns: Vec<String> = public.iter().map(|&i| tab.header[i].clone()).collect();
+
+        struct Kept {
+            id: String,
+            name: String,
+            values: Vec<String>,
+            row: usize,
+            admin: bool,
+            secret: String,
+        }
+        let mut kept: Vec<Kept> = Vec::new();
+        let mut first_row_of_id: HashMap<String, usize> = HashMap::new();
+        for row in &tab.rows {
+            if row.is_blank() {
+                continue;
+            }
+            let cell = |i: usize| row.cells.get(i).map_or("", |c| c.trim());
+            let id = cell(id_col);
+            let name = cell(login_col);
+            if id.is_empty() {
+                problem(
+                    Severity::Warning,
+                    row.number,
+                    &pc.id,
+                    "empty id; row skipped".into(),
+                );
+                continue;
+            }
+            if let Some(first) = first_row_of_id.get(id) {
+                problem(
+                    Severity::Warning,
+                    row.number,
+                    &pc.id,
+                    format!("duplicate id \"{id}\" (already on row {first}); row skipped"),
+                );
+                continue;
+            }
+            if name.is_empty() {
+                problem(
+                    Severity::Warning,
+                    row.number,
+                    &pc.login,
+                    "empty login name; row skipped".into(),
+                );
+                continue;
+            }
+            first_row_of_id.insert(id.to_string(), row.number);
+            kept.push(Kept {
+                id: id.to_string(),
+                name: name.to_string(),
+                values: public.iter().map(|&i| cell(i).to_string()).collect(),
+                row: row.number,
+                admin: admin_col.is_some_and(|c| is_truthy(cell(c))),
+                secret: cell(secret_col).to_string(),
+            });
+        }
+
+        let slugs = unique_slugs(kept.iter().map(|k| k.id.as_str()));
+
+        // Credentials: a login name shared by two rows logs in neither.
+        let mut by_login: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, k) in kept.iter().enumerate() {
+            by_login
+                .entry(normalize_login(&k.name))
+                .or_default()
+                .push(i);
+        }
+        let mut credentials = Credentials::default();
+        for (login, holders) in by_login {
+            if let [only] = holders[..] {
+                let k = &kept[only];
+                if k.secret.is_empty() {
+                    problem(
+                        Severity::Warning,
+                        k.row,
+                        &pc.secret,
+                        format!("no PIN for \"{}\": this player cannot log in", k.name),
+                    );
+                } else {
+                    credentials.by_login.insert(
+                        login,
+                        Credential {
+                            player: only,
+                            secret: Secret::new(k.secret.clone()),
+                        },
+                    );
+                }
+                continue;
+            }
+            for &i in &holders {
+                let others: Vec<String> = holders
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| kept[j].row.to_string())
+                    .collect();
+                problem(
+                    Severity::Warning,
+                    kept[i].row,
+                    &pc.login,
+                    format!(
+                        "login name \"{}\" is also on row {}: neither row can log in until names differ",
+                        kept[i].name,
+                        others.join(", ")
+                    ),
+                );
+            }
+        }
+
+        let index_of_id: HashMap<&str, usize> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.id.as_str(), i))
+            .collect();
+        let mut tables = Vec::new();
+        for tc in &config.tables {
+            let t = raw.get(&tc.tab).ok_or_else(|| ModelError::NoHeader {
+                tab: tc.tab.clone(),
+                origin: "the source".into(),
+            })?;
+            if t.header.is_empty() {
+                return Err(ModelError::NoHeader {
+                    tab: t.name.clone(),
+                    origin: t.origin.clone(),
+                });
+            }
+            let key_col = column_index(t, &tc.key, "tables.key")?;
+            let shown: Vec<usize> = (0..t.header.len())
+                .filter(|&i| i != key_col && !t.header[i].is_empty())
+                .collect();
+            let mut rows = vec![Vec::new(); kept.len()];
+            for row in &t.rows {
+                if row.is_blank() {
+                    continue;
+                }
+                let key = row.cells.get(key_col).map_or("", |c| c.trim());
+                match index_of_id.get(key) {
+                    Some(&p) => rows[p].push(
+                        shown
+                            .iter()
+                            .map(|&i| row.cells.get(i).map_or("", |c| c.trim()).to_string())
+                            .collect(),
+                    ),
+                    None => problems.push(Problem {
+                        severity: Severity::Warning,
+                        tab: t.name.clone(),
+                        row: Some(row.number),
+                        column: Some(tc.key.clone()),
+                        message: if key.is_empty() {
+                            "empty player id; row ignored".into()
+                        } else {
+                            format!("\"{key}\" matches no player; row ignored")
+                        },
+                    }),
+                }
+            }
+            tables.push(JoinedTable {
+                name: t.name.clone(),
+                columns: shown.iter().map(|&i| t.header[i].clone()).collect(),
+                rows,
+            });
+        }
+
+        problems.sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
+        let players: Vec<Player> = kept
+            .into_iter()
+            .zip(slugs)
+            .map(|(k, slug)| Player {
+                id: k.id,
+                slug,
+                name: k.name,
+                values: k.values,
+                row: k.row,
+                admin: k.admin,
+            })
+            .collect();
+        let hash = content_hash(&columns, &players, &tables, &credentials);
+        Ok(Snapshot {
+            columns,
+            players,
+            tables,
+            credentials,
+            problems,
+            hash,
+            fetched_at: SystemTime::now(),
+        })
+    }
+
+    pub fn player_by_slug(&self, slug: &str) -> Option<(usize, &Player)> {
+        self.players
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.slug.as_str() == slug)
+    }
+}
+
+/// Slugs for ids in order, unique: among ids sharing a base slug, the one
+/// that sorts first keeps it and the others get a suffix from a hash of
+/// their own id, so a slug never depends on row order.
+fn unique_slugs<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<Slug> {
+    let ids: Vec<&str> = ids.collect();
+    let bases: Vec<String> = ids.iter().map(|id| slugify(id)).collect();
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, base) in bases.iter().enumerate() {
+        groups.entry(base).or_default().push(i);
+    }
+    let mut out: Vec<Option<String>> = vec![None; ids.len()];
+    for members in groups.values() {
+        let first = members.iter().min_by_key(|&&i| ids[i]);
+        for &i in members {
+            out[i] = Some(if Some(&i) == first {
+                bases[i].clone()
+            } else {
+                let digest = hex(&Sha256::digest(ids[i].as_bytes()));
+                format!("{}-{}", bases[i], &digest[..6])
+            });
+        }
+    }
+    // A suffixed slug that hits another base slug (astronomically rare):
+    // lengthen its hash until it is unique.
+    let mut seen = std::collections::HashSet::new();
+    out.into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut slug = s.unwrap_or_else(|| bases[i].clone());
+            let mut n = 2;
+            while !seen.insert(slug.clone()) {
+                slug = format!("{}-{n}", bases[i]);
+                n += 1;
+            }
+            Slug(slug)
+        })
+        .collect()
+}
+
+fn content_hash(
+    columns: &[String],
+    players: &[Player],
+    tables: &[JoinedTable],
+    credentials: &Credentials,
+) -> String {
+    let mut h = Sha256::new();
+    let mut feed = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    columns.iter().for_each(|c| feed(c));
+    for p in players {
+        feed(&p.id);
+        feed(p.slug.as_str());
+        feed(&p.name);
+        feed(if p.admin { "admin" } else { "" });
+        p.values.iter().for_each(|v| feed(v));
+    }
+    for t in tables {
+        feed(&t.name);
+        t.columns.iter().for_each(|c| feed(c));
+        for (player, rows) in t.rows.iter().enumerate() {
+            feed(&player.to_string());
+            rows.iter().flatten().for_each(|v| feed(v));
+        }
+    }
+    let mut logins: Vec<_> = credentials.iter().collect();
+    logins.sort_by(|a, b| a.0.cmp(b.0));
+    for (login, c) in logins {
+        feed(login);
+        feed(&c.player.to_string());
+        feed(c.secret.expose());
+    }
+    hex(&h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_ascii_and_path_safe() {
+        assert_eq!(slugify("Zoé Éloïse"), "zoe-eloise");
+        assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
+        assert_eq!(
+            slugify("<script>alert(1)</script>"),
+            "script-alert-1-script"
+        );
+        assert!(slugify("..").starts_with("player-"));
+        assert!(slugify("").starts_with("player-"));
+        let long = "x".repeat(500);
+        assert!(slugify(&long).len() <= MAX_SLUG);
+        for s in ["..", "a/b", "日本", "   "] {
+            assert!(Slug::parse(&slugify(s)).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn colliding_slugs_are_unique_and_independent_of_order() {
+        let a = unique_slugs(["Zoé", "zoe", "ZOE"].into_iter());
+        let b = unique_slugs(["ZOE", "Zoé", "zoe"].into_iter());
+        let sa: std::collections::HashSet<_> = a.iter().collect();
+        assert_eq!(sa.len(), 3);
+        // Same id, same slug, whatever the order.
+        assert_eq!(a[0], b[1]);
+        assert_eq!(a[1], b[2]);
+        assert_eq!(a[2], b[0]);
+        assert_eq!(a[2].as_str(), "zoe"); // "ZOE" sorts first
+    }
+
+    #[test]
+    fn logins_fold_case_accents_and_spaces() {
+        assert_eq!(normalize_login("  Zoé   ÉLOÏSE "), "zoe eloise");
+    }
+}

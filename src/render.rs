@@ -1,0 +1,522 @@
+//! Rendering: minijinja over the theme in `site-templates/`, fed with
+//! secret-free view structs, producing [`Artifact`]s in memory. [`Theme::load`]
+//! is the only disk read here; [`render`] touches no disk and never sees
+//! [`RawTables`](crate::source::RawTables) or the credentials.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::RenderError;
+use crate::model::{Player, Snapshot};
+
+/// Pages every theme must have.
+pub const REQUIRED_TEMPLATES: [&str; 5] = [
+    "index.html",
+    "player.html",
+    "login.html",
+    "404.html",
+    "403.html",
+];
+
+/// One file to publish, relative to `out_dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub path: String,
+    pub kind: ArtifactKind,
+    pub bytes: Vec<u8>,
+}
+
+/// What an artifact is, which fixes the publish order and what may be pruned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ArtifactKind {
+    Asset,
+    Player,
+    Page,
+    Index,
+}
+
+/// The templates, the UI strings and the assets of a theme, read once.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub dir: PathBuf,
+    templates: BTreeMap<String, String>,
+    strings: Value,
+    /// Asset name → (fingerprinted file name, bytes).
+    assets: BTreeMap<String, (String, Vec<u8>)>,
+    /// Digest of everything above: a different theme renders differently.
+    pub hash: String,
+}
+
+fn is_editor_temp(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+}
+
+/// File names of a folder, sorted, skipping dotfiles and editor temp files.
+fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, RenderError> {
+    let io = |source| RenderError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if is_editor_temp(&name) || !entry.file_type().map_err(io)?.is_file() {
+            continue;
+        }
+        out.push((name, entry.path()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Theme {
+    /// Reads `dir`: `*.html` templates, `strings/<lang>.toml`, `assets/*`.
+    pub fn load(dir: &Path, lang: &str) -> Result<Theme, RenderError> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| RenderError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let mut hasher = Sha256::new();
+        let mut templates = BTreeMap::new();
+        for (name, path) in list_files(dir)? {
+            if name.ends_with(".html") {
+                let bytes = read(&path)?;
+                let text = String::from_utf8(bytes).map_err(|_| RenderError::Template {
+                    name: name.clone(),
+                    message: "not valid UTF-8".into(),
+                })?;
+                hasher.update(name.as_bytes());
+                hasher.update(text.as_bytes());
+                templates.insert(name, text);
+            }
+        }
+        for name in REQUIRED_TEMPLATES {
+            if !templates.contains_key(name) {
+                return Err(RenderError::MissingTemplate {
+                    dir: dir.to_path_buf(),
+                    name: name.to_string(),
+                });
+            }
+        }
+
+        let strings_path = dir.join("strings").join(format!("{lang}.toml"));
+        let text = String::from_utf8(read(&strings_path)?).map_err(|_| RenderError::Strings {
+            path: strings_path.clone(),
+            message: "not valid UTF-8".into(),
+        })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| RenderError::Strings {
+            path: strings_path.clone(),
+            message: e.to_string(),
+        })?;
+        hasher.update(text.as_bytes());
+        let strings = Value::from_serialize(&table);
+
+        let mut assets = BTreeMap::new();
+        let asset_dir = dir.join("assets");
+        if asset_dir.is_dir() {
+            for (name, path) in list_files(&asset_dir)? {
+                if !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                {
+                    continue;
+                }
+                let bytes = read(&path)?;
+                let digest = hex(&Sha256::digest(&bytes));
+                let fingerprinted = match name.rsplit_once('.') {
+                    Some((stem, ext)) => format!("{stem}.{}.{ext}", &digest[..10]),
+                    None => format!("{name}.{}", &digest[..10]),
+                };
+                hasher.update(name.as_bytes());
+                hasher.update(&bytes);
+                assets.insert(name, (fingerprinted, bytes));
+            }
+        }
+        Ok(Theme {
+            dir: dir.to_path_buf(),
+            templates,
+            strings,
+            assets,
+            hash: hex(&hasher.finalize()),
+        })
+    }
+
+    /// The fingerprinted file names of the assets (for pruning old ones).
+    pub fn asset_files(&self) -> impl Iterator<Item = &str> {
+        self.assets.values().map(|(f, _)| f.as_str())
+    }
+
+    fn environment(&self) -> Result<Environment<'static>, RenderError> {
+        let mut env = Environment::new();
+        // Undefined values print as nothing but may be tested in `if`;
+        // a typo in a filter or a missing attribute of a missing value fails.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        for (name, source) in &self.templates {
+            env.add_template_owned(name.clone(), source.clone())
+                .map_err(|e| template_error(name, &e))?;
+        }
+        let urls: Arc<BTreeMap<String, String>> = Arc::new(
+            self.assets
+                .iter()
+                .map(|(name, (file, _))| (name.clone(), format!("/assets/{file}")))
+                .collect(),
+        );
+        env.add_function("asset", move |name: &str| {
+            urls.get(name).cloned().ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("no asset named {name:?} in the theme's assets/ folder"),
+                )
+            })
+        });
+        Ok(env)
+    }
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> RenderError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    RenderError::Template {
+        name: name.to_string(),
+        message,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- views: all a template can ever see ------------------------------------
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    lang: &'a str,
+}
+
+#[derive(Serialize)]
+struct Field<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct PlayerView<'a> {
+    id: &'a str,
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+    fields: Vec<Field<'a>>,
+}
+
+#[derive(Serialize)]
+struct TableView<'a> {
+    name: &'a str,
+    columns: &'a [String],
+    rows: &'a [Vec<String>],
+}
+
+#[derive(Serialize)]
+struct RosterRow<'a> {
+    rank: usize,
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+    cells: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Pagination {
+    page: usize,
+    pages: usize,
+    total: usize,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SortView<'a> {
+    column: Option<&'a str>,
+    descending: bool,
+}
+
+fn player_url(p: &Player) -> String {
+    format!("/p/{}/", p.slug)
+}
+
+fn index_url(page: usize) -> String {
+    if page <= 1 {
+        "/".to_string()
+    } else {
+        format!("/page/{page}/")
+    }
+}
+
+/// A cell as a number, if it reads as one ("12", "-3.5", "12,5", "1 234").
+fn as_number(s: &str) -> Option<f64> {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if t.is_empty() {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// The index order: by `sort_by` (numerically when every non-empty value is a
+/// number), empty values last, ties by name; returns (player index, rank).
+fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..snapshot.players.len()).collect();
+    let name_key: Vec<String> = snapshot
+        .players
+        .iter()
+        .map(|p| crate::model::normalize_login(&p.name))
+        .collect();
+    let Some(column) = config.index.sort_by.as_deref() else {
+        order.sort_by(|&a, &b| name_key[a].cmp(&name_key[b]));
+        return order
+            .into_iter()
+            .enumerate()
+            .map(|(r, i)| (i, r + 1))
+            .collect();
+    };
+    let values: Vec<&str> = snapshot
+        .players
+        .iter()
+        .map(|p| p.value(&snapshot.columns, column).unwrap_or(""))
+        .collect();
+    let numeric = values
+        .iter()
+        .filter(|v| !v.trim().is_empty())
+        .all(|v| as_number(v).is_some());
+    let desc = config.index.descending;
+    let cmp_values = |a: usize, b: usize| -> std::cmp::Ordering {
+        let (va, vb) = (values[a].trim(), values[b].trim());
+        match (va.is_empty(), vb.is_empty()) {
+            (true, true) => return std::cmp::Ordering::Equal,
+            (true, false) => return std::cmp::Ordering::Greater,
+            (false, true) => return std::cmp::Ordering::Less,
+            _ => {}
+        }
+        let o = if numeric {
+            let (x, y) = (as_number(va).unwrap_or(0.0), as_number(vb).unwrap_or(0.0));
+            x.total_cmp(&y)
+        } else {
+            crate::model::normalize_login(va).cmp(&crate::model::normalize_login(vb))
+        };
+        if desc { o.reverse() } else { o }
+    };
+    order.sort_by(|&a, &b| cmp_values(a, b).then_with(|| name_key[a].cmp(&name_key[b])));
+    // Competition ranking: equal values share a rank ("1, 2, 2, 4").
+    let mut ranked = Vec::with_capacity(order.len());
+    let mut rank = 0;
+    for (pos, &i) in order.iter().enumerate() {
+        if pos == 0 || cmp_values(order[pos - 1], i) != std::cmp::Ordering::Equal {
+            rank = pos + 1;
+        }
+        ranked.push((i, rank));
+    }
+    ranked
+}
+
+/// The columns of the public index: configured, or every public column but
+/// the id, login, private, photo and admin ones.
+fn index_columns(snapshot: &Snapshot, config: &Config) -> Vec<String> {
+    if let Some(columns) = &config.index.columns {
+        return columns.clone();
+    }
+    let pc = &config.players;
+    snapshot
+        .columns
+        .iter()
+        .filter(|c| {
+            *c != &pc.id
+                && *c != &pc.login
+                && !pc.private.contains(c)
+                && Some(*c) != pc.photo.as_ref()
+                && Some(*c) != pc.admin.as_ref()
+        })
+        .cloned()
+        .collect()
+}
+
+/// Renders every page and asset of `snapshot` in memory, pages in parallel.
+pub fn render(
+    theme: &Theme,
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<Vec<Artifact>, RenderError> {
+    let env = theme.environment()?;
+    let site = SiteView {
+        title: &config.site.title,
+        lang: config.site.lang.code(),
+    };
+    let globals = context! { site => site, t => theme.strings.clone() };
+    let render_one = |name: &str, ctx: Value| -> Result<Vec<u8>, RenderError> {
+        let template = env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        let ctx = context! { ..ctx, ..globals.clone() };
+        template
+            .render(ctx)
+            .map(String::into_bytes)
+            .map_err(|e| template_error(name, &e))
+    };
+
+    let mut artifacts: Vec<Artifact> = theme
+        .assets
+        .values()
+        .map(|(file, bytes)| Artifact {
+            path: format!("assets/{file}"),
+            kind: ArtifactKind::Asset,
+            bytes: bytes.clone(),
+        })
+        .collect();
+
+    let players: Vec<Artifact> = snapshot
+        .players
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let view = PlayerView {
+                id: &p.id,
+                name: &p.name,
+                slug: p.slug.as_str(),
+                url: player_url(p),
+                fields: snapshot
+                    .columns
+                    .iter()
+                    .zip(&p.values)
+                    .filter(|(c, _)| Some(*c) != config.players.admin.as_ref())
+                    .map(|(name, value)| Field { name, value })
+                    .collect(),
+            };
+            let tables: Vec<TableView> = snapshot
+                .tables
+                .iter()
+                .map(|t| TableView {
+                    name: &t.name,
+                    columns: &t.columns,
+                    rows: t.rows.get(i).map_or(&[][..], Vec::as_slice),
+                })
+                .collect();
+            let ctx = context! { player => view, tables => tables };
+            Ok(Artifact {
+                path: format!("p/{}/index.html", p.slug),
+                kind: ArtifactKind::Player,
+                bytes: render_one("player.html", ctx)?,
+            })
+        })
+        .collect::<Result<_, RenderError>>()?;
+    artifacts.extend(players);
+
+    for (name, path) in [
+        ("login.html", "login/index.html"),
+        ("404.html", "404.html"),
+        ("403.html", "403.html"),
+    ] {
+        artifacts.push(Artifact {
+            path: path.to_string(),
+            kind: ArtifactKind::Page,
+            bytes: render_one(name, context! {})?,
+        });
+    }
+
+    let columns = index_columns(snapshot, config);
+    let order = roster_order(snapshot, config);
+    let per_page = config.index.per_page;
+    let pages = order.len().div_ceil(per_page).max(1);
+    let index_pages: Vec<Artifact> = (1..=pages)
+        .into_par_iter()
+        .map(|page| {
+            let rows: Vec<RosterRow> = order
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .map(|&(i, rank)| {
+                    let p = &snapshot.players[i];
+                    RosterRow {
+                        rank,
+                        name: &p.name,
+                        slug: p.slug.as_str(),
+                        url: player_url(p),
+                        cells: columns
+                            .iter()
+                            .map(|c| p.value(&snapshot.columns, c).unwrap_or(""))
+                            .collect(),
+                    }
+                })
+                .collect();
+            let ctx = context! {
+                columns => &columns,
+                players => rows,
+                pagination => Pagination {
+                    page,
+                    pages,
+                    total: order.len(),
+                    prev_url: (page > 1).then(|| index_url(page - 1)),
+                    next_url: (page < pages).then(|| index_url(page + 1)),
+                },
+                sort => SortView {
+                    column: config.index.sort_by.as_deref(),
+                    descending: config.index.descending,
+                },
+            };
+            Ok(Artifact {
+                path: if page == 1 {
+                    "index.html".to_string()
+                } else {
+                    format!("page/{page}/index.html")
+                },
+                kind: if page == 1 {
+                    ArtifactKind::Index
+                } else {
+                    ArtifactKind::Page
+                },
+                bytes: render_one("index.html", ctx)?,
+            })
+        })
+        .collect::<Result<_, RenderError>>()?;
+    artifacts.extend(index_pages);
+    Ok(artifacts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_people_write_them() {
+        assert_eq!(as_number("12"), Some(12.0));
+        assert_eq!(as_number("12,5"), Some(12.5));
+        assert_eq!(as_number("1 234"), Some(1234.0));
+        assert_eq!(as_number("abc"), None);
+        assert_eq!(as_number(""), None);
+        assert_eq!(as_number("NaN"), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Where rows come from: local CSV files, workbooks, and (later) the Sheets
+//! API. Every source returns [`RawTables`]: untyped text cells, headers first,
+//! each row with the number a person sees in the spreadsheet. This is the only
+//! module that reads the data; it is never called on a player's request.
+
+pub mod file;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, Source};
+use crate::error::SourceError;
+
+/// One tab as read: a header row and data rows padded to the header's width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTable {
+    pub name: String,
+    /// Where it came from, for messages: a file path or "Google Sheets".
+    pub origin: String,
+    pub header: Vec<String>,
+    pub rows: Vec<RawRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRow {
+    /// The spreadsheet row number (the header is row 1).
+    pub number: usize,
+    pub cells: Vec<String>,
+}
+
+impl RawRow {
+    pub fn is_blank(&self) -> bool {
+        self.cells.iter().all(|c| c.trim().is_empty())
+    }
+}
+
+/// All configured tabs of one fetch.
+#[derive(Debug, Clone, Default)]
+pub struct RawTables {
+    pub tabs: BTreeMap<String, RawTable>,
+}
+
+impl RawTables {
+    pub fn get(&self, tab: &str) -> Option<&RawTable> {
+        self.tabs.get(tab)
+    }
+
+    /// A digest of every cell: equal digests mean equal data.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for (name, table) in &self.tabs {
+            feed(&mut h, name);
+            for cell in &table.header {
+                feed(&mut h, cell);
+            }
+            for row in &table.rows {
+                h.update((row.number as u64).to_le_bytes());
+                for cell in &row.cells {
+                    feed(&mut h, cell);
+                }
+            }
+        }
+        h.finalize().into()
+    }
+}
+
+/// Length-prefixed, so ("ab","c") and ("a","bc") differ.
+fn feed(h: &mut Sha256, s: &str) {
+    h.update((s.len() as u64).to_le_bytes());
+    h.update(s.as_bytes());
+}
+
+/// Builds a table from rows as read: the first non-empty row is the header;
+/// later rows are padded (or, when longer, kept whole) to the header's width.
+/// `first_number` is the spreadsheet row number of `rows[0]`.
+pub fn table_from_rows(
+    name: &str,
+    origin: &str,
+    rows: impl IntoIterator<Item = (usize, Vec<String>)>,
+) -> RawTable {
+    let mut header: Option<Vec<String>> = None;
+    let mut out = Vec::new();
+    for (number, mut cells) in rows {
+        match &header {
+            None => {
+                if cells.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                while cells.last().is_some_and(|c| c.trim().is_empty()) {
+                    cells.pop();
+                }
+                header = Some(cells.into_iter().map(|c| c.trim().to_string()).collect());
+            }
+            Some(h) => {
+                if cells.len() < h.len() {
+                    cells.resize(h.len(), String::new());
+                }
+                out.push(RawRow { number, cells });
+            }
+        }
+    }
+    RawTable {
+        name: name.to_string(),
+        origin: origin.to_string(),
+        header: header.unwrap_or_default(),
+        rows: out,
+    }
+}
+
+/// Reads the configured source; keeps what must outlive one cycle (the HTTP
+/// client and its connection pool, a service account's access token).
+#[derive(Debug, Default)]
+pub struct Fetcher {
+    http: Option<reqwest::Client>,
+}
+
+impl Fetcher {
+    pub fn new() -> Fetcher {
+        Fetcher::default()
+    }
+
+    /// Reads every tab the config names, in one pass over the source.
+    pub async fn fetch(&self, config: &Config) -> Result<RawTables, SourceError> {
+        let tabs = config.tabs();
+        match &config.source {
+            Source::CsvFiles { files, encoding } => file::read_csv_files(files, *encoding, &tabs),
+            Source::Workbook { path } => file::read_workbook(path, &tabs),
+            Source::CsvUrls { .. } | Source::Google(_) => {
+                let _ = &self.http;
+                Err(SourceError::Remote(format!(
+                    "{} is not supported by this build yet",
+                    config.source.describe()
+                )))
+            }
+        }
+    }
+}
