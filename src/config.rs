@@ -387,6 +387,21 @@ impl Config {
                 return Err(invalid(key, "must not be empty".into()));
             }
         }
+        // The secret column may only ever be the secret: as an id it would
+        // become page URLs, as a login name it would be shown on the index.
+        for (key, column) in [
+            ("players.id", Some(&p.id)),
+            ("players.login", Some(&p.login)),
+            ("players.photo", p.photo.as_ref()),
+            ("players.admin", p.admin.as_ref()),
+        ] {
+            if column == Some(&p.secret) {
+                return Err(invalid(
+                    key,
+                    format!("is the secret column \"{}\"; the secret is never shown, so it cannot be {key}", p.secret),
+                ));
+            }
+        }
         if p.private.iter().any(|c| c == &p.secret) {
             return Err(invalid(
                 "players.private",
@@ -417,6 +432,14 @@ impl Config {
                 return Err(invalid(
                     "index",
                     format!("names the secret column \"{column}\"; it can never be shown"),
+                ));
+            }
+            if players.private.contains(column) {
+                return Err(invalid(
+                    "index",
+                    format!(
+                        "names \"{column}\", a private column (players.private): the index is public"
+                    ),
                 ));
             }
         }
@@ -459,6 +482,8 @@ impl Config {
             ));
         }
 
+        check_served_tree(&out_dir, &state_dir, path, &source).map_err(|m| invalid("site.out_dir", m))?;
+
         if raw.api.session_hours == 0 {
             return Err(invalid("api.session_hours", "must be at least 1".into()));
         }
@@ -491,6 +516,58 @@ impl Config {
             .chain(self.tables.iter().map(|t| t.tab.clone()))
             .collect()
     }
+}
+
+/// `a/./b/../c` → `a/c`, made absolute, without touching the disk (the
+/// folders may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Everything under `out_dir` is served: it must not hold the config, the
+/// private state, or the source files (they hold the PINs).
+fn check_served_tree(
+    out_dir: &Path,
+    state_dir: &Path,
+    config: &Path,
+    source: &Source,
+) -> Result<(), String> {
+    let served = lexical(out_dir);
+    let state = lexical(state_dir);
+    if state.starts_with(&served) || served.starts_with(&state) {
+        return Err(format!(
+            "\"{}\" and state_dir \"{}\" overlap: the session key and the last snapshot (with PINs) would be served; keep them apart",
+            out_dir.display(),
+            state_dir.display()
+        ));
+    }
+    let private = std::iter::once(config.to_path_buf()).chain(source.local_files());
+    for file in private {
+        if lexical(&file).starts_with(&served) {
+            return Err(format!(
+                "\"{}\" contains {}, which would then be served to anyone; publish to a folder of its own",
+                out_dir.display(),
+                file.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `path = …` / `url = …` name the players tab's one file (stored under "" by

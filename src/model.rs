@@ -461,7 +461,9 @@ fn unique_slugs<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<Slug> {
     }
     let mut out: Vec<Option<String>> = vec![None; ids.len()];
     for members in groups.values() {
-        let first = members.iter().min_by_key(|&&i| ids[i]);
+        // An id that already is its slug ("zoe") keeps it; otherwise the id
+        // that sorts first does.
+        let first = members.iter().min_by_key(|&&i| (ids[i] != bases[i], ids[i]));
         for &i in members {
             out[i] = Some(if Some(&i) == first {
                 bases[i].clone()
@@ -556,7 +558,10 @@ mod tests {
         assert_eq!(a[0], b[1]);
         assert_eq!(a[1], b[2]);
         assert_eq!(a[2], b[0]);
-        assert_eq!(a[2].as_str(), "zoe"); // "ZOE" sorts first
+        // The id that already is its slug keeps it.
+        assert_eq!(a[1].as_str(), "zoe");
+        let c = unique_slugs(["Zoé", "ZOE"].into_iter());
+        assert_eq!(c[1].as_str(), "zoe"); // no exact match: "ZOE" sorts first
     }
 
     #[test]
