@@ -83,7 +83,9 @@ pub enum SourceError {
     )]
     NoGoogleAuth,
     /// The OAuth token endpoint refused the service account's JWT.
-    #[error("cannot get an access token for {client_email} from {token_uri} (HTTP {status}): {message}")]
+    #[error(
+        "cannot get an access token for {client_email} from {token_uri} (HTTP {status}): {message}"
+    )]
     Token {
         client_email: String,
         token_uri: String,

@@ -133,7 +133,7 @@ pub async fn send_with_retry(
             send_once(make().timeout(opts.timeout.min(remaining))).await
         };
         let (retry_after, failure) = match outcome {
-            Ok((answer, retry_after)) if !is_transient(answer.status) => {
+            Ok((answer, _)) if !is_transient(answer.status) => {
                 return Ok(Answer {
                     attempts: attempt,
                     ..answer
@@ -214,10 +214,9 @@ enum Failure {
 impl Failure {
     fn describe(&self, opts: &HttpOptions) -> String {
         match self {
-            Failure::Timeout => format!(
-                "no answer within {} ms (timeout)",
-                opts.timeout.as_millis()
-            ),
+            Failure::Timeout => {
+                format!("no answer within {} ms (timeout)", opts.timeout.as_millis())
+            }
             Failure::Connect(m) => format!("cannot connect: {m}"),
             Failure::Other(m) => format!("connection failed: {m}"),
         }
@@ -285,7 +284,10 @@ mod tests {
             "https://x/v4/s/1/values:batchGet?ranges=A&key=***&majorDimension=ROWS"
         );
         assert_eq!(redact("https://x/a?KEY=s#f"), "https://x/a?KEY=***#f");
-        assert_eq!(redact("https://x/pub?output=csv"), "https://x/pub?output=csv");
+        assert_eq!(
+            redact("https://x/pub?output=csv"),
+            "https://x/pub?output=csv"
+        );
         assert_eq!(redact("https://x/a"), "https://x/a");
         assert_eq!(redact("https://x/a?monkey=1"), "https://x/a?monkey=1");
     }

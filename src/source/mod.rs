@@ -1,11 +1,17 @@
-//! Where rows come from: local CSV files, workbooks, and (later) the Sheets
-//! API. Every source returns [`RawTables`]: untyped text cells, headers first,
-//! each row with the number a person sees in the spreadsheet. This is the only
-//! module that reads the data; it is never called on a player's request.
+//! Where rows come from: local CSV files, workbooks, sheets published as CSV
+//! ([`published`]) and the Sheets API ([`google`]), over one HTTP client
+//! ([`http`]). Every source returns [`RawTables`]: untyped text cells, headers
+//! first, each row with the number a person sees in the spreadsheet. This is
+//! the only module that reads the data; it is never called on a player's
+//! request.
 
 pub mod file;
+pub mod google;
+pub mod http;
+pub mod published;
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
@@ -13,7 +19,7 @@ use crate::config::{Config, Source};
 use crate::error::SourceError;
 
 /// One tab as read: a header row and data rows padded to the header's width.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RawTable {
     pub name: String,
     /// Where it came from, for messages: a file path or "Google Sheets".
@@ -22,7 +28,7 @@ pub struct RawTable {
     pub rows: Vec<RawRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RawRow {
     /// The spreadsheet row number (the header is row 1).
     pub number: usize,
@@ -36,7 +42,7 @@ impl RawRow {
 }
 
 /// All configured tabs of one fetch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RawTables {
     pub tabs: BTreeMap<String, RawTable>,
 }
@@ -110,28 +116,40 @@ pub fn table_from_rows(
 
 /// Reads the configured source; keeps what must outlive one cycle (the HTTP
 /// client and its connection pool, a service account's access token).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Fetcher {
-    http: Option<reqwest::Client>,
+    http: reqwest::Client,
+    options: http::HttpOptions,
+    tokens: google::TokenCache,
 }
 
 impl Fetcher {
-    pub fn new() -> Fetcher {
-        Fetcher::default()
+    /// Production timeouts (overridable by `GEN_HTTP_TIMEOUT_MS`, for tests).
+    pub fn new() -> Result<Fetcher, SourceError> {
+        Fetcher::with_options(http::HttpOptions::from_env())
     }
 
-    /// Reads every tab the config names, in one pass over the source.
+    pub fn with_options(options: http::HttpOptions) -> Result<Fetcher, SourceError> {
+        Ok(Fetcher {
+            http: http::client(&options)?,
+            options,
+            tokens: google::TokenCache::default(),
+        })
+    }
+
+    /// Reads every tab the config names, in one pass over the source. A
+    /// remote fetch, retries included, ends within `refresh_secs`.
     pub async fn fetch(&self, config: &Config) -> Result<RawTables, SourceError> {
         let tabs = config.tabs();
+        let deadline = Instant::now() + config.site.refresh;
         match &config.source {
             Source::CsvFiles { files, encoding } => file::read_csv_files(files, *encoding, &tabs),
             Source::Workbook { path } => file::read_workbook(path, &tabs),
-            Source::CsvUrls { .. } | Source::Google(_) => {
-                let _ = &self.http;
-                Err(SourceError::Remote(format!(
-                    "{} is not supported by this build yet",
-                    config.source.describe()
-                )))
+            Source::Google(g) => {
+                google::fetch(&self.http, &self.options, &self.tokens, g, &tabs, deadline).await
+            }
+            Source::CsvUrls { urls, encoding } => {
+                published::fetch(&self.http, &self.options, urls, *encoding, &tabs, deadline).await
             }
         }
     }
