@@ -15,6 +15,10 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "site.toml", value_name = "PATH")]
     pub config: PathBuf,
 
+    /// Log lines as text, or as JSON objects for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -25,6 +29,14 @@ pub enum Command {
     Build(BuildArgs),
     /// Fetch and validate only: print every problem, write nothing.
     Check,
+    /// The server loop: a cycle every refresh_secs, at once on a local change
+    /// or a push, plus the API (login, auth, health, metrics, refresh).
+    Watch,
+    /// Local preview without nginx: `watch` plus a static server for out_dir
+    /// with the same rules as the nginx config, on 127.0.0.1:8080.
+    Serve(ServeArgs),
+    /// Print the nginx conf.d file for this config.
+    Nginx(NginxArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -32,4 +44,33 @@ pub struct BuildArgs {
     /// Publish even if more than half of the player pages would be removed.
     #[arg(long)]
     pub allow_mass_removal: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address of the preview (site and API on one port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NginxArgs {
+    /// nginx `listen` parameters, e.g. `80`, `443 ssl`, `127.0.0.1:8080`.
+    #[arg(long, default_value = "80")]
+    pub listen: String,
+    /// nginx `server_name`.
+    #[arg(long, default_value = "_")]
+    pub server_name: String,
+    /// Where nginx keeps its cache of auth answers.
+    #[arg(long, default_value = "/var/cache/nginx/sheetgen")]
+    pub cache_dir: std::path::PathBuf,
+    /// Login attempts per minute per client address, at nginx.
+    #[arg(long, default_value_t = 30)]
+    pub login_rate: u32,
 }

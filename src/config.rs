@@ -163,6 +163,9 @@ pub struct Api {
     pub listen: String,
     pub session_hours: u64,
     pub insecure_http: bool,
+    /// Failed logins per client address in 15 minutes before 429; 0 lifts
+    /// the limit (load tests only).
+    pub login_failures_per_address: u32,
 }
 
 // ---- the raw, file-shaped types -------------------------------------------
@@ -265,6 +268,8 @@ struct RawApi {
     session_hours: u64,
     #[serde(default)]
     insecure_http: bool,
+    #[serde(default = "default_login_failures")]
+    login_failures_per_address: u32,
 }
 
 impl Default for RawApi {
@@ -273,8 +278,13 @@ impl Default for RawApi {
             listen: default_listen(),
             session_hours: default_session_hours(),
             insecure_http: false,
+            login_failures_per_address: default_login_failures(),
         }
     }
+}
+
+fn default_login_failures() -> u32 {
+    10
 }
 
 fn default_lang() -> Lang {
@@ -398,7 +408,10 @@ impl Config {
             if column == Some(&p.secret) {
                 return Err(invalid(
                     key,
-                    format!("is the secret column \"{}\"; the secret is never shown, so it cannot be {key}", p.secret),
+                    format!(
+                        "is the secret column \"{}\"; the secret is never shown, so it cannot be {key}",
+                        p.secret
+                    ),
                 ));
             }
         }
@@ -482,7 +495,8 @@ impl Config {
             ));
         }
 
-        check_served_tree(&out_dir, &state_dir, path, &source).map_err(|m| invalid("site.out_dir", m))?;
+        check_served_tree(&out_dir, &state_dir, path, &source)
+            .map_err(|m| invalid("site.out_dir", m))?;
 
         if raw.api.session_hours == 0 {
             return Err(invalid("api.session_hours", "must be at least 1".into()));
@@ -506,6 +520,7 @@ impl Config {
                 listen: raw.api.listen.clone(),
                 session_hours: raw.api.session_hours,
                 insecure_http: raw.api.insecure_http,
+                login_failures_per_address: raw.api.login_failures_per_address,
             },
         })
     }

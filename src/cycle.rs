@@ -1,24 +1,41 @@
 //! One pass of the pipeline: source → model → render → publish. `gen build`
-//! runs it once; `gen check` stops before publishing.
+//! runs it once, `gen watch` on every trigger, `gen check` stops before
+//! publishing. When neither the data, the theme nor the config changed since
+//! the last pass, nothing is rendered and nothing is written.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, PublishError};
 use crate::model::Snapshot;
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
-use crate::source::Fetcher;
+use crate::source::{Fetcher, RawTables};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CycleOptions {
     pub allow_mass_removal: bool,
 }
 
+/// What the previous successful pass saw, to skip work when nothing changed.
+#[derive(Debug, Default)]
+pub struct CycleMemory {
+    inputs: Option<[u8; 32]>,
+    raw: Option<[u8; 32]>,
+}
+
 /// What one cycle did, for the log line and the caller.
 #[derive(Debug)]
 pub struct CycleReport {
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
+    /// The data as fetched, when it differs from the previous pass's (to be
+    /// persisted); `None` when unchanged.
+    pub new_raw: Option<RawTables>,
+    /// False when nothing changed and nothing was rendered or written.
+    pub rendered: bool,
     pub publish: PublishReport,
     pub fetch: Duration,
     pub render: Duration,
@@ -32,21 +49,96 @@ pub async fn prepare(
 ) -> Result<(Snapshot, Vec<Artifact>, Duration, Duration), Error> {
     let started = Instant::now();
     let raw = fetcher.fetch(config).await?;
-    let snapshot = Snapshot::build(config, &raw)?;
     let fetched = started.elapsed();
-    let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-    let artifacts = render::render(&theme, &snapshot, config)?;
+    let config = config.clone();
+    let (snapshot, artifacts) = blocking(move || {
+        let snapshot = Snapshot::build(&config, &raw)?;
+        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
+        let artifacts = render::render(&theme, &snapshot, &config)?;
+        Ok((snapshot, artifacts))
+    })
+    .await?;
     Ok((snapshot, artifacts, fetched, started.elapsed() - fetched))
+}
+
+/// Runs CPU- and disk-bound work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Runtime(format!("a cycle's worker failed: {e}")))?
 }
 
 /// One full cycle: fetch → model → render → publish.
 pub async fn run(
     config: &Config,
     fetcher: &Fetcher,
+    memory: &mut CycleMemory,
     opts: CycleOptions,
 ) -> Result<CycleReport, Error> {
-    let (snapshot, artifacts, fetch, render) = prepare(config, fetcher).await?;
     let started = Instant::now();
+    let raw = fetcher.fetch(config).await?;
+    let fetch = started.elapsed();
+    let raw_digest = raw.digest();
+    let config_owned = config.clone();
+    let previous_inputs = memory.inputs;
+    let raw_changed = memory.raw != Some(raw_digest);
+
+    let render_started = Instant::now();
+    let outcome = blocking(move || {
+        let config = config_owned;
+        let snapshot = Snapshot::build(&config, &raw)?;
+        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
+        let inputs = inputs_digest(&snapshot, &theme, &config);
+        if previous_inputs == Some(inputs) {
+            return Ok((snapshot, raw, inputs, None));
+        }
+        let artifacts = render::render(&theme, &snapshot, &config)?;
+        let rendered_in = render_started.elapsed();
+        let publish = publish_artifacts(&config, &artifacts, opts)?;
+        Ok((snapshot, raw, inputs, Some((publish, rendered_in))))
+    })
+    .await?;
+    let (snapshot, raw, inputs, published) = outcome;
+    memory.inputs = Some(inputs);
+    memory.raw = Some(raw_digest);
+    let total_render = render_started.elapsed();
+    let (publish, render, write, rendered) = match published {
+        Some((report, render)) => (report, render, total_render - render, true),
+        None => (
+            PublishReport::default(),
+            total_render,
+            Duration::ZERO,
+            false,
+        ),
+    };
+    Ok(CycleReport {
+        snapshot: Arc::new(snapshot),
+        new_raw: raw_changed.then_some(raw),
+        rendered,
+        publish,
+        fetch,
+        render,
+        write,
+    })
+}
+
+/// Everything that decides the output: the snapshot, the theme and the
+/// config (its `Debug` form hides secrets, which do not change pages).
+fn inputs_digest(snapshot: &Snapshot, theme: &Theme, config: &Config) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(snapshot.hash.as_bytes());
+    h.update(theme.hash.as_bytes());
+    h.update(format!("{config:?}").as_bytes());
+    h.finalize().into()
+}
+
+fn publish_artifacts(
+    config: &Config,
+    artifacts: &[Artifact],
+    opts: CycleOptions,
+) -> Result<PublishReport, Error> {
     let out_dir = &config.site.out_dir;
     let state_dir = &config.site.state_dir;
     create_private_dir(state_dir)?;
@@ -54,25 +146,18 @@ pub async fn run(
         path: out_dir.clone(),
         source,
     })?;
-    let publish = publish::publish(
-        &artifacts,
+    Ok(publish::publish(
+        artifacts,
         &PublishOptions {
             out_dir: out_dir.clone(),
             tmp_dir: publish::tmp_dir_for(out_dir, state_dir),
             allow_mass_removal: opts.allow_mass_removal,
         },
-    )?;
-    Ok(CycleReport {
-        snapshot,
-        publish,
-        fetch,
-        render,
-        write: started.elapsed(),
-    })
+    )?)
 }
 
 /// `state_dir` holds the session key and the last snapshot: owner-only.
-fn create_private_dir(dir: &std::path::Path) -> Result<(), PublishError> {
+pub fn create_private_dir(dir: &std::path::Path) -> Result<(), PublishError> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());

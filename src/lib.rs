@@ -19,30 +19,41 @@
 //! - [`cycle`]: one pass of the above; [`check`]: the extra warnings of
 //!   `gen check`.
 
+pub mod api;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod cycle;
 pub mod error;
 pub mod model;
+pub mod nginx;
+pub mod persist;
+pub mod preview;
 pub mod publish;
 pub mod render;
 pub mod source;
+pub mod state;
+pub mod watch;
 
 use cli::{Cli, Command};
 use config::Config;
 use error::Error;
 use model::Severity;
 
-/// Logs go to stderr, one event a line; `RUST_LOG` filters.
-pub fn init_logging() {
+/// Logs go to stderr, one event a line (text or JSON); `RUST_LOG` filters.
+pub fn init_logging(format: cli::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    match format {
+        cli::LogFormat::Text => builder.init(),
+        cli::LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
 }
 
 /// Runs one command.
@@ -53,13 +64,21 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-    let fetcher = source::Fetcher::new();
-    runtime.block_on(async {
+    let fetcher = source::Fetcher::new()?;
+    let result = runtime.block_on(async {
         match cli.command {
             Command::Build(args) => build(&config, &fetcher, args.allow_mass_removal).await,
             Command::Check => check(&config, &fetcher).await,
+            Command::Watch => {
+                watch::run(cli.config.clone(), config.clone(), fetcher, None, None).await
+            }
+            Command::Serve(args) => serve(&cli.config, &config, fetcher, args).await,
+            Command::Nginx(args) => nginx(&config, args),
         }
-    })
+    });
+    // A cycle abandoned at stop must not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn build(
@@ -67,7 +86,13 @@ async fn build(
     fetcher: &source::Fetcher,
     allow_mass_removal: bool,
 ) -> Result<(), Error> {
-    let report = cycle::run(config, fetcher, cycle::CycleOptions { allow_mass_removal }).await?;
+    let report = cycle::run(
+        config,
+        fetcher,
+        &mut cycle::CycleMemory::default(),
+        cycle::CycleOptions { allow_mass_removal },
+    )
+    .await?;
     for p in &report.snapshot.problems {
         eprintln!("warning: {p}");
     }
@@ -92,10 +117,89 @@ async fn build(
     Ok(())
 }
 
+/// `gen serve`: the watch loop with the site and the API on one local port.
+async fn serve(
+    config_path: &std::path::Path,
+    config: &Config,
+    fetcher: source::Fetcher,
+    args: cli::ServeArgs,
+) -> Result<(), Error> {
+    println!(
+        "previewing {} on http://{}/",
+        config.site.title, args.listen
+    );
+    if let Some(name) = demo_login_hint(config) {
+        println!("{name}");
+    }
+    println!("stop with Ctrl-C; for players, deploy behind nginx (gen nginx, deploy.sh)");
+    let preview = preview::Preview::new(config.site.out_dir.clone());
+    watch::run(
+        config_path.to_path_buf(),
+        config.clone(),
+        fetcher,
+        Some(args.listen),
+        Some(preview),
+    )
+    .await
+}
+
+/// For the embedded demo only: one login to try. A real roster's PINs are
+/// never printed.
+fn demo_login_hint(config: &Config) -> Option<String> {
+    let config::Source::CsvFiles { files, .. } = &config.source else {
+        return None;
+    };
+    let players = files.get(&config.players.tab)?;
+    if !players.to_string_lossy().contains("examples/demo/") {
+        return None;
+    }
+    let text = std::fs::read_to_string(players).ok()?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().ok()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (login, secret) = (col(&config.players.login)?, col(&config.players.secret)?);
+    let row = reader.records().next()?.ok()?;
+    Some(format!(
+        "demo login: name \"{}\", PIN {} (fictional player from examples/demo/)",
+        row.get(login)?,
+        row.get(secret)?
+    ))
+}
+
+fn nginx(config: &Config, args: cli::NginxArgs) -> Result<(), Error> {
+    let text = nginx::render(
+        config,
+        &nginx::NginxOptions {
+            listen: args.listen,
+            server_name: args.server_name,
+            cache_dir: args.cache_dir,
+            login_rate_per_minute: args.login_rate,
+        },
+    )
+    .map_err(|message| error::ConfigError::Invalid {
+        path: config.path.clone(),
+        key: "api.listen".into(),
+        message,
+    })?;
+    print!("{text}");
+    Ok(())
+}
+
 async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> {
     println!("config: {}", config.path.display());
     println!("source: {}", config.source.describe());
+    if let config::Source::Google(g) = &config.source {
+        println!("auth: {}", source::google::auth_description(g));
+    }
     let (snapshot, artifacts, _, _) = cycle::prepare(config, fetcher).await?;
+    let public_secrets = (!snapshot.credentials.is_empty())
+        .then(|| source::google::public_secret_warning(config))
+        .flatten();
+    if let Some(warning) = &public_secrets {
+        // Loud on purpose: on both streams, before anything else.
+        eprintln!("WARNING: {warning}");
+        println!("WARNING: {warning}");
+    }
     println!(
         "players: {} ({} can log in), {} pages render",
         snapshot.players.len(),
@@ -122,6 +226,7 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
     if errors > 0 || snapshot.players.is_empty() {
         return Err(Error::CheckFailed(errors.max(1)));
     }
-    println!("ok: publishable ({} warning(s))", problems.len());
+    let warnings = problems.len() + usize::from(public_secrets.is_some());
+    println!("ok: publishable ({warnings} warning(s))");
     Ok(())
 }

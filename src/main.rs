@@ -7,7 +7,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = sheetgen::cli::Cli::parse();
-    sheetgen::init_logging();
+    sheetgen::init_logging(cli.log_format);
     match sheetgen::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -22,6 +22,9 @@ pub struct Snapshot {
     pub tables: Vec<JoinedTable>,
     pub credentials: Credentials,
     pub problems: Vec<Problem>,
+    /// Player id → index, and slug → index.
+    by_id: HashMap<String, usize>,
+    by_slug: HashMap<String, usize>,
     /// Hex SHA-256 of everything above (secrets included, so a PIN change
     /// is a change).
     pub hash: String,
@@ -91,6 +94,8 @@ pub struct JoinedTable {
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     by_login: HashMap<String, Credential>,
+    /// Player index → its normalised login (players without one can't log in).
+    login_of: HashMap<usize, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +108,11 @@ impl Credentials {
     /// Looks a typed login name up: case, accents and spacing do not matter.
     pub fn find(&self, typed: &str) -> Option<&Credential> {
         self.by_login.get(&normalize_login(typed))
+    }
+
+    /// The credential of player `player`, if that player can log in.
+    pub fn for_player(&self, player: usize) -> Option<&Credential> {
+        self.by_login.get(self.login_of.get(&player)?)
     }
 
     pub fn len(&self) -> usize {
@@ -333,6 +343,7 @@ impl Snapshot {
                         format!("no PIN for \"{}\": this player cannot log in", k.name),
                     );
                 } else {
+                    credentials.login_of.insert(only, login.clone());
                     credentials.by_login.insert(
                         login,
                         Credential {
@@ -430,7 +441,19 @@ impl Snapshot {
             })
             .collect();
         let hash = content_hash(&columns, &players, &tables, &credentials);
+        let by_id = players
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        let by_slug = players
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.slug.as_str().to_string(), i))
+            .collect();
         Ok(Snapshot {
+            by_id,
+            by_slug,
             columns,
             players,
             tables,
@@ -442,10 +465,13 @@ impl Snapshot {
     }
 
     pub fn player_by_slug(&self, slug: &str) -> Option<(usize, &Player)> {
-        self.players
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.slug.as_str() == slug)
+        let &i = self.by_slug.get(slug)?;
+        Some((i, self.players.get(i)?))
+    }
+
+    pub fn player_by_id(&self, id: &str) -> Option<(usize, &Player)> {
+        let &i = self.by_id.get(id)?;
+        Some((i, self.players.get(i)?))
     }
 }
 
@@ -463,7 +489,9 @@ fn unique_slugs<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<Slug> {
     for members in groups.values() {
         // An id that already is its slug ("zoe") keeps it; otherwise the id
         // that sorts first does.
-        let first = members.iter().min_by_key(|&&i| (ids[i] != bases[i], ids[i]));
+        let first = members
+            .iter()
+            .min_by_key(|&&i| (ids[i] != bases[i], ids[i]));
         for &i in members {
             out[i] = Some(if Some(&i) == first {
                 bases[i].clone()

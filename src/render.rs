@@ -54,13 +54,15 @@ pub struct Theme {
     pub hash: String,
 }
 
-fn is_editor_temp(name: &str) -> bool {
+/// Dotfiles, swap and backup files of editors: never part of a theme.
+pub fn is_editor_temp(name: &str) -> bool {
     name.starts_with('.')
         || name.starts_with('#')
         || name.ends_with('~')
         || name.ends_with(".swp")
         || name.ends_with(".swx")
         || name.ends_with(".tmp")
+        || name == "4913"
 }
 
 /// File names of a folder, sorted, skipping dotfiles and editor temp files.

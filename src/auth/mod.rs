@@ -1,0 +1,404 @@
+//! Logins and private pages: `POST /api/login`, `POST /api/logout` and
+//! `GET /api/auth` (nginx's `auth_request`). Everything is checked against
+//! the snapshot in force; nothing here calls the source. Answers for an
+//! unknown name and a wrong PIN are identical, in bytes and in the work done.
+
+pub mod limits;
+pub mod session;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tiny_http::Request;
+
+use crate::api::{read_body, respond};
+use crate::config::Config;
+use crate::model::{Snapshot, normalize_login};
+use crate::state::AppState;
+use limits::{Gate, LoginLimits};
+use session::SessionKey;
+
+/// The cookie over HTTPS: `__Host-` binds it to this host, path `/`, Secure.
+pub const SECURE_COOKIE: &str = "__Host-gen_session";
+/// The cookie when the organiser chose `insecure_http = true`.
+pub const PLAIN_COOKIE: &str = "gen_session";
+
+const MAX_NAME: usize = 200;
+const MAX_PIN: usize = 200;
+const MAX_NEXT: usize = 512;
+
+pub struct Auth {
+    key: SessionKey,
+    limits: LoginLimits,
+    lifetime: Duration,
+    insecure_http: bool,
+}
+
+/// What a request says about where it came from (trusting nginx's headers
+/// only when the peer is local).
+struct Origin {
+    client: String,
+    https: bool,
+    host: String,
+}
+
+pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+fn origin_of(request: &Request) -> Origin {
+    // A unix socket has no peer address: only local processes reach it.
+    let peer = request.remote_addr().map(|a| a.ip());
+    let local_peer = peer.is_none_or(|ip| ip.is_loopback());
+    let forwarded = |name| local_peer.then(|| header(request, name)).flatten();
+    Origin {
+        client: forwarded("X-Real-IP")
+            .map(|s| s.trim().to_string())
+            .or_else(|| peer.map(|ip| ip.to_string()))
+            .unwrap_or_else(|| "local".into()),
+        https: forwarded("X-Forwarded-Proto")
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")),
+        host: header(request, "Host")
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    }
+}
+
+fn is_local_host(host: &str) -> bool {
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]") || name.ends_with(".localhost")
+}
+
+/// A cross-site POST carries an `Origin` that is not ours.
+fn cross_site(request: &Request, origin: &Origin) -> bool {
+    let Some(sent) = header(request, "Origin") else {
+        return false;
+    };
+    let sent = sent.trim().to_ascii_lowercase();
+    let ours = [
+        format!("https://{}", origin.host),
+        format!("http://{}", origin.host),
+    ];
+    origin.host.is_empty() || !ours.contains(&sent)
+}
+
+/// `next` if it is a local path (`/…`, not `//…` or `/\…`), else `None`.
+pub fn local_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= MAX_NEXT
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+fn wants_json(request: &Request) -> bool {
+    header(request, "Accept").is_some_and(|a| a.contains("application/json"))
+}
+
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// A 303 to `location` (or its JSON form), with optional cookie.
+fn redirect(
+    request: Request,
+    json_status: u16,
+    location: &str,
+    error: Option<&str>,
+    cookie: Option<&str>,
+) {
+    let mut extra: Vec<(&str, &str)> = Vec::new();
+    if let Some(c) = cookie {
+        extra.push(("Set-Cookie", c));
+    }
+    if wants_json(&request) {
+        let body = serde_json::to_vec(&JsonAnswer {
+            ok: error.is_none(),
+            location: Some(location),
+            error,
+        })
+        .unwrap_or_default();
+        respond(request, json_status, "application/json", body, &extra);
+    } else {
+        extra.push(("Location", location));
+        let body = format!("See {location}\n").into_bytes();
+        respond(request, 303, "text/plain; charset=utf-8", body, &extra);
+    }
+}
+
+fn form_fields(body: &[u8]) -> (String, String, String) {
+    let (mut name, mut pin, mut next) = (String::new(), String::new(), String::new());
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "name" if name.is_empty() => name = v.chars().take(MAX_NAME + 1).collect(),
+            "pin" if pin.is_empty() => pin = v.chars().take(MAX_PIN + 1).collect(),
+            "next" if next.is_empty() => next = v.chars().take(MAX_NEXT + 1).collect(),
+            _ => {}
+        }
+    }
+    (name, pin, next)
+}
+
+impl Auth {
+    pub fn new(config: &Config) -> Result<Auth, String> {
+        Ok(Auth {
+            key: SessionKey::load(&config.site.state_dir)?,
+            limits: LoginLimits::new(config.api.login_failures_per_address),
+            lifetime: Duration::from_secs(config.api.session_hours.saturating_mul(3600)),
+            insecure_http: config.api.insecure_http,
+        })
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        if self.insecure_http {
+            PLAIN_COOKIE
+        } else {
+            SECURE_COOKIE
+        }
+    }
+
+    fn set_cookie(&self, token: &str, max_age: u64) -> String {
+        let secure = if self.insecure_http { "" } else { "; Secure" };
+        format!(
+            "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+            self.cookie_name()
+        )
+    }
+
+    /// The session token in a `Cookie` header, if any.
+    fn token<'a>(&self, request: &'a Request) -> Option<&'a str> {
+        request
+            .headers()
+            .iter()
+            .filter(|h| h.field.equiv("Cookie"))
+            .flat_map(|h| cookie::Cookie::split_parse(h.value.as_str()))
+            .filter_map(Result::ok)
+            .find(|c| c.name() == self.cookie_name())
+            .map(|c| c.value_raw().unwrap_or(""))
+    }
+
+    /// The player index whose valid session the request carries.
+    pub fn session_player(&self, request: &Request, snapshot: &Snapshot) -> Option<usize> {
+        self.key
+            .verify(self.token(request)?, snapshot, SystemTime::now())
+    }
+
+    /// `POST /api/login`.
+    pub fn login(&self, mut request: Request, state: &AppState) {
+        let origin = origin_of(&request);
+        if cross_site(&request, &origin) {
+            respond(
+                request,
+                403,
+                "text/plain; charset=utf-8",
+                b"cross-site login refused\n".to_vec(),
+                &[],
+            );
+            return;
+        }
+        let Some(body) = read_body(&mut request) else {
+            respond(
+                request,
+                413,
+                "text/plain; charset=utf-8",
+                b"request body too large\n".to_vec(),
+                &[],
+            );
+            return;
+        };
+        let (name, pin, next) = form_fields(&body);
+        let next = local_next(&next);
+        let again = match next {
+            Some(n) => format!(
+                "/login/?error=1&next={}",
+                form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+            ),
+            None => "/login/?error=1".to_string(),
+        };
+        if !origin.https && !self.insecure_http && !is_local_host(&origin.host) {
+            // Browsers drop a Secure cookie set over plain HTTP: say so
+            // instead of failing silently (DESIGN.md).
+            redirect(
+                request,
+                400,
+                "/login/?error=https",
+                Some("https_required"),
+                None,
+            );
+            return;
+        }
+        let now = Instant::now();
+        let login = normalize_login(&name);
+        let gate = self.limits.gate(&origin.client, &login, now);
+        if let Gate::AddressLimited(wait) = gate {
+            state
+                .metrics()
+                .logins_rate_limited
+                .fetch_add(1, Ordering::Relaxed);
+            let wait = wait.to_string();
+            if wants_json(&request) {
+                let body = br#"{"ok":false,"error":"rate_limited"}"#.to_vec();
+                respond(
+                    request,
+                    429,
+                    "application/json",
+                    body,
+                    &[("Retry-After", &wait)],
+                );
+            } else {
+                let body = b"too many failed logins from this address; try again later\n".to_vec();
+                respond(
+                    request,
+                    429,
+                    "text/plain; charset=utf-8",
+                    body,
+                    &[("Retry-After", &wait)],
+                );
+            }
+            return;
+        }
+
+        // The same work whether the name exists or not: one lookup, one
+        // constant-time comparison of fixed-length digests.
+        let snapshot = state.snapshot();
+        let credential = snapshot.as_ref().and_then(|s| s.credentials.find(&name));
+        let expected: [u8; 32] = match credential {
+            Some(c) => Sha256::digest(c.secret.expose().as_bytes()).into(),
+            None => Sha256::digest(b"\0no such player\0").into(),
+        };
+        let presented: [u8; 32] = Sha256::digest(pin.trim().as_bytes()).into();
+        let pin_ok = bool::from(presented.ct_eq(&expected))
+            & credential.is_some()
+            & !pin.trim().is_empty()
+            & (name.chars().count() <= MAX_NAME)
+            & (gate == Gate::Open);
+
+        let found = snapshot
+            .as_ref()
+            .zip(credential)
+            .and_then(|(s, c)| s.players.get(c.player).map(|p| (p, c)));
+        match found {
+            Some((player, c)) if pin_ok => {
+                self.limits.succeeded(&login);
+                state.metrics().logins_ok.fetch_add(1, Ordering::Relaxed);
+                let token = self.key.issue(
+                    &player.id,
+                    c.secret.expose(),
+                    self.lifetime,
+                    SystemTime::now(),
+                );
+                let cookie = self.set_cookie(&token, self.lifetime.as_secs());
+                let own = format!("/p/{}/", player.slug);
+                let location = next.unwrap_or(&own);
+                tracing::info!(event = "login", player = %player.slug, "login ok");
+                redirect(request, 200, location, None, Some(&cookie));
+            }
+            _ => {
+                self.limits.failed(&origin.client, &login, now);
+                state
+                    .metrics()
+                    .logins_failed
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::info!(event = "login_failed", client = %origin.client, "login failed");
+                redirect(request, 401, &again, Some("invalid"), None);
+            }
+        }
+    }
+
+    /// `POST /api/logout`: expires the cookie.
+    pub fn logout(&self, request: Request) {
+        let origin = origin_of(&request);
+        if cross_site(&request, &origin) {
+            respond(
+                request,
+                403,
+                "text/plain; charset=utf-8",
+                b"cross-site logout refused\n".to_vec(),
+                &[],
+            );
+            return;
+        }
+        let cookie = self.set_cookie("", 0);
+        redirect(request, 200, "/login/", None, Some(&cookie));
+    }
+
+    /// `GET /api/auth` for nginx: 204 if the session's player may read the
+    /// slug in `X-Player-Slug`, 401 without a valid session, 403 otherwise.
+    /// Never any other status: nginx turns those into a 500.
+    pub fn check(&self, request: Request, state: &AppState) {
+        let status = match state.snapshot() {
+            None => 401,
+            Some(snapshot) => match self.session_player(&request, &snapshot) {
+                None => 401,
+                Some(player) => {
+                    let slug = header(&request, "X-Player-Slug").unwrap_or("").trim();
+                    if may_read(&snapshot, player, slug) {
+                        204
+                    } else {
+                        403
+                    }
+                }
+            },
+        };
+        respond(
+            request,
+            status,
+            "text/plain; charset=utf-8",
+            Vec::new(),
+            &[],
+        );
+    }
+}
+
+/// A player reads their own page; an admin row reads every page.
+pub fn may_read(snapshot: &Snapshot, player: usize, slug: &str) -> bool {
+    snapshot
+        .players
+        .get(player)
+        .is_some_and(|p| p.admin || (!slug.is_empty() && p.slug.as_str() == slug))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_site() {
+        assert_eq!(local_next("/p/zoe/"), Some("/p/zoe/"));
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "p/zoe",
+            "",
+            "/x\ny",
+        ] {
+            assert_eq!(local_next(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn local_hosts() {
+        assert!(is_local_host("localhost:8080"));
+        assert!(is_local_host("127.0.0.1"));
+        assert!(!is_local_host("club.example"));
+        assert!(!is_local_host("localhost.evil.example"));
+    }
+}

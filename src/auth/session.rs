@@ -1,0 +1,151 @@
+//! Stateless session tokens: HMAC-SHA256 over (player id, expiry, a keyed
+//! fingerprint of that player's current secret). Any replica with the same
+//! key verifies them; a PIN changed in the sheet or a removed player makes
+//! them fail at the next snapshot. The fingerprint is keyed, so a leaked
+//! cookie does not let anyone brute-force the PIN offline.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::model::Snapshot;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const KEY_FILE: &str = "session.key";
+/// Tokens longer than this are refused before any work.
+const MAX_TOKEN: usize = 1024;
+
+/// The 32-byte signing key. Its `Debug` shows nothing.
+#[derive(Clone)]
+pub struct SessionKey([u8; 32]);
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(***)")
+    }
+}
+
+impl SessionKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> SessionKey {
+        SessionKey(bytes)
+    }
+
+    /// `GEN_SESSION_KEY` if set, else `state_dir/session.key`, created 0600 with
+    /// 32 random bytes on first use.
+    pub fn load(state_dir: &Path) -> Result<SessionKey, String> {
+        if let Ok(value) = std::env::var("GEN_SESSION_KEY") {
+            return SessionKey::from_env_value(value.trim());
+        }
+        let path = state_dir.join(KEY_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    format!(
+                        "{} is not a 32-byte key; delete it to make a new one (logs everyone out)",
+                        path.display()
+                    )
+                })?;
+                Ok(SessionKey(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                crate::cycle::create_private_dir(state_dir).map_err(|e| e.to_string())?;
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key)
+                    .map_err(|e| format!("no randomness for the session key: {e}"))?;
+                // 0600 from the start, written whole, then renamed.
+                let mut tmp = tempfile::Builder::new()
+                    .prefix(".session-key-")
+                    .tempfile_in(state_dir)
+                    .map_err(|e| format!("{}: {e}", state_dir.display()))?;
+                tmp.write_all(&key)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                // Another process may have created it meanwhile: keep theirs.
+                match tmp.persist_noclobber(&path) {
+                    Ok(_) => Ok(SessionKey(key)),
+                    Err(_) => SessionKey::load(state_dir),
+                }
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Replicas share the key by sharing this string; any string of 32+
+    /// characters (e.g. `openssl rand -hex 32`) is hashed into the key.
+    fn from_env_value(value: &str) -> Result<SessionKey, String> {
+        if value.chars().count() >= 32 {
+            return Ok(SessionKey(Sha256::digest(value.as_bytes()).into()));
+        }
+        Err(
+            "GEN_SESSION_KEY is too short: use at least 32 characters (openssl rand -hex 32)"
+                .into(),
+        )
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length; 32 bytes cannot fail.
+        <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// A keyed fingerprint of a player's secret: changes when the PIN does.
+    fn fingerprint(&self, id: &str, secret: &str) -> [u8; 16] {
+        let mut mac = self.mac();
+        mac.update(b"sheetgen secret fingerprint v1\0");
+        mac.update(id.as_bytes());
+        mac.update(b"\0");
+        mac.update(secret.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
+    }
+
+    fn sign(&self, payload: &str) -> Vec<u8> {
+        let mut mac = self.mac();
+        mac.update(b"sheetgen session v1\0");
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A token for `id` whose secret is `secret`, valid for `lifetime`.
+    pub fn issue(&self, id: &str, secret: &str, lifetime: Duration, now: SystemTime) -> String {
+        let expires = now
+            .checked_add(lifetime)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let fp = B64.encode(self.fingerprint(id, secret));
+        let payload = B64.encode(serde_json::to_vec(&(id, expires, fp)).unwrap_or_default());
+        format!("{payload}.{}", B64.encode(self.sign(&payload)))
+    }
+
+    /// The player index the token stands for in `snapshot`, if the token is
+    /// ours, unexpired, and its player still exists with the same secret.
+    pub fn verify(&self, token: &str, snapshot: &Snapshot, now: SystemTime) -> Option<usize> {
+        if token.len() > MAX_TOKEN {
+            return None;
+        }
+        let (payload, sig) = token.split_once('.')?;
+        let sig = B64.decode(sig).ok()?;
+        let mut mac = self.mac();
+        mac.update(b"sheetgen session v1\0");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&sig).ok()?;
+        let (id, expires, fp): (String, u64, String) =
+            serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
+        let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        if expires <= now_secs {
+            return None;
+        }
+        let (index, player) = snapshot.player_by_id(&id)?;
+        let credential = snapshot.credentials.for_player(index)?;
+        let current = self.fingerprint(&player.id, credential.secret.expose());
+        let presented = B64.decode(fp).ok()?;
+        bool::from(presented.ct_eq(&current)).then_some(index)
+    }
+}

@@ -1,0 +1,73 @@
+//! The last good data, kept in `state_dir` so that a restarted `gen watch`
+//! can check logins before its first fetch succeeds (Google may be down at
+//! boot). The file holds PINs: it is created 0600, written whole through a
+//! temp file and a rename, and never placed under `out_dir`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::source::RawTables;
+
+const FILE: &str = "last-good.json";
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    /// Unix seconds of the fetch.
+    fetched_at: u64,
+    tables: RawTables,
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE)
+}
+
+/// Writes the data of a successful fetch (0600, atomically).
+pub fn save(state_dir: &Path, raw: &RawTables, fetched_at: SystemTime) -> std::io::Result<()> {
+    let stored = Stored {
+        version: VERSION,
+        fetched_at: fetched_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        tables: raw.clone(),
+    };
+    let bytes = serde_json::to_vec(&stored).map_err(std::io::Error::other)?;
+    // tempfile creates files 0600, which is what this file must be.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".last-good-")
+        .tempfile_in(state_dir)?;
+    tmp.write_all(&bytes)?;
+    tmp.persist(path(state_dir)).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Reads the last good data, if there is a readable one.
+pub fn load(state_dir: &Path) -> Result<Option<(RawTables, SystemTime)>, String> {
+    let p = path(state_dir);
+    let bytes = match std::fs::read(&p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", p.display())),
+    };
+    let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "{}: not a snapshot this version can read ({e})",
+            p.display()
+        )
+    })?;
+    if stored.version != VERSION {
+        return Err(format!(
+            "{}: unknown version {}",
+            p.display(),
+            stored.version
+        ));
+    }
+    Ok(Some((
+        stored.tables,
+        UNIX_EPOCH + Duration::from_secs(stored.fetched_at),
+    )))
+}

@@ -1,0 +1,222 @@
+//! `gen serve` only: a static server over `out_dir` that behaves like the
+//! nginx config `gen nginx` prints (gzip twins with `Vary`, content types,
+//! the `/p/<slug>/` auth rule, GET/HEAD only, no dotfiles, nothing outside
+//! `out_dir`), so newcomers can try the site without nginx. Not for
+//! production: nginx is what serves players.
+
+use std::path::{Component, Path, PathBuf};
+
+use tiny_http::{Method, Request};
+
+use crate::api::respond;
+use crate::auth::{Auth, header, may_read};
+use crate::model::Slug;
+use crate::state::AppState;
+
+/// The headers nginx adds to every answer (see `nginx.rs`).
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub struct Preview {
+    root: PathBuf,
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "txt" => "text/plain; charset=utf-8",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}
+
+fn accepts_gzip(request: &Request) -> bool {
+    header(request, "Accept-Encoding").is_some_and(|v| {
+        v.split(',').any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let refused = it.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            coding.eq_ignore_ascii_case("gzip") && !refused
+        })
+    })
+}
+
+impl Preview {
+    pub fn new(root: PathBuf) -> Preview {
+        Preview { root }
+    }
+
+    pub fn serve(&self, request: Request, state: &AppState, auth: &Auth) {
+        if !matches!(request.method(), Method::Get | Method::Head) {
+            respond(
+                request,
+                405,
+                "text/plain; charset=utf-8",
+                b"method not allowed\n".to_vec(),
+                &[("Allow", "GET, HEAD")],
+            );
+            return;
+        }
+        let raw = request
+            .url()
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("/")
+            .to_string();
+        let Ok(path) = percent_encoding::percent_decode_str(&raw).decode_utf8() else {
+            self.error_page(request, 400);
+            return;
+        };
+        // Like nginx: merge slashes, resolve "..", refuse dotfiles.
+        let mut segments: Vec<&str> = Vec::new();
+        for seg in path.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    segments.pop();
+                }
+                s if s.starts_with('.') || s.contains('\0') || s.contains('\\') => {
+                    self.error_page(request, 404);
+                    return;
+                }
+                s => segments.push(s),
+            }
+        }
+        let dir_url = path.ends_with('/') || segments.is_empty();
+        // As nginx's `location ~ ^/p/(?<slug>[a-z0-9-]+)/`.
+        let slug = segments.get(1).filter(|s| Slug::parse(s).is_some());
+        if let (Some(&"p"), Some(slug), true) =
+            (segments.first(), slug, segments.len() > 2 || dir_url)
+        {
+            let allowed = state.snapshot().and_then(|s| {
+                auth.session_player(&request, &s)
+                    .map(|p| may_read(&s, p, slug))
+            });
+            match allowed {
+                Some(true) => {}
+                Some(false) => return self.error_page(request, 403),
+                None => {
+                    let next = format!("/{}/", segments[..2].join("/"));
+                    let location = format!(
+                        "/login/?next={}",
+                        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    );
+                    respond(
+                        request,
+                        303,
+                        "text/plain; charset=utf-8",
+                        Vec::new(),
+                        &[("Location", &location)],
+                    );
+                    return;
+                }
+            }
+        }
+        let mut rel: PathBuf = segments.iter().collect();
+        if dir_url {
+            rel.push("index.html");
+        } else if self.root.join(&rel).is_dir() {
+            let location = format!("/{}/", segments.join("/"));
+            respond(
+                request,
+                301,
+                "text/plain; charset=utf-8",
+                Vec::new(),
+                &[("Location", &location)],
+            );
+            return;
+        }
+        self.file(request, &rel, 200);
+    }
+
+    fn error_page(&self, request: Request, status: u16) {
+        let page = match status {
+            403 => "403.html",
+            _ => "404.html",
+        };
+        self.file_or_text(request, Path::new(page), status);
+    }
+
+    fn file_or_text(&self, request: Request, rel: &Path, status: u16) {
+        if self.root.join(rel).is_file() {
+            self.file(request, rel, status);
+        } else {
+            respond(
+                request,
+                status,
+                "text/plain; charset=utf-8",
+                format!("{status}\n").into_bytes(),
+                &[],
+            );
+        }
+    }
+
+    fn file(&self, request: Request, rel: &Path, status: u16) {
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return self.error_page(request, 404);
+        }
+        let full = self.root.join(rel);
+        // Symlinks must not lead out of the served tree.
+        let inside = match (full.canonicalize(), self.root.canonicalize()) {
+            (Ok(f), Ok(r)) => f.starts_with(r) && f.is_file(),
+            _ => false,
+        };
+        if !inside {
+            if status == 404 {
+                respond(
+                    request,
+                    404,
+                    "text/plain; charset=utf-8",
+                    b"404\n".to_vec(),
+                    &[],
+                );
+            } else {
+                self.error_page(request, 404);
+            }
+            return;
+        }
+        let ctype = content_type(&full);
+        let compressible = crate::publish::is_compressible(&rel.to_string_lossy());
+        let gz = PathBuf::from(format!("{}.gz", full.display()));
+        let use_gz = compressible && accepts_gzip(&request) && gz.is_file();
+        let Ok(body) = std::fs::read(if use_gz { &gz } else { &full }) else {
+            respond(
+                request,
+                500,
+                "text/plain; charset=utf-8",
+                b"500\n".to_vec(),
+                &[],
+            );
+            return;
+        };
+        let cache = if rel.starts_with("assets") {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let mut extra: Vec<(&str, &str)> = vec![
+            ("Content-Security-Policy", CSP),
+            ("Referrer-Policy", "same-origin"),
+            ("X-Frame-Options", "DENY"),
+        ];
+        if compressible {
+            extra.push(("Vary", "Accept-Encoding"));
+        }
+        if use_gz {
+            extra.push(("Content-Encoding", "gzip"));
+        }
+        crate::api::respond_with_cache(request, status, ctype, body, cache, &extra);
+    }
+}
