@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the test suite uses, as "command:package".
 needs=(
   "nginx:nginx"
+  "chromium:chromium"
+  "chromedriver:chromium-driver"
+  "shellcheck:shellcheck"
 )
 
 missing=()
