@@ -24,6 +24,9 @@ pub const MAX_BODY: u64 = 4 * 1024;
 /// overflowed under 1,000 connections (DESIGN.md).
 const LISTEN_BACKLOG: i32 = 4096;
 
+/// A connection that sends nothing for this long is closed.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Handler threads pulling requests from tiny_http.
 pub const HANDLER_THREADS: usize = 8;
 
@@ -85,6 +88,10 @@ pub fn bind(addr: &ListenAddr) -> std::io::Result<Listener> {
                 Some(socket2::Protocol::TCP),
             )?;
             socket.set_reuse_address(true)?;
+            // Accepted sockets inherit this (Linux copies the listener's
+            // socket): a connection idle this long is closed, which frees its
+            // tiny_http thread; nginx closes its idle ones sooner (1 s).
+            socket.set_read_timeout(Some(IDLE_TIMEOUT))?;
             socket.bind(&(*sa).into())?;
             socket.listen(LISTEN_BACKLOG)?;
             let listener: TcpListener = socket.into();
@@ -211,21 +218,11 @@ fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
             .any(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
     };
     if has("Transfer-Encoding") {
-        respond_text(
-            request,
-            400,
-            "Transfer-Encoding is not accepted here",
-            &[("Connection", "close")],
-        );
+        respond_text(request, 400, "Transfer-Encoding is not accepted here", &[]);
         return None;
     }
     if request.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
-        respond_text(
-            request,
-            413,
-            "request body too large",
-            &[("Connection", "close")],
-        );
+        respond_text(request, 413, "request body too large", &[]);
         return None;
     }
     if !allowed.contains(request.method()) {

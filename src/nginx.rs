@@ -38,6 +38,12 @@ fn quoted(s: &str) -> String {
 
 pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match ListenAddr::parse(&config.api.listen)? {
+        ListenAddr::Tcp(addr) if addr.port() == 0 => {
+            return Err(format!(
+                "\"{}\" has port 0: nginx needs the fixed port gen listens on",
+                config.api.listen
+            ));
+        }
         ListenAddr::Tcp(addr) => addr.to_string(),
         ListenAddr::Unix(path) => format!("unix:{}", absolute(&path).display()),
     };
@@ -68,11 +74,12 @@ map $uri $sheetgen_cache_control {{
 
 upstream sheetgen_api {{
     server {upstream};
-    # Reused connections to gen: a pool this deep cut the worst auth
-    # latency from 2.8 s to 0.34 s in a burst of 1,000 connections.
-    keepalive 512;
-    keepalive_requests 100000;
-    keepalive_timeout 60s;
+    # No keepalive pool: tiny_http serves each connection on one thread of
+    # a pool that can leave a new connection queued behind open ones until
+    # one of them closes. With nginx's idle connections held open, the first
+    # burst after a quiet spell stalled until proxy_read_timeout (2 s, then
+    # a 500); with one request per connection every thread frees at once
+    # (issue 5: 100 fresh connections all answered within 1 s).
 }}
 
 # ---- the site ----------------------------------------------------------------
@@ -120,9 +127,9 @@ server {{
         proxy_set_header X-Player-Slug $slug;
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $host;
+        proxy_set_header Host $http_host;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
+        proxy_set_header Connection close;
         proxy_connect_timeout 1s;
         proxy_send_timeout 2s;
         proxy_read_timeout 2s;
@@ -136,8 +143,9 @@ server {{
         proxy_ignore_headers Cache-Control Expires Set-Cookie;
     }}
 
+    # $slug, not $uri: $uri is decoded and would let %0D%0A into a header.
     location @sheetgen_login {{
-        return 303 /login/?next=$uri;
+        return 303 /login/?next=/p/$slug/;
     }}
 
     location = /api/login {{
@@ -147,21 +155,34 @@ server {{
         proxy_pass http://sheetgen_api;
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $host;
+        proxy_set_header Host $http_host;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
+        proxy_set_header Connection close;
         proxy_connect_timeout 1s;
         proxy_read_timeout 5s;
     }}
 
-    location ~ ^/api/(logout|refresh)$ {{
+    location = /api/logout {{
         client_max_body_size 4k;
         proxy_pass http://sheetgen_api;
         proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $host;
+        proxy_set_header Host $http_host;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
+        proxy_set_header Connection close;
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 5s;
+    }}
+
+    # The push trigger of the sheet's Apps Script.
+    location = /api/refresh {{
+        client_max_body_size 4k;
+        proxy_pass http://sheetgen_api;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header Host $http_host;
+        proxy_http_version 1.1;
+        proxy_set_header Connection close;
         proxy_connect_timeout 1s;
         proxy_read_timeout 5s;
     }}
@@ -171,7 +192,8 @@ server {{
         return 404;
     }}
 
-    location ^~ /assets/ {{
+    # A plain prefix (not ^~): the dotfile rule above still applies here.
+    location /assets/ {{
         try_files $uri =404;
     }}
 

@@ -5,6 +5,7 @@
 //! the old file or the new one, never a torn one. No per-file fsync: the site
 //! is derived data and the next cycle repairs whatever a crash left behind.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -114,10 +115,12 @@ fn gz_matches(path: &Path, expected: &[u8]) -> bool {
     }
 }
 
-struct PendingWrite {
-    rel: String,
+/// A file to write: the page's own bytes are borrowed from its artifact,
+/// only the gzip twin is new memory.
+struct PendingWrite<'a> {
+    rel: Cow<'a, str>,
     kind: ArtifactKind,
-    bytes: Vec<u8>,
+    bytes: Cow<'a, [u8]>,
 }
 
 /// Player slugs that have a folder under `out_dir/p/`.
@@ -176,7 +179,7 @@ pub fn publish(
     }
 
     // Compare with the disk and compress what changed, on every core.
-    let planned: Vec<(Vec<PendingWrite>, usize)> =
+    let planned: Vec<(Vec<PendingWrite<'_>>, usize)> =
         artifacts.par_iter().map(|a| plan_one(out_dir, a)).collect();
     let mut report = PublishReport::default();
     let mut writes = Vec::new();
@@ -184,15 +187,18 @@ pub fn publish(
         report.unchanged += unchanged;
         writes.extend(w);
     }
-    // Stable sort: assets, players, other pages, the index last.
+    // Assets, players, other pages, the index last; files of one kind are
+    // independent, so they are written on every core (creating files is
+    // what a cold build spends its time on).
     writes.sort_by_key(|w| w.kind);
-
     if !writes.is_empty() {
         prepare_tmp_dir(&opts.tmp_dir)?;
     }
-    for w in &writes {
-        write_atomically(out_dir, &opts.tmp_dir, &w.rel, &w.bytes)?;
-        report.written += 1;
+    for group in writes.chunk_by(|a, b| a.kind == b.kind) {
+        group
+            .par_iter()
+            .try_for_each(|w| write_atomically(out_dir, &opts.tmp_dir, &w.rel, &w.bytes))?;
+        report.written += group.len();
     }
 
     for slug in gone {
@@ -210,7 +216,7 @@ pub fn publish(
 
 /// What must be written for one artifact, and how many files were already
 /// right on disk.
-fn plan_one(out_dir: &Path, a: &Artifact) -> (Vec<PendingWrite>, usize) {
+fn plan_one<'a>(out_dir: &Path, a: &'a Artifact) -> (Vec<PendingWrite<'a>>, usize) {
     let path = out_dir.join(&a.path);
     let same = std::fs::read(&path).is_ok_and(|disk| disk == a.bytes);
     let mut writes = Vec::new();
@@ -219,9 +225,9 @@ fn plan_one(out_dir: &Path, a: &Artifact) -> (Vec<PendingWrite>, usize) {
         unchanged += 1;
     } else {
         writes.push(PendingWrite {
-            rel: a.path.clone(),
+            rel: Cow::Borrowed(&a.path),
             kind: a.kind,
-            bytes: a.bytes.clone(),
+            bytes: Cow::Borrowed(&a.bytes),
         });
     }
     if is_compressible(&a.path) {
@@ -229,14 +235,14 @@ fn plan_one(out_dir: &Path, a: &Artifact) -> (Vec<PendingWrite>, usize) {
         if same && gz_matches(&out_dir.join(&gz_rel), &a.bytes) {
             unchanged += 1;
         } else {
-            // The .gz goes first so the plain file never advertises content
-            // its twin does not have yet.
+            // Either twin may be renamed first: each is whole, and the next
+            // cycle compares both.
             writes.insert(
                 0,
                 PendingWrite {
-                    rel: gz_rel,
+                    rel: Cow::Owned(gz_rel),
                     kind: a.kind,
-                    bytes: gzip(&a.bytes),
+                    bytes: Cow::Owned(gzip(&a.bytes)),
                 },
             );
         }

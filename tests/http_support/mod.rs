@@ -1,0 +1,671 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+//! A tiny HTTP/1.1 client over `std::net::TcpStream` (exact bytes on the
+//! wire, every header kept, several `Set-Cookie` included), a gunzip helper,
+//! and [`Gen`]: a running `gen watch`/`gen serve` whose stderr is collected
+//! and which is stopped when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long any single read or write may block.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------- responses
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// The status line and headers as received (without the blank line).
+    pub head: String,
+    /// Headers in order, names as sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every header `name`, in order.
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body, gunzipped when `Content-Encoding: gzip`.
+    pub fn decoded(&self) -> Vec<u8> {
+        if self
+            .header("Content-Encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("gzip"))
+        {
+            gunzip(&self.body)
+        } else {
+            self.body.clone()
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.head, self.text()))
+    }
+
+    /// The value of cookie `name` from the `Set-Cookie` headers.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .and_then(|sc| sc.split(';').next())
+            .and_then(|pair| pair.trim().split_once('='))
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// The whole `Set-Cookie` header for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.headers_all("Set-Cookie")
+            .into_iter()
+            .find(|sc| sc.trim_start().starts_with(&format!("{name}=")))
+    }
+
+    /// Status line and headers without the ones that legitimately differ
+    /// between two identical answers (`Date`).
+    pub fn head_without_date(&self) -> String {
+        self.head
+            .split("\r\n")
+            .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    }
+
+    /// Whether the server will keep the connection open.
+    fn keeps_alive(&self) -> bool {
+        !self
+            .header("Connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+    }
+}
+
+#[track_caller]
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("not valid gzip ({} bytes): {e}", bytes.len()));
+    out
+}
+
+/// `application/x-www-form-urlencoded` of `fields`.
+pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish().into_bytes()
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---------------------------------------------------------------- requests
+
+/// The bytes of one request. A `Host` header is added unless given;
+/// `Content-Length` is added for a non-empty body unless given.
+pub fn request_bytes(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let mut out = format!("{method} {path} HTTP/1.1\r\n");
+    if !has("Host") {
+        out.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if (!body.is_empty() || method == "POST") && !has("Content-Length") && !has("Transfer-Encoding")
+    {
+        out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Reads one response. `head_only`: the request was `HEAD` (no body).
+pub fn read_response(reader: &mut impl BufRead, head_only: bool) -> std::io::Result<Response> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("connection closed after {:?}", head),
+            ));
+        }
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let head = head.trim_end_matches(['\r', '\n']).to_string();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let mut body = Vec::new();
+    let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
+    if !no_body {
+        if get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+            loop {
+                let mut size_line = String::new();
+                reader.read_line(&mut size_line)?;
+                let size = usize::from_str_radix(
+                    size_line.trim().split(';').next().unwrap_or("").trim(),
+                    16,
+                )
+                .map_err(|e| std::io::Error::other(format!("bad chunk size: {e}")))?;
+                if size == 0 {
+                    // Trailers, then the blank line.
+                    loop {
+                        let mut l = String::new();
+                        if reader.read_line(&mut l)? == 0 || l == "\r\n" || l == "\n" {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                let mut chunk = vec![0; size];
+                reader.read_exact(&mut chunk)?;
+                body.extend_from_slice(&chunk);
+                let mut crlf = [0u8; 2];
+                reader.read_exact(&mut crlf)?;
+            }
+        } else if let Some(len) = get("Content-Length") {
+            let len: usize = len
+                .parse()
+                .map_err(|e| std::io::Error::other(format!("bad Content-Length: {e}")))?;
+            body = vec![0; len];
+            reader.read_exact(&mut body)?;
+        } else {
+            reader.read_to_end(&mut body)?;
+        }
+    }
+    Ok(Response {
+        status,
+        head,
+        headers,
+        body,
+    })
+}
+
+/// One connection, reusable for several requests (keep-alive).
+pub struct Conn {
+    pub addr: String,
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    pub fn open(addr: &str) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        stream.set_write_timeout(Some(IO_TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            addr: addr.to_string(),
+            reader: BufReader::new(stream),
+        })
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        self.reader.get_ref()
+    }
+
+    pub fn set_read_timeout(&self, t: Duration) {
+        self.stream().set_read_timeout(Some(t)).unwrap();
+    }
+
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.reader.get_mut().write_all(bytes)?;
+        self.reader.get_mut().flush()
+    }
+
+    pub fn read(&mut self, head_only: bool) -> std::io::Result<Response> {
+        read_response(&mut self.reader, head_only)
+    }
+
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let bytes = request_bytes(&self.addr, method, path, headers, body);
+        self.send_raw(&bytes)?;
+        self.read(method == "HEAD")
+    }
+}
+
+/// One request on a fresh connection, closed afterwards.
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("Connection"))
+    {
+        all.push(("Connection", "close"));
+    }
+    let mut conn = Conn::open(addr)?;
+    let response = conn.request(method, path, &all, body)?;
+    let _ = response.keeps_alive();
+    Ok(response)
+}
+
+#[track_caller]
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} http://{addr}{path}: {e}"))
+}
+
+#[track_caller]
+pub fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    request(addr, "GET", path, headers, b"")
+}
+
+/// `POST` of a form.
+#[track_caller]
+pub fn post_form(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    fields: &[(&str, &str)],
+) -> Response {
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    all.push(("Content-Type", "application/x-www-form-urlencoded"));
+    request(addr, "POST", path, &all, &form(fields))
+}
+
+/// A port nobody listens on right now (bound then released: another
+/// process may take it meanwhile, callers retry).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `f` until it returns `Some` or `timeout` passes.
+pub fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+// ---------------------------------------------------------------- bursts
+
+/// What a burst of fresh connections saw.
+#[derive(Debug)]
+pub struct Burst {
+    /// Per connection: time from the start of the burst to its complete
+    /// answer, with its status; `Err` if it never came.
+    pub results: Vec<Result<(Duration, u16), String>>,
+}
+
+impl Burst {
+    pub fn answered_within(&self, limit: Duration) -> usize {
+        self.results
+            .iter()
+            .filter(|r| matches!(r, Ok((d, _)) if *d <= limit))
+            .count()
+    }
+
+    pub fn statuses(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut m = std::collections::BTreeMap::new();
+        for r in &self.results {
+            let k = match r {
+                Ok((_, s)) => s.to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            *m.entry(k).or_insert(0) += 1;
+        }
+        m
+    }
+
+    /// `p50 / p90 / p99 / max` of the answered ones, and how many failed.
+    pub fn summary(&self) -> String {
+        let mut d: Vec<Duration> = self
+            .results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(d, _)| *d))
+            .collect();
+        d.sort();
+        let pct = |p: f64| {
+            d.get(((d.len() as f64 - 1.0) * p).round() as usize)
+                .map_or("-".to_string(), |x| format!("{} ms", x.as_millis()))
+        };
+        format!(
+            "{} connections: {} answered within 1 s; latency p50 {}, p90 {}, p99 {}, max {}; statuses {:?}",
+            self.results.len(),
+            self.answered_within(Duration::from_secs(1)),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            pct(1.0),
+            self.statuses()
+        )
+    }
+}
+
+/// Opens `n` fresh connections at once (one thread each, released together)
+/// and sends one keep-alive request on each; every connection stays open
+/// until all have finished or given up after `give_up`.
+pub fn burst(addr: &str, n: usize, request: Vec<u8>, give_up: Duration) -> Burst {
+    let request = Arc::new(request);
+    let barrier = Arc::new(std::sync::Barrier::new(n + 1));
+    let done = Arc::new(std::sync::Barrier::new(n + 1));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (addr, request, barrier, done) = (
+                addr.to_string(),
+                Arc::clone(&request),
+                Arc::clone(&barrier),
+                Arc::clone(&done),
+            );
+            std::thread::spawn(move || {
+                barrier.wait();
+                let start = Instant::now();
+                let result = (|| -> std::io::Result<(Duration, u16)> {
+                    let stream = TcpStream::connect(&addr)?;
+                    stream.set_read_timeout(Some(give_up))?;
+                    stream.set_nodelay(true)?;
+                    let mut reader = BufReader::new(stream);
+                    reader.get_mut().write_all(&request)?;
+                    let r = read_response(&mut reader, false)?;
+                    let elapsed = start.elapsed();
+                    // Keep the connection open (keep-alive) until all are done.
+                    done.wait();
+                    drop(reader);
+                    Ok((elapsed, r.status))
+                })();
+                match result {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        done.wait();
+                        Err(e.to_string())
+                    }
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    done.wait();
+    Burst {
+        results: handles.into_iter().map(|h| h.join().unwrap()).collect(),
+    }
+}
+
+/// Like [`burst`] but the way a proxy opens connections: one thread
+/// connects `n` sockets back to back, then writes the request on each,
+/// then reads the answers (all within `give_up` of the
+/// start). Latency is measured when each answer has been read.
+pub fn burst_one_thread(addr: &str, n: usize, request: &[u8], give_up: Duration) -> Burst {
+    let start = Instant::now();
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let c = (|| -> std::io::Result<BufReader<TcpStream>> {
+            let stream = TcpStream::connect(addr)?;
+            stream.set_nodelay(true)?;
+            Ok(BufReader::new(stream))
+        })();
+        conns.push(c);
+    }
+    // All connected first, then all requests written (as an event loop
+    // does when the connects complete).
+    for c in &mut conns {
+        if let Ok(reader) = c {
+            if let Err(e) = reader.get_mut().write_all(request) {
+                *c = Err(e);
+            }
+        }
+    }
+    let deadline = start + give_up;
+    let results = conns
+        .iter_mut()
+        .map(|c| {
+            let reader = c.as_mut().map_err(|e| e.to_string())?;
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            reader
+                .get_ref()
+                .set_read_timeout(Some(left))
+                .map_err(|e| e.to_string())?;
+            let r = read_response(reader, false).map_err(|e| e.to_string())?;
+            Ok((start.elapsed(), r.status))
+        })
+        .collect();
+    // Every connection stayed open (keep-alive) until now.
+    drop(conns);
+    Burst { results }
+}
+
+// ---------------------------------------------------------------- gen
+
+/// A running `gen` (`watch` or `serve`) with its stderr collected; SIGTERM
+/// then SIGKILL when dropped.
+pub struct Gen {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    pub stdout: Arc<Mutex<Vec<String>>>,
+    /// Where its API listens (`127.0.0.1:PORT`).
+    pub addr: String,
+}
+
+fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            into.lock().unwrap().push(line);
+        }
+    });
+}
+
+impl Gen {
+    /// Starts `gen --config <site.toml> <args…>` in `root` with a clean
+    /// environment (plus `env`); waits for `API listening on …` (10 s).
+    /// `Err` with the log if it exited first.
+    pub fn try_start(
+        config: &Path,
+        root: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Gen, String> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gen"));
+        cmd.arg("--config")
+            .arg(config)
+            .args(args)
+            .current_dir(root)
+            .env_remove("RUST_LOG")
+            .env_remove("GEN_GOOGLE_API_KEY")
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env_remove("GEN_SESSION_KEY")
+            .env_remove("GEN_REFRESH_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stderr.take().unwrap(), Arc::clone(&lines));
+        collect(child.stdout.take().unwrap(), Arc::clone(&stdout));
+        let mut gen_ = Gen {
+            child,
+            lines,
+            stdout,
+            addr: String::new(),
+        };
+        let found = poll(Duration::from_secs(10), || {
+            if let Some(addr) = gen_.lines().iter().find_map(|l| listening_addr(l)) {
+                return Some(Ok(addr));
+            }
+            match gen_.child.try_wait() {
+                Ok(Some(status)) => Some(Err(status)),
+                _ => None,
+            }
+        });
+        match found {
+            Some(Ok(addr)) => {
+                gen_.addr = addr;
+                Ok(gen_)
+            }
+            Some(Err(status)) => {
+                // Let the reader threads drain.
+                std::thread::sleep(Duration::from_millis(100));
+                Err(format!("gen exited with {status}:\n{}", gen_.log()))
+            }
+            None => Err(format!("gen never said where it listens:\n{}", gen_.log())),
+        }
+    }
+
+    #[track_caller]
+    pub fn start(config: &Path, root: &Path, args: &[&str]) -> Gen {
+        Gen::try_start(config, root, args, &[]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    pub fn log(&self) -> String {
+        self.lines().join("\n")
+    }
+
+    pub fn count_log(&self, needle: &str) -> usize {
+        self.lines().iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Waits until the log holds `n` lines containing `needle`.
+    #[track_caller]
+    pub fn wait_log_count(&self, needle: &str, n: usize, timeout: Duration) {
+        if poll(timeout, || (self.count_log(needle) >= n).then_some(())).is_none() {
+            panic!(
+                "no {n} log lines with {needle:?} within {timeout:?}:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    /// Waits for the first successful cycle.
+    #[track_caller]
+    pub fn wait_first_cycle(&self) {
+        self.wait_log_count("cycle ok", 1, Duration::from_secs(15));
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `kill -SIG <pid>`.
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status();
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        poll(timeout, || self.child.try_wait().ok().flatten())
+    }
+
+    /// SIGTERM and wait (5 s), else SIGKILL.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        self.signal("TERM");
+        let status = self.wait_exit(Duration::from_secs(5));
+        if status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        status
+    }
+}
+
+impl Drop for Gen {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `…API listening on 127.0.0.1:PORT…` → `127.0.0.1:PORT`.
+pub fn listening_addr(line: &str) -> Option<String> {
+    let rest = line.split("API listening on ").nth(1)?;
+    let addr: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
+    (!addr.is_empty()).then_some(addr)
+}

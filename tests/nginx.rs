@@ -1,0 +1,801 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! `gen nginx` with the real nginx (Debian package `nginx`): the printed
+//! conf.d file, included inside `http { }` of a main config written here,
+//! served by a non-daemon nginx master with its own prefix, pid, logs and
+//! temp paths in a temp dir, on a free loopback port, in front of a real
+//! `gen watch`. If nginx is missing the tests fail and name the package.
+
+mod common;
+mod http_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Site, TEMPLATES, csv_text, toml_str};
+use http_support::{Gen, Response, burst, free_port, get, poll, post_form, request_bytes};
+
+const COOKIE: &str = "__Host-gen_session";
+
+/// (id, name, PIN)
+const PLAYERS: &[(&str, &str, &str)] = &[
+    ("alice", "Alice Martin", "482913"),
+    ("bob", "Bobby Tables", "739164"),
+];
+
+fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).is_file() {
+            return candidate.into();
+        }
+    }
+    if let Ok(path) = std::env::var("PATH") {
+        for dir in path.split(':') {
+            let p = Path::new(dir).join("nginx");
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "nginx is not installed: these tests need the real nginx (Debian package `nginx`: \
+         apt-get install nginx, or run tests/run.sh as root)"
+    );
+}
+
+fn site() -> (Site, u16) {
+    let rows: Vec<Vec<String>> = PLAYERS
+        .iter()
+        .map(|(id, name, pin)| vec![id.to_string(), name.to_string(), pin.to_string()])
+        .collect();
+    let site = Site::new();
+    // nginx's workers run as another user when the tests run as root: the
+    // site folder must be traversable (files are published 0644).
+    std::fs::set_permissions(
+        site.root(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let api_port = free_port();
+    site.write_config(&format!(
+        r#"[site]
+title = "FC Nginx"
+lang = "en"
+out_dir = "public"
+templates = {templates}
+state_dir = ".sheetgen"
+refresh_secs = 3600
+
+[source]
+kind = "csv"
+[source.files]
+Players = "players.csv"
+
+[players]
+tab = "Players"
+id = "id"
+login = "name"
+secret = "pin"
+
+[api]
+listen = "127.0.0.1:{api_port}"
+"#,
+        templates = toml_str(TEMPLATES),
+    ));
+    site.write("players.csv", csv_text(&["id", "name", "pin"], &rows));
+    (site, api_port)
+}
+
+/// A running nginx master (not a daemon), killed when dropped.
+struct Nginx {
+    child: Child,
+    prefix: tempfile::TempDir,
+    addr: String,
+}
+
+impl Nginx {
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its workers and cache processes (a
+        // SIGKILL would orphan them, still listening); SIGKILL if it hangs.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            let exited = poll(Duration::from_secs(3), || {
+                self.child.try_wait().ok().flatten()
+            });
+            if exited.is_none() {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The prefix folder with `sheetgen.conf` (what `gen nginx` printed) and a
+/// main `nginx.conf` including it inside `http { }`.
+fn write_nginx_conf(site: &Site, port: u16) -> (tempfile::TempDir, PathBuf, String) {
+    let prefix = tempfile::Builder::new()
+        .prefix("sheetgen-nginx-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        prefix.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let p = prefix.path();
+    let listen = format!("127.0.0.1:{port}");
+    let run = site.run(&[
+        "nginx",
+        "--listen",
+        &listen,
+        "--server-name",
+        "localhost",
+        "--cache-dir",
+        p.join("cache").to_str().unwrap(),
+    ]);
+    run.expect_ok();
+    let printed = run.stdout.clone();
+    std::fs::write(p.join("sheetgen.conf"), &printed).unwrap();
+    for d in [
+        "tmp/body",
+        "tmp/proxy",
+        "tmp/fastcgi",
+        "tmp/uwsgi",
+        "tmp/scgi",
+    ] {
+        std::fs::create_dir_all(p.join(d)).unwrap();
+    }
+    let mime = if Path::new("/etc/nginx/mime.types").is_file() {
+        "include /etc/nginx/mime.types;".to_string()
+    } else {
+        String::new()
+    };
+    let main = format!(
+        r#"daemon off;
+worker_processes 1;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    {mime}
+    default_type application/octet-stream;
+    access_log {p}/access.log;
+    client_body_temp_path {p}/tmp/body;
+    proxy_temp_path {p}/tmp/proxy;
+    fastcgi_temp_path {p}/tmp/fastcgi;
+    uwsgi_temp_path {p}/tmp/uwsgi;
+    scgi_temp_path {p}/tmp/scgi;
+    include {p}/sheetgen.conf;
+}}
+"#,
+        p = p.display(),
+    );
+    let conf = p.join("nginx.conf");
+    std::fs::write(&conf, main).unwrap();
+    (prefix, conf, printed)
+}
+
+fn nginx_args(prefix: &Path, conf: &Path) -> Vec<String> {
+    vec![
+        "-p".into(),
+        format!("{}/", prefix.display()),
+        "-e".into(),
+        prefix.join("error.log").display().to_string(),
+        "-c".into(),
+        conf.display().to_string(),
+    ]
+}
+
+/// Starts nginx on a free port in front of `site`'s gen; retries on a port
+/// taken meanwhile.
+fn start_nginx(site: &Site) -> Nginx {
+    let bin = nginx_binary();
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let (prefix, conf, _) = write_nginx_conf(site, port);
+        let child = Command::new(&bin)
+            .args(nginx_args(prefix.path(), &conf))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut nginx = Nginx {
+            child,
+            prefix,
+            addr: format!("127.0.0.1:{port}"),
+        };
+        let up = poll(Duration::from_secs(10), || {
+            if let Ok(Some(_)) = nginx.child.try_wait() {
+                return Some(false);
+            }
+            std::net::TcpStream::connect(&nginx.addr)
+                .is_ok()
+                .then_some(true)
+        });
+        match up {
+            Some(true) => return nginx,
+            _ => {
+                last = nginx.error_log();
+                if !last.contains("Address already in use") {
+                    let mut stderr = String::new();
+                    if let Some(mut e) = nginx.child.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+                    }
+                    panic!("nginx did not start:\n{last}\n{stderr}");
+                }
+            }
+        }
+    }
+    panic!("nginx never found a free port:\n{last}");
+}
+
+/// gen watch on the site's configured port (retried with another port if
+/// that one was taken meanwhile: the config is rewritten).
+fn start_gen(site: &Site, api_port: u16) -> Gen {
+    let mut port = api_port;
+    for _ in 0..5 {
+        match Gen::try_start(&site.config_path(), site.root(), &["watch"], &[]) {
+            Ok(g) => {
+                g.wait_first_cycle();
+                return g;
+            }
+            Err(e) if e.contains("cannot listen") => {
+                let config = std::fs::read_to_string(site.config_path()).unwrap();
+                let new = free_port();
+                site.write_config(&config.replace(
+                    &format!("127.0.0.1:{port}\""),
+                    &format!("127.0.0.1:{new}\""),
+                ));
+                port = new;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("gen never found a free port");
+}
+
+/// gen + nginx in front of it.
+struct Stack {
+    site: Site,
+    gen_: Gen,
+    nginx: Nginx,
+}
+
+fn stack() -> Stack {
+    let (site, api_port) = site();
+    let gen_ = start_gen(&site, api_port);
+    let nginx = start_nginx(&site);
+    Stack { site, gen_, nginx }
+}
+
+impl Stack {
+    fn addr(&self) -> &str {
+        &self.nginx.addr
+    }
+
+    /// Logs in through nginx; the cookie value.
+    #[track_caller]
+    fn login(&self, name: &str, pin: &str) -> String {
+        let r = post_form(
+            self.addr(),
+            "/api/login",
+            &[],
+            &[("name", name), ("pin", pin)],
+        );
+        assert_eq!(
+            r.status,
+            303,
+            "login through nginx:\n{}\n{}\n{}",
+            r.head,
+            r.text(),
+            self.nginx.error_log()
+        );
+        r.cookie(COOKIE)
+            .unwrap_or_else(|| panic!("no cookie from a login through nginx:\n{}", r.head))
+    }
+
+    fn page(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.site.out().join(rel)).unwrap()
+    }
+}
+
+fn get_gz(addr: &str, path: &str, cookie: Option<&str>) -> Response {
+    let c = cookie.map(|t| format!("{COOKIE}={t}"));
+    let mut headers = vec![("Accept-Encoding", "gzip")];
+    if let Some(c) = &c {
+        headers.push(("Cookie", c.as_str()));
+    }
+    get(addr, path, &headers)
+}
+
+// ---------------------------------------------------------------- config
+
+#[test]
+fn nginx_t_accepts_the_printed_file_alone_inside_http() {
+    let (site, _) = site();
+    site.build_ok();
+    let (prefix, conf, printed) = write_nginx_conf(&site, free_port());
+    // http-level directives first, then one server block.
+    let server_at = printed.find("\nserver {").expect("no server block");
+    for directive in [
+        "limit_req_zone ",
+        "proxy_cache_path ",
+        "map ",
+        "upstream sheetgen_api",
+    ] {
+        let at = printed
+            .find(directive)
+            .unwrap_or_else(|| panic!("no {directive}"));
+        assert!(at < server_at, "{directive} after the server block");
+    }
+    assert_eq!(printed.matches("\nserver {").count(), 1);
+    let out = Command::new(nginx_binary())
+        .arg("-t")
+        .args(nginx_args(prefix.path(), &conf))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.contains("test is successful"),
+        "nginx -t failed:\n{stderr}\n--- printed config\n{printed}"
+    );
+    assert!(
+        !stderr.contains("[warn]") && !stderr.contains("[emerg]"),
+        "nginx -t warns:\n{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------- public
+
+#[test]
+fn public_pages_are_gzipped_with_the_right_headers_and_internal_routes_hidden() {
+    let s = stack();
+    let addr = s.addr();
+    let index = s.page("index.html");
+
+    let plain = get(addr, "/", &[]);
+    assert_eq!(plain.status, 200, "{}", plain.head);
+    assert_eq!(plain.body, index);
+    assert!(plain.text().contains("Alice Martin"), "no roster on /");
+    assert!(plain.header("Content-Encoding").is_none());
+    assert!(
+        plain
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{}",
+        plain.head
+    );
+
+    let gz = get_gz(addr, "/", None);
+    assert_eq!(gz.status, 200, "{}", gz.head);
+    assert_eq!(gz.header("Content-Encoding"), Some("gzip"), "{}", gz.head);
+    assert!(
+        gz.header("Vary")
+            .is_some_and(|v| v.contains("Accept-Encoding")),
+        "{}",
+        gz.head
+    );
+    assert_eq!(gz.decoded(), index, "/ gzipped is not public/index.html");
+    // No PIN anywhere.
+    for (_, _, pin) in PLAYERS {
+        assert!(!http_support::contains(&gz.decoded(), pin.as_bytes()));
+    }
+
+    // HTML: revalidate, CSP and friends.
+    for r in [&plain, &gz] {
+        assert_eq!(r.header("Cache-Control"), Some("no-cache"), "{}", r.head);
+        assert!(
+            r.header("Content-Security-Policy")
+                .is_some_and(|c| c.contains("default-src")),
+            "{}",
+            r.head
+        );
+        assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"));
+        assert!(r.header("Referrer-Policy").is_some());
+        assert!(r.header("ETag").is_some(), "{}", r.head);
+    }
+    // ETag revalidation → 304.
+    let etag = plain.header("ETag").unwrap().to_string();
+    let r = get(addr, "/", &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304, "{}", r.head);
+
+    let login = get_gz(addr, "/login/", None);
+    assert_eq!(login.status, 200, "{}", login.head);
+    assert_eq!(login.decoded(), s.page("login/index.html"));
+
+    // Assets: a year, immutable.
+    let asset = common::files(&s.site.out())
+        .into_keys()
+        .find(|k| k.starts_with("assets/") && k.ends_with(".css"))
+        .expect("no CSS asset");
+    let r = get_gz(addr, &format!("/{asset}"), None);
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(
+        r.header("Cache-Control"),
+        Some("public, max-age=31536000, immutable"),
+        "{}",
+        r.head
+    );
+    assert_eq!(r.decoded(), s.page(&asset));
+    assert!(
+        r.header("Content-Type")
+            .is_some_and(|t| t.starts_with("text/css")),
+        "{}",
+        r.head
+    );
+
+    // gen's internal routes are not reachable from outside.
+    for path in [
+        "/api/auth",
+        "/healthz",
+        "/metrics",
+        "/api/auth?x=1",
+        "/api/healthz",
+        "/_sheetgen_auth",
+    ] {
+        let r = get(addr, path, &[("X-Player-Slug", "alice")]);
+        assert_eq!(r.status, 404, "{path}: {}", r.head);
+    }
+    // Dotfiles: neither a planted one under public/ nor the state dir.
+    s.site.write("public/.env", "SECRET=1\n");
+    for path in ["/.env", "/%2Eenv", "/.sheetgen/session.key", "/p/alice/.x"] {
+        let r = get(addr, path, &[]);
+        assert_eq!(r.status, 404, "{path}: {}", r.head);
+        assert!(!r.text().contains("SECRET=1"), "{path}");
+    }
+}
+
+/// `location ^~ /assets/` must not exempt assets from the dotfile rule.
+#[test]
+fn dotfiles_under_assets_are_hidden_too() {
+    let s = stack();
+    s.site.write("public/assets/.hidden.css", "SECRET=1\n");
+    s.site.write("public/assets/.git/config", "SECRET=1\n");
+    for path in ["/assets/.hidden.css", "/assets/.git/config"] {
+        let r = get(s.addr(), path, &[]);
+        assert_eq!(r.status, 404, "{path} is served:\n{}", r.head);
+        assert!(!r.text().contains("SECRET=1"), "{path}");
+    }
+}
+
+// ---------------------------------------------------------------- private
+
+#[test]
+fn private_pages_need_the_players_own_cookie() {
+    let s = stack();
+    let addr = s.addr();
+
+    // No cookie → the login form, coming back here afterwards.
+    let r = get_gz(addr, "/p/alice/", None);
+    assert_eq!(r.status, 303, "{}", r.head);
+    let location = r.header("Location").unwrap();
+    let path = location
+        .split_once("://")
+        .map_or(location, |(_, rest)| &rest[rest.find('/').unwrap_or(0)..]);
+    assert!(
+        path.starts_with("/login/?next=") && path.contains("/p/alice/"),
+        "{location}"
+    );
+    assert!(!http_support::contains(&r.body, b"Alice Martin"));
+
+    // Login through nginx (X-Forwarded-Proto http, a local Host).
+    let alice = s.login("Alice Martin", "482913");
+    let page = get_gz(addr, "/p/alice/", Some(&alice));
+    assert_eq!(page.status, 200, "{}\n{}", page.head, s.nginx.error_log());
+    assert_eq!(
+        page.header("Content-Encoding"),
+        Some("gzip"),
+        "{}",
+        page.head
+    );
+    assert!(
+        page.header("Vary")
+            .is_some_and(|v| v.contains("Accept-Encoding"))
+    );
+    assert_eq!(page.header("Cache-Control"), Some("no-cache"));
+    assert!(page.header("Content-Security-Policy").is_some());
+    assert_eq!(page.decoded(), s.page("p/alice/index.html"));
+    let plain = get(
+        addr,
+        "/p/alice/",
+        &[("Cookie", &format!("{COOKIE}={alice}"))],
+    );
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.body, s.page("p/alice/index.html"));
+
+    // Bob's page → 403 with the static 403 page.
+    let r = get_gz(addr, "/p/bob/", Some(&alice));
+    assert_eq!(r.status, 403, "{}", r.head);
+    assert_eq!(r.decoded(), s.page("403.html"));
+    assert!(!http_support::contains(&r.decoded(), b"Bobby Tables"));
+
+    // Never bob's page, however the URL is spelled.
+    let bob_page = s.page("p/bob/index.html");
+    for path in [
+        "/p/alice/../bob/",
+        "/p/alice/%2E%2E/bob/",
+        "/p/alice/..%2Fbob/",
+        "/p//bob/",
+        "/p/%62ob/",
+        "/%70/bob/",
+        "/p/bob",
+        "/p/bob/index.html",
+        "/p/bob/index.html.gz",
+        "/p/bob/./",
+        "/p/./bob/",
+        "/p/bob//",
+        "/P/bob/",
+        "/p/bob/?x=/p/alice/",
+        "/p/alice/../../p/bob/",
+    ] {
+        for gz in [true, false] {
+            let r = if gz {
+                get_gz(addr, path, Some(&alice))
+            } else {
+                get(addr, path, &[("Cookie", &format!("{COOKIE}={alice}"))])
+            };
+            let body = if r.header("Content-Encoding") == Some("gzip") {
+                r.decoded()
+            } else {
+                r.body.clone()
+            };
+            assert!(
+                !http_support::contains(&body, b"Bobby Tables") && body != bob_page,
+                "{path} (gzip {gz}) served bob's page to alice: {}",
+                r.head
+            );
+            assert!(
+                r.status != 200 || body == s.page("p/alice/index.html"),
+                "{path}: {}",
+                r.head
+            );
+        }
+    }
+
+    // Bob reads his own page.
+    let bob = s.login("Bobby Tables", "739164");
+    let r = get_gz(addr, "/p/bob/", Some(&bob));
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.decoded(), bob_page);
+}
+
+/// The 401 redirect must not let a URL write headers (the `$uri` in a
+/// `return` is decoded: `%0D%0A` becomes a line break).
+#[test]
+fn the_login_redirect_cannot_be_used_to_inject_headers() {
+    let s = stack();
+    let r = get(
+        s.addr(),
+        "/p/alice/%0D%0ASet-Cookie:%20injected=1%0D%0AX-Injected:%201",
+        &[],
+    );
+    assert!(
+        r.header("X-Injected").is_none() && r.set_cookie("injected").is_none(),
+        "header injection through the login redirect:\n{}",
+        r.head
+    );
+}
+
+/// A browser posting the login form sends `Origin: http://HOST:PORT`, the
+/// address it used; behind nginx on a non-default port that must log in.
+#[test]
+fn a_browser_login_through_nginx_on_its_own_port_is_not_cross_site() {
+    let s = stack();
+    let origin = format!("http://{}", s.addr());
+    let r = post_form(
+        s.addr(),
+        "/api/login",
+        &[("Origin", &origin)],
+        &[("name", "Alice Martin"), ("pin", "482913")],
+    );
+    assert_eq!(
+        r.status,
+        303,
+        "a same-origin login through nginx on port {} was refused:\n{}\n{}",
+        s.addr(),
+        r.head,
+        r.text()
+    );
+    assert!(r.set_cookie(COOKIE).is_some());
+    // While a foreign origin still is.
+    let r = post_form(
+        s.addr(),
+        "/api/login",
+        &[("Origin", "http://evil.example")],
+        &[("name", "Alice Martin"), ("pin", "482913")],
+    );
+    assert_eq!(r.status, 403, "{}", r.head);
+}
+
+#[test]
+fn with_gen_stopped_a_just_accepted_cookie_still_reads_its_page() {
+    let mut s = stack();
+    let addr = s.addr().to_string();
+    let alice = s.login("Alice Martin", "482913");
+    let r = get_gz(&addr, "/p/alice/", Some(&alice));
+    assert_eq!(r.status, 200, "{}", r.head);
+
+    let status = s.gen_.stop();
+    assert!(status.is_some(), "gen did not stop on SIGTERM");
+    assert!(
+        std::net::TcpStream::connect(&s.gen_.addr).is_err(),
+        "gen still listening"
+    );
+    let start = Instant::now();
+    let r = get_gz(&addr, "/p/alice/", Some(&alice));
+    assert_eq!(
+        r.status,
+        200,
+        "page refused with gen down:\n{}\n{}",
+        r.head,
+        s.nginx.error_log()
+    );
+    assert_eq!(r.decoded(), s.page("p/alice/index.html"));
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    // Public pages do not need gen at all.
+    assert_eq!(get_gz(&addr, "/", None).status, 200);
+    // And bob's page is still refused for alice (the 403 is cached too, or
+    // the auth fails closed).
+    let r = get_gz(&addr, "/p/bob/", Some(&alice));
+    assert_ne!(r.status, 200, "{}", r.head);
+    assert!(!http_support::contains(&r.decoded(), b"Bobby Tables"));
+}
+
+// ---------------------------------------------------------------- bursts
+
+fn run_bursts(addr: &str, req: &[u8], expect: u16, label: &str) -> (bool, String) {
+    let mut ok = true;
+    let mut reports = Vec::new();
+    for round in 0..3 {
+        let b = burst(addr, 100, req.to_vec(), Duration::from_secs(3));
+        ok &= b
+            .results
+            .iter()
+            .all(|r| matches!(r, Ok((_, s)) if *s == expect))
+            && b.answered_within(Duration::from_secs(1)) == 100;
+        reports.push(format!("{label} burst {round}: {}", b.summary()));
+    }
+    (ok, reports.join("\n"))
+}
+
+/// 100 fresh connections at once through nginx to a private page, three
+/// times: all 200 within 1 s (the auth answer cached).
+#[test]
+fn bursts_of_100_connections_through_nginx_to_private_pages() {
+    let s = stack();
+    let addr = s.addr();
+    let alice = s.login("Alice Martin", "482913");
+    let cookie = format!("{COOKIE}={alice}");
+    let req = request_bytes(
+        addr,
+        "GET",
+        "/p/alice/",
+        &[("Cookie", &cookie), ("Accept-Encoding", "gzip")],
+        b"",
+    );
+    for _ in 0..5 {
+        assert_eq!(get_gz(addr, "/p/alice/", Some(&alice)).status, 200);
+    }
+    let (ok, report) = run_bursts(addr, &req, 200, "cached auth");
+    eprintln!("{report}");
+    assert!(ok, "{report}\n{}", s.nginx.error_log());
+}
+
+/// The same with a distinct cache key per connection (an extra cookie), so
+/// every auth subrequest reaches gen through nginx's upstream pool.
+#[test]
+fn bursts_of_100_uncached_auth_requests_through_nginx() {
+    let s = stack();
+    let addr = s.addr().to_string();
+    let alice = s.login("Alice Martin", "482913");
+    for _ in 0..5 {
+        assert_eq!(get_gz(&addr, "/p/alice/", Some(&alice)).status, 200);
+    }
+    let mut ok = true;
+    let mut reports = Vec::new();
+    for round in 0..3 {
+        let reqs: Vec<Vec<u8>> = (0..100)
+            .map(|i| {
+                let cookie = format!("{COOKIE}={alice}; n={round}-{i}-{}", std::process::id());
+                request_bytes(&addr, "GET", "/p/alice/", &[("Cookie", &cookie)], b"")
+            })
+            .collect();
+        let b = burst_each(&addr, reqs);
+        ok &= b.results.iter().all(|r| matches!(r, Ok((_, 200))))
+            && b.answered_within(Duration::from_secs(1)) == 100;
+        reports.push(format!("uncached auth burst {round}: {}", b.summary()));
+    }
+    let report = reports.join("\n");
+    eprintln!("{report}");
+    assert!(ok, "{report}\n{}", s.nginx.error_log());
+}
+
+/// [`burst`] with one request per connection.
+fn burst_each(addr: &str, reqs: Vec<Vec<u8>>) -> http_support::Burst {
+    use std::io::Write;
+    use std::sync::{Arc, Barrier};
+    let n = reqs.len();
+    let go = Arc::new(Barrier::new(n + 1));
+    let done = Arc::new(Barrier::new(n + 1));
+    let handles: Vec<_> = reqs
+        .into_iter()
+        .map(|req| {
+            let (addr, go, done) = (addr.to_string(), Arc::clone(&go), Arc::clone(&done));
+            std::thread::spawn(move || {
+                go.wait();
+                let start = Instant::now();
+                let r = (|| -> std::io::Result<(Duration, u16)> {
+                    let stream = std::net::TcpStream::connect(&addr)?;
+                    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+                    let mut reader = std::io::BufReader::new(stream);
+                    reader.get_mut().write_all(&req)?;
+                    let resp = http_support::read_response(&mut reader, false)?;
+                    Ok((start.elapsed(), resp.status))
+                })()
+                .map_err(|e| e.to_string());
+                done.wait();
+                r
+            })
+        })
+        .collect();
+    go.wait();
+    done.wait();
+    http_support::Burst {
+        results: handles.into_iter().map(|h| h.join().unwrap()).collect(),
+    }
+}
+
+#[test]
+fn a_pin_change_ends_the_session_at_nginx_within_the_cache_time() {
+    // Kept short: the cache time is ≤ 30 s by contract, so this only checks
+    // that the page is refused once gen refuses (cache entry expiry aside)
+    // for a cookie nginx has not cached yet.
+    let s = stack();
+    let addr = s.addr();
+    let alice = s.login("Alice Martin", "482913");
+    s.site.write(
+        "players.csv",
+        csv_text(
+            &["id", "name", "pin"],
+            &[
+                vec!["alice", "Alice Martin", "905317"],
+                vec!["bob", "Bobby Tables", "739164"],
+            ],
+        ),
+    );
+    let gen_addr = s.gen_.addr.clone();
+    let refused = poll(Duration::from_secs(5), || {
+        let r = get(
+            &gen_addr,
+            "/api/auth",
+            &[
+                ("Cookie", &format!("{COOKIE}={alice}")),
+                ("X-Player-Slug", "alice"),
+            ],
+        );
+        (r.status == 401).then_some(())
+    });
+    assert!(refused.is_some(), "gen still accepts the old PIN's cookie");
+    // Never cached by nginx (first request now): refused → login redirect.
+    let r = get_gz(addr, "/p/alice/", Some(&alice));
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert!(!http_support::contains(&r.body, b"Alice Martin"));
+}
