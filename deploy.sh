@@ -1,8 +1,785 @@
 #!/usr/bin/env bash
 # deploy.sh — installs sheetgen on a Debian/Ubuntu server with nginx and
-# systemd. Not written yet: the deploy issue builds it (user, directories,
-# systemd unit, `gen nginx` site, health check). Until then, see README.md
-# for running `gen build` by hand.
-set -euo pipefail
-echo "deploy.sh is not implemented yet; see README.md" >&2
-exit 1
+# systemd, or under a fake root for tests. Run it again at any time: it is
+# idempotent, never overwrites /etc/sheetgen/site.toml nor /etc/sheetgen/env,
+# and on failure says which step failed and puts the previous install back.
+#
+#   bash deploy.sh [--binary PATH] [--server-name NAME] [--listen LISTEN]
+#                  [--root DIR] [--dry-run] [--regenerate-nginx]
+#
+# See `bash deploy.sh --help` and README.md ("Deploying").
+set -Eeuo pipefail
+umask 022
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+  cat <<'EOF'
+Usage: bash deploy.sh [options]   (as root, on Debian/Ubuntu with systemd)
+
+Installs gen to /usr/local/bin, the sheetgen system user, /etc/sheetgen
+(site.toml from the demo on first install, then never overwritten; env with
+the secrets, 0600, never overwritten), /var/lib/sheetgen (state, 0700),
+/var/www/sheetgen (the site), the theme in /usr/local/share/sheetgen, the
+hardened sheetgen.service, and /etc/nginx/conf.d/sheetgen.conf from
+`gen nginx`; checks `nginx -t`, reloads nginx, then waits for /healthz.
+
+Options:
+  --binary PATH        install this gen binary (default: cargo build --release
+                       --locked here and take target/release/gen)
+  --server-name NAME   nginx server_name (default: _ , any host name; the
+                       stock Debian default site is then disabled)
+  --listen LISTEN      nginx listen parameters (default: 80)
+  --root DIR           install everything under DIR (a fake root, for tests):
+                       paths written into the installed files point under DIR;
+                       no systemctl, no useradd, no chown (the intended owners
+                       are written to DIR/deploy-intent.txt), no nginx reload,
+                       no health check
+  --dry-run            print every step and what it would change; change nothing
+  --regenerate-nginx   replace sheetgen.conf even if certbot has edited it
+                       (run `certbot --nginx -d NAME --reinstall` afterwards)
+  -h, --help           this help
+
+Logs: journalctl -u sheetgen -f     Health: curl http://127.0.0.1:8787/healthz
+EOF
+}
+
+# ---- options ------------------------------------------------------------------
+
+BINARY=""
+ROOT=""
+ROOT_MODE=0
+DRY_RUN=0
+SERVER_NAME="_"
+LISTEN="80"
+REGENERATE_NGINX=0
+
+die_usage() {
+  echo "deploy.sh: $*" >&2
+  echo "Try: bash deploy.sh --help" >&2
+  exit 2
+}
+
+need_value() {
+  [[ $# -ge 2 && -n $2 ]] || die_usage "$1 needs a value"
+}
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --binary) need_value "$@"; BINARY=$2; shift 2 ;;
+    --binary=*) BINARY=${1#*=}; shift ;;
+    --root) need_value "$@"; ROOT=$2; ROOT_MODE=1; shift 2 ;;
+    --root=*) ROOT=${1#*=}; ROOT_MODE=1; shift ;;
+    --server-name) need_value "$@"; SERVER_NAME=$2; shift 2 ;;
+    --server-name=*) SERVER_NAME=${1#*=}; shift ;;
+    --listen) need_value "$@"; LISTEN=$2; shift 2 ;;
+    --listen=*) LISTEN=${1#*=}; shift ;;
+    --dry-run) DRY_RUN=1; shift ;;
+    --regenerate-nginx) REGENERATE_NGINX=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die_usage "unknown option: $1" ;;
+  esac
+done
+
+# The values end up in nginx and systemd files: keep them to plain characters.
+name_re='^[A-Za-z0-9._* -]+$'
+listen_re='^[][A-Za-z0-9.:_= -]+$'
+[[ $SERVER_NAME =~ $name_re ]] ||
+  die_usage "--server-name \"$SERVER_NAME\": only letters, digits, . - _ * and spaces"
+[[ $LISTEN =~ $listen_re ]] ||
+  die_usage "--listen \"$LISTEN\": expected something like 80, 127.0.0.1:8080 or \"443 ssl\""
+if ((ROOT_MODE)); then
+  [[ -n $ROOT ]] || die_usage "--root needs a directory"
+  ROOT=$(realpath -m -- "$ROOT")
+  [[ $ROOT != / ]] || die_usage "--root /: for a real install, leave --root out"
+  [[ $ROOT =~ ^[A-Za-z0-9/._+-]+$ ]] ||
+    die_usage "--root \"$ROOT\": only letters, digits and / . _ + - (the path goes into systemd and nginx files)"
+fi
+if [[ -n $BINARY ]]; then
+  BINARY=$(realpath -m -- "$BINARY")
+fi
+
+# Every installed path is $R/…: "" for a real install, the fake root otherwise.
+R=$ROOT
+BIN=$R/usr/local/bin/gen
+ETC=$R/etc/sheetgen
+CONFIG=$ETC/site.toml
+ENV_FILE=$ETC/env
+DATA=$ETC/data
+SHARE=$R/usr/local/share/sheetgen
+THEME=$SHARE/site-templates
+THEME_MANIFEST=$SHARE/site-templates.sha256
+STATE=$R/var/lib/sheetgen
+WWW=$R/var/www/sheetgen
+CACHE=$R/var/cache/nginx/sheetgen
+UNIT=$R/etc/systemd/system/sheetgen.service
+NGINX_CONF=$R/etc/nginx/conf.d/sheetgen.conf
+NGINX_CONF_GENERATED=$ETC/sheetgen.conf.generated
+STOCK_DEFAULT_SITE=$R/etc/nginx/sites-enabled/default
+INTENT=$R/deploy-intent.txt
+USER_NAME=sheetgen
+TOTAL_STEPS=8
+
+# ---- output, failure and rollback ----------------------------------------------
+
+CURRENT_STEP="start"
+STAGE=""          # private temp folder: generated files, backups
+JOURNAL=()        # what this run replaced, to put back on failure
+CLEANUP=()        # staged files next to their destination, removed at exit
+DROP_ON_SUCCESS=() # old copies kept until the run succeeds
+SERVICE_TOUCHED=0 # this run (re)started sheetgen.service
+NGINX_TOUCHED=0   # this run reloaded nginx
+
+step() {
+  CURRENT_STEP="$1/$TOTAL_STEPS: $2"
+  printf '==> step %s\n' "$CURRENT_STEP"
+}
+say() { printf '    %s\n' "$*"; }
+warn() { printf '    WARNING: %s\n' "$*" >&2; }
+
+# Runs a command that changes the system; in --dry-run only prints it.
+run() {
+  if ((DRY_RUN)); then
+    say "would run: $(printf '%q ' "$@")"
+  else
+    "$@"
+  fi
+}
+
+rollback() {
+  local i entry kind dest saved unit_restored=0 nginx_restored=0 bin_restored=0
+  ((${#JOURNAL[@]})) || return 0
+  echo "==> rolling back this run's changes" >&2
+  # A unit this run installed for the first time: stop it before removing it.
+  if ((!ROOT_MODE)) && [[ " ${JOURNAL[*]} " == *" new|$UNIT| "* ]]; then
+    systemctl disable --now --quiet sheetgen.service
+  fi
+  for ((i = ${#JOURNAL[@]} - 1; i >= 0; i--)); do
+    entry=${JOURNAL[i]}
+    kind=${entry%%|*}
+    entry=${entry#*|}
+    dest=${entry%%|*}
+    saved=${entry#*|}
+    case $kind in
+      file) cp -p -- "$saved" "$dest.sheetgen-restore" && mv -f -- "$dest.sheetgen-restore" "$dest" ;;
+      new) rm -f -- "$dest" ;;
+      dir) rm -rf -- "$dest" && mv -- "$saved" "$dest" ;;
+      newdir) rm -rf -- "$dest" ;;
+      link) ln -sfn -- "$saved" "$dest" ;;
+    esac
+    echo "    restored $dest" >&2
+    case $dest in
+      "$UNIT") unit_restored=1 ;;
+      "$BIN") bin_restored=1 ;;
+      "$NGINX_CONF" | "$STOCK_DEFAULT_SITE") nginx_restored=1 ;;
+    esac
+  done
+  JOURNAL=()
+  DROP_ON_SUCCESS=()
+  ((ROOT_MODE)) && return 0
+  if ((unit_restored)); then
+    systemctl daemon-reload
+  fi
+  if ((SERVICE_TOUCHED || bin_restored || unit_restored)); then
+    if [[ -f $UNIT ]]; then
+      systemctl restart sheetgen.service && echo "    restarted sheetgen.service (previous version)" >&2
+    fi
+  fi
+  if ((nginx_restored && NGINX_TOUCHED)); then
+    if nginx -t -q; then
+      systemctl reload nginx && echo "    reloaded nginx (previous site config)" >&2
+    fi
+  fi
+}
+
+fail() {
+  trap - ERR
+  set +e
+  echo "deploy.sh: FAILED at step $CURRENT_STEP: $*" >&2
+  rollback
+  echo "deploy.sh: stopped; the previous install (if any) is as it was." >&2
+  exit 1
+}
+
+on_err() {
+  local status=$1 line=$2 command=$3
+  # In a subshell (a command substitution): let the parent decide.
+  ((BASH_SUBSHELL == 0)) || exit "$status"
+  fail "command \`$command\` exited with status $status (deploy.sh line $line)"
+}
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+
+cleanup() {
+  local f
+  for f in "${CLEANUP[@]}"; do
+    rm -rf -- "$f"
+  done
+  [[ -z $STAGE ]] || rm -rf -- "$STAGE"
+}
+trap cleanup EXIT
+
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-deploy.XXXXXX")
+mkdir "$STAGE/backup"
+
+# ---- file helpers ---------------------------------------------------------------
+
+# chown in a real install; with --root the owners a real install sets are
+# listed in $INTENT instead (see the end of this script).
+own() {
+  local owner=$1 path=$2
+  if ((!ROOT_MODE && !DRY_RUN)); then
+    chown "$owner" -- "$path"
+  fi
+}
+
+# ensure_dir PATH MODE OWNER: creates it, then keeps mode and owner right.
+ensure_dir() {
+  local path=$1 mode=$2 owner=$3 current
+  if [[ ! -d $path ]]; then
+    if ((DRY_RUN)); then
+      say "would create $path ($mode, $owner)"
+      return 0
+    fi
+    mkdir -p -- "$path"
+    say "created $path"
+  else
+    say "exists: $path"
+  fi
+  current=$(stat -c '%a' -- "$path")
+  if [[ $current != "${mode#0}" ]]; then
+    run chmod "$mode" -- "$path"
+  fi
+  own "$owner" "$path"
+}
+
+# install_file SRC DEST MODE OWNER [executable]: DEST gets SRC's bytes, staged
+# next to it (checked to run, for an executable) and renamed into place, only
+# when they differ. The replaced version is kept for rollback unless
+# NO_JOURNAL=1. Sets CHANGED=1 when DEST changed.
+CHANGED=0
+NO_JOURNAL=0
+install_file() {
+  local src=$1 dest=$2 mode=$3 owner=$4 check=${5:-} tmp backup
+  CHANGED=0
+  if [[ -f $dest ]] && cmp -s -- "$src" "$dest"; then
+    if [[ $(stat -c '%a' -- "$dest") != "${mode#0}" ]]; then
+      run chmod "$mode" -- "$dest"
+    fi
+    own "$owner" "$dest"
+    say "unchanged: $dest"
+    return 0
+  fi
+  CHANGED=1
+  if ((DRY_RUN)); then
+    if [[ -e $dest ]]; then say "would replace $dest ($mode, $owner)"; else say "would create $dest ($mode, $owner)"; fi
+    return 0
+  fi
+  mkdir -p -- "$(dirname -- "$dest")"
+  tmp="$dest.sheetgen-new"
+  CLEANUP+=("$tmp")
+  cp -- "$src" "$tmp"
+  chmod "$mode" -- "$tmp"
+  own "$owner" "$tmp"
+  if [[ $check == executable ]]; then
+    "$tmp" --version >/dev/null || fail "the staged binary $tmp does not run"
+  fi
+  if [[ -e $dest ]]; then
+    if ((!NO_JOURNAL)); then
+      backup=$(mktemp "$STAGE/backup/file.XXXXXX")
+      cp -p -- "$dest" "$backup"
+      JOURNAL+=("file|$dest|$backup")
+    fi
+    mv -f -- "$tmp" "$dest"
+    say "updated $dest"
+  else
+    ((NO_JOURNAL)) || JOURNAL+=("new|$dest|")
+    mv -f -- "$tmp" "$dest"
+    say "created $dest"
+  fi
+}
+
+# A sorted list of "sha256  ./path" for every file under DIR.
+tree_manifest() {
+  (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+# Reads `key = "value"` from a [section] of a TOML file (simple cases only).
+toml_get() {
+  local file=$1 section=$2 key=$3
+  awk -v section="[$section]" -v key="$key" '
+    /^[[:space:]]*\[/ { gsub(/[[:space:]]/, ""); current = $0; next }
+    current == section && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" {
+      sub(/^[^=]*=[[:space:]]*"/, ""); sub(/".*$/, ""); print; exit
+    }' "$file"
+}
+
+random_hex() {
+  if command -v openssl >/dev/null 2>&1; then
+    openssl rand -hex 32
+  else
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+    echo
+  fi
+}
+
+# ---- step 0: preflight ----------------------------------------------------------
+
+CURRENT_STEP="0/$TOTAL_STEPS: preflight"
+if ((DRY_RUN)); then
+  echo "==> dry run: nothing will be changed"
+fi
+if ((ROOT_MODE)); then
+  echo "==> installing under $ROOT (--root): no systemctl, no useradd, no chown, no nginx reload"
+elif ((!DRY_RUN)); then
+  [[ $(id -u) -eq 0 ]] || die_usage "run as root (or try --dry-run, or --root DIR)"
+  [[ -d /run/systemd/system ]] ||
+    fail "systemd is not running on this machine (PID 1 is $(cat /proc/1/comm 2>/dev/null || echo unknown)); use --root DIR for a staged install"
+  missing=()
+  command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if ((${#missing[@]})); then
+    echo "==> installing Debian packages: ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 || fail "missing: ${missing[*]} (install the Debian packages ${missing[*]})"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+for f in "$SRC_DIR/site.toml" "$SRC_DIR/site-templates/base.html"; do
+  [[ -f $f ]] || fail "$f is missing: run deploy.sh from a sheetgen checkout"
+done
+
+# nginx's worker user owns its cache.
+NGINX_USER=www-data
+if [[ -f $R/etc/nginx/nginx.conf ]]; then
+  u=$(sed -n 's/^[[:space:]]*user[[:space:]]\+\([^[:space:];]\+\).*/\1/p' "$R/etc/nginx/nginx.conf" | head -n1)
+  [[ -z $u ]] || NGINX_USER=$u
+fi
+
+# ---- step 1: the binary -----------------------------------------------------------
+
+step 1 "the gen binary → ${BIN}"
+BIN_CHANGED=0
+if [[ -n $BINARY ]]; then
+  src_bin=$BINARY
+  [[ -f $src_bin && -x $src_bin ]] || fail "--binary $src_bin is not an executable file"
+else
+  src_bin=$SRC_DIR/target/release/gen
+  if ((DRY_RUN)); then
+    say "would run: cargo build --release --locked (in $SRC_DIR)"
+  else
+    command -v cargo >/dev/null 2>&1 ||
+      fail "cargo not found: install Rust (https://rustup.rs), or build elsewhere and pass --binary PATH"
+    (cd "$SRC_DIR" && cargo build --release --locked)
+  fi
+fi
+if [[ -x $src_bin ]]; then
+  version=$("$src_bin" --version 2>&1) || fail "$src_bin does not run on this machine: $version"
+  [[ $version == gen\ * ]] || fail "$src_bin is not sheetgen's gen (it says: $version)"
+  say "$version ($src_bin)"
+  if [[ -f $CONFIG ]]; then
+    # An upgrade must still accept the organiser's config: check before installing.
+    if ! config_check=$("$src_bin" nginx --config "$CONFIG" 2>&1 >/dev/null); then
+      printf '%s\n' "$config_check" | sed 's/^/    gen: /' >&2
+      fail "this gen does not accept $CONFIG (fix it, then run deploy.sh again)"
+    fi
+    say "this gen accepts $CONFIG"
+  fi
+  if [[ -f $BIN ]] && cmp -s -- "$src_bin" "$BIN"; then
+    say "unchanged: $BIN"
+  elif ((DRY_RUN)); then
+    if [[ -f $BIN ]]; then
+      say "would install $BIN (0755), keeping the current one as $BIN.previous"
+    else
+      say "would install $BIN (0755)"
+    fi
+    BIN_CHANGED=1
+  else
+    if [[ -f $BIN ]]; then
+      install_file "$BIN" "$BIN.previous" 0755 root:root
+      say "kept the current binary as $BIN.previous"
+    fi
+    install_file "$src_bin" "$BIN" 0755 root:root executable
+    BIN_CHANGED=1
+  fi
+else
+  say "no binary to inspect yet (dry run without --binary)"
+fi
+GEN=$BIN
+if ((DRY_RUN)) && [[ -x $src_bin ]]; then
+  GEN=$src_bin
+fi
+
+# ---- step 2: the system user -------------------------------------------------------
+
+step 2 "system user $USER_NAME"
+if ((ROOT_MODE)); then
+  say "skipped (--root): useradd (recorded in $INTENT)"
+elif getent passwd "$USER_NAME" >/dev/null; then
+  say "exists: $USER_NAME"
+else
+  run useradd --system --user-group --home-dir /var/lib/sheetgen --no-create-home \
+    --shell /usr/sbin/nologin --comment "sheetgen site generator" "$USER_NAME"
+  ((DRY_RUN)) || say "created user $USER_NAME"
+fi
+if ((!ROOT_MODE && !DRY_RUN)); then
+  getent passwd "$NGINX_USER" >/dev/null || fail "nginx's user \"$NGINX_USER\" does not exist (is nginx installed?)"
+fi
+
+# ---- step 3: config and theme ---------------------------------------------------------
+
+step 3 "config $CONFIG and theme $THEME"
+ensure_dir "$ETC" 0755 root:root
+if [[ -e $CONFIG ]]; then
+  say "kept (never overwritten): $CONFIG"
+else
+  # The demo with its paths made absolute, its CSV files in /etc/sheetgen/data.
+  staged=$STAGE/site.toml
+  {
+    echo "# $CONFIG: written by deploy.sh on the first install, from the demo."
+    echo "# deploy.sh never changes this file again: edit it (every key is in"
+    echo "# README.md); gen watch picks up changes by itself. After changing"
+    echo "# [api] listen or out_dir, run deploy.sh again (it regenerates nginx's site)."
+    echo "# Secrets (API key, service account, refresh token) go in $ENV_FILE."
+    echo
+    sed -e "s#^out_dir[[:space:]]*=.*#out_dir = \"$WWW\"#" \
+      -e "s#^templates[[:space:]]*=.*#templates = \"$THEME\"#" \
+      -e "s#^state_dir[[:space:]]*=.*#state_dir = \"$STATE\"#" \
+      -e "s#\"examples/demo/\([^\"/]*\)\"#\"$DATA/\1\"#" \
+      "$SRC_DIR/site.toml" | awk 'body || !/^(#|[[:space:]]*$)/ { body = 1; print }'
+  } >"$staged"
+  for want in "out_dir = \"$WWW\"" "templates = \"$THEME\"" "state_dir = \"$STATE\""; do
+    grep -qF -- "$want" "$staged" || fail "the demo site.toml changed shape: could not set $want"
+  done
+  if grep -q '"examples/' "$staged"; then
+    fail "the demo site.toml names files outside examples/demo/: $(grep '"examples/' "$staged")"
+  fi
+  ensure_dir "$DATA" 0750 "root:$USER_NAME"
+  for csv in "$SRC_DIR"/examples/demo/*.csv; do
+    install_file "$csv" "$DATA/$(basename -- "$csv")" 0640 "root:$USER_NAME"
+  done
+  install_file "$staged" "$CONFIG" 0640 "root:$USER_NAME"
+fi
+
+# The shipped theme is the package's, like /usr/share: refreshed on every
+# deploy. To customise it, copy it elsewhere (e.g. /etc/sheetgen/site-templates)
+# and point `templates` there; deploy.sh never touches that copy. Edits made
+# in place are saved aside before the refresh, never lost.
+ensure_dir "$SHARE" 0755 root:root
+staged_theme=$STAGE/site-templates
+cp -R -- "$SRC_DIR/site-templates" "$staged_theme"
+find "$staged_theme" -type d -exec chmod 0755 {} +
+find "$staged_theme" -type f -exec chmod 0644 {} +
+tree_manifest "$staged_theme" >"$STAGE/theme.sha256"
+if [[ -d $THEME ]] && [[ $(tree_manifest "$THEME") == "$(cat "$STAGE/theme.sha256")" ]]; then
+  say "unchanged: $THEME"
+elif ((DRY_RUN)); then
+  say "would install the shipped theme to $THEME"
+else
+  new_theme=$SHARE/.site-templates.new
+  rm -rf -- "$new_theme"
+  CLEANUP+=("$new_theme")
+  cp -R -p -- "$staged_theme" "$new_theme"
+  if [[ -d $THEME ]]; then
+    if [[ -f $THEME_MANIFEST ]] && [[ $(tree_manifest "$THEME") == "$(cat "$THEME_MANIFEST")" ]]; then
+      old_theme=$SHARE/.site-templates.old
+      rm -rf -- "$old_theme"
+      DROP_ON_SUCCESS+=("$old_theme")
+    else
+      old_theme=$ETC/site-templates.edited-$(date +%Y%m%d-%H%M%S)
+      warn "$THEME was edited in place: saved as $old_theme (keep a custom theme outside $SHARE and point \`templates\` at it)"
+    fi
+    mv -- "$THEME" "$old_theme"
+    JOURNAL+=("dir|$THEME|$old_theme")
+  else
+    JOURNAL+=("newdir|$THEME|")
+  fi
+  mv -- "$new_theme" "$THEME"
+  say "installed the shipped theme to $THEME"
+fi
+install_file "$STAGE/theme.sha256" "$THEME_MANIFEST" 0644 root:root
+if [[ -f $CONFIG ]]; then
+  templates=$(toml_get "$CONFIG" site templates)
+  if [[ -n $templates && $templates != "$THEME" ]]; then
+    say "your site.toml uses templates = \"$templates\": not touched (compare with $THEME after upgrades)"
+  fi
+fi
+
+# ---- step 4: directories ---------------------------------------------------------------
+
+step 4 "state, site and cache directories"
+ensure_dir "$STATE" 0700 "$USER_NAME:$USER_NAME"
+ensure_dir "$WWW" 0755 "$USER_NAME:$USER_NAME"
+ensure_dir "$CACHE" 0700 "$NGINX_USER:$NGINX_USER"
+
+# ---- step 5: secrets -------------------------------------------------------------------
+
+step 5 "secrets $ENV_FILE"
+if [[ -e $ENV_FILE ]]; then
+  say "kept (never overwritten): $ENV_FILE"
+  if [[ $(stat -c '%a' -- "$ENV_FILE") != 600 ]]; then
+    run chmod 0600 -- "$ENV_FILE"
+  fi
+  own root:root "$ENV_FILE"
+elif ((DRY_RUN)); then
+  say "would create $ENV_FILE (0600, root) with a new random GEN_REFRESH_TOKEN"
+else
+  token=$(random_hex)
+  [[ $token =~ ^[0-9a-f]{64}$ ]] || fail "could not generate a random token (got \"$token\")"
+  cat >"$STAGE/env" <<EOF
+# $ENV_FILE: secrets for sheetgen.service (a systemd EnvironmentFile:
+# KEY=value lines, no quotes needed). Created once by deploy.sh, never
+# overwritten; root-only (0600). After editing: systemctl restart sheetgen
+
+# Google Sheets, private mode (recommended): a service-account key file, with
+# the sheet shared to the account's e-mail only. The file must be readable by
+# the sheetgen user: chown root:sheetgen KEY.json && chmod 0640 KEY.json
+#GOOGLE_APPLICATION_CREDENTIALS=$ETC/service-account.json
+
+# Google Sheets with an API key instead (the sheet, PINs included, must then
+# be readable by anyone with its link):
+#GEN_GOOGLE_API_KEY=
+
+# Push refresh (the Apps Script trigger): POST https://<site>/api/refresh with
+# the header "Authorization: Bearer <this token>". Generated at install.
+GEN_REFRESH_TOKEN=$token
+
+# Only when several gen replicas must accept each other's sessions (one
+# server: leave unset, gen keeps its key in $STATE). 32+ characters:
+# openssl rand -hex 32
+#GEN_SESSION_KEY=
+EOF
+  # A new secret is not "rolled back": a rerun would only make another one.
+  NO_JOURNAL=1
+  install_file "$STAGE/env" "$ENV_FILE" 0600 root:root
+  NO_JOURNAL=0
+fi
+
+# ---- step 6: systemd unit ----------------------------------------------------------------
+
+step 6 "systemd unit $UNIT"
+cat >"$STAGE/sheetgen.service" <<EOF
+# Installed by deploy.sh; rewritten on every deploy. Local changes belong in
+# a drop-in: systemctl edit sheetgen
+[Unit]
+Description=sheetgen: the club's sheet as a static site, and its login API
+Documentation=file://$SHARE/README.md
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=$BIN --config $CONFIG watch
+User=$USER_NAME
+Group=$USER_NAME
+EnvironmentFile=-$ENV_FILE
+Restart=always
+RestartSec=2
+TimeoutStopSec=10
+UMask=0022
+LimitNOFILE=65536
+
+# Hardening: gen reads its config and theme, writes only the state and the site.
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=$STATE $WWW
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+SystemCallArchitectures=native
+CapabilityBoundingSet=
+AmbientCapabilities=
+
+[Install]
+WantedBy=multi-user.target
+EOF
+install_file "$STAGE/sheetgen.service" "$UNIT" 0644 root:root
+UNIT_CHANGED=$CHANGED
+install_file "$SRC_DIR/README.md" "$SHARE/README.md" 0644 root:root
+if ((ROOT_MODE)); then
+  say "skipped (--root): systemctl daemon-reload; systemctl enable --now sheetgen"
+else
+  if ((UNIT_CHANGED)); then
+    run systemctl daemon-reload
+  fi
+  run systemctl enable --quiet sheetgen.service
+  if ((DRY_RUN)); then
+    say "would start sheetgen.service, or restart it if the binary or the unit changed"
+  elif ! systemctl is-active --quiet sheetgen.service; then
+    SERVICE_TOUCHED=1
+    systemctl start sheetgen.service
+    say "started sheetgen.service"
+  elif ((BIN_CHANGED || UNIT_CHANGED)); then
+    SERVICE_TOUCHED=1
+    systemctl restart sheetgen.service
+    say "restarted sheetgen.service (new binary or unit)"
+  else
+    say "sheetgen.service is running; binary and unit unchanged: not restarted"
+  fi
+fi
+
+# ---- step 7: nginx ------------------------------------------------------------------------
+
+step 7 "nginx site $NGINX_CONF"
+generated=$STAGE/sheetgen.conf
+if [[ -f $CONFIG ]]; then
+  nginx_config=$CONFIG
+else
+  nginx_config=$STAGE/site.toml # a dry run of a first install
+fi
+if [[ ! -x $GEN ]]; then
+  say "would run: gen nginx --config $CONFIG --listen \"$LISTEN\" --server-name \"$SERVER_NAME\" --cache-dir $CACHE"
+else
+  {
+    echo "# Installed by deploy.sh (--listen \"$LISTEN\" --server-name \"$SERVER_NAME\")"
+    echo "# and rewritten on every deploy: change site.toml or deploy.sh's options."
+    echo "# Capacity: deploy.sh leaves /etc/nginx/nginx.conf alone. For peaks of"
+    echo "# thousands of players, raise there (Debian's default is 768 connections):"
+    echo "#   worker_rlimit_nofile 65536;            # main context"
+    echo "#   events { worker_connections 8192; }"
+    echo
+    "$GEN" nginx --config "$nginx_config" --listen "$LISTEN" --server-name "$SERVER_NAME" --cache-dir "$CACHE"
+  } >"$generated"
+  # What deploy.sh last generated, kept to tell a certbot-edited site when
+  # the generated part changed.
+  install_file "$generated" "$NGINX_CONF_GENERATED" 0644 root:root
+  if [[ -f $NGINX_CONF ]] && grep -q 'managed by Certbot' "$NGINX_CONF" && ((!REGENERATE_NGINX)); then
+    say "kept: $NGINX_CONF has certbot's TLS lines"
+    if ((CHANGED)); then
+      warn "the generated nginx site changed: compare $NGINX_CONF_GENERATED with $NGINX_CONF, or rerun with --regenerate-nginx and then: certbot --nginx -d <name> --reinstall --redirect"
+    fi
+  else
+    install_file "$generated" "$NGINX_CONF" 0644 root:root
+  fi
+fi
+# Debian's stock default site also claims port 80 as default_server: with
+# server_name _ it would win over this site for every request.
+if [[ $SERVER_NAME == "_" && -L $STOCK_DEFAULT_SITE ]]; then
+  target=$(readlink -- "$STOCK_DEFAULT_SITE")
+  if [[ $target == /etc/nginx/sites-available/default || $target == ../sites-available/default ]]; then
+    if ((DRY_RUN)); then
+      say "would disable Debian's stock default site ($STOCK_DEFAULT_SITE): it would answer instead of sheetgen"
+    else
+      rm -f -- "$STOCK_DEFAULT_SITE"
+      JOURNAL+=("link|$STOCK_DEFAULT_SITE|$target")
+      say "disabled Debian's stock default site (the file stays in sites-available)"
+    fi
+  fi
+fi
+if ((ROOT_MODE)); then
+  say "skipped (--root): nginx -t; systemctl reload nginx"
+elif ((DRY_RUN)); then
+  say "would run: nginx -t; systemctl reload nginx"
+else
+  if ! nginx_test=$(nginx -t 2>&1); then
+    printf '%s\n' "$nginx_test" | sed 's/^/    nginx: /' >&2
+    fail "nginx -t rejected the configuration"
+  fi
+  say "nginx -t: ok"
+  NGINX_TOUCHED=1
+  if systemctl is-active --quiet nginx; then
+    systemctl reload nginx
+    say "reloaded nginx"
+  else
+    systemctl enable --quiet --now nginx
+    say "started nginx"
+  fi
+  connections=$(sed -n 's/^[[:space:]]*worker_connections[[:space:]]\+\([0-9]\+\).*/\1/p' /etc/nginx/nginx.conf | head -n1)
+  if [[ -n $connections ]] && ((connections < 4096)); then
+    say "note: nginx.conf has worker_connections $connections; for big peaks raise it (see the comment at the top of $NGINX_CONF)"
+  fi
+fi
+
+# ---- step 8: health ------------------------------------------------------------------------
+
+step 8 "health check"
+if ((ROOT_MODE)); then
+  say "skipped (--root)"
+elif ((DRY_RUN)); then
+  say "would poll /healthz of gen's [api] listen for up to 20 s"
+else
+  listen_api=$(toml_get "$CONFIG" api listen)
+  listen_api=${listen_api:-127.0.0.1:8787}
+  curl_args=(-sS --max-time 2 -o "$STAGE/health.json" -w '%{http_code}')
+  if [[ $listen_api == unix:* ]]; then
+    curl_args+=(--unix-socket "${listen_api#unix:}" http://localhost/healthz)
+    health_url="/healthz on ${listen_api}"
+  else
+    curl_args+=("http://$listen_api/healthz")
+    health_url="http://$listen_api/healthz"
+  fi
+  code=000
+  deadline=$((SECONDS + 20))
+  while ((SECONDS < deadline)); do
+    code=$(curl "${curl_args[@]}" 2>/dev/null) || code=000
+    [[ $code != 200 ]] || break
+    sleep 1
+  done
+  case $code in
+    200)
+      say "healthy: $health_url → $(head -c 400 "$STAGE/health.json")"
+      ;;
+    503)
+      warn "gen runs but its data is stale: $health_url → $(head -c 400 "$STAGE/health.json")"
+      warn "the last good site is still served; look at the errors: journalctl -u sheetgen -e"
+      ;;
+    *)
+      journalctl -u sheetgen.service -n 20 --no-pager >&2 || true
+      fail "gen did not answer $health_url within 20 s (last status: $code)"
+      ;;
+  esac
+  if [[ ! $LISTEN =~ ssl ]]; then
+    port=${LISTEN%% *}
+    port=${port##*:}
+    host=$SERVER_NAME
+    [[ $host == "_" ]] && host=localhost
+    site_code=$(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' -H "Host: ${host%% *}" "http://127.0.0.1:$port/" 2>/dev/null) || site_code=000
+    if [[ $site_code == 200 ]]; then
+      say "the site answers through nginx: http://${host%% *}:$port/"
+    else
+      warn "http://127.0.0.1:$port/ (Host: ${host%% *}) answered $site_code through nginx"
+    fi
+  fi
+fi
+
+# ---- done ----------------------------------------------------------------------------------
+
+CURRENT_STEP="finish"
+for old in "${DROP_ON_SUCCESS[@]}"; do
+  ((DRY_RUN)) || rm -rf -- "$old"
+done
+if ((ROOT_MODE)); then
+  cat >"$STAGE/intent" <<EOF
+# What a real install does that --root does not: the user and the owners.
+useradd --system --user-group --home-dir /var/lib/sheetgen --no-create-home --shell /usr/sbin/nologin $USER_NAME
+chown root:$USER_NAME /etc/sheetgen/site.toml /etc/sheetgen/data /etc/sheetgen/data/*   # first install only
+chown $USER_NAME:$USER_NAME /var/lib/sheetgen /var/www/sheetgen
+chown $NGINX_USER:$NGINX_USER /var/cache/nginx/sheetgen
+systemctl daemon-reload; systemctl enable --now sheetgen; nginx -t; systemctl reload nginx
+EOF
+  install_file "$STAGE/intent" "$INTENT" 0644 root:root
+fi
+JOURNAL=()
+if ((DRY_RUN)); then
+  echo "==> dry run done: nothing was changed"
+elif ((ROOT_MODE)); then
+  echo "==> installed under $ROOT"
+else
+  echo "==> done. Site: /etc/nginx/conf.d/sheetgen.conf → $WWW; config: $CONFIG; secrets: $ENV_FILE"
+  echo "    logs:   journalctl -u sheetgen -f"
+  echo "    health: curl ${health_url:-http://127.0.0.1:8787/healthz}"
+  if [[ $LISTEN != *ssl* ]]; then
+    echo "    logins need HTTPS: apt install certbot python3-certbot-nginx && certbot --nginx -d <your domain>"
+  fi
+fi

@@ -1,0 +1,574 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! `deploy.sh` under a fake root (`--root DIR`): idempotent (a second run
+//! changes no byte and no mode of anything the first run made), never
+//! overwrites an edited site.toml or the secrets, puts the previous install
+//! back when a step fails, and `--dry-run` changes nothing. The installed
+//! nginx site passes a real `nginx -t`, the unit `systemd-analyze verify`, and
+//! the script itself `shellcheck`. Missing tools fail the test, naming the
+//! Debian package; nothing is skipped silently.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+const GEN: &str = env!("CARGO_BIN_EXE_gen");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a run printed, and how it ended.
+struct Run {
+    ok: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            ok: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn expect_ok(&self, what: &str) {
+        assert!(
+            self.ok,
+            "{what} failed ({:?})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+    }
+}
+
+/// `bash deploy.sh ARGS` in a clean environment (only PATH, HOME, TMPDIR).
+fn deploy(args: &[&str]) -> Run {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("deploy.sh")).args(args).env_clear();
+    for key in ["PATH", "HOME", "TMPDIR"] {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    Run::from(cmd.output().expect("run bash deploy.sh"))
+}
+
+/// `deploy.sh --root ROOT --binary <the gen under test> EXTRA…`
+fn deploy_root(root: &Path, extra: &[&str]) -> Run {
+    let root = root.to_str().unwrap();
+    let mut args = vec!["--root", root, "--binary", GEN];
+    args.extend_from_slice(extra);
+    deploy(&args)
+}
+
+/// A fake root in a temp dir (its path holds only characters deploy.sh accepts).
+fn fake_root() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("sheetgen-deploy-test.")
+        .tempdir()
+        .unwrap()
+}
+
+/// path (relative to the root) → (kind, mode, size, sha256 or link target),
+/// for everything under `root`: files, directories and symlinks.
+fn manifest(root: &Path) -> BTreeMap<String, (char, u32, u64, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (char, u32, u64, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).unwrap().display().to_string();
+                out.insert(rel, ('l', mode, 0, target));
+            } else if meta.is_dir() {
+                out.insert(rel, ('d', mode, 0, String::new()));
+                walk(root, &path, out);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let digest = format!("{:x}", Sha256::digest(&bytes));
+                out.insert(rel, ('f', mode, meta.len(), digest));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// The differences between two manifests, one line each.
+fn manifest_diff(
+    before: &BTreeMap<String, (char, u32, u64, String)>,
+    after: &BTreeMap<String, (char, u32, u64, String)>,
+) -> Vec<String> {
+    let mut diff = Vec::new();
+    for (path, entry) in before {
+        match after.get(path) {
+            None => diff.push(format!("removed: {path}")),
+            Some(now) if now != entry => diff.push(format!("changed: {path}: {entry:?} → {now:?}")),
+            Some(_) => {}
+        }
+    }
+    for path in after.keys().filter(|p| !before.contains_key(*p)) {
+        diff.push(format!("added: {path}"));
+    }
+    diff
+}
+
+/// Compares digests (a failed `assert_eq!` on a binary prints megabytes).
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let digest = |p: &Path| Sha256::digest(std::fs::read(p).unwrap());
+    digest(a) == digest(b)
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// A tool from PATH or /usr/sbin, or a failure naming its Debian package.
+fn tool(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` not found: install the Debian package `{package}` (bash tests/run.sh does, as root)")
+        })
+}
+
+fn optional_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
+    let tmp = fake_root();
+    let root = tmp.path();
+
+    let first = deploy_root(root, &[]);
+    first.expect_ok("first deploy.sh --root");
+    for n in 1..=8 {
+        assert!(
+            first.stdout.contains(&format!("==> step {n}/8: ")),
+            "step {n} not announced:\n{}",
+            first.stdout
+        );
+    }
+    assert!(
+        first.stdout.contains("skipped (--root)"),
+        "{}",
+        first.stdout
+    );
+
+    // What was installed, with the right modes.
+    let etc = root.join("etc/sheetgen");
+    let config = etc.join("site.toml");
+    let env_file = etc.join("env");
+    let bin = root.join("usr/local/bin/gen");
+    assert!(same_bytes(&bin, Path::new(GEN)), "installed binary");
+    assert_eq!(mode(&bin), 0o755, "gen");
+    assert_eq!(mode(&env_file), 0o600, "/etc/sheetgen/env");
+    assert_eq!(mode(&root.join("var/lib/sheetgen")), 0o700, "state_dir");
+    assert_eq!(mode(&root.join("var/www/sheetgen")), 0o755, "out_dir");
+    assert_eq!(
+        mode(&root.join("var/cache/nginx/sheetgen")),
+        0o700,
+        "auth cache"
+    );
+    assert_eq!(mode(&config), 0o640, "site.toml");
+    assert!(
+        !root.join("usr/local/bin/gen.previous").exists(),
+        "first install keeps no previous binary"
+    );
+
+    let env_text = std::fs::read_to_string(&env_file).unwrap();
+    let token = env_text
+        .lines()
+        .find_map(|l| l.strip_prefix("GEN_REFRESH_TOKEN="))
+        .expect("a generated GEN_REFRESH_TOKEN");
+    assert!(
+        token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "token {token:?}"
+    );
+    for placeholder in [
+        "#GEN_GOOGLE_API_KEY=",
+        "#GOOGLE_APPLICATION_CREDENTIALS=",
+        "#GEN_SESSION_KEY=",
+    ] {
+        assert!(
+            env_text.contains(placeholder),
+            "{placeholder} missing:\n{env_text}"
+        );
+    }
+
+    // The config is the demo with every path under the root.
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    let r = root.display();
+    for want in [
+        format!("out_dir = \"{r}/var/www/sheetgen\""),
+        format!("state_dir = \"{r}/var/lib/sheetgen\""),
+        format!("templates = \"{r}/usr/local/share/sheetgen/site-templates\""),
+        format!("Players = \"{r}/etc/sheetgen/data/players.csv\""),
+    ] {
+        assert!(
+            config_text.contains(&want),
+            "{want} missing:\n{config_text}"
+        );
+    }
+
+    // The unit: gen watch, hardened.
+    let unit_path = root.join("etc/systemd/system/sheetgen.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    for line in [
+        format!("ExecStart={r}/usr/local/bin/gen --config {r}/etc/sheetgen/site.toml watch"),
+        "User=sheetgen".into(),
+        format!("EnvironmentFile=-{r}/etc/sheetgen/env"),
+        "Restart=always".into(),
+        "RestartSec=2".into(),
+        "NoNewPrivileges=yes".into(),
+        "ProtectSystem=strict".into(),
+        "ProtectHome=yes".into(),
+        "PrivateTmp=yes".into(),
+        "PrivateDevices=yes".into(),
+        "ProtectKernelTunables=yes".into(),
+        "ProtectKernelModules=yes".into(),
+        "ProtectControlGroups=yes".into(),
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX".into(),
+        format!("ReadWritePaths={r}/var/lib/sheetgen {r}/var/www/sheetgen"),
+        "LimitNOFILE=65536".into(),
+        "UMask=0022".into(),
+        "TimeoutStopSec=10".into(),
+        "WantedBy=multi-user.target".into(),
+    ] {
+        assert!(
+            unit.lines().any(|l| l == line),
+            "unit lacks `{line}`:\n{unit}"
+        );
+    }
+    let intent = std::fs::read_to_string(root.join("deploy-intent.txt")).unwrap();
+    assert!(
+        intent.contains("useradd --system")
+            && intent.contains("chown sheetgen:sheetgen /var/lib/sheetgen"),
+        "{intent}"
+    );
+
+    // The organiser edits the config; a second run changes nothing at all.
+    let edited = format!("{config_text}\n# the organiser was here\n");
+    std::fs::write(&config, &edited).unwrap();
+    let before = manifest(root);
+    let second = deploy_root(root, &[]);
+    second.expect_ok("second deploy.sh --root");
+    let diff = manifest_diff(&before, &manifest(root));
+    assert!(
+        diff.is_empty(),
+        "the second run changed what the first made:\n{}\n--- stdout\n{}",
+        diff.join("\n"),
+        second.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), edited);
+    for word in ["created ", "updated ", "installed the shipped theme"] {
+        assert!(
+            !second.stdout.contains(word),
+            "second run says {word:?}:\n{}",
+            second.stdout
+        );
+    }
+    assert!(
+        second.stdout.contains("kept (never overwritten)"),
+        "{}",
+        second.stdout
+    );
+
+    // The installed config works with the installed binary (reads only).
+    let check = Run::from(
+        Command::new(&bin)
+            .args(["--config", config.to_str().unwrap(), "check"])
+            .env_clear()
+            .output()
+            .unwrap(),
+    );
+    check.expect_ok("gen check on the installed config");
+
+    // systemd's own verdict on the unit (its ExecStart exists under the root).
+    match optional_tool("systemd-analyze") {
+        Some(analyze) => {
+            let out = Run::from(
+                Command::new(analyze)
+                    .arg("verify")
+                    .arg(&unit_path)
+                    .output()
+                    .unwrap(),
+            );
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                out.ok && said.trim().is_empty(),
+                "systemd-analyze verify {} ({:?}):\n{said}",
+                unit_path.display(),
+                out.code
+            );
+            println!("systemd-analyze verify: clean, nothing accepted");
+        }
+        None => println!(
+            "systemd-analyze not installed: unit checked by the line assertions only (Debian package `systemd`)"
+        ),
+    }
+
+    // nginx's own verdict on the installed site, inside a minimal main config.
+    // (Last: nginx -t creates and chowns the cache folder under the root.)
+    let nginx = tool("nginx", "nginx");
+    let site = root.join("etc/nginx/conf.d/sheetgen.conf");
+    let prefix = TempDir::new().unwrap();
+    let p = prefix.path().display();
+    let main_conf = prefix.path().join("nginx.conf");
+    std::fs::write(
+        &main_conf,
+        format!(
+            "pid {p}/nginx.pid;\nerror_log {p}/error.log;\nevents {{}}\nhttp {{\n    \
+             client_body_temp_path {p}/body;\n    proxy_temp_path {p}/proxy;\n    \
+             fastcgi_temp_path {p}/fastcgi;\n    uwsgi_temp_path {p}/uwsgi;\n    \
+             scgi_temp_path {p}/scgi;\n    access_log off;\n    include {};\n}}\n",
+            site.display()
+        ),
+    )
+    .unwrap();
+    let test = Run::from(
+        Command::new(nginx)
+            .arg("-t")
+            .arg("-p")
+            .arg(prefix.path())
+            .arg("-c")
+            .arg(&main_conf)
+            .output()
+            .unwrap(),
+    );
+    test.expect_ok("nginx -t on the installed site");
+    assert!(
+        test.stderr.contains("test is successful"),
+        "{}",
+        test.stderr
+    );
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    // A first install: the root stays empty.
+    let tmp = fake_root();
+    let run = deploy_root(tmp.path(), &["--dry-run"]);
+    run.expect_ok("deploy.sh --dry-run on an empty root");
+    assert!(
+        run.stdout.contains("would create") && run.stdout.contains("==> step 8/8: "),
+        "{}",
+        run.stdout
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "--dry-run created {left:?}");
+
+    // Over an install, with a new binary and changed options: nothing changes.
+    deploy_root(tmp.path(), &[]).expect_ok("deploy.sh --root");
+    let newer = tmp.path().join("gen-newer");
+    let mut bytes = std::fs::read(GEN).unwrap();
+    bytes.extend_from_slice(b"\0newer");
+    std::fs::write(&newer, bytes).unwrap();
+    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = manifest(tmp.path());
+    let run = deploy(&[
+        "--dry-run",
+        "--root",
+        tmp.path().to_str().unwrap(),
+        "--binary",
+        newer.to_str().unwrap(),
+        "--server-name",
+        "club.example",
+    ]);
+    run.expect_ok("deploy.sh --dry-run over an install");
+    assert!(
+        run.stdout.contains("would install") && run.stdout.contains("would replace"),
+        "{}",
+        run.stdout
+    );
+    let diff = manifest_diff(&before, &manifest(tmp.path()));
+    assert!(diff.is_empty(), "--dry-run changed:\n{}", diff.join("\n"));
+}
+
+#[test]
+fn a_failed_step_is_named_and_the_previous_install_stays() {
+    let tmp = fake_root();
+    let root = tmp.path();
+    deploy_root(root, &[]).expect_ok("deploy.sh --root");
+
+    // An upgrade whose nginx step cannot write its file.
+    let newer = root.join("gen-newer");
+    let mut bytes = std::fs::read(GEN).unwrap();
+    bytes.extend_from_slice(b"\0newer");
+    std::fs::write(&newer, bytes).unwrap();
+    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf_d = root.join("etc/nginx/conf.d");
+    std::fs::remove_dir_all(&conf_d).unwrap();
+    std::fs::write(&conf_d, "not a folder").unwrap();
+    let before = manifest(root);
+
+    let run = deploy(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--binary",
+        newer.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("FAILED at step 7/8: nginx site"),
+        "{}",
+        run.stderr
+    );
+    let diff = manifest_diff(&before, &manifest(root));
+    assert!(
+        diff.is_empty(),
+        "a failed run left changes:\n{}\n{}",
+        diff.join("\n"),
+        run.stderr
+    );
+    assert!(
+        same_bytes(&root.join("usr/local/bin/gen"), Path::new(GEN)),
+        "the binary was not put back"
+    );
+
+    // A config the new binary refuses stops the run before anything changes.
+    std::fs::remove_file(&conf_d).unwrap();
+    let config = root.join("etc/sheetgen/site.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\nno_such_key = 1\n");
+    std::fs::write(&config, &text).unwrap();
+    let before = manifest(root);
+    let run = deploy(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--binary",
+        newer.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("FAILED at step 1/8") && run.stderr.contains("no_such_key"),
+        "{}",
+        run.stderr
+    );
+    assert!(manifest_diff(&before, &manifest(root)).is_empty());
+}
+
+#[test]
+fn theme_edited_in_place_is_saved_aside_not_lost() {
+    let tmp = fake_root();
+    let root = tmp.path();
+    deploy_root(root, &[]).expect_ok("deploy.sh --root");
+    let css = root.join("usr/local/share/sheetgen/site-templates/assets/site.css");
+    let shipped = std::fs::read_to_string(&css).unwrap();
+    std::fs::write(&css, format!("{shipped}\n/* club colours */\n")).unwrap();
+
+    let run = deploy_root(root, &[]);
+    run.expect_ok("deploy.sh --root after a theme edit");
+    assert!(run.stderr.contains("edited in place"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&css).unwrap(), shipped);
+    let saved: Vec<PathBuf> = std::fs::read_dir(root.join("etc/sheetgen"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("site-templates.edited-")
+        })
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let kept = std::fs::read_to_string(saved[0].join("assets/site.css")).unwrap();
+    assert!(kept.contains("club colours"));
+}
+
+#[test]
+fn shellcheck_is_clean() {
+    let shellcheck = tool("shellcheck", "shellcheck");
+    let run = Run::from(
+        Command::new(shellcheck)
+            .arg(repo().join("deploy.sh"))
+            .output()
+            .unwrap(),
+    );
+    run.expect_ok("shellcheck deploy.sh");
+}
+
+#[test]
+fn help_and_bad_options() {
+    let help = deploy(&["--help"]);
+    help.expect_ok("deploy.sh --help");
+    for option in [
+        "--binary",
+        "--root",
+        "--dry-run",
+        "--server-name",
+        "--listen",
+    ] {
+        assert!(help.stdout.contains(option), "{}", help.stdout);
+    }
+    let bad = deploy(&["--no-such-option"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    let bad = deploy(&["--root", "/tmp/has space", "--dry-run"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+}
+
+#[test]
+fn a_site_config_edited_by_certbot_is_kept() {
+    let tmp = fake_root();
+    let root = tmp.path();
+    deploy_root(root, &[]).expect_ok("deploy.sh --root");
+    let site = root.join("etc/nginx/conf.d/sheetgen.conf");
+    let text = std::fs::read_to_string(&site).unwrap();
+    let certbot = text.replacen(
+        "    listen 80;\n",
+        "    listen 80;\n    listen 443 ssl; # managed by Certbot\n",
+        1,
+    );
+    assert_ne!(certbot, text, "no `listen 80;` line in:\n{text}");
+    std::fs::write(&site, &certbot).unwrap();
+
+    // Same options: nothing changes, nothing to warn about.
+    let run = deploy_root(root, &[]);
+    run.expect_ok("deploy.sh --root over certbot's edit");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), certbot);
+    assert!(!run.stderr.contains("WARNING"), "{}", run.stderr);
+
+    // New options: still kept, with a warning and the new version beside it.
+    let run = deploy_root(root, &["--server-name", "club.example"]);
+    run.expect_ok("deploy.sh --root --server-name over certbot's edit");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), certbot);
+    assert!(run.stderr.contains("--regenerate-nginx"), "{}", run.stderr);
+    let generated =
+        std::fs::read_to_string(root.join("etc/sheetgen/sheetgen.conf.generated")).unwrap();
+    assert!(
+        generated.contains("server_name club.example;"),
+        "{generated}"
+    );
+
+    // --regenerate-nginx replaces it.
+    deploy_root(
+        root,
+        &["--server-name", "club.example", "--regenerate-nginx"],
+    )
+    .expect_ok("deploy.sh --regenerate-nginx");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), generated);
+}
