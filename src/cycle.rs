@@ -4,20 +4,23 @@
 //! the last pass, nothing is rendered and nothing is written.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, PublishError};
 use crate::model::Snapshot;
+use crate::persist;
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
-use crate::source::{Fetcher, RawTables};
+use crate::source::Fetcher;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CycleOptions {
     pub allow_mass_removal: bool,
+    /// Hand back the fetched data for `state_dir` when it changed (watch).
+    pub persist: bool,
 }
 
 /// What the previous successful pass saw, to skip work when nothing changed.
@@ -25,15 +28,17 @@ pub struct CycleOptions {
 pub struct CycleMemory {
     inputs: Option<[u8; 32]>,
     raw: Option<[u8; 32]>,
+    /// Files the site had after that pass.
+    files: usize,
 }
 
 /// What one cycle did, for the log line and the caller.
 #[derive(Debug)]
 pub struct CycleReport {
     pub snapshot: Arc<Snapshot>,
-    /// The data as fetched, when it differs from the previous pass's (to be
-    /// persisted); `None` when unchanged.
-    pub new_raw: Option<RawTables>,
+    /// The data as fetched, encoded for [`crate::persist::save`], when it
+    /// differs from the previous pass's and persisting was asked for.
+    pub persist: Option<Vec<u8>>,
     /// False when nothing changed and nothing was rendered or written.
     pub rendered: bool,
     pub publish: PublishReport,
@@ -52,7 +57,7 @@ pub async fn prepare(
     let fetched = started.elapsed();
     let config = config.clone();
     let (snapshot, artifacts) = blocking(move || {
-        let snapshot = Snapshot::build(&config, &raw)?;
+        let snapshot = Snapshot::build(&config, raw)?;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
         let artifacts = render::render(&theme, &snapshot, &config)?;
         Ok((snapshot, artifacts))
@@ -83,45 +88,62 @@ pub async fn run(
     let raw_digest = raw.digest();
     let config_owned = config.clone();
     let previous_inputs = memory.inputs;
+    let previous_files = memory.files;
     let raw_changed = memory.raw != Some(raw_digest);
 
     let render_started = Instant::now();
     let outcome = blocking(move || {
         let config = config_owned;
-        let snapshot = Snapshot::build(&config, &raw)?;
+        let fetched_at = SystemTime::now();
+        let persist = (opts.persist && raw_changed).then(|| persist::encode(&raw, fetched_at));
+        let mut snapshot = Snapshot::build(&config, raw)?;
+        snapshot.fetched_at = fetched_at;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
         let inputs = inputs_digest(&snapshot, &theme, &config);
+        let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
         if previous_inputs == Some(inputs) {
-            return Ok((snapshot, raw, inputs, None));
+            return Ok((snapshot, persist, inputs, Err(previous_files)));
+        }
+        if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
+            return Ok((snapshot, persist, inputs, Err(files)));
         }
         let artifacts = render::render(&theme, &snapshot, &config)?;
         let rendered_in = render_started.elapsed();
-        let publish = publish_artifacts(&config, &artifacts, opts)?;
-        Ok((snapshot, raw, inputs, Some((publish, rendered_in))))
+        let report = publish_artifacts(&config, &artifacts, opts)?;
+        publish::write_manifest(state_dir, out_dir, &hex(&inputs), &artifacts);
+        Ok((snapshot, persist, inputs, Ok((report, rendered_in))))
     })
     .await?;
-    let (snapshot, raw, inputs, published) = outcome;
+    let (snapshot, persist, inputs, published) = outcome;
     memory.inputs = Some(inputs);
     memory.raw = Some(raw_digest);
     let total_render = render_started.elapsed();
+    // Err: nothing rendered; the site on disk already is this pass's, with
+    // that many files.
     let (publish, render, write, rendered) = match published {
-        Some((report, render)) => (report, render, total_render - render, true),
-        None => (
-            PublishReport::default(),
-            total_render,
-            Duration::ZERO,
-            false,
-        ),
+        Ok((report, render)) => (report, render, total_render - render, true),
+        Err(files) => {
+            let report = PublishReport {
+                unchanged: files,
+                ..PublishReport::default()
+            };
+            (report, total_render, Duration::ZERO, false)
+        }
     };
+    memory.files = publish.written + publish.unchanged;
     Ok(CycleReport {
         snapshot: Arc::new(snapshot),
-        new_raw: raw_changed.then_some(raw),
+        persist,
         rendered,
         publish,
         fetch,
         render,
         write,
     })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Everything that decides the output: the snapshot, the theme and the
@@ -146,6 +168,7 @@ fn publish_artifacts(
         path: out_dir.clone(),
         source,
     })?;
+    publish::forget_manifest(state_dir);
     Ok(publish::publish(
         artifacts,
         &PublishOptions {

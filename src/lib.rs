@@ -90,7 +90,10 @@ async fn build(
         config,
         fetcher,
         &mut cycle::CycleMemory::default(),
-        cycle::CycleOptions { allow_mass_removal },
+        cycle::CycleOptions {
+            allow_mass_removal,
+            persist: false,
+        },
     )
     .await?;
     for p in &report.snapshot.problems {

@@ -207,6 +207,22 @@ fn column_index(table: &RawTable, column: &str, key: &str) -> Result<usize, Mode
         })
 }
 
+/// Moves a cell out of its row, trimmed (copying only when trimming changed
+/// it).
+fn take_trimmed(cells: &mut [String], i: usize) -> String {
+    match cells.get_mut(i) {
+        None => String::new(),
+        Some(c) => {
+            let trimmed = c.trim();
+            if trimmed.len() == c.len() {
+                std::mem::take(c)
+            } else {
+                trimmed.to_string()
+            }
+        }
+    }
+}
+
 fn is_truthy(value: &str) -> bool {
     let v = value.trim().to_lowercase();
     !(v.is_empty() || matches!(v.as_str(), "0" | "no" | "non" | "false" | "faux" | "n"))
@@ -215,9 +231,12 @@ fn is_truthy(value: &str) -> bool {
 impl Snapshot {
     /// Builds the snapshot. Fails only when the config names a tab or column
     /// the data does not have; bad rows become [`Problem`]s.
-    pub fn build(config: &Config, raw: &RawTables) -> Result<Snapshot, ModelError> {
+    /// Takes the raw tables by value: their cells move into the snapshot
+    /// instead of being copied (a 10,000-player roster is tens of MB).
+    pub fn build(config: &Config, raw: RawTables) -> Result<Snapshot, ModelError> {
         let pc = &config.players;
-        let tab = raw.get(&pc.tab).ok_or_else(|| ModelError::NoHeader {
+        let mut tabs = raw.tabs;
+        let mut tab = tabs.remove(&pc.tab).ok_or_else(|| ModelError::NoHeader {
             tab: pc.tab.clone(),
             origin: "the source".into(),
         })?;
@@ -227,25 +246,26 @@ impl Snapshot {
                 origin: tab.origin.clone(),
             });
         }
-        let id_col = column_index(tab, &pc.id, "players.id")?;
-        let login_col = column_index(tab, &pc.login, "players.login")?;
-        let secret_col = column_index(tab, &pc.secret, "players.secret")?;
+        let id_col = column_index(&tab, &pc.id, "players.id")?;
+        let login_col = column_index(&tab, &pc.login, "players.login")?;
+        let secret_col = column_index(&tab, &pc.secret, "players.secret")?;
         for c in &pc.private {
-            column_index(tab, c, "players.private")?;
+            column_index(&tab, c, "players.private")?;
         }
         if let Some(c) = &pc.photo {
-            column_index(tab, c, "players.photo")?;
+            column_index(&tab, c, "players.photo")?;
         }
         let admin_col = match &pc.admin {
-            Some(c) => Some(column_index(tab, c, "players.admin")?),
+            Some(c) => Some(column_index(&tab, c, "players.admin")?),
             None => None,
         };
         for c in config.index.columns.iter().flatten() {
-            column_index(tab, c, "index.columns")?;
+            column_index(&tab, c, "index.columns")?;
         }
         if let Some(c) = &config.index.sort_by {
-            column_index(tab, c, "index.sort_by")?;
+            column_index(&tab, c, "index.sort_by")?;
         }
+        let tab_rows = std::mem::take(&mut tab.rows);
 
         let mut problems = Vec::new();
         let mut problem = |severity, row: usize, column: &str, message: String| {
@@ -276,13 +296,14 @@ impl Snapshot {
         }
         let mut kept: Vec<Kept> = Vec::new();
         let mut first_row_of_id: HashMap<String, usize> = HashMap::new();
-        for row in &tab.rows {
+        for row in tab_rows {
             if row.is_blank() {
                 continue;
             }
-            let cell = |i: usize| row.cells.get(i).map_or("", |c| c.trim());
-            let id = cell(id_col);
-            let name = cell(login_col);
+            let mut cells = row.cells;
+            let cell = |i: usize| cells.get(i).map_or("", |c| c.trim());
+            let id = cell(id_col).to_string();
+            let name = cell(login_col).to_string();
             if id.is_empty() {
                 problem(
                     Severity::Warning,
@@ -292,7 +313,7 @@ impl Snapshot {
                 );
                 continue;
             }
-            if let Some(first) = first_row_of_id.get(id) {
+            if let Some(first) = first_row_of_id.get(&id) {
                 problem(
                     Severity::Warning,
                     row.number,
@@ -310,14 +331,19 @@ impl Snapshot {
                 );
                 continue;
             }
-            first_row_of_id.insert(id.to_string(), row.number);
+            first_row_of_id.insert(id.clone(), row.number);
+            let admin = admin_col.is_some_and(|c| is_truthy(cell(c)));
+            let secret = cell(secret_col).to_string();
             kept.push(Kept {
-                id: id.to_string(),
-                name: name.to_string(),
-                values: public.iter().map(|&i| cell(i).to_string()).collect(),
+                id,
+                name,
+                values: public
+                    .iter()
+                    .map(|&i| take_trimmed(&mut cells, i))
+                    .collect(),
                 row: row.number,
-                admin: admin_col.is_some_and(|c| is_truthy(cell(c))),
-                secret: cell(secret_col).to_string(),
+                admin,
+                secret,
             });
         }
 
@@ -380,7 +406,7 @@ impl Snapshot {
             .collect();
         let mut tables = Vec::new();
         for tc in &config.tables {
-            let t = raw.get(&tc.tab).ok_or_else(|| ModelError::NoHeader {
+            let mut t = tabs.remove(&tc.tab).ok_or_else(|| ModelError::NoHeader {
                 tab: tc.tab.clone(),
                 origin: "the source".into(),
             })?;
@@ -390,23 +416,21 @@ impl Snapshot {
                     origin: t.origin.clone(),
                 });
             }
-            let key_col = column_index(t, &tc.key, "tables.key")?;
+            let key_col = column_index(&t, &tc.key, "tables.key")?;
             let shown: Vec<usize> = (0..t.header.len())
                 .filter(|&i| i != key_col && !t.header[i].is_empty())
                 .collect();
             let mut rows = vec![Vec::new(); kept.len()];
-            for row in &t.rows {
+            for row in std::mem::take(&mut t.rows) {
                 if row.is_blank() {
                     continue;
                 }
-                let key = row.cells.get(key_col).map_or("", |c| c.trim());
+                let mut cells = row.cells;
+                let key = cells.get(key_col).map_or("", |c| c.trim());
                 match index_of_id.get(key) {
-                    Some(&p) => rows[p].push(
-                        shown
-                            .iter()
-                            .map(|&i| row.cells.get(i).map_or("", |c| c.trim()).to_string())
-                            .collect(),
-                    ),
+                    Some(&p) => {
+                        rows[p].push(shown.iter().map(|&i| take_trimmed(&mut cells, i)).collect())
+                    }
                     None => problems.push(Problem {
                         severity: Severity::Warning,
                         tab: t.name.clone(),

@@ -14,7 +14,7 @@ use crate::source::RawTables;
 const FILE: &str = "last-good.json";
 const VERSION: u32 = 1;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Stored {
     version: u32,
     /// Unix seconds of the fetch.
@@ -26,21 +26,32 @@ pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE)
 }
 
-/// Writes the data of a successful fetch (0600, atomically).
-pub fn save(state_dir: &Path, raw: &RawTables, fetched_at: SystemTime) -> std::io::Result<()> {
-    let stored = Stored {
+/// The bytes [`save`] writes, made while the raw tables still exist (the
+/// snapshot takes them over).
+pub fn encode(raw: &RawTables, fetched_at: SystemTime) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct StoredRef<'a> {
+        version: u32,
+        fetched_at: u64,
+        tables: &'a RawTables,
+    }
+    serde_json::to_vec(&StoredRef {
         version: VERSION,
         fetched_at: fetched_at
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
-        tables: raw.clone(),
-    };
-    let bytes = serde_json::to_vec(&stored).map_err(std::io::Error::other)?;
+        tables: raw,
+    })
+    .unwrap_or_default()
+}
+
+/// Writes the last good data (bytes from [`encode`]; 0600, atomically).
+pub fn save(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // tempfile creates files 0600, which is what this file must be.
     let mut tmp = tempfile::Builder::new()
         .prefix(".last-good-")
         .tempfile_in(state_dir)?;
-    tmp.write_all(&bytes)?;
+    tmp.write_all(bytes)?;
     tmp.persist(path(state_dir)).map_err(|e| e.error)?;
     Ok(())
 }

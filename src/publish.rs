@@ -361,6 +361,82 @@ fn looks_fingerprinted(name: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit())
 }
 
+// ---- the manifest: what the last complete publish left on disk ------------
+
+const MANIFEST: &str = "published.json";
+
+/// The digest of the inputs of the last complete publish, and the size,
+/// mtime and inode of every file it left. When the inputs are the same and
+/// every file still stats the same, the site on disk is that publish: a
+/// one-shot `gen build` or a restarted `gen watch` can skip rendering. It
+/// is removed before any write, so a publish cut short leaves none.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+struct Manifest {
+    inputs: String,
+    files: Vec<(String, u64, i64, i64, u64)>,
+}
+
+fn stat(path: &Path) -> Option<(u64, i64, i64, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+}
+
+fn published_files(artifacts: &[Artifact]) -> Vec<String> {
+    artifacts
+        .iter()
+        .flat_map(|a| {
+            let gz = is_compressible(&a.path).then(|| format!("{}.gz", a.path));
+            std::iter::once(a.path.clone()).chain(gz)
+        })
+        .collect()
+}
+
+/// The number of files of the last complete publish when it had these
+/// `inputs` and its files are all still there, unchanged.
+pub fn manifest_matches(state_dir: &Path, out_dir: &Path, inputs: &str) -> Option<usize> {
+    let bytes = std::fs::read(state_dir.join(MANIFEST)).ok()?;
+    let m = serde_json::from_slice::<Manifest>(&bytes).ok()?;
+    let intact = m.inputs == inputs
+        && m.files.par_iter().all(|(rel, len, s, ns, ino)| {
+            is_safe_rel_path(rel) && stat(&out_dir.join(rel)) == Some((*len, *s, *ns, *ino))
+        });
+    intact.then_some(m.files.len())
+}
+
+/// Forgets the manifest: called before a publish writes anything.
+pub fn forget_manifest(state_dir: &Path) {
+    let _ = std::fs::remove_file(state_dir.join(MANIFEST));
+}
+
+/// Records a complete publish (best effort: without it the next run just
+/// compares everything).
+pub fn write_manifest(state_dir: &Path, out_dir: &Path, inputs: &str, artifacts: &[Artifact]) {
+    let files: Option<Vec<_>> = published_files(artifacts)
+        .into_par_iter()
+        .map(|rel| {
+            let (len, s, ns, ino) = stat(&out_dir.join(&rel))?;
+            Some((rel, len, s, ns, ino))
+        })
+        .collect();
+    let Some(files) = files else { return };
+    let manifest = Manifest {
+        inputs: inputs.to_string(),
+        files,
+    };
+    let Ok(bytes) = serde_json::to_vec(&manifest) else {
+        return;
+    };
+    let Ok(mut tmp) = tempfile::Builder::new()
+        .prefix(".published-")
+        .tempfile_in(state_dir)
+    else {
+        return;
+    };
+    if tmp.write_all(&bytes).is_ok() {
+        let _ = tmp.persist(state_dir.join(MANIFEST));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,7 +155,11 @@ async fn run_cycle(
     memory: &mut CycleMemory,
     state: &AppState,
 ) -> bool {
-    match cycle::run(config, fetcher, memory, CycleOptions::default()).await {
+    let opts = CycleOptions {
+        allow_mass_removal: false,
+        persist: true,
+    };
+    match cycle::run(config, fetcher, memory, opts).await {
         Ok(report) => {
             let m = state.metrics();
             observe(&m.fetch_micros_total, &m.last_fetch_micros, report.fetch);
@@ -178,10 +182,8 @@ async fn run_cycle(
                     warn!(event = "row_problem", "{p}");
                 }
             }
-            if let Some(raw) = &report.new_raw {
-                if let Err(e) =
-                    persist::save(&config.site.state_dir, raw, report.snapshot.fetched_at)
-                {
+            if let Some(bytes) = &report.persist {
+                if let Err(e) = persist::save(&config.site.state_dir, bytes) {
                     warn!(
                         event = "persist_failed",
                         "cannot save the last good data in {}: {e}",
@@ -219,7 +221,7 @@ async fn run_cycle(
 /// the first fetch.
 fn restore_last_good(config: &Config, state: &AppState) {
     match persist::load(&config.site.state_dir) {
-        Ok(Some((raw, fetched_at))) => match Snapshot::build(config, &raw) {
+        Ok(Some((raw, fetched_at))) => match Snapshot::build(config, raw) {
             Ok(mut snapshot) => {
                 snapshot.fetched_at = fetched_at;
                 info!(

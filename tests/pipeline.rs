@@ -35,7 +35,7 @@ fn prepare(config: &Config) -> (Snapshot, Vec<Artifact>) {
         panic!("not a CSV config");
     };
     let raw = sheetgen::source::file::read_csv_files(files, *encoding, &config.tabs()).unwrap();
-    let snapshot = Snapshot::build(config, &raw).unwrap();
+    let snapshot = Snapshot::build(config, raw).unwrap();
     let theme = Theme::load(&config.site.templates, config.site.lang.code()).unwrap();
     let artifacts = sheetgen::render::render(&theme, &snapshot, config).unwrap();
     (snapshot, artifacts)
