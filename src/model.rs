@@ -207,22 +207,6 @@ fn column_index(table: &RawTable, column: &str, key: &str) -> Result<usize, Mode
         })
 }
 
-/// Moves a cell out of its row, trimmed (copying only when trimming changed
-/// it).
-fn take_trimmed(cells: &mut [String], i: usize) -> String {
-    match cells.get_mut(i) {
-        None => String::new(),
-        Some(c) => {
-            let trimmed = c.trim();
-            if trimmed.len() == c.len() {
-                std::mem::take(c)
-            } else {
-                trimmed.to_string()
-            }
-        }
-    }
-}
-
 fn is_truthy(value: &str) -> bool {
     let v = value.trim().to_lowercase();
     !(v.is_empty() || matches!(v.as_str(), "0" | "no" | "non" | "false" | "faux" | "n"))
@@ -300,8 +284,8 @@ impl Snapshot {
             if row.is_blank() {
                 continue;
             }
-            let mut cells = row.cells;
-            let cell = |i: usize| cells.get(i).map_or("", |c| c.trim());
+            let cells = row.cells;
+            let cell = |i: usize| cells.get(i).map_or("", str::trim);
             let id = cell(id_col).to_string();
             let name = cell(login_col).to_string();
             if id.is_empty() {
@@ -337,10 +321,7 @@ impl Snapshot {
             kept.push(Kept {
                 id,
                 name,
-                values: public
-                    .iter()
-                    .map(|&i| take_trimmed(&mut cells, i))
-                    .collect(),
+                values: public.iter().map(|&i| cell(i).to_string()).collect(),
                 row: row.number,
                 admin,
                 secret,
@@ -425,12 +406,15 @@ impl Snapshot {
                 if row.is_blank() {
                     continue;
                 }
-                let mut cells = row.cells;
-                let key = cells.get(key_col).map_or("", |c| c.trim());
+                let cells = row.cells;
+                let key = cells.get(key_col).map_or("", str::trim);
                 match index_of_id.get(key) {
-                    Some(&p) => {
-                        rows[p].push(shown.iter().map(|&i| take_trimmed(&mut cells, i)).collect())
-                    }
+                    Some(&p) => rows[p].push(
+                        shown
+                            .iter()
+                            .map(|&i| cells.get(i).map_or("", str::trim).to_string())
+                            .collect(),
+                    ),
                     None => problems.push(Problem {
                         severity: Severity::Warning,
                         tab: t.name.clone(),

@@ -359,7 +359,11 @@ fn one_token_across_several_fetches() {
         assert_eq!(players.origin, "Google Sheets");
         assert_eq!(players.header, ["id", "name", "pin", "team", "points"]);
         // Row numbers are the sheet's: the empty row 5 stays counted.
-        let p7 = players.rows.iter().find(|r| r.cells[0] == "p7").unwrap();
+        let p7 = players
+            .rows
+            .iter()
+            .find(|r| r.cells.get(0) == Some("p7"))
+            .unwrap();
         assert_eq!(p7.number, 9);
         assert_eq!(p7.cells, ["p7", "Player 7", "480999", "", ""]);
         let matches = tables.get("Matches").unwrap();

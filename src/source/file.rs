@@ -56,7 +56,7 @@ pub fn parse_csv(
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
-        rows.push((index + 1, record.iter().map(str::to_string).collect()));
+        rows.push((index + 1, record.iter().collect::<super::Cells>()));
     }
     Ok(table_from_rows(tab, &path.display().to_string(), rows))
 }
@@ -152,7 +152,7 @@ pub fn read_workbook(path: &Path, tabs: &[String]) -> Result<RawTables, SourceEr
         let first_col = range.start().map_or(0, |(_, col)| col as usize);
         let rows = range.rows().enumerate().map(|(i, row)| {
             // Cells left of the used range are empty; keep columns aligned.
-            let cells = std::iter::repeat_n(String::new(), first_col)
+            let cells: super::Cells = std::iter::repeat_n(String::new(), first_col)
                 .chain(row.iter().map(cell_text))
                 .collect();
             (first_row + i + 1, cells)
@@ -216,7 +216,7 @@ mod tests {
         assert!(err.contains("players.csv, line 3"), "{err}");
         assert!(err.contains("windows-1252"), "{err}");
         let t = parse(bytes, Encoding::Windows1252).unwrap();
-        assert_eq!(t.rows[1].cells[1], "Zoé");
+        assert_eq!(t.rows[1].cells.get(1), Some("Zoé"));
     }
 
     #[test]

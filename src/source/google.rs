@@ -20,6 +20,9 @@ use crate::error::SourceError;
 
 /// Read-only access to spreadsheets: all a site generator needs.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
+/// With `[players] photo`: the sheet, plus the Drive files shared with the
+/// service account (photos kept private on Drive, issue 8).
+pub const SCOPE_WITH_DRIVE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly https://www.googleapis.com/auth/drive.readonly";
 /// Used when a key file has no `token_uri` (Google's always do).
 pub const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 /// What rows read from the API say they come from.
@@ -54,7 +57,11 @@ impl Auth {
     /// else the API key.
     pub fn from_source(g: &GoogleSource) -> Result<Auth, SourceError> {
         if let Some(path) = &g.credentials {
-            return Ok(Auth::ServiceAccount(ServiceAccountKey::load(path)?));
+            let mut key = ServiceAccountKey::load(path)?;
+            if g.drive_photos {
+                key.scope = SCOPE_WITH_DRIVE;
+            }
+            return Ok(Auth::ServiceAccount(key));
         }
         match &g.api_key {
             Some(key) => Ok(Auth::ApiKey(key.clone())),
@@ -79,6 +86,7 @@ pub struct ServiceAccountKey {
     pub token_uri: String,
     key_id: Option<String>,
     signing_key: EncodingKey,
+    scope: &'static str,
 }
 
 impl std::fmt::Debug for ServiceAccountKey {
@@ -132,6 +140,7 @@ impl ServiceAccountKey {
             token_uri: field("token_uri").unwrap_or_else(|| DEFAULT_TOKEN_URI.to_string()),
             key_id: field("private_key_id"),
             signing_key,
+            scope: SCOPE,
         })
     }
 
@@ -149,7 +158,7 @@ impl ServiceAccountKey {
         header.kid = self.key_id.clone();
         let claims = Claims {
             iss: &self.client_email,
-            scope: SCOPE,
+            scope: self.scope,
             aud: &self.token_uri,
             iat: now_unix,
             exp: now_unix + JWT_LIFETIME_SECS,
@@ -168,7 +177,7 @@ pub struct AccessToken {
     value: Secret,
     /// The account and endpoint it was issued for: a changed key file
     /// gets a new token.
-    issued_to: (String, String),
+    issued_to: (String, String, &'static str),
     renew_at: Instant,
 }
 
@@ -194,7 +203,7 @@ impl TokenCache {
         deadline: Instant,
     ) -> Result<Secret, SourceError> {
         let mut cached = self.0.lock().await;
-        let issued_to = (key.client_email.clone(), key.token_uri.clone());
+        let issued_to = (key.client_email.clone(), key.token_uri.clone(), key.scope);
         if let Some(t) = cached.as_ref()
             && t.issued_to == issued_to
             && Instant::now() < t.renew_at
@@ -286,9 +295,28 @@ async fn request_token(
     );
     Ok(AccessToken {
         value: Secret::new(value),
-        issued_to: (key.client_email.clone(), key.token_uri.clone()),
+        issued_to: (key.client_email.clone(), key.token_uri.clone(), key.scope),
         renew_at: started + lifetime - margin,
     })
+}
+
+/// The service account's bearer token (the one the Sheets source uses),
+/// for reading photos through the Drive API; `None` without a service
+/// account.
+pub async fn service_account_token(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    deadline: Instant,
+) -> Result<Option<Secret>, SourceError> {
+    if g.credentials.is_none() {
+        return Ok(None);
+    }
+    match Auth::from_source(g)? {
+        Auth::ServiceAccount(key) => Ok(Some(tokens.get(http, opts, &key, deadline).await?)),
+        Auth::ApiKey(_) => Ok(None),
+    }
 }
 
 /// Reads every tab of `tabs` in one `values:batchGet`.

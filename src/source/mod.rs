@@ -5,6 +5,7 @@
 //! the only module that reads the data; it is never called on a player's
 //! request.
 
+pub mod cells;
 pub mod file;
 pub mod google;
 pub mod http;
@@ -14,6 +15,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
+
+pub use cells::Cells;
 
 use crate::config::{Config, Source};
 use crate::error::SourceError;
@@ -32,7 +35,7 @@ pub struct RawTable {
 pub struct RawRow {
     /// The spreadsheet row number (the header is row 1).
     pub number: usize,
-    pub cells: Vec<String>,
+    pub cells: Cells,
 }
 
 impl RawRow {
@@ -62,7 +65,7 @@ impl RawTables {
             }
             for row in &table.rows {
                 h.update((row.number as u64).to_le_bytes());
-                for cell in &row.cells {
+                for cell in row.cells.iter() {
                     feed(&mut h, cell);
                 }
             }
@@ -80,28 +83,27 @@ fn feed(h: &mut Sha256, s: &str) {
 /// Builds a table from rows as read: the first non-empty row is the header;
 /// later rows are padded (or, when longer, kept whole) to the header's width.
 /// `first_number` is the spreadsheet row number of `rows[0]`.
-pub fn table_from_rows(
+pub fn table_from_rows<C: Into<Cells>>(
     name: &str,
     origin: &str,
-    rows: impl IntoIterator<Item = (usize, Vec<String>)>,
+    rows: impl IntoIterator<Item = (usize, C)>,
 ) -> RawTable {
     let mut header: Option<Vec<String>> = None;
     let mut out = Vec::new();
-    for (number, mut cells) in rows {
+    for (number, cells) in rows {
+        let mut cells: Cells = cells.into();
         match &header {
             None => {
-                if cells.iter().all(|c| c.trim().is_empty()) {
-                    continue;
+                let mut h: Vec<String> = cells.iter().map(|c| c.trim().to_string()).collect();
+                while h.last().is_some_and(|c| c.is_empty()) {
+                    h.pop();
                 }
-                while cells.last().is_some_and(|c| c.trim().is_empty()) {
-                    cells.pop();
+                if !h.is_empty() {
+                    header = Some(h);
                 }
-                header = Some(cells.into_iter().map(|c| c.trim().to_string()).collect());
             }
             Some(h) => {
-                if cells.len() < h.len() {
-                    cells.resize(h.len(), String::new());
-                }
+                cells.pad_to(h.len());
                 out.push(RawRow { number, cells });
             }
         }
@@ -135,6 +137,22 @@ impl Fetcher {
             options,
             tokens: google::TokenCache::default(),
         })
+    }
+
+    /// The Google service account's access token, when the source is a
+    /// sheet read with one (photos on Drive use it, issue 8).
+    pub async fn service_account_token(
+        &self,
+        config: &Config,
+        deadline: Instant,
+    ) -> Result<Option<crate::config::Secret>, SourceError> {
+        match &config.source {
+            Source::Google(g) => {
+                google::service_account_token(&self.http, &self.options, &self.tokens, g, deadline)
+                    .await
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Reads every tab the config names, in one pass over the source. A
