@@ -36,6 +36,20 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// How the public API routes reach gen: the client's address and scheme
+/// (gen trusts them from loopback only), the Host with its port (the
+/// browser's Origin has it), one request per connection (see the upstream).
+const API_PROXY: &str = "        client_max_body_size 4k;
+        proxy_pass http://sheetgen_api;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header Host $http_host;
+        proxy_http_version 1.1;
+        proxy_set_header Connection close;
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 5s;
+";
+
 pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match ListenAddr::parse(&config.api.listen)? {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
@@ -151,41 +165,14 @@ server {{
     location = /api/login {{
         limit_req zone=sheetgen_login burst=20 nodelay;
         limit_req_status 429;
-        client_max_body_size 4k;
-        proxy_pass http://sheetgen_api;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $http_host;
-        proxy_http_version 1.1;
-        proxy_set_header Connection close;
-        proxy_connect_timeout 1s;
-        proxy_read_timeout 5s;
-    }}
+{api_proxy}    }}
 
     location = /api/logout {{
-        client_max_body_size 4k;
-        proxy_pass http://sheetgen_api;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $http_host;
-        proxy_http_version 1.1;
-        proxy_set_header Connection close;
-        proxy_connect_timeout 1s;
-        proxy_read_timeout 5s;
-    }}
+{api_proxy}    }}
 
     # The push trigger of the sheet's Apps Script.
     location = /api/refresh {{
-        client_max_body_size 4k;
-        proxy_pass http://sheetgen_api;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $http_host;
-        proxy_http_version 1.1;
-        proxy_set_header Connection close;
-        proxy_connect_timeout 1s;
-        proxy_read_timeout 5s;
-    }}
+{api_proxy}    }}
 
     # /api/auth is for nginx itself; /healthz and /metrics stay on loopback.
     location ^~ /api/ {{
@@ -214,6 +201,7 @@ server {{
         server_name = opts.server_name,
         root = quoted(&root.display().to_string()),
         csp = CSP,
+        api_proxy = API_PROXY,
     );
     Ok(out)
 }
