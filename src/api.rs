@@ -9,6 +9,7 @@
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -23,9 +24,6 @@ pub const MAX_BODY: u64 = 4 * 1024;
 /// Connections the kernel queues before `accept`: Rust's default of 128
 /// overflowed under 1,000 connections (DESIGN.md).
 const LISTEN_BACKLOG: i32 = 4096;
-
-/// A connection that sends nothing for this long is closed.
-const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Handler threads pulling requests from tiny_http.
 pub const HANDLER_THREADS: usize = 8;
@@ -64,6 +62,13 @@ pub struct ApiOptions {
     pub preview: Option<Arc<crate::preview::Preview>>,
 }
 
+/// Refused requests (oversized or chunked bodies) are answered on a thread
+/// of their own, at most this many at once: tiny_http reads a dropped
+/// request's body to its end, and on a handler thread eight clients that
+/// declare a large body and send nothing would freeze the API.
+const MAX_DRAINING: usize = 64;
+static DRAINING: AtomicUsize = AtomicUsize::new(0);
+
 /// SHA-256 of `GEN_REFRESH_TOKEN`, if set.
 pub fn refresh_token_from_env() -> Option<[u8; 32]> {
     std::env::var("GEN_REFRESH_TOKEN")
@@ -88,10 +93,6 @@ pub fn bind(addr: &ListenAddr) -> std::io::Result<Listener> {
                 Some(socket2::Protocol::TCP),
             )?;
             socket.set_reuse_address(true)?;
-            // Accepted sockets inherit this (Linux copies the listener's
-            // socket): a connection idle this long is closed, which frees its
-            // tiny_http thread; nginx closes its idle ones sooner (1 s).
-            socket.set_read_timeout(Some(IDLE_TIMEOUT))?;
             socket.bind(&(*sa).into())?;
             socket.listen(LISTEN_BACKLOG)?;
             let listener: TcpListener = socket.into();
@@ -208,6 +209,32 @@ fn respond_text(request: Request, status: u16, text: &str, extra: &[(&str, &str)
     );
 }
 
+/// Answers a request whose body we refuse (see [`MAX_DRAINING`]).
+fn refuse(request: Request, status: u16, text: &'static str) {
+    let slot = Arc::new(std::sync::Mutex::new(Some(request)));
+    let take =
+        |slot: &std::sync::Mutex<Option<Request>>| slot.lock().ok().and_then(|mut r| r.take());
+    if DRAINING.fetch_add(1, Ordering::SeqCst) < MAX_DRAINING {
+        let theirs = Arc::clone(&slot);
+        let spawned = std::thread::Builder::new()
+            .name("api-refused".into())
+            .spawn(move || {
+                if let Some(r) = take(&theirs) {
+                    respond_text(r, status, text, &[]);
+                }
+                DRAINING.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_ok() {
+            return;
+        }
+    }
+    DRAINING.fetch_sub(1, Ordering::SeqCst);
+    // Too many at once: answer here; the handler waits like tiny_http would.
+    if let Some(r) = take(&slot) {
+        respond_text(r, status, text, &[]);
+    }
+}
+
 /// The framing checks every route needs. Returns the request when it may
 /// proceed, having answered it otherwise.
 fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
@@ -218,11 +245,11 @@ fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
             .any(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
     };
     if has("Transfer-Encoding") {
-        respond_text(request, 400, "Transfer-Encoding is not accepted here", &[]);
+        refuse(request, 400, "Transfer-Encoding is not accepted here");
         return None;
     }
     if request.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
-        respond_text(request, 413, "request body too large", &[]);
+        refuse(request, 413, "request body too large");
         return None;
     }
     if !allowed.contains(request.method()) {

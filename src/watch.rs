@@ -46,6 +46,8 @@ pub async fn run(
     listen_override: Option<String>,
     preview: Option<crate::preview::Preview>,
 ) -> Result<(), Error> {
+    let stop = stop_signal()?;
+    tokio::pin!(stop);
     let state = AppState::new(config.site.refresh);
     restore_last_good(&config, &state);
 
@@ -86,8 +88,6 @@ pub async fn run(
 
     let mut memory = CycleMemory::default();
     let mut failures: u32 = 0;
-    let stop = stop_signal();
-    tokio::pin!(stop);
     loop {
         if signals.config_changed.swap(false, Ordering::SeqCst) {
             match Config::load(&config_path) {
@@ -239,24 +239,22 @@ fn restore_last_good(config: &Config, state: &AppState) {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
+/// Installs the SIGTERM and SIGINT handlers at once (a signal that arrives
+/// before the loop first waits on them must still stop gen cleanly) and
+/// returns a future that resolves on either.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>, Error> {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+    let install = |kind| {
+        signal(kind).map_err(|e| Error::Runtime(format!("cannot install signal handlers: {e}")))
+    };
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-        _ => {
-            error!("cannot install signal handlers; stop gen with SIGKILL");
-            std::future::pending::<()>().await;
-        }
-    }
+    })
 }
 
 /// What a changed path means.

@@ -116,6 +116,14 @@ pub fn table_from_rows<C: Into<Cells>>(
     }
 }
 
+async fn off_runtime(
+    f: impl FnOnce() -> Result<RawTables, SourceError> + Send + 'static,
+) -> Result<RawTables, SourceError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SourceError::Remote(format!("the file reader failed: {e}")))?
+}
+
 /// Reads the configured source; keeps what must outlive one cycle (the HTTP
 /// client and its connection pool, a service account's access token).
 #[derive(Debug)]
@@ -161,8 +169,16 @@ impl Fetcher {
         let tabs = config.tabs();
         let deadline = Instant::now() + config.site.refresh;
         match &config.source {
-            Source::CsvFiles { files, encoding } => file::read_csv_files(files, *encoding, &tabs),
-            Source::Workbook { path } => file::read_workbook(path, &tabs),
+            // Disk reads can block (a hung network mount): off the async
+            // workers, so a stop signal is still heard.
+            Source::CsvFiles { files, encoding } => {
+                let (files, encoding) = (files.clone(), *encoding);
+                off_runtime(move || file::read_csv_files(&files, encoding, &tabs)).await
+            }
+            Source::Workbook { path } => {
+                let path = path.clone();
+                off_runtime(move || file::read_workbook(&path, &tabs)).await
+            }
             Source::Google(g) => {
                 google::fetch(&self.http, &self.options, &self.tokens, g, &tabs, deadline).await
             }
