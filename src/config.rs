@@ -99,6 +99,11 @@ pub struct GoogleSource {
     /// A service-account JSON key file (config `credentials` or
     /// `GOOGLE_APPLICATION_CREDENTIALS`).
     pub credentials: Option<PathBuf>,
+    /// The Drive API, for photos on Drive read with the service account.
+    pub drive_api_base: String,
+    /// `[players] photo` is set: a service account's token also asks for
+    /// read access to Drive files shared with it.
+    pub drive_photos: bool,
 }
 
 /// A value that must never reach a log line or an error message.
@@ -136,6 +141,11 @@ pub struct Players {
     /// Shown on the player's own page only, never on the public index.
     pub private: Vec<String>,
     pub photo: Option<String>,
+    /// How often a cached photo is asked for again (conditional GET).
+    pub photo_recheck: Duration,
+    /// Hosts photos may come from even though they resolve to a loopback or
+    /// private address (exact host names or IP literals, as in the URL).
+    pub photo_allow: Vec<String>,
     /// A column that marks admin rows (any non-empty value other than
     /// "no"/"false"/"0"): they may read every player page.
     pub admin: Option<String>,
@@ -206,6 +216,7 @@ struct RawSource {
     kind: SourceKind,
     spreadsheet_id: Option<String>,
     api_base: Option<String>,
+    drive_api_base: Option<String>,
     api_key: Option<String>,
     credentials: Option<PathBuf>,
     path: Option<PathBuf>,
@@ -239,6 +250,9 @@ struct RawPlayers {
     #[serde(default)]
     private: Vec<String>,
     photo: Option<String>,
+    photo_recheck_hours: Option<f64>,
+    #[serde(default)]
+    photo_allow: Vec<String>,
     admin: Option<String>,
 }
 
@@ -326,6 +340,10 @@ fn default_session_hours() -> u64 {
 pub const DEFAULT_PER_PAGE: usize = 500;
 
 pub const DEFAULT_API_BASE: &str = "https://sheets.googleapis.com";
+pub const DEFAULT_DRIVE_API_BASE: &str = "https://www.googleapis.com";
+
+/// A photo is asked for again at most this often (issue 8).
+pub const DEFAULT_PHOTO_RECHECK_HOURS: f64 = 6.0;
 
 /// The environment a config is resolved in (only the variables we read), so
 /// tests do not depend on the process environment.
@@ -384,7 +402,7 @@ impl Config {
         let templates = resolve(&site.templates);
         let state_dir = resolve(&site.state_dir);
 
-        let source = resolve_source(&raw.source, env, &resolve, &invalid)?;
+        let mut source = resolve_source(&raw.source, env, &resolve, &invalid)?;
 
         let p = &raw.players;
         for (key, value) in [
@@ -421,15 +439,38 @@ impl Config {
                 "lists the secret column; it is never shown anyway".into(),
             ));
         }
+        let recheck_hours = p.photo_recheck_hours.unwrap_or(DEFAULT_PHOTO_RECHECK_HOURS);
+        if !(recheck_hours.is_finite() && (0.0..=24.0 * 365.0).contains(&recheck_hours)) {
+            return Err(invalid(
+                "players.photo_recheck_hours",
+                "must be a number of hours between 0 and 8760".into(),
+            ));
+        }
+        let photo = p.photo.clone().filter(|c| !c.trim().is_empty());
         let players = Players {
             tab: p.tab.clone(),
             id: p.id.clone(),
             login: p.login.clone(),
             secret: p.secret.clone(),
             private: p.private.clone(),
-            photo: p.photo.clone(),
+            photo_recheck: Duration::from_secs_f64(recheck_hours * 3600.0),
+            photo_allow: p
+                .photo_allow
+                .iter()
+                .map(|h| {
+                    h.trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_ascii_lowercase()
+                })
+                .filter(|h| !h.is_empty())
+                .collect(),
+            photo,
             admin: p.admin.clone(),
         };
+        if let Source::Google(g) = &mut source {
+            g.drive_photos = players.photo.is_some();
+        }
 
         let index = Index {
             columns: raw.index.columns.clone(),
@@ -477,7 +518,6 @@ impl Config {
             });
         }
 
-        let mut source = source;
         let tabs: Vec<&String> = std::iter::once(&players.tab)
             .chain(tables.iter().map(|t| &t.tab))
             .collect();
@@ -654,6 +694,18 @@ fn resolve_source(
             if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
                 return Err(invalid("source.api_base", "must be an http(s) URL".into()));
             }
+            let drive_api_base = raw
+                .drive_api_base
+                .clone()
+                .unwrap_or_else(|| DEFAULT_DRIVE_API_BASE.to_string())
+                .trim_end_matches('/')
+                .to_string();
+            if !(drive_api_base.starts_with("https://") || drive_api_base.starts_with("http://")) {
+                return Err(invalid(
+                    "source.drive_api_base",
+                    "must be an http(s) URL".into(),
+                ));
+            }
             let api_key = raw
                 .api_key
                 .clone()
@@ -670,6 +722,8 @@ fn resolve_source(
                 api_base,
                 api_key,
                 credentials,
+                drive_api_base,
+                drive_photos: false,
             }))
         }
         SourceKind::Csv => {

@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, PublishError};
-use crate::model::Snapshot;
+use crate::model::{Problem, Severity, Snapshot};
 use crate::persist;
+use crate::photos::{self, PhotoSet, Photos};
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
 use crate::source::Fetcher;
@@ -23,13 +24,57 @@ pub struct CycleOptions {
     pub persist: bool,
 }
 
-/// What the previous successful pass saw, to skip work when nothing changed.
-#[derive(Debug, Default)]
+/// How long a `gen watch` cycle waits for photo downloads: downloads go on
+/// in the background and a later cycle publishes them (issue 8).
+pub const WATCH_PHOTO_WAIT: Duration = Duration::from_secs(2);
+/// `gen build` has no later cycle: it waits longer (each image is bounded
+/// by [`photos::IMAGE_TIMEOUT`] anyway).
+pub const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
+
+/// What the previous successful pass saw, to skip work when nothing changed,
+/// and the photo downloader that outlives a pass.
+#[derive(Debug)]
 pub struct CycleMemory {
     inputs: Option<[u8; 32]>,
     raw: Option<[u8; 32]>,
     /// Files the site had after that pass.
     files: usize,
+    photos: Option<Photos>,
+    photo_wait: Duration,
+}
+
+impl Default for CycleMemory {
+    /// For a loop of cycles (`gen watch`).
+    fn default() -> Self {
+        CycleMemory {
+            inputs: None,
+            raw: None,
+            files: 0,
+            photos: None,
+            photo_wait: WATCH_PHOTO_WAIT,
+        }
+    }
+}
+
+impl CycleMemory {
+    /// For a single cycle (`gen build`): waits for photo downloads longer.
+    pub fn one_shot() -> Self {
+        CycleMemory {
+            photo_wait: BUILD_PHOTO_WAIT,
+            ..CycleMemory::default()
+        }
+    }
+
+    /// The downloader for this config's allow-list.
+    fn photos(&mut self, config: &Config) -> Result<&Photos, Error> {
+        let allow = &config.players.photo_allow;
+        if !self.photos.as_ref().is_some_and(|p| p.allows(allow)) {
+            self.photos = Some(Photos::new(allow).map_err(Error::Runtime)?);
+        }
+        self.photos
+            .as_ref()
+            .ok_or_else(|| Error::Runtime("no photo downloader".into()))
+    }
 }
 
 /// What one cycle did, for the log line and the caller.
@@ -92,14 +137,60 @@ pub async fn run(
     let raw_changed = memory.raw != Some(raw_digest);
 
     let render_started = Instant::now();
-    let outcome = blocking(move || {
-        let config = config_owned;
+    let (mut snapshot, persist) = blocking(move || {
         let fetched_at = SystemTime::now();
         let persist = (opts.persist && raw_changed).then(|| persist::encode(&raw, fetched_at));
-        let mut snapshot = Snapshot::build(&config, raw)?;
+        let mut snapshot = Snapshot::build(&config_owned, raw)?;
         snapshot.fetched_at = fetched_at;
+        Ok((snapshot, persist))
+    })
+    .await?;
+
+    // Photos: what the cache has after waiting a bounded time for due
+    // downloads; their problems are warnings on the player's row.
+    let photo_set = match &config.players.photo {
+        Some(column) => {
+            let mut cells: Vec<String> = snapshot
+                .players
+                .iter()
+                .filter_map(|p| p.photo.as_deref().map(|c| c.trim().to_string()))
+                .collect();
+            cells.sort();
+            cells.dedup();
+            let wait = memory.photo_wait;
+            let set = memory
+                .photos(config)?
+                .sync(config, fetcher, &cells, wait)
+                .await;
+            let problems: Vec<Problem> = snapshot
+                .players
+                .iter()
+                .filter_map(|p| {
+                    let message = set.problem(p.photo.as_deref()?)?;
+                    Some(Problem {
+                        severity: Severity::Warning,
+                        tab: config.players.tab.clone(),
+                        row: Some(p.row),
+                        column: Some(column.clone()),
+                        message,
+                    })
+                })
+                .collect();
+            snapshot.problems.extend(problems);
+            snapshot
+                .problems
+                .sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
+            set
+        }
+        None => PhotoSet::default(),
+    };
+
+    let config_owned = config.clone();
+    let outcome = blocking(move || {
+        let config = config_owned;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-        let inputs = inputs_digest(&snapshot, &theme, &config);
+        let images = photos::images(&photo_set);
+        let inputs = inputs_digest(&snapshot, &theme, &config, &images);
         let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
         if previous_inputs == Some(inputs) {
             return Ok((snapshot, persist, inputs, Err(previous_files)));
@@ -107,7 +198,10 @@ pub async fn run(
         if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
             return Ok((snapshot, persist, inputs, Err(files)));
         }
-        let artifacts = render::render(&theme, &snapshot, &config)?;
+        let mut artifacts = photos::artifacts(&photo_set)?;
+        artifacts.extend(render::render_with_photos(
+            &theme, &snapshot, &config, &images,
+        )?);
         let rendered_in = render_started.elapsed();
         let report = publish_artifacts(&config, &artifacts, opts)?;
         publish::write_manifest(state_dir, out_dir, &hex(&inputs), &artifacts);
@@ -146,10 +240,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Everything that decides the output: the snapshot, the theme and the
-/// config (its `Debug` form hides secrets, which do not change pages).
-fn inputs_digest(snapshot: &Snapshot, theme: &Theme, config: &Config) -> [u8; 32] {
+/// Everything that decides the output: the snapshot, the theme, the config
+/// (its `Debug` form hides secrets, which do not change pages) and the
+/// published photos.
+fn inputs_digest(
+    snapshot: &Snapshot,
+    theme: &Theme,
+    config: &Config,
+    photos: &render::PhotoImages,
+) -> [u8; 32] {
     let mut h = Sha256::new();
+    h.update(photos.digest());
     h.update(snapshot.hash.as_bytes());
     h.update(theme.hash.as_bytes());
     h.update(format!("{config:?}").as_bytes());

@@ -16,6 +16,9 @@
 //!   artifacts; touches no disk.
 //! - [`publish`]: the only writer: gzip twins, compare with disk, temp file +
 //!   rename, guarded removals.
+//! - [`photos`]: player photos (issue 8): the only fetcher of images; a
+//!   cache in `state_dir/photos/`, downloads that never hold a cycle up for
+//!   long, resized metadata-free JPEGs handed to publish as assets.
 //! - [`cycle`]: one pass of the above; [`check`]: the extra warnings of
 //!   `gen check`.
 
@@ -29,6 +32,7 @@ pub mod error;
 pub mod model;
 pub mod nginx;
 pub mod persist;
+pub mod photos;
 pub mod preview;
 pub mod publish;
 pub mod render;
@@ -89,7 +93,7 @@ async fn build(
     let report = cycle::run(
         config,
         fetcher,
-        &mut cycle::CycleMemory::default(),
+        &mut cycle::CycleMemory::one_shot(),
         cycle::CycleOptions {
             allow_mass_removal,
             persist: false,

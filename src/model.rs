@@ -42,6 +42,9 @@ pub struct Player {
     /// The spreadsheet row it came from.
     pub row: usize,
     pub admin: bool,
+    /// The photo column's cell (a URL or a Drive link), when there is one;
+    /// never rendered as such (photos.rs fetches it).
+    pub photo: Option<String>,
 }
 
 impl Player {
@@ -236,9 +239,10 @@ impl Snapshot {
         for c in &pc.private {
             column_index(&tab, c, "players.private")?;
         }
-        if let Some(c) = &pc.photo {
-            column_index(&tab, c, "players.photo")?;
-        }
+        let photo_col = match &pc.photo {
+            Some(c) => Some(column_index(&tab, c, "players.photo")?),
+            None => None,
+        };
         let admin_col = match &pc.admin {
             Some(c) => Some(column_index(&tab, c, "players.admin")?),
             None => None,
@@ -277,6 +281,7 @@ impl Snapshot {
             row: usize,
             admin: bool,
             secret: String,
+            photo: Option<String>,
         }
         let mut kept: Vec<Kept> = Vec::new();
         let mut first_row_of_id: HashMap<String, usize> = HashMap::new();
@@ -318,6 +323,9 @@ impl Snapshot {
             first_row_of_id.insert(id.clone(), row.number);
             let admin = admin_col.is_some_and(|c| is_truthy(cell(c)));
             let secret = cell(secret_col).to_string();
+            let photo = photo_col
+                .map(|c| cell(c).to_string())
+                .filter(|c| !c.is_empty());
             kept.push(Kept {
                 id,
                 name,
@@ -325,6 +333,7 @@ impl Snapshot {
                 row: row.number,
                 admin,
                 secret,
+                photo,
             });
         }
 
@@ -446,6 +455,7 @@ impl Snapshot {
                 values: k.values,
                 row: k.row,
                 admin: k.admin,
+                photo: k.photo,
             })
             .collect();
         let hash = content_hash(&columns, &players, &tables, &credentials);

@@ -319,23 +319,43 @@ fn prune_index_pages(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, Pu
     Ok(removed)
 }
 
-/// Removes fingerprinted assets no longer produced, once past the grace time.
+/// Removes fingerprinted assets no longer produced, once past the grace
+/// time: the theme's under `assets/`, photos and avatars under
+/// `assets/photos/`.
 fn prune_assets(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, PublishError> {
-    let dir = out_dir.join("assets");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(0);
-    };
     let current: BTreeSet<&str> = artifacts
         .iter()
         .filter(|a| a.kind == ArtifactKind::Asset)
-        .filter_map(|a| a.path.strip_prefix("assets/"))
+        .map(|a| a.path.as_str())
         .collect();
+    let mut removed = 0;
+    for (folder, fingerprinted) in [
+        ("assets", looks_fingerprinted as fn(&str) -> bool),
+        ("assets/photos", looks_like_photo),
+    ] {
+        removed += prune_folder(out_dir, folder, &current, fingerprinted)?;
+    }
+    Ok(removed)
+}
+
+fn prune_folder(
+    out_dir: &Path,
+    folder: &str,
+    current: &BTreeSet<&str>,
+    fingerprinted: fn(&str) -> bool,
+) -> Result<usize, PublishError> {
+    let Ok(entries) = std::fs::read_dir(out_dir.join(folder)) else {
+        return Ok(0);
+    };
     let now = SystemTime::now();
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let base = name.strip_suffix(".gz").unwrap_or(&name);
-        if current.contains(base) || !looks_fingerprinted(base) {
+        if current.contains(format!("{folder}/{base}").as_str()) || !fingerprinted(base) {
+            continue;
+        }
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
             continue;
         }
         let old = entry
@@ -359,6 +379,21 @@ fn looks_fingerprinted(name: &str) -> bool {
         && parts[parts.len() - 2]
             .bytes()
             .all(|b| b.is_ascii_hexdigit())
+}
+
+/// `<16 hex>-320.jpg`, `<16 hex>-64.jpg`, `avatar-<16 hex>.svg`: what
+/// [`crate::photos`] produces.
+fn looks_like_photo(name: &str) -> bool {
+    let hex16 = |s: &str| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(stem) = name
+        .strip_prefix("avatar-")
+        .and_then(|s| s.strip_suffix(".svg"))
+    {
+        return hex16(stem);
+    }
+    name.strip_suffix(".jpg")
+        .and_then(|s| s.split_once('-'))
+        .is_some_and(|(stem, size)| hex16(stem) && size.bytes().all(|b| b.is_ascii_digit()))
 }
 
 // ---- the manifest: what the last complete publish left on disk ------------
@@ -440,6 +475,16 @@ pub fn write_manifest(state_dir: &Path, out_dir: &Path, inputs: &str, artifacts:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn photo_names_are_recognised() {
+        assert!(looks_like_photo("0123456789abcdef-320.jpg"));
+        assert!(looks_like_photo("0123456789abcdef-64.jpg"));
+        assert!(looks_like_photo("avatar-0123456789abcdef.svg"));
+        assert!(!looks_like_photo("me.jpg"));
+        assert!(!looks_like_photo("avatar-me.svg"));
+        assert!(!looks_like_photo("0123456789abcdef-big.jpg"));
+    }
 
     #[test]
     fn gzip_is_deterministic_and_round_trips() {

@@ -3,7 +3,7 @@
 //! is the only disk read here; [`render`] touches no disk and never sees
 //! [`RawTables`](crate::source::RawTables) or the credentials.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,6 +31,47 @@ pub struct Artifact {
     pub path: String,
     pub kind: ArtifactKind,
     pub bytes: Vec<u8>,
+}
+
+/// The published images of the players' photos, by photo cell (trimmed),
+/// from [`crate::photos::load`]. A player whose cell is not here gets an
+/// initials avatar.
+#[derive(Debug, Clone, Default)]
+pub struct PhotoImages {
+    pub by_cell: HashMap<String, PublishedPhoto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PublishedPhoto {
+    pub page: Image,
+    pub thumb: Image,
+}
+
+/// An image as a template uses it: `<img src=url width height>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Image {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl PhotoImages {
+    /// A digest of what the pages will reference (names are content hashes).
+    pub fn digest(&self) -> [u8; 32] {
+        let mut cells: Vec<_> = self.by_cell.iter().collect();
+        cells.sort_by(|a, b| a.0.cmp(b.0));
+        let mut h = Sha256::new();
+        for (cell, p) in cells {
+            for s in [cell, &p.page.url, &p.thumb.url] {
+                h.update((s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            for n in [p.page.width, p.page.height, p.thumb.width, p.thumb.height] {
+                h.update(n.to_le_bytes());
+            }
+        }
+        h.finalize().into()
+    }
 }
 
 /// What an artifact is, which fixes the publish order and what may be pruned.
@@ -231,6 +272,9 @@ struct PlayerView<'a> {
     slug: &'a str,
     url: String,
     fields: Vec<Field<'a>>,
+    /// Page photo (or avatar) and thumbnail; none without `[players] photo`.
+    photo: Option<&'a Image>,
+    thumb: Option<&'a Image>,
 }
 
 #[derive(Serialize)]
@@ -246,6 +290,7 @@ struct RosterRow<'a> {
     name: &'a str,
     slug: &'a str,
     url: String,
+    thumb: Option<&'a Image>,
     cells: Vec<&'a str>,
 }
 
@@ -367,12 +412,67 @@ fn index_columns(snapshot: &Snapshot, config: &Config) -> Vec<String> {
         .collect()
 }
 
-/// Renders every page and asset of `snapshot` in memory, pages in parallel.
+/// Renders every page and asset of `snapshot` in memory, pages in parallel;
+/// every player with a photo column gets an initials avatar.
 pub fn render(
     theme: &Theme,
     snapshot: &Snapshot,
     config: &Config,
 ) -> Result<Vec<Artifact>, RenderError> {
+    render_with_photos(theme, snapshot, config, &PhotoImages::default())
+}
+
+/// Each player's photo: the published one, or an initials avatar (whose
+/// SVG is added to `assets`). Empty without `[players] photo`.
+fn player_photos(
+    snapshot: &Snapshot,
+    config: &Config,
+    photos: &PhotoImages,
+    assets: &mut BTreeMap<String, Vec<u8>>,
+) -> Vec<Option<PublishedPhoto>> {
+    if config.players.photo.is_none() {
+        return vec![None; snapshot.players.len()];
+    }
+    let mut avatars: HashMap<String, PublishedPhoto> = HashMap::new();
+    snapshot
+        .players
+        .iter()
+        .map(|p| {
+            if let Some(found) = p
+                .photo
+                .as_deref()
+                .and_then(|c| photos.by_cell.get(c.trim()))
+            {
+                return Some(found.clone());
+            }
+            let avatar = avatars.entry(p.name.clone()).or_insert_with(|| {
+                let (file, bytes) = crate::photos::avatar(&p.name);
+                let url = format!("/assets/photos/{file}");
+                assets.insert(format!("assets/photos/{file}"), bytes);
+                let size = |s: u32| Image {
+                    url: url.clone(),
+                    width: s,
+                    height: s,
+                };
+                PublishedPhoto {
+                    page: size(crate::photos::PAGE_SIZE),
+                    thumb: size(crate::photos::THUMB_SIZE),
+                }
+            });
+            Some(avatar.clone())
+        })
+        .collect()
+}
+
+/// [`render`] with the players' published photos.
+pub fn render_with_photos(
+    theme: &Theme,
+    snapshot: &Snapshot,
+    config: &Config,
+    photos: &PhotoImages,
+) -> Result<Vec<Artifact>, RenderError> {
+    let mut avatar_files = BTreeMap::new();
+    let photo_of = player_photos(snapshot, config, photos, &mut avatar_files);
     let env = theme.environment()?;
     let site = SiteView {
         title: &config.site.title,
@@ -399,6 +499,11 @@ pub fn render(
             bytes: bytes.clone(),
         })
         .collect();
+    artifacts.extend(avatar_files.into_iter().map(|(path, bytes)| Artifact {
+        path,
+        kind: ArtifactKind::Asset,
+        bytes,
+    }));
 
     let players: Vec<Artifact> = snapshot
         .players
@@ -414,9 +519,14 @@ pub fn render(
                     .columns
                     .iter()
                     .zip(&p.values)
-                    .filter(|(c, _)| Some(*c) != config.players.admin.as_ref())
+                    .filter(|(c, _)| {
+                        Some(*c) != config.players.admin.as_ref()
+                            && Some(*c) != config.players.photo.as_ref()
+                    })
                     .map(|(name, value)| Field { name, value })
                     .collect(),
+                photo: photo_of[i].as_ref().map(|p| &p.page),
+                thumb: photo_of[i].as_ref().map(|p| &p.thumb),
             };
             let tables: Vec<TableView> = snapshot
                 .tables
@@ -467,6 +577,7 @@ pub fn render(
                         name: &p.name,
                         slug: p.slug.as_str(),
                         url: player_url(p),
+                        thumb: photo_of[i].as_ref().map(|p| &p.thumb),
                         cells: columns
                             .iter()
                             .map(|c| p.value(&snapshot.columns, c).unwrap_or(""))
