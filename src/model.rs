@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Secret};
 use crate::error::ModelError;
-use crate::source::{RawTable, RawTables};
+use crate::source::{Cells, RawTable, RawTables};
 
 /// One immutable fetch, ready to render and to check logins against.
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ pub struct JoinedTable {
     /// The tab's columns without the key column.
     pub columns: Vec<String>,
     /// `rows[player_index]`: that player's rows, in sheet order.
-    pub rows: Vec<Vec<Vec<String>>>,
+    pub rows: Vec<Vec<Cells>>,
 }
 
 /// Login name → player and secret. Kept apart from everything renderable.
@@ -421,7 +421,7 @@ impl Snapshot {
                     Some(&p) => rows[p].push(
                         shown
                             .iter()
-                            .map(|&i| cells.get(i).map_or("", str::trim).to_string())
+                            .map(|&i| cells.get(i).map_or("", str::trim))
                             .collect(),
                     ),
                     None => problems.push(Problem {
@@ -560,7 +560,7 @@ fn content_hash(
         t.columns.iter().for_each(|c| feed(c));
         for (player, rows) in t.rows.iter().enumerate() {
             feed(&player.to_string());
-            rows.iter().flatten().for_each(|v| feed(v));
+            rows.iter().flat_map(Cells::iter).for_each(&mut feed);
         }
     }
     let mut logins: Vec<_> = credentials.iter().collect();

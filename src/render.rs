@@ -281,7 +281,7 @@ struct PlayerView<'a> {
 struct TableView<'a> {
     name: &'a str,
     columns: &'a [String],
-    rows: &'a [Vec<String>],
+    rows: &'a [crate::source::Cells],
 }
 
 #[derive(Serialize)]
