@@ -1,0 +1,594 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Issue 7's republish-under-load test (the short CI version of the soak in
+//! `bench/load.sh`): real nginx with `gen nginx`'s output in front of a real
+//! `gen watch` (`refresh_secs = 1`) whose CSV source alternates every second
+//! between two rosters in which every page differs. For 60 s, keep-alive
+//! connections hammer the index pages and the players' own pages (each with
+//! its session cookie), half asking for gzip. The test fails on a single
+//! torn body (every body must end with `</html>` and be byte-identical to
+//! version A or B of that page, after gunzip for the gzip answers), any
+//! status but 200, or any socket error; and if gen's RSS or thread count at
+//! the end has grown beyond bounds from what it was after 10 s.
+
+mod common;
+mod http_support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Site, TEMPLATES, roster_pin, roster_with, toml_str};
+use http_support::{Conn, Gen, free_port, poll, post_form};
+
+const COOKIE: &str = "__Host-gen_session";
+const PLAYERS: usize = 240;
+const PER_PAGE: usize = 100;
+const RUN: Duration = Duration::from_secs(60);
+const CONNECTIONS: usize = 64;
+
+fn points_a(i: usize) -> i64 {
+    ((i * 37) % 61) as i64
+}
+
+fn points_b(i: usize) -> i64 {
+    points_a(i) + 1
+}
+
+fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).is_file() {
+            return candidate.into();
+        }
+    }
+    panic!(
+        "nginx is not installed: this test needs the real nginx (Debian package `nginx`: \
+         apt-get install nginx, or run tests/run.sh as root)"
+    );
+}
+
+fn config(out_dir: &str, state_dir: &str, players_csv: &str, api_port: u16) -> String {
+    format!(
+        r#"[site]
+title = "FC Load"
+lang = "en"
+out_dir = {out_dir}
+templates = {templates}
+state_dir = {state_dir}
+refresh_secs = 1
+
+[source]
+kind = "csv"
+[source.files]
+Players = {players_csv}
+
+[players]
+tab = "Players"
+id = "id"
+login = "name"
+secret = "pin"
+
+[index]
+columns = ["team", "points"]
+sort_by = "points"
+descending = true
+per_page = {PER_PAGE}
+
+[api]
+listen = "127.0.0.1:{api_port}"
+"#,
+        out_dir = toml_str(out_dir),
+        state_dir = toml_str(state_dir),
+        players_csv = toml_str(players_csv),
+        templates = toml_str(TEMPLATES),
+    )
+}
+
+/// Builds version `name` of the site into `<root>/<name>/` with its own
+/// config and state, and returns its pages by URL path.
+fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
+    let csv_file = format!("{name}.csv");
+    site.write(&csv_file, csv);
+    let config_file = format!("{name}.toml");
+    site.write(
+        &config_file,
+        config(name, &format!("{name}-state"), &csv_file, 1),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .arg("--config")
+        .arg(site.root().join(&config_file))
+        .arg("build")
+        .current_dir(site.root())
+        .env_remove("GEN_SESSION_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gen build of version {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pages = HashMap::new();
+    for (rel, path) in common::files(&site.root().join(name)) {
+        if let Some(dir) = rel.strip_suffix("index.html") {
+            pages.insert(format!("/{dir}"), std::fs::read(path).unwrap());
+        }
+    }
+    pages
+}
+
+/// A running nginx master (not a daemon): SIGTERM, then SIGKILL, on drop.
+struct Nginx {
+    child: Child,
+    prefix: tempfile::TempDir,
+    addr: String,
+}
+
+impl Nginx {
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            if poll(Duration::from_secs(3), || {
+                self.child.try_wait().ok().flatten()
+            })
+            .is_none()
+            {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx with `gen nginx`'s output included verbatim inside `http { }`.
+fn start_nginx(site: &Site) -> Nginx {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let prefix = tempfile::Builder::new()
+            .prefix("sheetgen-load-nginx-")
+            .tempdir()
+            .unwrap();
+        let p = prefix.path();
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let run = site.run(&[
+            "nginx",
+            "--listen",
+            &listen,
+            "--server-name",
+            "localhost",
+            "--cache-dir",
+            p.join("cache").to_str().unwrap(),
+        ]);
+        run.expect_ok();
+        std::fs::write(p.join("sheetgen.conf"), &run.stdout).unwrap();
+        for d in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+            std::fs::create_dir_all(p.join("tmp").join(d)).unwrap();
+        }
+        let mime = if Path::new("/etc/nginx/mime.types").is_file() {
+            "include /etc/nginx/mime.types;"
+        } else {
+            ""
+        };
+        let conf = p.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"daemon off;
+worker_processes 2;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    {mime}
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {p}/tmp/body;
+    proxy_temp_path {p}/tmp/proxy;
+    fastcgi_temp_path {p}/tmp/fastcgi;
+    uwsgi_temp_path {p}/tmp/uwsgi;
+    scgi_temp_path {p}/tmp/scgi;
+    include {p}/sheetgen.conf;
+}}
+"#,
+                p = p.display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new(nginx_binary())
+            .arg("-p")
+            .arg(format!("{}/", p.display()))
+            .arg("-e")
+            .arg(p.join("error.log"))
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut nginx = Nginx {
+            child,
+            prefix,
+            addr: listen,
+        };
+        let up = poll(Duration::from_secs(10), || {
+            if let Ok(Some(_)) = nginx.child.try_wait() {
+                return Some(false);
+            }
+            std::net::TcpStream::connect(&nginx.addr)
+                .is_ok()
+                .then_some(true)
+        });
+        if up == Some(true) {
+            return nginx;
+        }
+        last = nginx.error_log();
+        assert!(
+            last.contains("Address already in use"),
+            "nginx did not start:\n{last}"
+        );
+    }
+    panic!("nginx never found a free port:\n{last}");
+}
+
+/// `VmRSS` in KiB and `Threads` of a process.
+fn rss_and_threads(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+    };
+    (field("VmRSS:"), field("Threads:"))
+}
+
+/// What the load threads saw.
+#[derive(Default)]
+struct Tally {
+    requests: AtomicU64,
+    gzip: AtomicU64,
+    private: AtomicU64,
+    failures: Mutex<Vec<String>>,
+    failure_count: AtomicU64,
+}
+
+impl Tally {
+    fn fail(&self, what: String) {
+        self.failure_count.fetch_add(1, Ordering::Relaxed);
+        let mut f = self.failures.lock().unwrap();
+        if f.len() < 20 {
+            f.push(what);
+        }
+    }
+}
+
+/// One request of the rotation: a path and the cookie to send (for a
+/// player's own page).
+#[derive(Clone)]
+struct Target {
+    path: String,
+    cookie: Option<String>,
+}
+
+/// Checks one answer; `None` when it is a complete page of version A or B.
+fn verdict(
+    r: &http_support::Response,
+    target: &Target,
+    gzip: bool,
+    known: &HashMap<String, [Vec<u8>; 2]>,
+) -> Option<String> {
+    if r.status != 200 {
+        return Some(format!("{}: status {}\n{}", target.path, r.status, r.head));
+    }
+    let encoded = r
+        .header("Content-Encoding")
+        .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+    if encoded != gzip {
+        return Some(format!(
+            "{}: asked gzip={gzip}, Content-Encoding gzip={encoded}",
+            target.path
+        ));
+    }
+    let body = if encoded {
+        let mut out = Vec::new();
+        if let Err(e) =
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.body[..]), &mut out)
+        {
+            return Some(format!(
+                "{}: torn gzip body ({} bytes): {e}",
+                target.path,
+                r.body.len()
+            ));
+        }
+        out
+    } else {
+        r.body.clone()
+    };
+    if !body.trim_ascii_end().ends_with(b"</html>") {
+        return Some(format!(
+            "{} (gzip={gzip}): torn body, {} bytes, no </html> at the end",
+            target.path,
+            body.len()
+        ));
+    }
+    let versions = &known[&target.path];
+    if !versions.contains(&body) {
+        return Some(format!(
+            "{} (gzip={gzip}): {} bytes, neither version A ({}) nor B ({})",
+            target.path,
+            body.len(),
+            versions[0].len(),
+            versions[1].len()
+        ));
+    }
+    None
+}
+
+/// One keep-alive connection's loop until `stop`.
+fn hammer(
+    addr: String,
+    targets: Arc<Vec<Target>>,
+    known: Arc<HashMap<String, [Vec<u8>; 2]>>,
+    tally: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+    seed: usize,
+) {
+    let mut k = seed.wrapping_mul(7919);
+    let mut conn: Option<Conn> = None;
+    while !stop.load(Ordering::Relaxed) {
+        k = k.wrapping_add(1);
+        let target = &targets[k % targets.len()];
+        let gzip = (k / targets.len() + seed) % 2 == 0;
+        let cookie = target.cookie.as_ref().map(|c| format!("{COOKIE}={c}"));
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if gzip {
+            headers.push(("Accept-Encoding", "gzip"));
+        }
+        if let Some(c) = &cookie {
+            headers.push(("Cookie", c));
+        }
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match Conn::open(&addr) {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    tally.fail(format!("connect: {e}"));
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+            },
+        };
+        match c.request("GET", &target.path, &headers, b"") {
+            Ok(r) => {
+                tally.requests.fetch_add(1, Ordering::Relaxed);
+                if gzip {
+                    tally.gzip.fetch_add(1, Ordering::Relaxed);
+                }
+                if target.cookie.is_some() {
+                    tally.private.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(problem) = verdict(&r, target, gzip, &known) {
+                    tally.fail(problem);
+                }
+                // nginx closes a keep-alive connection after
+                // keepalive_requests (1000) and says so.
+                if r.header("Connection")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+                {
+                    conn = None;
+                }
+            }
+            Err(e) => {
+                tally.fail(format!("{}: socket error: {e}", target.path));
+                conn = None;
+            }
+        }
+    }
+}
+
+#[test]
+fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
+    let site = Site::new();
+    // nginx's workers run as another user when the tests run as root.
+    std::fs::set_permissions(
+        site.root(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let csv_a = roster_with(PLAYERS, points_a);
+    let csv_b = roster_with(PLAYERS, points_b);
+    let pages_a = build_known(&site, "known-a", &csv_a);
+    let pages_b = build_known(&site, "known-b", &csv_b);
+    // Every page of the site differs between the two versions.
+    let mut known: HashMap<String, [Vec<u8>; 2]> = HashMap::new();
+    for (path, a) in &pages_a {
+        let b = pages_b
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} only in A"));
+        known.insert(path.clone(), [a.clone(), b.clone()]);
+    }
+    let index_pages: Vec<String> = {
+        let mut v: Vec<String> = known
+            .keys()
+            .filter(|p| *p == "/" || p.starts_with("/page/"))
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(index_pages.len(), PLAYERS.div_ceil(PER_PAGE));
+    for p in &index_pages {
+        assert_ne!(known[p][0], known[p][1], "{p} is the same in A and B");
+    }
+
+    // The live site: gen watch on version A, source alternating later.
+    site.write("players.csv", &csv_a);
+    let api_port = free_port();
+    site.write_config(&config("public", ".sheetgen", "players.csv", api_port));
+    let gen_ = Gen::start(&site.config_path(), site.root(), &["watch"]);
+    gen_.wait_first_cycle();
+    let nginx = start_nginx(&site);
+
+    // Every player logs in (directly to gen: nginx's per-address limit_req
+    // on /api/login would refuse 240 logins from one address).
+    let mut targets: Vec<Target> = Vec::new();
+    for i in 1..=PLAYERS {
+        let r = post_form(
+            &gen_.addr,
+            "/api/login",
+            &[],
+            &[("name", &format!("Player {i:04}")), ("pin", &roster_pin(i))],
+        );
+        assert_eq!(r.status, 303, "login of player {i}:\n{}", r.head);
+        let slug = format!("p{i:04}");
+        let path = format!("/p/{slug}/");
+        assert!(known.contains_key(&path), "no page {path}");
+        targets.push(Target {
+            path,
+            cookie: Some(r.cookie(COOKIE).expect("a session cookie")),
+        });
+        // One public page for every four private ones.
+        if i % 4 == 0 {
+            targets.push(Target {
+                path: index_pages[(i / 4) % index_pages.len()].clone(),
+                cookie: None,
+            });
+        }
+    }
+    let targets = Arc::new(targets);
+    let known = Arc::new(known);
+
+    // The sheet changes every second: temp file + rename, as an editor's
+    // save or a sync tool would.
+    let stop = Arc::new(AtomicBool::new(false));
+    let republisher = {
+        let stop = Arc::clone(&stop);
+        let root = site.root().to_path_buf();
+        let (a, b) = (csv_a.clone(), csv_b.clone());
+        std::thread::spawn(move || {
+            let mut k = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                k += 1;
+                let tmp = root.join(".players.csv.next");
+                std::fs::write(&tmp, if k % 2 == 1 { &b } else { &a }).unwrap();
+                std::fs::rename(&tmp, root.join("players.csv")).unwrap();
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+    };
+    let changed_cycles = || {
+        gen_.lines()
+            .iter()
+            .filter(|l| l.contains("cycle ok") && l.contains("changed=true"))
+            .count()
+    };
+    let cycles_before = changed_cycles();
+
+    let tally = Arc::new(Tally::default());
+    let start = Instant::now();
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|seed| {
+            let (addr, targets, known, tally, stop) = (
+                nginx.addr.clone(),
+                Arc::clone(&targets),
+                Arc::clone(&known),
+                Arc::clone(&tally),
+                Arc::clone(&stop),
+            );
+            std::thread::spawn(move || hammer(addr, targets, known, tally, stop, seed))
+        })
+        .collect();
+
+    std::thread::sleep(Duration::from_secs(10));
+    let at_10s = rss_and_threads(gen_.pid());
+    let nginx_at_10s = rss_and_threads(nginx.pid());
+    while start.elapsed() < RUN {
+        std::thread::sleep(Duration::from_millis(200));
+        if tally.failure_count.load(Ordering::Relaxed) > 0 {
+            // One failure is enough; stop early with what it was.
+            break;
+        }
+    }
+    let at_end = rss_and_threads(gen_.pid());
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    republisher.join().unwrap();
+    let elapsed = start.elapsed();
+    let cycles = changed_cycles() - cycles_before;
+    let requests = tally.requests.load(Ordering::Relaxed);
+    let summary = format!(
+        "{requests} requests in {:.1} s ({:.0}/s; {} gzip, {} private) over {CONNECTIONS} \
+         connections; {cycles} republishing cycles; gen RSS {} → {} KiB, threads {} → {}; \
+         nginx master RSS after 10 s {} KiB",
+        elapsed.as_secs_f64(),
+        requests as f64 / elapsed.as_secs_f64(),
+        tally.gzip.load(Ordering::Relaxed),
+        tally.private.load(Ordering::Relaxed),
+        at_10s.0,
+        at_end.0,
+        at_10s.1,
+        at_end.1,
+        nginx_at_10s.0,
+    );
+    eprintln!("load: {summary}");
+
+    let failures = tally.failures.lock().unwrap().clone();
+    assert!(
+        failures.is_empty(),
+        "{} failed requests ({summary}); the first ones:\n{}\n--- nginx error.log (tail)\n{}\n--- gen log (tail)\n{}",
+        tally.failure_count.load(Ordering::Relaxed),
+        failures.join("\n"),
+        tail(&nginx.error_log(), 20),
+        tail(&gen_.log(), 20),
+    );
+    assert!(
+        requests >= 5_000,
+        "too few requests to mean anything: {summary}"
+    );
+    // The source changed every second for a minute: gen must have published
+    // most of those versions (a cycle takes well under a second here).
+    assert!(
+        cycles >= 20,
+        "gen republished only {cycles} times in {elapsed:?}: {summary}\n{}",
+        tail(&gen_.log(), 20)
+    );
+    assert!(
+        !gen_.lines().iter().any(|l| l.contains("cycle failed")),
+        "a cycle failed:\n{}",
+        gen_.log()
+    );
+    assert!(at_end.1 <= at_10s.1 + 16, "gen's threads grew: {summary}");
+    assert!(
+        at_end.0 as f64 <= at_10s.0 as f64 * 1.5 + 10.0 * 1024.0,
+        "gen's RSS grew: {summary}"
+    );
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
