@@ -70,7 +70,12 @@ pub struct NginxArgs {
     /// Where nginx keeps its cache of auth answers.
     #[arg(long, default_value = "/var/cache/nginx/sheetgen")]
     pub cache_dir: std::path::PathBuf,
-    /// Login attempts per minute per client address, at nginx.
+    /// Login attempts per minute per client address, at nginx (0: no limit
+    /// at nginx; gen's own failure limits stay).
     #[arg(long, default_value_t = 30)]
     pub login_rate: u32,
+    /// Attempts one address may make at once beyond that rate (a club's
+    /// wifi is one address).
+    #[arg(long, default_value_t = 20)]
+    pub login_burst: u32,
 }

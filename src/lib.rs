@@ -181,6 +181,7 @@ fn nginx(config: &Config, args: cli::NginxArgs) -> Result<(), Error> {
             server_name: args.server_name,
             cache_dir: args.cache_dir,
             login_rate_per_minute: args.login_rate,
+            login_burst: args.login_burst,
         },
     )
     .map_err(|message| error::ConfigError::Invalid {

@@ -20,6 +20,9 @@ pub struct NginxOptions {
     /// Logins per minute per client address at nginx (gen has its own
     /// failure limits too).
     pub login_rate_per_minute: u32,
+    /// Logins one address may make at once beyond the rate. nginx counts
+    /// per millisecond, so a whole club behind one NAT address needs room.
+    pub login_burst: u32,
 }
 
 /// An absolute path for nginx (it resolves relative ones against its prefix).
@@ -63,7 +66,19 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     };
     let root = absolute(&config.site.out_dir);
     let cache = absolute(&opts.cache_dir);
-    let rate = opts.login_rate_per_minute.max(1);
+    // 0 lifts nginx's login limit (load tests); gen still limits failures.
+    let (login_zone, login_limit) = match opts.login_rate_per_minute {
+        0 => (String::new(), String::new()),
+        rate => (
+            format!(
+                "# Logins per client address; gen also limits failures per address and name.\nlimit_req_zone $binary_remote_addr zone=sheetgen_login:10m rate={rate}r/m;\n"
+            ),
+            format!(
+                "        limit_req zone=sheetgen_login burst={} nodelay;\n        limit_req_status 429;\n",
+                opts.login_burst
+            ),
+        ),
+    };
     let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
@@ -73,9 +88,7 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
 
 # ---- http level ------------------------------------------------------------
 
-# Logins per client address; gen also limits failures per address and name.
-limit_req_zone $binary_remote_addr zone=sheetgen_login:10m rate={rate}r/m;
-
+{login_zone}
 # Answers of gen's /api/auth, cached briefly: a restart of gen shows players
 # no error, and a changed PIN ends sessions within 30 s.
 proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m inactive=10m use_temp_path=off;
@@ -163,9 +176,7 @@ server {{
     }}
 
     location = /api/login {{
-        limit_req zone=sheetgen_login burst=20 nodelay;
-        limit_req_status 429;
-{api_proxy}    }}
+{login_limit}{api_proxy}    }}
 
     location = /api/logout {{
 {api_proxy}    }}
@@ -202,6 +213,8 @@ server {{
         root = quoted(&root.display().to_string()),
         csp = CSP,
         api_proxy = API_PROXY,
+        login_zone = login_zone,
+        login_limit = login_limit,
     );
     Ok(out)
 }

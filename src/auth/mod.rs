@@ -357,12 +357,16 @@ impl Auth {
                 }
             },
         };
+        // nginx caches this answer (≤ 30 s). Spreading the lifetimes over
+        // 20–30 s keeps sessions created together (a match day, a load
+        // test) from all asking gen again in the same second.
+        let ttl = (20 + fastrand::u8(0..=10)).to_string();
         respond(
             request,
             status,
             "text/plain; charset=utf-8",
             Vec::new(),
-            &[],
+            &[("X-Accel-Expires", &ttl)],
         );
     }
 }
