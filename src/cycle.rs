@@ -92,23 +92,39 @@ pub struct CycleReport {
     pub write: Duration,
 }
 
+/// What `gen check` looks at: everything rendered in memory, nothing written.
+pub struct Prepared {
+    pub snapshot: Snapshot,
+    pub artifacts: Vec<Artifact>,
+    /// Data rows each tab had as read, before any row was skipped.
+    pub tab_rows: Vec<(String, usize)>,
+}
+
 /// Fetches, validates and renders everything in memory; writes nothing.
-pub async fn prepare(
-    config: &Config,
-    fetcher: &Fetcher,
-) -> Result<(Snapshot, Vec<Artifact>, Duration, Duration), Error> {
-    let started = Instant::now();
+pub async fn prepare(config: &Config, fetcher: &Fetcher) -> Result<Prepared, Error> {
     let raw = fetcher.fetch(config).await?;
-    let fetched = started.elapsed();
+    let tab_rows = raw
+        .tabs
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                t.rows.iter().filter(|r| !r.is_blank()).count(),
+            )
+        })
+        .collect();
     let config = config.clone();
-    let (snapshot, artifacts) = blocking(move || {
+    blocking(move || {
         let snapshot = Snapshot::build(&config, raw)?;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
         let artifacts = render::render(&theme, &snapshot, &config)?;
-        Ok((snapshot, artifacts))
+        Ok(Prepared {
+            snapshot,
+            artifacts,
+            tab_rows,
+        })
     })
-    .await?;
-    Ok((snapshot, artifacts, fetched, started.elapsed() - fetched))
+    .await
 }
 
 /// Runs CPU- and disk-bound work off the async workers.

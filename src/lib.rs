@@ -199,7 +199,14 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
     if let config::Source::Google(g) = &config.source {
         println!("auth: {}", source::google::auth_description(g));
     }
-    let (snapshot, artifacts, _, _) = cycle::prepare(config, fetcher).await?;
+    let cycle::Prepared {
+        snapshot,
+        artifacts,
+        tab_rows,
+    } = cycle::prepare(config, fetcher).await?;
+    for (tab, rows) in &tab_rows {
+        println!("tab \"{tab}\": {rows} data rows");
+    }
     let public_secrets = (!snapshot.credentials.is_empty())
         .then(|| source::google::public_secret_warning(config))
         .flatten();
