@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::http::{self, HttpOptions, Target};
-use super::{RawTables, table_from_rows};
+use super::{Cells, RawTables, table_from_rows};
 use crate::config::{Config, GoogleSource, Secret, Source};
 use crate::error::SourceError;
 
@@ -472,20 +472,19 @@ pub fn parse_batch_get(body: &[u8], tabs: &[String]) -> Result<RawTables, String
                             type_name(row)
                         )
                     })?;
-                    let cells = cells
-                        .iter()
-                        .enumerate()
-                        .map(|(c, cell)| {
-                            cell_text(cell).ok_or_else(|| {
-                                format!(
-                                    "valueRanges[{i}].values[{r}][{c}] (tab \"{tab}\", row {}) is {}, not a cell value",
-                                    r + 1,
-                                    type_name(cell)
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok((r + 1, cells))
+                    // Straight into one allocation per row (see Cells).
+                    let mut row_cells = Cells::new();
+                    for (c, cell) in cells.iter().enumerate() {
+                        let text = cell_text(cell).ok_or_else(|| {
+                            format!(
+                                "valueRanges[{i}].values[{r}][{c}] (tab \"{tab}\", row {}) is {}, not a cell value",
+                                r + 1,
+                                type_name(cell)
+                            )
+                        })?;
+                        row_cells.push(&text);
+                    }
+                    Ok((r + 1, row_cells))
                 })
                 .collect::<Result<Vec<_>, String>>()?,
             Some(other) => {
@@ -502,12 +501,12 @@ pub fn parse_batch_get(body: &[u8], tabs: &[String]) -> Result<RawTables, String
 }
 
 /// FORMATTED_VALUE sends strings; numbers and booleans are accepted too.
-fn cell_text(cell: &Value) -> Option<String> {
+fn cell_text(cell: &Value) -> Option<std::borrow::Cow<'_, str>> {
     match cell {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
-        Value::Null => Some(String::new()),
+        Value::String(s) => Some(s.as_str().into()),
+        Value::Number(n) => Some(n.to_string().into()),
+        Value::Bool(b) => Some(if *b { "TRUE" } else { "FALSE" }.into()),
+        Value::Null => Some("".into()),
         Value::Array(_) | Value::Object(_) => None,
     }
 }
