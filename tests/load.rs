@@ -15,14 +15,13 @@ mod common;
 mod http_support;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Site, TEMPLATES, roster_pin, roster_with, toml_str};
-use http_support::{Conn, Gen, free_port, poll, post_form};
+use http_support::{Conn, Gen, Nginx, NginxSetup, free_port, post_form};
 
 const COOKIE: &str = "__Host-gen_session";
 const PLAYERS: usize = 240;
@@ -36,18 +35,6 @@ fn points_a(i: usize) -> i64 {
 
 fn points_b(i: usize) -> i64 {
     points_a(i) + 1
-}
-
-fn nginx_binary() -> PathBuf {
-    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).is_file() {
-            return candidate.into();
-        }
-    }
-    panic!(
-        "nginx is not installed: this test needs the real nginx (Debian package `nginx`: \
-         apt-get install nginx, or run tests/run.sh as root)"
-    );
 }
 
 fn config(out_dir: &str, state_dir: &str, players_csv: &str, api_port: u16) -> String {
@@ -119,135 +106,20 @@ fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
     pages
 }
 
-/// A running nginx master (not a daemon): SIGTERM, then SIGKILL, on drop.
-struct Nginx {
-    child: Child,
-    prefix: tempfile::TempDir,
-    addr: String,
-}
-
-impl Nginx {
-    fn error_log(&self) -> String {
-        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(self.child.id().to_string())
-                .status();
-            if poll(Duration::from_secs(3), || {
-                self.child.try_wait().ok().flatten()
-            })
-            .is_none()
-            {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
-    }
-}
-
 /// nginx with `gen nginx`'s output included verbatim inside `http { }`.
 fn start_nginx(site: &Site) -> Nginx {
-    let mut last = String::new();
-    for _ in 0..5 {
-        let prefix = tempfile::Builder::new()
-            .prefix("sheetgen-load-nginx-")
-            .tempdir()
-            .unwrap();
-        let p = prefix.path();
-        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let run = site.run(&[
-            "nginx",
-            "--listen",
-            &listen,
-            "--server-name",
-            "localhost",
-            "--cache-dir",
-            p.join("cache").to_str().unwrap(),
-        ]);
+    let gen_nginx = |args: &[&str]| {
+        let run = site.run(args);
         run.expect_ok();
-        std::fs::write(p.join("sheetgen.conf"), &run.stdout).unwrap();
-        for d in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-            std::fs::create_dir_all(p.join("tmp").join(d)).unwrap();
-        }
-        let mime = if Path::new("/etc/nginx/mime.types").is_file() {
-            "include /etc/nginx/mime.types;"
-        } else {
-            ""
-        };
-        let conf = p.join("nginx.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                r#"daemon off;
-worker_processes 2;
-pid {p}/nginx.pid;
-error_log {p}/error.log warn;
-events {{
-    worker_connections 4096;
-}}
-http {{
-    {mime}
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {p}/tmp/body;
-    proxy_temp_path {p}/tmp/proxy;
-    fastcgi_temp_path {p}/tmp/fastcgi;
-    uwsgi_temp_path {p}/tmp/uwsgi;
-    scgi_temp_path {p}/tmp/scgi;
-    include {p}/sheetgen.conf;
-}}
-"#,
-                p = p.display(),
-            ),
-        )
-        .unwrap();
-        let child = Command::new(nginx_binary())
-            .arg("-p")
-            .arg(format!("{}/", p.display()))
-            .arg("-e")
-            .arg(p.join("error.log"))
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut nginx = Nginx {
-            child,
-            prefix,
-            addr: listen,
-        };
-        let up = poll(Duration::from_secs(10), || {
-            if let Ok(Some(_)) = nginx.child.try_wait() {
-                return Some(false);
-            }
-            std::net::TcpStream::connect(&nginx.addr)
-                .is_ok()
-                .then_some(true)
-        });
-        if up == Some(true) {
-            return nginx;
-        }
-        last = nginx.error_log();
-        assert!(
-            last.contains("Address already in use"),
-            "nginx did not start:\n{last}"
-        );
-    }
-    panic!("nginx never found a free port:\n{last}");
+        run.stdout.clone()
+    };
+    Nginx::start(
+        &gen_nginx,
+        NginxSetup {
+            workers: 2,
+            access_log: false,
+        },
+    )
 }
 
 /// `VmRSS` in KiB and `Threads` of a process.

@@ -9,12 +9,14 @@
 mod common;
 mod http_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Site, TEMPLATES, csv_text, toml_str};
-use http_support::{Gen, Response, burst, free_port, get, poll, post_form, request_bytes};
+use http_support::{
+    Gen, Nginx, NginxSetup, Response, burst, free_port, get, nginx_args, nginx_binary, poll,
+    post_form, request_bytes, write_nginx_conf,
+};
 
 const COOKIE: &str = "__Host-gen_session";
 
@@ -23,26 +25,6 @@ const PLAYERS: &[(&str, &str, &str)] = &[
     ("alice", "Alice Martin", "482913"),
     ("bob", "Bobby Tables", "739164"),
 ];
-
-fn nginx_binary() -> PathBuf {
-    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).is_file() {
-            return candidate.into();
-        }
-    }
-    if let Ok(path) = std::env::var("PATH") {
-        for dir in path.split(':') {
-            let p = Path::new(dir).join("nginx");
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "nginx is not installed: these tests need the real nginx (Debian package `nginx`: \
-         apt-get install nginx, or run tests/run.sh as root)"
-    );
-}
 
 fn site() -> (Site, u16) {
     let rows: Vec<Vec<String>> = PLAYERS
@@ -87,160 +69,23 @@ listen = "127.0.0.1:{api_port}"
     (site, api_port)
 }
 
-/// A running nginx master (not a daemon), killed when dropped.
-struct Nginx {
-    child: Child,
-    prefix: tempfile::TempDir,
-    addr: String,
-}
+/// The settings of this file's nginx: one worker, an access log to read.
+const SETUP: NginxSetup = NginxSetup {
+    workers: 1,
+    access_log: true,
+};
 
-impl Nginx {
-    fn error_log(&self) -> String {
-        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+/// What `gen nginx` prints for `site` with these arguments.
+fn gen_nginx(site: &Site) -> impl Fn(&[&str]) -> String + '_ {
+    move |args| {
+        let run = site.run(args);
+        run.expect_ok();
+        run.stdout.clone()
     }
 }
 
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM: the master stops its workers and cache processes (a
-        // SIGKILL would orphan them, still listening); SIGKILL if it hangs.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(self.child.id().to_string())
-                .status();
-            let exited = poll(Duration::from_secs(3), || {
-                self.child.try_wait().ok().flatten()
-            });
-            if exited.is_none() {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// The prefix folder with `sheetgen.conf` (what `gen nginx` printed) and a
-/// main `nginx.conf` including it inside `http { }`.
-fn write_nginx_conf(site: &Site, port: u16) -> (tempfile::TempDir, PathBuf, String) {
-    let prefix = tempfile::Builder::new()
-        .prefix("sheetgen-nginx-")
-        .tempdir()
-        .unwrap();
-    std::fs::set_permissions(
-        prefix.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let p = prefix.path();
-    let listen = format!("127.0.0.1:{port}");
-    let run = site.run(&[
-        "nginx",
-        "--listen",
-        &listen,
-        "--server-name",
-        "localhost",
-        "--cache-dir",
-        p.join("cache").to_str().unwrap(),
-    ]);
-    run.expect_ok();
-    let printed = run.stdout.clone();
-    std::fs::write(p.join("sheetgen.conf"), &printed).unwrap();
-    for d in [
-        "tmp/body",
-        "tmp/proxy",
-        "tmp/fastcgi",
-        "tmp/uwsgi",
-        "tmp/scgi",
-    ] {
-        std::fs::create_dir_all(p.join(d)).unwrap();
-    }
-    let mime = if Path::new("/etc/nginx/mime.types").is_file() {
-        "include /etc/nginx/mime.types;".to_string()
-    } else {
-        String::new()
-    };
-    let main = format!(
-        r#"daemon off;
-worker_processes 1;
-pid {p}/nginx.pid;
-error_log {p}/error.log warn;
-events {{
-    worker_connections 4096;
-}}
-http {{
-    {mime}
-    default_type application/octet-stream;
-    access_log {p}/access.log;
-    client_body_temp_path {p}/tmp/body;
-    proxy_temp_path {p}/tmp/proxy;
-    fastcgi_temp_path {p}/tmp/fastcgi;
-    uwsgi_temp_path {p}/tmp/uwsgi;
-    scgi_temp_path {p}/tmp/scgi;
-    include {p}/sheetgen.conf;
-}}
-"#,
-        p = p.display(),
-    );
-    let conf = p.join("nginx.conf");
-    std::fs::write(&conf, main).unwrap();
-    (prefix, conf, printed)
-}
-
-fn nginx_args(prefix: &Path, conf: &Path) -> Vec<String> {
-    vec![
-        "-p".into(),
-        format!("{}/", prefix.display()),
-        "-e".into(),
-        prefix.join("error.log").display().to_string(),
-        "-c".into(),
-        conf.display().to_string(),
-    ]
-}
-
-/// Starts nginx on a free port in front of `site`'s gen; retries on a port
-/// taken meanwhile.
 fn start_nginx(site: &Site) -> Nginx {
-    let bin = nginx_binary();
-    let mut last = String::new();
-    for _ in 0..5 {
-        let port = free_port();
-        let (prefix, conf, _) = write_nginx_conf(site, port);
-        let child = Command::new(&bin)
-            .args(nginx_args(prefix.path(), &conf))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut nginx = Nginx {
-            child,
-            prefix,
-            addr: format!("127.0.0.1:{port}"),
-        };
-        let up = poll(Duration::from_secs(10), || {
-            if let Ok(Some(_)) = nginx.child.try_wait() {
-                return Some(false);
-            }
-            std::net::TcpStream::connect(&nginx.addr)
-                .is_ok()
-                .then_some(true)
-        });
-        match up {
-            Some(true) => return nginx,
-            _ => {
-                last = nginx.error_log();
-                if !last.contains("Address already in use") {
-                    let mut stderr = String::new();
-                    if let Some(mut e) = nginx.child.stderr.take() {
-                        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-                    }
-                    panic!("nginx did not start:\n{last}\n{stderr}");
-                }
-            }
-        }
-    }
-    panic!("nginx never found a free port:\n{last}");
+    Nginx::start(&gen_nginx(site), SETUP)
 }
 
 /// gen watch on the site's configured port (retried with another port if
@@ -328,7 +173,7 @@ fn get_gz(addr: &str, path: &str, cookie: Option<&str>) -> Response {
 fn nginx_t_accepts_the_printed_file_alone_inside_http() {
     let (site, _) = site();
     site.build_ok();
-    let (prefix, conf, printed) = write_nginx_conf(&site, free_port());
+    let (prefix, conf, printed) = write_nginx_conf(&gen_nginx(&site), free_port(), SETUP);
     // http-level directives first, then one server block.
     let server_at = printed.find("\nserver {").expect("no server block");
     for directive in [

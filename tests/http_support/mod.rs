@@ -669,3 +669,193 @@ pub fn listening_addr(line: &str) -> Option<String> {
         .collect();
     (!addr.is_empty()).then_some(addr)
 }
+
+// ---------------------------------------------------------------- nginx
+
+/// The real nginx (Debian package `nginx`); fails, never skips, without it.
+pub fn nginx_binary() -> std::path::PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).is_file() {
+            return candidate.into();
+        }
+    }
+    if let Ok(path) = std::env::var("PATH") {
+        for dir in path.split(':') {
+            let p = Path::new(dir).join("nginx");
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "nginx is not installed: these tests need the real nginx (Debian package `nginx`: \
+         apt-get install nginx, or run tests/run.sh as root)"
+    );
+}
+
+/// How the test's own main `nginx.conf` is set up around `gen nginx`'s file.
+#[derive(Clone, Copy)]
+pub struct NginxSetup {
+    pub workers: u32,
+    pub access_log: bool,
+}
+
+/// A prefix folder holding `sheetgen.conf` (what `gen nginx` printed, given
+/// the `gen nginx` arguments by `gen_nginx`) and a main `nginx.conf` that
+/// includes it inside `http { }`. Returns (prefix, main conf, printed).
+pub fn write_nginx_conf(
+    gen_nginx: &dyn Fn(&[&str]) -> String,
+    port: u16,
+    setup: NginxSetup,
+) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let prefix = tempfile::Builder::new()
+        .prefix("sheetgen-nginx-")
+        .tempdir()
+        .unwrap();
+    // nginx's workers run as an unprivileged user: they must reach the files.
+    std::fs::set_permissions(
+        prefix.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let p = prefix.path();
+    let listen = format!("127.0.0.1:{port}");
+    let cache = p.join("cache");
+    let printed = gen_nginx(&[
+        "nginx",
+        "--listen",
+        &listen,
+        "--server-name",
+        "localhost",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ]);
+    std::fs::write(p.join("sheetgen.conf"), &printed).unwrap();
+    for d in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(p.join("tmp").join(d)).unwrap();
+    }
+    let mime = if Path::new("/etc/nginx/mime.types").is_file() {
+        "include /etc/nginx/mime.types;"
+    } else {
+        ""
+    };
+    let access_log = if setup.access_log {
+        format!("{}/access.log", p.display())
+    } else {
+        "off".to_string()
+    };
+    let main = format!(
+        r#"daemon off;
+worker_processes {workers};
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    {mime}
+    default_type application/octet-stream;
+    access_log {access_log};
+    client_body_temp_path {p}/tmp/body;
+    proxy_temp_path {p}/tmp/proxy;
+    fastcgi_temp_path {p}/tmp/fastcgi;
+    uwsgi_temp_path {p}/tmp/uwsgi;
+    scgi_temp_path {p}/tmp/scgi;
+    include {p}/sheetgen.conf;
+}}
+"#,
+        workers = setup.workers,
+        p = p.display(),
+    );
+    let conf = p.join("nginx.conf");
+    std::fs::write(&conf, main).unwrap();
+    (prefix, conf, printed)
+}
+
+/// `-p`, `-e`, `-c` for a prefix made by [`write_nginx_conf`].
+pub fn nginx_args(prefix: &Path, conf: &Path) -> Vec<String> {
+    vec![
+        "-p".into(),
+        format!("{}/", prefix.display()),
+        "-e".into(),
+        prefix.join("error.log").display().to_string(),
+        "-c".into(),
+        conf.display().to_string(),
+    ]
+}
+
+/// A running nginx master (not a daemon): SIGTERM, then SIGKILL, on drop.
+pub struct Nginx {
+    child: Child,
+    prefix: tempfile::TempDir,
+    pub addr: String,
+}
+
+impl Nginx {
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts nginx on a free port in front of gen (retrying when the port
+    /// was taken meanwhile). `gen_nginx` runs `gen` with the given arguments
+    /// and returns what it printed.
+    pub fn start(gen_nginx: &dyn Fn(&[&str]) -> String, setup: NginxSetup) -> Nginx {
+        let bin = nginx_binary();
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let (prefix, conf, _) = write_nginx_conf(gen_nginx, port, setup);
+            let child = Command::new(&bin)
+                .args(nginx_args(prefix.path(), &conf))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut nginx = Nginx {
+                child,
+                prefix,
+                addr: format!("127.0.0.1:{port}"),
+            };
+            let up = poll(Duration::from_secs(10), || {
+                if let Ok(Some(_)) = nginx.child.try_wait() {
+                    return Some(false);
+                }
+                TcpStream::connect(&nginx.addr).is_ok().then_some(true)
+            });
+            if up == Some(true) {
+                return nginx;
+            }
+            last = nginx.error_log();
+            assert!(
+                last.contains("Address already in use"),
+                "nginx did not start:\n{last}"
+            );
+        }
+        panic!("nginx never found a free port:\n{last}");
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its workers and cache processes (a
+        // SIGKILL would orphan them, still listening); SIGKILL if it hangs.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            let exited = poll(Duration::from_secs(3), || {
+                self.child.try_wait().ok().flatten()
+            });
+            if exited.is_none() {
+                let _ = self.child.kill();
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
