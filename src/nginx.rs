@@ -53,6 +53,21 @@ const API_PROXY: &str = "        client_max_body_size 4k;
         proxy_read_timeout 5s;
 ";
 
+/// Connections the kernel queues for nginx. nginx's default of 511
+/// overflowed when 10,000 players connected at once: the dropped SYNs came
+/// back a second later and requests timed out (bench/load.sh). Linux caps
+/// it at `net.core.somaxconn` (4096 on current kernels).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// ` backlog=N` unless the organiser's `--listen` already sets one.
+fn listen_backlog(listen: &str) -> String {
+    if listen.contains("backlog=") {
+        String::new()
+    } else {
+        format!(" backlog={LISTEN_BACKLOG}")
+    }
+}
+
 pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match ListenAddr::parse(&config.api.listen)? {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
@@ -112,14 +127,18 @@ upstream sheetgen_api {{
 # ---- the site ----------------------------------------------------------------
 
 server {{
-    listen {listen};
+    listen {listen}{backlog};
     server_name {server_name};
     root {root};
     charset utf-8;
     server_tokens off;
 
-    # Pages are replaced by rename: never serve a cached descriptor.
-    open_file_cache off;
+    # Pages are replaced by rename, so a cached descriptor is a complete
+    # older version: kept 2 s at most (DESIGN.md allows 5 s); a missing
+    # file is never cached.
+    open_file_cache max=20000 inactive=20s;
+    open_file_cache_valid 2s;
+    open_file_cache_errors off;
     gzip_static on;
     gzip_vary on;
     etag on;
@@ -166,6 +185,13 @@ server {{
         proxy_cache_valid 204 401 403 30s;
         proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
         proxy_cache_lock on;
+        # An expired answer is served while gen is asked again in the
+        # background: a player's request waits on gen only for a cookie
+        # nginx has never seen.
+        proxy_cache_background_update on;
+        # An updated answer replaces its cache file by rename: a cached
+        # descriptor would read the expired one and ask gen again.
+        open_file_cache off;
         # gen marks its answers no-store for browsers; this cache is nginx's.
         proxy_ignore_headers Cache-Control Expires Set-Cookie;
     }}
@@ -209,6 +235,7 @@ server {{
         cache = quoted(&cache.display().to_string()),
         upstream = upstream,
         listen = opts.listen,
+        backlog = listen_backlog(&opts.listen),
         server_name = opts.server_name,
         root = quoted(&root.display().to_string()),
         csp = CSP,

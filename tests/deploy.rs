@@ -539,11 +539,14 @@ fn a_site_config_edited_by_certbot_is_kept() {
     let site = root.join("etc/nginx/conf.d/sheetgen.conf");
     let text = std::fs::read_to_string(&site).unwrap();
     let certbot = text.replacen(
-        "    listen 80;\n",
-        "    listen 80;\n    listen 443 ssl; # managed by Certbot\n",
+        "    listen 80 backlog=4096;\n",
+        "    listen 80 backlog=4096;\n    listen 443 ssl; # managed by Certbot\n",
         1,
     );
-    assert_ne!(certbot, text, "no `listen 80;` line in:\n{text}");
+    assert_ne!(
+        certbot, text,
+        "no `listen 80 backlog=4096;` line in:\n{text}"
+    );
     std::fs::write(&site, &certbot).unwrap();
 
     // Same options: nothing changes, nothing to warn about.

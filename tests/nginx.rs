@@ -188,6 +188,17 @@ fn nginx_t_accepts_the_printed_file_alone_inside_http() {
         assert!(at < server_at, "{directive} after the server block");
     }
     assert_eq!(printed.matches("\nserver {").count(), 1);
+    // nginx's default backlog (511) overflowed when 10,000 players connected
+    // at once; an organiser's own backlog= is kept.
+    assert!(
+        printed.contains(&format!(
+            "\n    listen {} backlog=4096;\n",
+            printed_listen(&printed)
+        )),
+        "no backlog on the listen line:\n{printed}"
+    );
+    let own = gen_nginx(&site)(&["nginx", "--listen", "8080 backlog=1024"]);
+    assert!(own.contains("\n    listen 8080 backlog=1024;\n"), "{own}");
     let out = Command::new(nginx_binary())
         .arg("-t")
         .args(nginx_args(prefix.path(), &conf))
@@ -202,6 +213,16 @@ fn nginx_t_accepts_the_printed_file_alone_inside_http() {
         !stderr.contains("[warn]") && !stderr.contains("[emerg]"),
         "nginx -t warns:\n{stderr}"
     );
+}
+
+/// The address of the `listen` line of a printed config.
+fn printed_listen(printed: &str) -> &str {
+    printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("listen "))
+        .and_then(|l| l.split_whitespace().next())
+        .map(|a| a.trim_end_matches(';'))
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- public
