@@ -23,21 +23,18 @@
 //! names the package: it never skips.
 
 mod common;
+mod http_support;
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, toml_str};
+use common::{DEMO, Site, TEMPLATES, demo_logins, run_gen, tail, tail_file, tool};
+use http_support::{Gen, Nginx, NginxSetup, free_port, nginx_binary, poll};
 use serde_json::{Value, json};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo");
 /// The phone viewport of the screenshots.
 const VIEWPORT: (u32, u32) = (390, 844);
 /// The longest wait for one step (a page, a redirect, a message): polled,
@@ -73,15 +70,15 @@ fn a_missing_tool_fails_naming_its_package() {
 fn browser_login_flow(lang_override: Option<&str>) {
     let started = Instant::now();
     let tools = Tools::find();
-    let stack = Stack::start(&tools, lang_override);
+    let stack = Stack::start(lang_override);
     let lang = stack.lang.clone();
     let strings = ui_strings(&lang);
     let player = demo_player();
-    let base = format!("http://localhost:{}", stack.nginx_port);
+    let base = format!("http://localhost:{}", stack.port());
     let url = |path: &str| format!("{base}{path}");
     let private = format!("/p/{}/", player.slug);
 
-    let mut b = Browser::start(&tools, &stack.dir.join("chrome"));
+    let mut b = Browser::start(&tools, &stack.site.root().join("chrome"));
 
     // The public roster.
     b.goto(&url("/"));
@@ -232,18 +229,13 @@ fn demo_player() -> Player {
             (r[key].to_string(), r[opp].to_string())
         })
         .collect();
-    let mut players = csv::Reader::from_path(format!("{DEMO}/players.csv")).unwrap();
-    let ph = players.headers().unwrap().clone();
-    let pcol = |n: &str| ph.iter().position(|h| h == n).unwrap();
-    let (id, name, pin) = (pcol("id"), pcol("name"), pcol("pin"));
-    for r in players.records() {
-        let r = r.unwrap();
-        if let Some((_, opponent)) = games.iter().find(|(k, o)| k == &r[id] && !o.is_empty()) {
+    for (id, name, pin) in demo_logins() {
+        if let Some((_, opponent)) = games.iter().find(|(k, o)| *k == id && !o.is_empty()) {
             return Player {
-                name: r[name].to_string(),
-                pin: r[pin].to_string(),
+                name,
+                pin,
                 // Demo ids are lowercase ASCII already: the slug is the id.
-                slug: r[id].to_ascii_lowercase(),
+                slug: id.to_ascii_lowercase(),
                 opponent: opponent.clone(),
             };
         }
@@ -316,288 +308,103 @@ fn demo_config(lang: Option<&str>, api_listen: &str) -> (String, String) {
 // ---------------------------------------------------------------- tools
 
 struct Tools {
-    nginx: PathBuf,
     chromium: PathBuf,
     chromedriver: PathBuf,
 }
 
 impl Tools {
-    /// Every tool or a failure naming its Debian package (never a skip).
+    /// Every tool or a failure naming its Debian package (never a skip),
+    /// before anything starts.
     fn find() -> Tools {
+        // Run by `Nginx::start`; looked for here too, to fail first.
+        nginx_binary();
         Tools {
-            nginx: tool("nginx", "nginx"),
             chromium: tool("chromium", "chromium"),
             chromedriver: tool("chromedriver", "chromium-driver"),
         }
     }
 }
 
-fn tool(command: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
-        .map(|dir| dir.join(command))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{command}` is not installed: this test needs the Debian package \
-                 `{package}` (apt-get install {package}; tests/run.sh installs it as root)"
-            )
-        })
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str, timeout: Duration, diag: impl Fn() -> String) {
-    let deadline = Instant::now() + timeout;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} not listening on 127.0.0.1:{port} after {timeout:?}\n{}",
-            diag()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A child process stopped (and reaped) on drop: by its `stop` command if
-/// it has one (nginx: a SIGKILLed master leaves its workers running, still
-/// listening), else or after 5 s by SIGKILL.
-struct Proc {
-    child: Child,
-    stop: Option<Command>,
-}
-
-impl Proc {
-    fn new(child: Child) -> Proc {
-        Proc { child, stop: None }
-    }
-}
+/// A child process killed (and reaped) on drop.
+struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if let Some(stop) = &mut self.stop {
-            let _ = stop.stdout(Stdio::null()).stderr(Stdio::null()).status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-}
-
-fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 // ---------------------------------------------------------------- gen + nginx
 
 /// `gen watch` on a copy of the demo, and nginx in front of it with the
-/// file `gen nginx` prints. Both killed on drop; their logs printed if the
+/// file `gen nginx` prints. Both stopped on drop; their logs printed if the
 /// test is failing.
 struct Stack {
-    _site: Site,
-    dir: PathBuf,
     lang: String,
-    nginx_port: u16,
-    gen_log: Arc<Mutex<String>>,
-    nginx: Option<Proc>,
-    watch: Option<Proc>,
+    // Dropped in this order: nginx, gen, the site folder.
+    nginx: Nginx,
+    gen_: Gen,
+    site: Site,
 }
 
 impl Stack {
-    fn start(tools: &Tools, lang: Option<&str>) -> Stack {
-        let site = Site::new();
-        // nginx's workers run as another user when the master is root: let
-        // them through the temp folder (gen publishes 0644 files, 0755 dirs).
-        chmod(site.root(), 0o755);
-        let dir = site.root().to_path_buf();
-        for f in ["players.csv", "matches.csv"] {
-            site.write(f, std::fs::read(format!("{DEMO}/{f}")).unwrap());
-        }
+    fn start(lang: Option<&str>) -> Stack {
+        let site = Site::for_nginx();
+        site.copy_demo_roster();
         let (config, lang) = demo_config(lang, "127.0.0.1:0");
         site.write_config(&config);
 
         // gen watch: the API on a free port, read from its log.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gen"))
-            .arg("--config")
-            .arg(site.config_path())
-            .arg("watch")
-            .current_dir(&dir)
-            .env_remove("RUST_LOG")
-            .env_remove("GEN_SESSION_KEY")
-            .env_remove("GEN_REFRESH_TOKEN")
-            .env_remove("GEN_GOOGLE_API_KEY")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines, gen_log) = read_lines(child.stderr.take().unwrap());
-        let mut stack = Stack {
-            _site: site,
-            dir,
-            lang,
-            nginx_port: 0,
-            gen_log,
-            nginx: None,
-            watch: Some(Proc::new(child)),
-        };
-        let api = stack.wait_log(&lines, "API listening on ");
-        let api: String = api
-            .split("API listening on ")
-            .nth(1)
-            .unwrap()
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-            .collect();
+        let gen_ = Gen::start(&site.config_path(), site.root(), &["watch"]);
         assert!(
-            api.starts_with("127.0.0.1:") && !api.ends_with(":0"),
-            "gen's API address: {api:?}"
+            gen_.addr.starts_with("127.0.0.1:") && !gen_.addr.ends_with(":0"),
+            "gen's API address: {:?}",
+            gen_.addr
         );
-        stack.wait_log(&lines, "cycle ok");
+        gen_.wait_first_cycle();
 
         // The nginx site, for the port gen actually got: `gen nginx` reads
         // api.listen from the config, so give it one with that port.
-        let nginx_dir = stack.dir.join("nginx");
-        std::fs::create_dir_all(nginx_dir.join("cache")).unwrap();
-        chmod(&nginx_dir, 0o755);
-        let nginx_toml = stack.dir.join("nginx-site.toml");
-        std::fs::write(&nginx_toml, demo_config(Some(&stack.lang), &api).0).unwrap();
-        let port = free_port();
-        stack.nginx_port = port;
-        let out = Command::new(env!("CARGO_BIN_EXE_gen"))
-            .arg("--config")
-            .arg(&nginx_toml)
-            .args(["nginx", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["--server-name", "localhost", "--cache-dir"])
-            .arg(nginx_dir.join("cache"))
-            .current_dir(&stack.dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "gen nginx failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let site_conf = nginx_dir.join("sheetgen.conf");
-        std::fs::write(&site_conf, &out.stdout).unwrap();
-        let p = |name: &str| toml_str(&nginx_dir.join(name).display().to_string());
-        let main_conf = format!(
-            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {pid};\nerror_log {error} info;\n\
-             events {{ worker_connections 256; }}\n\
-             http {{\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n\
-             \x20 access_log {access};\n  client_body_temp_path {t1};\n  proxy_temp_path {t2};\n\
-             \x20 fastcgi_temp_path {t3};\n  uwsgi_temp_path {t4};\n  scgi_temp_path {t5};\n\
-             \x20 include {site};\n}}\n",
-            pid = p("nginx.pid"),
-            error = p("error.log"),
-            access = p("access.log"),
-            t1 = p("client_body"),
-            t2 = p("proxy"),
-            t3 = p("fastcgi"),
-            t4 = p("uwsgi"),
-            t5 = p("scgi"),
-            site = toml_str(&site_conf.display().to_string()),
-        );
-        let main_path = nginx_dir.join("nginx.conf");
-        std::fs::write(&main_path, main_conf).unwrap();
-        let nginx_command = || {
-            let mut c = Command::new(&tools.nginx);
-            c.arg("-p")
-                .arg(&nginx_dir)
-                .arg("-e")
-                .arg(nginx_dir.join("error.log"))
-                .arg("-c")
-                .arg(&main_path)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            c
+        let nginx_toml = site.root().join("nginx-site.toml");
+        std::fs::write(&nginx_toml, demo_config(Some(&lang), &gen_.addr).0).unwrap();
+        let gen_nginx = |args: &[&str]| {
+            let run = run_gen(&nginx_toml, site.root(), args, &[]);
+            run.expect_ok();
+            run.stdout
         };
-        let mut stop = nginx_command();
-        stop.args(["-s", "stop"]);
-        stack.nginx = Some(Proc {
-            child: nginx_command().spawn().unwrap(),
-            stop: Some(stop),
-        });
-        let error_log = nginx_dir.join("error.log");
-        wait_for_port(port, "nginx", Duration::from_secs(10), || {
-            format!("nginx error.log:\n{}", tail(&error_log, 30))
-        });
-        stack
+        let nginx = Nginx::start(
+            &gen_nginx,
+            NginxSetup {
+                workers: 1,
+                access_log: true,
+            },
+        );
+        Stack {
+            lang,
+            nginx,
+            gen_,
+            site,
+        }
     }
 
-    /// The first line of gen's log containing `needle` (10 s at most).
-    fn wait_log(&self, lines: &Receiver<String>, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(_) => panic!(
-                    "gen watch never logged {needle:?}:\n{}",
-                    self.gen_log.lock().unwrap()
-                ),
-            }
-        }
+    /// The port nginx listens on (on 127.0.0.1).
+    fn port(&self) -> &str {
+        self.nginx.addr.strip_prefix("127.0.0.1:").unwrap()
     }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        self.nginx.take();
-        self.watch.take();
         if std::thread::panicking() {
-            let log = self.gen_log.lock().map(|l| l.clone()).unwrap_or_default();
-            let nginx = self.dir.join("nginx");
             eprintln!(
-                "--- gen watch log\n{log}\n--- nginx error.log\n{}\n--- nginx access.log\n{}",
-                tail(&nginx.join("error.log"), 40),
-                tail(&nginx.join("access.log"), 40),
+                "--- gen watch log\n{}\n--- nginx error.log\n{}\n--- nginx access.log\n{}",
+                self.gen_.log(),
+                tail(&self.nginx.error_log(), 40),
+                tail(&self.nginx.access_log(), 40),
             );
         }
     }
-}
-
-/// Lines of a child's stream, as they come and all so far.
-fn read_lines(
-    stream: impl std::io::Read + Send + 'static,
-) -> (Receiver<String>, Arc<Mutex<String>>) {
-    let (tx, rx) = mpsc::channel();
-    let all = Arc::new(Mutex::new(String::new()));
-    let keep = Arc::clone(&all);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if let Ok(mut all) = keep.lock() {
-                all.push_str(&line);
-                all.push('\n');
-            }
-            let _ = tx.send(line);
-        }
-    });
-    (rx, all)
 }
 
 // ---------------------------------------------------------------- the browser
@@ -630,10 +437,15 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let driver = Proc::new(driver);
-        wait_for_port(port, "chromedriver", Duration::from_secs(10), || {
-            tail(&log_path, 30)
+        let driver = Proc(driver);
+        let up = poll(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
         });
+        assert!(
+            up.is_some(),
+            "chromedriver not listening on 127.0.0.1:{port} after 10 s\n{}",
+            tail_file(&log_path, 30)
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -702,7 +514,7 @@ impl Browser {
         };
         let (status, value) = self.rt.block_on(async {
             let response = request.send().await.unwrap_or_else(|e| {
-                panic!("chromedriver {url}: {e}\n{}", tail(&self.log_path, 30))
+                panic!("chromedriver {url}: {e}\n{}", tail_file(&self.log_path, 30))
             });
             let status = response.status();
             let value: Value = response.json().await.unwrap();
@@ -885,7 +697,7 @@ impl Drop for Browser {
                 "--- browser console\n{}\n--- requests\n{}\n--- chromedriver.log (tail)\n{}",
                 self.console.join("\n"),
                 self.requests.join("\n"),
-                tail(&self.log_path, 20)
+                tail_file(&self.log_path, 20)
             );
         }
         if !self.session.is_empty() {

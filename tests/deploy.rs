@@ -8,19 +8,18 @@
 //! the script itself `shellcheck`. Missing tools fail the test, naming the
 //! Debian package; nothing is skipped silently.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{find_tool, repo, tool};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 const GEN: &str = env!("CARGO_BIN_EXE_gen");
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// What a run printed, and how it ended.
 struct Run {
@@ -63,8 +62,13 @@ fn deploy(args: &[&str]) -> Run {
 
 /// `deploy.sh --root ROOT --binary <the gen under test> EXTRA…`
 fn deploy_root(root: &Path, extra: &[&str]) -> Run {
-    let root = root.to_str().unwrap();
-    let mut args = vec!["--root", root, "--binary", GEN];
+    deploy_binary(root, Path::new(GEN), extra)
+}
+
+/// `deploy.sh --root ROOT --binary BINARY EXTRA…`
+fn deploy_binary(root: &Path, binary: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["--root", root.to_str().unwrap(), "--binary"];
+    args.push(binary.to_str().unwrap());
     args.extend_from_slice(extra);
     deploy(&args)
 }
@@ -75,6 +79,23 @@ fn fake_root() -> TempDir {
         .prefix("sheetgen-deploy-test.")
         .tempdir()
         .unwrap()
+}
+
+/// A fake root with a first install in it.
+fn installed_root() -> TempDir {
+    let tmp = fake_root();
+    deploy_root(tmp.path(), &[]).expect_ok("deploy.sh --root");
+    tmp
+}
+
+/// A "newer" gen in `dir`: the binary under test with a few bytes more.
+fn newer_binary(dir: &Path) -> PathBuf {
+    let newer = dir.join("gen-newer");
+    let mut bytes = std::fs::read(GEN).unwrap();
+    bytes.extend_from_slice(b"\0newer");
+    std::fs::write(&newer, bytes).unwrap();
+    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    newer
 }
 
 /// path (relative to the root) → (kind, mode, size, sha256 or link target),
@@ -131,26 +152,6 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
-}
-
-/// A tool from PATH or /usr/sbin, or a failure naming its Debian package.
-fn tool(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("`{name}` not found: install the Debian package `{package}` (bash tests/run.sh does, as root)")
-        })
-}
-
-fn optional_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
 }
 
 #[test]
@@ -303,7 +304,7 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
     check.expect_ok("gen check on the installed config");
 
     // systemd's own verdict on the unit (its ExecStart exists under the root).
-    match optional_tool("systemd-analyze") {
+    match find_tool("systemd-analyze") {
         Some(analyze) => {
             let out = Run::from(
                 Command::new(analyze)
@@ -378,21 +379,13 @@ fn dry_run_changes_nothing() {
 
     // Over an install, with a new binary and changed options: nothing changes.
     deploy_root(tmp.path(), &[]).expect_ok("deploy.sh --root");
-    let newer = tmp.path().join("gen-newer");
-    let mut bytes = std::fs::read(GEN).unwrap();
-    bytes.extend_from_slice(b"\0newer");
-    std::fs::write(&newer, bytes).unwrap();
-    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let newer = newer_binary(tmp.path());
     let before = manifest(tmp.path());
-    let run = deploy(&[
-        "--dry-run",
-        "--root",
-        tmp.path().to_str().unwrap(),
-        "--binary",
-        newer.to_str().unwrap(),
-        "--server-name",
-        "club.example",
-    ]);
+    let run = deploy_binary(
+        tmp.path(),
+        &newer,
+        &["--dry-run", "--server-name", "club.example"],
+    );
     run.expect_ok("deploy.sh --dry-run over an install");
     assert!(
         run.stdout.contains("would install") && run.stdout.contains("would replace"),
@@ -405,27 +398,17 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn a_failed_step_is_named_and_the_previous_install_stays() {
-    let tmp = fake_root();
+    let tmp = installed_root();
     let root = tmp.path();
-    deploy_root(root, &[]).expect_ok("deploy.sh --root");
 
     // An upgrade whose nginx step cannot write its file.
-    let newer = root.join("gen-newer");
-    let mut bytes = std::fs::read(GEN).unwrap();
-    bytes.extend_from_slice(b"\0newer");
-    std::fs::write(&newer, bytes).unwrap();
-    std::fs::set_permissions(&newer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let newer = newer_binary(root);
     let conf_d = root.join("etc/nginx/conf.d");
     std::fs::remove_dir_all(&conf_d).unwrap();
     std::fs::write(&conf_d, "not a folder").unwrap();
     let before = manifest(root);
 
-    let run = deploy(&[
-        "--root",
-        root.to_str().unwrap(),
-        "--binary",
-        newer.to_str().unwrap(),
-    ]);
+    let run = deploy_binary(root, &newer, &[]);
     assert_eq!(
         run.code,
         Some(1),
@@ -457,12 +440,7 @@ fn a_failed_step_is_named_and_the_previous_install_stays() {
     text.push_str("\nno_such_key = 1\n");
     std::fs::write(&config, &text).unwrap();
     let before = manifest(root);
-    let run = deploy(&[
-        "--root",
-        root.to_str().unwrap(),
-        "--binary",
-        newer.to_str().unwrap(),
-    ]);
+    let run = deploy_binary(root, &newer, &[]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("FAILED at step 1/8") && run.stderr.contains("no_such_key"),
@@ -474,9 +452,8 @@ fn a_failed_step_is_named_and_the_previous_install_stays() {
 
 #[test]
 fn theme_edited_in_place_is_saved_aside_not_lost() {
-    let tmp = fake_root();
+    let tmp = installed_root();
     let root = tmp.path();
-    deploy_root(root, &[]).expect_ok("deploy.sh --root");
     let css = root.join("usr/local/share/sheetgen/site-templates/assets/site.css");
     let shipped = std::fs::read_to_string(&css).unwrap();
     std::fs::write(&css, format!("{shipped}\n/* club colours */\n")).unwrap();
@@ -533,9 +510,8 @@ fn help_and_bad_options() {
 
 #[test]
 fn a_site_config_edited_by_certbot_is_kept() {
-    let tmp = fake_root();
+    let tmp = installed_root();
     let root = tmp.path();
-    deploy_root(root, &[]).expect_ok("deploy.sh --root");
     let site = root.join("etc/nginx/conf.d/sheetgen.conf");
     let text = std::fs::read_to_string(&site).unwrap();
     let certbot = text.replacen(

@@ -6,25 +6,21 @@
 //! fails leaves the published site byte for byte as it was, with a message
 //! for the organiser, and no secret in any output.
 
+mod common;
 mod fake_google;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use fake_google::{CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX};
+use common::{Run, Site, site_config, toml_str, tree_bytes};
+use fake_google::{CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX, row};
 use sheetgen::config::{Config, Env};
 use sheetgen::source::Fetcher;
 use sheetgen::source::http::HttpOptions;
 
-const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/site-templates");
 /// Must never appear in any output.
 const CANARY_KEY: &str = "AIzaCANARY-key-5e1f0c2b9a";
-
-fn row(cells: &[&str]) -> Vec<String> {
-    cells.iter().map(|s| s.to_string()).collect()
-}
 
 /// The sheet: 6 players (one row sparse, an empty row inside), matches and
 /// notes joined by player id.
@@ -60,139 +56,43 @@ fn sheet() -> BTreeMap<String, Vec<Vec<String>>> {
     .collect()
 }
 
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
 /// A site folder with a config whose `[source]` is `source`.
-struct Site {
-    dir: tempfile::TempDir,
+fn google_site(source: &str, refresh_secs: u64) -> Site {
+    let site = Site::new();
+    configure(&site, source, refresh_secs);
+    site
 }
 
-impl Site {
-    fn new(source: &str, refresh_secs: u64) -> Site {
-        let site = Site {
-            dir: tempfile::Builder::new()
-                .prefix("sheetgen-google-")
-                .tempdir()
-                .unwrap(),
-        };
-        site.configure(source, refresh_secs);
-        site
-    }
-
-    fn configure(&self, source: &str, refresh_secs: u64) {
-        let config = format!(
-            r#"[site]
-title = "FC Google"
-lang = "en"
-out_dir = "public"
-templates = {templates}
-state_dir = ".sheetgen"
-refresh_secs = {refresh_secs}
-
-[source]
-{source}
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-
-[[tables]]
-tab = "Matches"
-key = "player_id"
-
-[[tables]]
-tab = "Match Notes"
-key = "player_id"
-"#,
-            templates = toml_str(TEMPLATES),
-        );
-        std::fs::write(self.config_path(), config).unwrap();
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-    fn config_path(&self) -> PathBuf {
-        self.root().join("site.toml")
-    }
-    fn out(&self) -> PathBuf {
-        self.root().join("public")
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gen"));
-        cmd.arg("--config")
-            .arg(self.config_path())
-            .args(args)
-            .current_dir(self.root())
-            .env_remove("GEN_GOOGLE_API_KEY")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env_remove("GEN_HTTP_TIMEOUT_MS")
-            // Every log line, so the canary check sees them all.
-            .env("RUST_LOG", "debug");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let output = cmd.output().unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    fn build(&self, env: &[(&str, &str)]) -> Run {
-        self.run(&["build"], env)
-    }
-
-    /// Every file under out_dir with its bytes.
-    fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![self.out()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    out.insert(path.clone(), std::fs::read(&path).unwrap());
-                }
-            }
-        }
-        out
-    }
-
-    fn write_key_file(&self, json: &str) -> PathBuf {
-        let path = self.root().join("service-account.json");
-        std::fs::write(&path, json).unwrap();
-        path
-    }
+fn configure(site: &Site, source: &str, refresh_secs: u64) {
+    site.write_config(&site_config(
+        "FC Google",
+        Some(refresh_secs),
+        &format!("{source}\n"),
+        "\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n\n\
+         [[tables]]\ntab = \"Match Notes\"\nkey = \"player_id\"\n",
+    ));
 }
 
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// `gen <args…>` with `env`, logging at debug level (every log line, so the
+/// canary check sees them all).
+fn run_debug(site: &Site, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut all = vec![("RUST_LOG", "debug")];
+    all.extend_from_slice(env);
+    site.run_env(args, &all)
 }
 
+fn build(site: &Site, env: &[(&str, &str)]) -> Run {
+    run_debug(site, &["build"], env)
+}
+
+fn write_key_file(site: &Site, json: &str) -> PathBuf {
+    let path = site.root().join("service-account.json");
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+// The checks of this file's runs, on the shared `Run`.
 impl Run {
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
     /// No secret of the test in stdout or stderr.
     #[track_caller]
     fn assert_no_secret(&self) -> &Run {
@@ -223,12 +123,7 @@ impl Run {
 }
 
 fn api_key_source(fake: &FakeGoogle) -> String {
-    format!(
-        "kind = \"google\"\nspreadsheet_id = {}\napi_base = {}\napi_key = {}\n",
-        toml_str(fake_google::SPREADSHEET_ID),
-        toml_str(&fake.base),
-        toml_str(CANARY_KEY)
-    )
+    fake.api_key_source(CANARY_KEY)
 }
 
 fn service_account_source(fake: &FakeGoogle) -> String {
@@ -246,10 +141,12 @@ fn player_pages(site: &Site) -> usize {
 #[test]
 fn api_key_one_batch_get_per_cycle_for_three_tabs() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&api_key_source(&fake), 30);
+    let site = google_site(&api_key_source(&fake), 30);
 
-    let run = site.build(&[]);
-    run.expect(0).assert_no_secret().says("published 7 players");
+    let run = build(&site, &[]);
+    run.expect_code(0)
+        .assert_no_secret()
+        .says("published 7 players");
     assert_eq!(fake.sheets(), 1, "one Sheets request for three tabs");
     assert_eq!(fake.tokens(), 0);
     assert_eq!(player_pages(&site), 7);
@@ -267,20 +164,20 @@ fn api_key_one_batch_get_per_cycle_for_three_tabs() {
     );
 
     // Unchanged data: the second cycle asks once more and writes nothing.
-    let before = site.snapshot();
-    site.build(&[])
-        .expect(0)
+    let before = tree_bytes(&site.out());
+    build(&site, &[])
+        .expect_code(0)
         .assert_no_secret()
         .says("0 files written");
     assert_eq!(fake.sheets(), 2);
-    assert_eq!(site.snapshot(), before);
+    assert_eq!(tree_bytes(&site.out()), before);
 
     // The key from the environment works the same.
     let env_source =
         api_key_source(&fake).replace(&format!("api_key = {}\n", toml_str(CANARY_KEY)), "");
-    site.configure(&env_source, 30);
-    site.build(&[("GEN_GOOGLE_API_KEY", CANARY_KEY)])
-        .expect(0)
+    configure(&site, &env_source, 30);
+    build(&site, &[("GEN_GOOGLE_API_KEY", CANARY_KEY)])
+        .expect_code(0)
         .assert_no_secret();
     assert_eq!(fake.sheets(), 3);
 }
@@ -288,18 +185,18 @@ fn api_key_one_batch_get_per_cycle_for_three_tabs() {
 #[test]
 fn gen_check_names_the_auth_path_and_warns_about_public_pins() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&api_key_source(&fake), 30);
-    let run = site.run(&["check"], &[]);
-    run.expect(0)
+    let site = google_site(&api_key_source(&fake), 30);
+    let run = run_debug(&site, &["check"], &[]);
+    run.expect_code(0)
         .assert_no_secret()
         .says("auth: API key (anyone with the link can read the sheet)")
         .says("anyone with the link can read the PINs; use a service account and restrict sharing");
     assert!(!site.out().exists(), "check writes nothing");
 
-    site.write_key_file(&fake.key_file_json(false));
-    site.configure(&service_account_source(&fake), 30);
-    let run = site.run(&["check"], &[]);
-    run.expect(0)
+    write_key_file(&site, &fake.key_file_json(false));
+    configure(&site, &service_account_source(&fake), 30);
+    let run = run_debug(&site, &["check"], &[]);
+    run.expect_code(0)
         .assert_no_secret()
         .says(&format!("auth: service account {CLIENT_EMAIL}"));
     assert!(
@@ -312,39 +209,44 @@ fn gen_check_names_the_auth_path_and_warns_about_public_pins() {
 #[test]
 fn service_account_jwt_is_verified_and_pasted_newlines_are_accepted() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&service_account_source(&fake), 30);
-    site.write_key_file(&fake.key_file_json(true));
+    let site = google_site(&service_account_source(&fake), 30);
+    write_key_file(&site, &fake.key_file_json(true));
 
-    let run = site.build(&[]);
+    let run = build(&site, &[]);
     assert!(
         fake.token_rejections().is_empty(),
         "{:?}",
         fake.token_rejections()
     );
-    run.expect(0).assert_no_secret().says("published 7 players");
+    run.expect_code(0)
+        .assert_no_secret()
+        .says("published 7 players");
     assert_eq!((fake.tokens(), fake.sheets()), (1, 1));
     assert!(!fake.last_sheets_query().contains("key="));
 
     // The key named by GOOGLE_APPLICATION_CREDENTIALS, sheet not shared
     // with the account: the message names the e-mail to share it with.
-    let key = site.write_key_file(&fake.key_file_json(false));
+    let key = write_key_file(&site, &fake.key_file_json(false));
     let env_source =
         service_account_source(&fake).replace("credentials = \"service-account.json\"\n", "");
-    site.configure(&env_source, 30);
-    let before = site.snapshot();
+    configure(&site, &env_source, 30);
+    let before = tree_bytes(&site.out());
     fake.unshare();
-    site.build(&[("GOOGLE_APPLICATION_CREDENTIALS", key.to_str().unwrap())])
-        .expect(1)
-        .assert_no_secret()
-        .says(&format!("share the sheet with {CLIENT_EMAIL}"));
-    assert_eq!(site.snapshot(), before);
+    build(
+        &site,
+        &[("GOOGLE_APPLICATION_CREDENTIALS", key.to_str().unwrap())],
+    )
+    .expect_code(1)
+    .assert_no_secret()
+    .says(&format!("share the sheet with {CLIENT_EMAIL}"));
+    assert_eq!(tree_bytes(&site.out()), before);
 }
 
 #[test]
 fn one_token_across_several_fetches() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&service_account_source(&fake), 30);
-    site.write_key_file(&fake.key_file_json(false));
+    let site = google_site(&service_account_source(&fake), 30);
+    write_key_file(&site, &fake.key_file_json(false));
     let text = std::fs::read_to_string(site.config_path()).unwrap();
     let config = Config::parse(&text, &site.config_path(), &Env::default()).unwrap();
 
@@ -384,22 +286,22 @@ fn published_csv_follows_redirects() {
         toml_str(&format!("{}/pub/Matches.csv", fake.base)),
         toml_str(&format!("{}/pub/Match%20Notes.csv", fake.base)),
     );
-    let site = Site::new(&source, 30);
-    site.build(&[]).expect(0).says("published 7 players");
+    let site = google_site(&source, 30);
+    build(&site, &[]).expect_code(0).says("published 7 players");
     assert_eq!(fake.csvs(), 4, "3 tabs + 1 redirect");
     assert_eq!(fake.sheets(), 0);
-    site.run(&["check"], &[])
-        .expect(0)
+    run_debug(&site, &["check"], &[])
+        .expect_code(0)
         .says("anyone with the link can read the PINs");
 
     // Unpublished: Google answers an HTML page.
     fake.rename_tab("Matches", "Results");
-    let before = site.snapshot();
-    site.build(&[])
-        .expect(1)
+    let before = tree_bytes(&site.out());
+    build(&site, &[])
+        .expect_code(1)
         .says("tab \"Matches\"")
         .says("HTTP 404");
-    assert_eq!(site.snapshot(), before);
+    assert_eq!(tree_bytes(&site.out()), before);
 }
 
 /// A good build, then `break_it`, then a build that must fail with exit
@@ -412,17 +314,17 @@ fn fault(
     messages: &[&str],
 ) -> FakeGoogle {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&api_key_source(&fake), refresh_secs);
-    site.build(env).expect(0);
-    let before = site.snapshot();
+    let site = google_site(&api_key_source(&fake), refresh_secs);
+    build(&site, env).expect_code(0);
+    let before = tree_bytes(&site.out());
     assert!(!before.is_empty());
     break_it(&fake, &site);
     let started = Instant::now();
-    let run = site.build(env);
+    let run = build(&site, env);
     if std::env::var_os("SHOW_MESSAGES").is_some() {
         eprintln!("--- {messages:?}\n{}", run.stderr);
     }
-    run.expect(code).assert_no_secret();
+    run.expect_code(code).assert_no_secret();
     for m in messages {
         run.says(m);
     }
@@ -431,7 +333,7 @@ fn fault(
         "the failing cycle took {:?}",
         started.elapsed()
     );
-    assert_eq!(site.snapshot(), before, "out_dir changed");
+    assert_eq!(tree_bytes(&site.out()), before, "out_dir changed");
     fake
 }
 
@@ -450,10 +352,10 @@ fn fault_500_is_retried_then_fails_within_refresh() {
 #[test]
 fn fault_503_then_success_within_the_cycle() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&api_key_source(&fake), 30);
+    let site = google_site(&api_key_source(&fake), 30);
     fake.fail_next(Fault::Status(503));
-    site.build(&[])
-        .expect(0)
+    build(&site, &[])
+        .expect_code(0)
         .assert_no_secret()
         .says("published 7 players");
     assert_eq!(fake.sheets(), 2);
@@ -491,7 +393,7 @@ fn fault_connection_reset() {
     fault(
         1,
         &[],
-        |f, site| site.configure(&api_key_source(f).replace(&f.base, &reset.base), 1),
+        |f, site| configure(site, &api_key_source(f).replace(&f.base, &reset.base), 1),
         1,
         &["cannot reach", "key=***"],
     );
@@ -602,27 +504,30 @@ fn fault_unknown_spreadsheet_and_unshared_key() {
 #[test]
 fn a_jwt_the_token_endpoint_refuses_fails_the_cycle_cleanly() {
     let fake = FakeGoogle::start(CANARY_KEY, sheet());
-    let site = Site::new(&service_account_source(&fake), 30);
-    site.write_key_file(&fake.key_file_json(false));
-    site.build(&[]).expect(0);
-    let before = site.snapshot();
+    let site = google_site(&service_account_source(&fake), 30);
+    write_key_file(&site, &fake.key_file_json(false));
+    build(&site, &[]).expect_code(0);
+    let before = tree_bytes(&site.out());
     // Signed by the right key but claiming another account: the fake's
     // verification (iss) refuses it, as Google would.
     let other = fake
         .key_file_json(false)
         .replace(CLIENT_EMAIL, "intruder@evil.iam.gserviceaccount.com");
-    site.write_key_file(&other);
-    site.build(&[])
-        .expect(1)
+    write_key_file(&site, &other);
+    build(&site, &[])
+        .expect_code(1)
         .assert_no_secret()
         .says("cannot get an access token for intruder@evil.iam.gserviceaccount.com")
         .says("invalid_grant");
     assert_eq!(fake.token_rejections().len(), 1);
-    assert_eq!(site.snapshot(), before);
+    assert_eq!(tree_bytes(&site.out()), before);
     // A key file that is not one: exit 2 (configuration), key not quoted.
-    site.write_key_file(r#"{"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nAIzaCANARY-key-5e1f0c2b9a\n-----END PRIVATE KEY-----\n"}"#);
-    site.build(&[])
-        .expect(2)
+    write_key_file(
+        &site,
+        r#"{"type": "service_account", "client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nAIzaCANARY-key-5e1f0c2b9a\n-----END PRIVATE KEY-----\n"}"#,
+    );
+    build(&site, &[])
+        .expect_code(2)
         .assert_no_secret()
         .says("\"private_key\" is not an RSA private key");
 }

@@ -15,15 +15,12 @@ mod common;
 mod http_support;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, roster_pin, roster_with, toml_str};
-use http_support::{Conn, Gen, Nginx, NginxSetup, free_port, post_form};
-
-const COOKIE: &str = "__Host-gen_session";
+use common::{Site, TEMPLATES, roster_pin, roster_with, run_gen, tail, toml_str};
+use http_support::{COOKIE, Conn, Gen, Nginx, NginxSetup, free_port, gen_nginx, post_form};
 const PLAYERS: usize = 240;
 const PER_PAGE: usize = 100;
 const RUN: Duration = Duration::from_secs(60);
@@ -84,18 +81,17 @@ fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
         &config_file,
         config(name, &format!("{name}-state"), &csv_file, 1),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_gen"))
-        .arg("--config")
-        .arg(site.root().join(&config_file))
-        .arg("build")
-        .current_dir(site.root())
-        .env_remove("GEN_SESSION_KEY")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
+    let run = run_gen(
+        &site.root().join(&config_file),
+        site.root(),
+        &["build"],
+        &[],
+    );
+    assert_eq!(
+        run.code,
+        Some(0),
         "gen build of version {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        run.stderr
     );
     let mut pages = HashMap::new();
     for (rel, path) in common::files(&site.root().join(name)) {
@@ -108,13 +104,8 @@ fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
 
 /// nginx with `gen nginx`'s output included verbatim inside `http { }`.
 fn start_nginx(site: &Site) -> Nginx {
-    let gen_nginx = |args: &[&str]| {
-        let run = site.run(args);
-        run.expect_ok();
-        run.stdout.clone()
-    };
     Nginx::start(
-        &gen_nginx,
+        &gen_nginx(site),
         NginxSetup {
             workers: 2,
             access_log: false,
@@ -282,13 +273,7 @@ fn hammer(
 
 #[test]
 fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
-    let site = Site::new();
-    // nginx's workers run as another user when the tests run as root.
-    std::fs::set_permissions(
-        site.root(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let site = Site::for_nginx();
     let csv_a = roster_with(PLAYERS, points_a);
     let csv_b = roster_with(PLAYERS, points_b);
     let pages_a = build_known(&site, "known-a", &csv_a);
@@ -458,9 +443,4 @@ fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
         at_end.0 as f64 <= at_10s.0 as f64 * 1.5 + 10.0 * 1024.0,
         "gen's RSS grew: {summary}"
     );
-}
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Site, TEMPLATES, csv_text, toml_str};
-use http_support::{Gen, Response, burst, form, get, poll, post_form, request, request_bytes};
+use common::{CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, site_config, toml_str};
+use http_support::{
+    COOKIE, Gen, Response, burst, form, get, poll, post_form, request, request_bytes,
+};
 use sheetgen::auth::session::SessionKey;
-
-const COOKIE: &str = "__Host-gen_session";
 
 /// (id, name, PIN)
 const PLAYERS: &[(&str, &str, &str)] = &[
@@ -48,31 +48,11 @@ fn roster_csv(players: &[(&str, &str, &str)], points: u32) -> String {
 /// A CSV site with the API on a free port; `api_extra` goes into `[api]`.
 fn site_with(players_csv: &str, api_extra: &str) -> Site {
     let site = Site::new();
-    site.write_config(&format!(
-        r#"[site]
-title = "FC Login"
-lang = "en"
-out_dir = "public"
-templates = {templates}
-state_dir = ".sheetgen"
-refresh_secs = 3600
-
-[source]
-kind = "csv"
-[source.files]
-Players = "players.csv"
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-
-[api]
-listen = "127.0.0.1:0"
-{api_extra}
-"#,
-        templates = toml_str(TEMPLATES),
+    site.write_config(&site_config(
+        "FC Login",
+        Some(3600),
+        CSV_SOURCE,
+        &format!("\n[api]\nlisten = \"127.0.0.1:0\"\n{api_extra}\n"),
     ));
     site.write("players.csv", players_csv);
     site
@@ -1026,7 +1006,7 @@ fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
 /// form POST; the player page then arrives gzipped, other pages are 403.
 #[test]
 fn serve_prints_a_demo_login_that_works_and_the_page_arrives_gzipped() {
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo");
+    let demo = DEMO;
     let site = Site::new();
     let repo_config = std::fs::read_to_string(common::repo().join("site.toml")).unwrap();
     let config = repo_config

@@ -12,13 +12,11 @@ mod http_support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, csv_text, toml_str};
+use common::{CSV_SOURCE, Site, csv_text, site_config};
 use http_support::{
-    Gen, Nginx, NginxSetup, Response, burst, free_port, get, nginx_args, nginx_binary, poll,
-    post_form, request_bytes, write_nginx_conf,
+    COOKIE, Gen, Nginx, NginxSetup, Response, burst, burst_each, free_port, gen_nginx, get,
+    nginx_args, nginx_binary, poll, post_form, request_bytes, write_nginx_conf,
 };
-
-const COOKIE: &str = "__Host-gen_session";
 
 /// (id, name, PIN)
 const PLAYERS: &[(&str, &str, &str)] = &[
@@ -31,39 +29,13 @@ fn site() -> (Site, u16) {
         .iter()
         .map(|(id, name, pin)| vec![id.to_string(), name.to_string(), pin.to_string()])
         .collect();
-    let site = Site::new();
-    // nginx's workers run as another user when the tests run as root: the
-    // site folder must be traversable (files are published 0644).
-    std::fs::set_permissions(
-        site.root(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let site = Site::for_nginx();
     let api_port = free_port();
-    site.write_config(&format!(
-        r#"[site]
-title = "FC Nginx"
-lang = "en"
-out_dir = "public"
-templates = {templates}
-state_dir = ".sheetgen"
-refresh_secs = 3600
-
-[source]
-kind = "csv"
-[source.files]
-Players = "players.csv"
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-
-[api]
-listen = "127.0.0.1:{api_port}"
-"#,
-        templates = toml_str(TEMPLATES),
+    site.write_config(&site_config(
+        "FC Nginx",
+        Some(3600),
+        CSV_SOURCE,
+        &format!("\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n"),
     ));
     site.write("players.csv", csv_text(&["id", "name", "pin"], &rows));
     (site, api_port)
@@ -74,15 +46,6 @@ const SETUP: NginxSetup = NginxSetup {
     workers: 1,
     access_log: true,
 };
-
-/// What `gen nginx` prints for `site` with these arguments.
-fn gen_nginx(site: &Site) -> impl Fn(&[&str]) -> String + '_ {
-    move |args| {
-        let run = site.run(args);
-        run.expect_ok();
-        run.stdout.clone()
-    }
-}
 
 fn start_nginx(site: &Site) -> Nginx {
     Nginx::start(&gen_nginx(site), SETUP)
@@ -584,7 +547,7 @@ fn bursts_of_100_uncached_auth_requests_through_nginx() {
                 request_bytes(&addr, "GET", "/p/alice/", &[("Cookie", &cookie)], b"")
             })
             .collect();
-        let b = burst_each(&addr, reqs);
+        let b = burst_each(&addr, reqs, Duration::from_secs(3));
         ok &= b.results.iter().all(|r| matches!(r, Ok((_, 200))))
             && b.answered_within(Duration::from_secs(1)) == 100;
         reports.push(format!("uncached auth burst {round}: {}", b.summary()));
@@ -592,41 +555,6 @@ fn bursts_of_100_uncached_auth_requests_through_nginx() {
     let report = reports.join("\n");
     eprintln!("{report}");
     assert!(ok, "{report}\n{}", s.nginx.error_log());
-}
-
-/// [`burst`] with one request per connection.
-fn burst_each(addr: &str, reqs: Vec<Vec<u8>>) -> http_support::Burst {
-    use std::io::Write;
-    use std::sync::{Arc, Barrier};
-    let n = reqs.len();
-    let go = Arc::new(Barrier::new(n + 1));
-    let done = Arc::new(Barrier::new(n + 1));
-    let handles: Vec<_> = reqs
-        .into_iter()
-        .map(|req| {
-            let (addr, go, done) = (addr.to_string(), Arc::clone(&go), Arc::clone(&done));
-            std::thread::spawn(move || {
-                go.wait();
-                let start = Instant::now();
-                let r = (|| -> std::io::Result<(Duration, u16)> {
-                    let stream = std::net::TcpStream::connect(&addr)?;
-                    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
-                    let mut reader = std::io::BufReader::new(stream);
-                    reader.get_mut().write_all(&req)?;
-                    let resp = http_support::read_response(&mut reader, false)?;
-                    Ok((start.elapsed(), resp.status))
-                })()
-                .map_err(|e| e.to_string());
-                done.wait();
-                r
-            })
-        })
-        .collect();
-    go.wait();
-    done.wait();
-    http_support::Burst {
-        results: handles.into_iter().map(|h| h.join().unwrap()).collect(),
-    }
 }
 
 #[test]

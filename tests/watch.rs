@@ -10,76 +10,49 @@
 //! only where the contract itself allows it.
 
 mod common;
+mod http_support;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, files, player_slugs, roster_with, toml_str};
+use common::{
+    CSV_SOURCE, Site, TEMPLATES, demo_logins, file_contains, files, player_slugs, roster_with,
+    site_config, toml_str, tree_bytes,
+};
+use http_support::{Conn, Gen, get, poll, post_form, raw_request, request};
 use rayon::prelude::*;
 use serde_json::Value;
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo");
 
 // ---------------------------------------------------------------- sites
 
 /// A `site.toml` for a CSV site with the API on a free loopback port.
 /// `demo`: the demo's columns (private email, the Matches tab).
-fn watch_config(refresh_secs: u64, templates: &str, demo: bool) -> String {
-    let (matches_file, private, tables) = if demo {
+fn watch_config(refresh_secs: u64, demo: bool) -> String {
+    let (matches_file, players_extra) = if demo {
         (
             "Matches = \"matches.csv\"\n",
-            "private = [\"email\"]\n",
-            "[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n",
+            "private = [\"email\"]\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n",
         )
     } else {
-        ("", "", "")
+        ("", "")
     };
-    format!(
-        r#"[site]
-title = "FC Watch"
-lang = "en"
-out_dir = "public"
-templates = {templates}
-state_dir = ".sheetgen"
-refresh_secs = {refresh_secs}
-
-[source]
-kind = "csv"
-[source.files]
-Players = "players.csv"
-{matches_file}
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-{private}
-{tables}
-[api]
-listen = "127.0.0.1:0"
-"#,
-        templates = toml_str(templates),
+    site_config(
+        "FC Watch",
+        Some(refresh_secs),
+        &format!("{CSV_SOURCE}{matches_file}"),
+        &format!("{players_extra}[api]\nlisten = \"127.0.0.1:0\"\n"),
     )
 }
 
 /// The demo roster (120 players, with matches) in a temp site.
 fn demo_site(refresh_secs: u64) -> Site {
     let site = Site::new();
-    site.write(
-        "players.csv",
-        std::fs::read(format!("{DEMO}/players.csv")).unwrap(),
-    );
-    site.write(
-        "matches.csv",
-        std::fs::read(format!("{DEMO}/matches.csv")).unwrap(),
-    );
-    site.write_config(&watch_config(refresh_secs, TEMPLATES, true));
+    site.copy_demo_roster();
+    site.write_config(&watch_config(refresh_secs, true));
     site
 }
 
@@ -88,24 +61,6 @@ fn demo_players() -> Vec<(String, String)> {
     demo_logins()
         .into_iter()
         .map(|(id, _, pin)| (id, pin))
-        .collect()
-}
-
-/// The demo's players as (id, name, pin).
-fn demo_logins() -> Vec<(String, String, String)> {
-    let mut r = csv::Reader::from_path(format!("{DEMO}/players.csv")).unwrap();
-    let headers = r.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (id, name, pin) = (col("id"), col("name"), col("pin"));
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            (
-                rec[id].to_string(),
-                rec[name].to_string(),
-                rec[pin].to_string(),
-            )
-        })
         .collect()
 }
 
@@ -119,7 +74,7 @@ fn generated_roster(n: usize, generation: u64) -> String {
 fn roster_site(n: usize, refresh_secs: u64) -> Site {
     let site = Site::new();
     site.write("players.csv", generated_roster(n, 0));
-    site.write_config(&watch_config(refresh_secs, TEMPLATES, false));
+    site.write_config(&watch_config(refresh_secs, false));
     site
 }
 
@@ -137,12 +92,33 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir` with its bytes.
-fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    files(dir)
-        .into_iter()
-        .map(|(rel, path)| (rel, std::fs::read(path).unwrap()))
-        .collect()
+/// The demo's `players.csv` with p002's points (7) set to `points`.
+fn with_p002_points(csv: &str, points: u32) -> String {
+    csv.replace(
+        "p002,Jérôme Lefèvre,164767,Blue,Defender,7,",
+        &format!("p002,Jérôme Lefèvre,164767,Blue,Defender,{points},"),
+    )
+}
+
+/// A second hard link to the site's `players.csv`, in a folder nobody
+/// watches: inotify reports a change on the path it was made through, so
+/// gen's watcher never sees an edit made through this link.
+fn unwatched_link(site: &Site) -> PathBuf {
+    let hidden = site.root().join("elsewhere");
+    std::fs::create_dir(&hidden).unwrap();
+    let link = hidden.join("players.csv");
+    std::fs::hard_link(site.root().join("players.csv"), &link).unwrap();
+    link
+}
+
+/// Rewrites the file in place (same inode: every link to it changes).
+fn write_in_place(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
 }
 
 /// Files anywhere under `dir` whose name says they are a temp file.
@@ -182,160 +158,16 @@ fn shown_points(html: &str) -> Option<u64> {
     between(html, "<dt>points</dt><dd>", "</dd>")?.parse().ok()
 }
 
-/// Polls `f` every 20 ms until it gives `Some`, or `None` after `timeout`.
-fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 // ---------------------------------------------------------------- HTTP
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-/// Reads one HTTP/1.1 response: status line, headers, then `Content-Length`
-/// bytes (or up to EOF without one). `head`: a HEAD answer has no body.
-fn read_response(stream: &mut TcpStream, head: bool) -> std::io::Result<Resp> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    if line.is_empty() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before a status line",
-        ));
-    }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((n, v)) = l.split_once(':') {
-            headers.push((n.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok());
-    let mut body = Vec::new();
-    if !head {
-        match length {
-            Some(n) => {
-                body.resize(n, 0);
-                reader.read_exact(&mut body)?;
-            }
-            None => {
-                reader.read_to_end(&mut body)?;
-            }
-        }
-    }
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Sends `raw` (a whole request) on a new connection and reads the answer,
-/// within 5 s.
-fn send(addr: &str, raw: &[u8]) -> std::io::Result<Resp> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(raw)?;
-    let head = raw.starts_with(b"HEAD ");
-    read_response(&mut stream, head)
-}
-
-#[track_caller]
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        raw.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" {
-        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    raw.push_str("\r\n");
-    let mut bytes = raw.into_bytes();
-    bytes.extend_from_slice(body);
-    send(addr, &bytes).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-}
-
-/// `application/x-www-form-urlencoded`, every byte but `[A-Za-z0-9]` escaped.
-fn form(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 /// A login as nginx forwards it; true when it succeeds (303 + cookie).
 #[track_caller]
 fn login_succeeds(addr: &str, name: &str, pin: &str) -> bool {
-    let body = form(&[("name", name), ("pin", pin)]);
-    let r = request(
+    let r = post_form(
         addr,
-        "POST",
         "/api/login",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("X-Real-IP", "127.0.0.1"),
-            ("X-Forwarded-Proto", "https"),
-        ],
-        body.as_bytes(),
+        &[("X-Real-IP", "127.0.0.1"), ("X-Forwarded-Proto", "https")],
+        &[("name", name), ("pin", pin)],
     );
     r.status == 303
         && r.headers
@@ -343,240 +175,75 @@ fn login_succeeds(addr: &str, name: &str, pin: &str) -> bool {
             .any(|(n, v)| n.eq_ignore_ascii_case("Set-Cookie") && v.contains("gen_session="))
 }
 
-#[track_caller]
-fn get(addr: &str, path: &str) -> Resp {
-    request(addr, "GET", path, &[], b"")
+/// A connection that declared a 1 MB body and sent 3 bytes of it; its
+/// reads wait 2 s at most.
+fn hanging_body(addr: &str) -> Conn {
+    let mut s = Conn::open(addr).unwrap();
+    s.set_read_timeout(Duration::from_secs(2));
+    s.send_raw(b"POST /api/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+        .unwrap();
+    s
 }
 
 // ---------------------------------------------------------------- the process
 
-/// A running `gen watch`, killed (SIGKILL) when dropped.
-struct Watch {
-    child: Child,
-    addr: String,
-    lines: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+/// `gen watch` for `site`, once it says where its API listens (≤ 15 s).
+#[track_caller]
+fn start(site: &Site) -> Gen {
+    Gen::start(&site.config_path(), site.root(), &["watch"])
 }
 
-#[derive(Default)]
-struct WatchOpts<'a> {
-    token: Option<&'a str>,
-    json: bool,
-    /// Send SIGTERM from the log reader the instant the API announces itself.
-    term_on_listening: bool,
+/// Waits (≤ 15 s) until `/healthz` says 200 ok: a first successful cycle.
+#[track_caller]
+fn wait_first_success(w: &Gen) -> Value {
+    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
+        s == 200 && v["status"] == "ok"
+    })
 }
 
-impl Watch {
-    /// Starts `gen watch` for `site` and waits (≤ 15 s) for the API's
-    /// address in its log.
-    #[track_caller]
-    fn start(site: &Site) -> Watch {
-        Watch::start_with(site, &WatchOpts::default())
-    }
-
-    #[track_caller]
-    fn start_with(site: &Site, opts: &WatchOpts) -> Watch {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gen"));
-        cmd.arg("--config").arg(site.config_path());
-        if opts.json {
-            cmd.args(["--log-format", "json"]);
-        }
-        cmd.arg("watch")
-            .current_dir(site.root())
-            .env_remove("RUST_LOG")
-            .env_remove("GEN_GOOGLE_API_KEY")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env_remove("GEN_SESSION_KEY")
-            .env_remove("GEN_REFRESH_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(token) = opts.token {
-            cmd.env("GEN_REFRESH_TOKEN", token);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&lines);
-        let pid = child.id().to_string();
-        let mut term_on_listening = opts.term_on_listening;
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if term_on_listening && listening_addr(&line).is_some() {
-                    term_on_listening = false;
-                    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let mut watch = Watch {
-            child,
-            addr: String::new(),
-            lines,
-            reader: Some(reader),
-        };
-        let addr = poll(Duration::from_secs(15), || {
-            watch.lines().iter().find_map(|l| listening_addr(l))
-        });
-        match addr {
-            Some(a) => watch.addr = a,
-            None => panic!("gen watch never said where it listens:\n{}", watch.log()),
-        }
-        watch
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-
-    fn log(&self) -> String {
-        self.lines().join("\n")
-    }
-
-    fn pid(&self) -> String {
-        self.child.id().to_string()
-    }
-
-    /// Sends a signal with kill(1): `TERM`, `INT`, `KILL`.
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.pid())
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{sig} failed");
-    }
-
-    /// The exit status, if it exits within `timeout`.
-    fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let status = poll(timeout, || self.child.try_wait().unwrap());
-        if status.is_some() {
-            if let Some(r) = self.reader.take() {
-                r.join().unwrap();
-            }
-        }
-        status
-    }
-
-    /// SIGKILL, then reap.
-    fn kill9(&mut self) {
-        self.signal("KILL");
-        let status = self.wait_exit(Duration::from_secs(5));
-        assert!(status.is_some(), "gen watch survived kill -9");
-    }
-
-    /// Sends `sig` and asserts a 0 exit within 5 s; returns how long it took.
-    #[track_caller]
-    fn stop_with(&mut self, sig: &str) -> Duration {
-        let t = Instant::now();
-        self.signal(sig);
-        let status = self.wait_exit(Duration::from_secs(5));
-        let took = t.elapsed();
-        match status {
-            Some(s) => assert!(
-                s.success(),
-                "SIGTERM/SIGINT must exit 0, got {s:?}\n{}",
-                self.log()
-            ),
-            None => panic!("no exit within 5 s of SIG{sig}\n{}", self.log()),
-        }
-        took
-    }
-
-    fn child_alive(&self) -> bool {
-        // try_wait needs &mut; a signal 0 probe does not.
-        Command::new("kill")
-            .arg("-0")
-            .arg(self.pid())
-            .status()
-            .is_ok_and(|s| s.success())
-            && !std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
-                .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
-    }
-
-    #[track_caller]
-    fn health(&self) -> (u16, Value) {
-        let r = send(
-            &self.addr,
-            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .unwrap_or_else(|e| panic!("GET /healthz: {e}\n--- log\n{}", self.log()));
-        (r.status, r.json())
-    }
-
-    /// Polls `/healthz` until `pred` holds (within `timeout`).
-    #[track_caller]
-    fn wait_health(
-        &self,
-        timeout: Duration,
-        what: &str,
-        pred: impl Fn(u16, &Value) -> bool,
-    ) -> Value {
-        let mut last = None;
-        let found = poll(timeout, || {
-            let (status, v) = self.health();
-            let ok = pred(status, &v);
-            last = Some((status, v.clone()));
-            ok.then_some(v)
-        });
-        found.unwrap_or_else(|| {
-            panic!(
-                "/healthz: {what} not within {timeout:?}; last answer {last:?}\n--- log\n{}",
-                self.log()
-            )
-        })
-    }
-
-    fn cycles(&self) -> u64 {
-        self.health().1["cycles"].as_u64().unwrap()
-    }
-
-    /// Waits until a cycle has ended (success or failure) since the start.
-    #[track_caller]
-    fn wait_first_cycle(&self) -> Value {
-        self.wait_health(Duration::from_secs(15), "a first cycle", |_, v| {
-            v["cycles"].as_u64().unwrap() >= 1
-        })
-    }
-
-    /// The number of log lines containing `needle`.
-    fn count_log(&self, needle: &str) -> usize {
-        self.lines().iter().filter(|l| l.contains(needle)).count()
-    }
-
-    #[track_caller]
-    fn wait_log(&self, needle: &str, timeout: Duration) {
-        if poll(timeout, || (self.count_log(needle) > 0).then_some(())).is_none() {
-            panic!(
-                "no log line with {needle:?} within {timeout:?}:\n{}",
-                self.log()
-            );
-        }
-    }
+/// Waits (≤ 15 s) until a cycle has ended (success or failure) since the start.
+#[track_caller]
+fn wait_cycle_ended(w: &Gen) -> Value {
+    w.wait_health(Duration::from_secs(15), "a first cycle", |_, v| {
+        v["cycles"].as_u64().unwrap() >= 1
+    })
 }
 
-impl Drop for Watch {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
-        }
-    }
+/// SIGKILL, then reap.
+fn kill9(w: &mut Gen) {
+    w.signal("KILL");
+    let status = w.wait_exit(Duration::from_secs(5));
+    assert!(status.is_some(), "gen watch survived kill -9");
 }
 
-/// `127.0.0.1:PORT` from the "API listening on …" line (text or JSON).
-fn listening_addr(line: &str) -> Option<String> {
-    if !line.contains("listening") {
-        return None;
+/// Sends `sig` and asserts a 0 exit within 5 s; returns how long it took.
+#[track_caller]
+fn stop_with(w: &mut Gen, sig: &str) -> Duration {
+    let t = Instant::now();
+    w.signal(sig);
+    let status = w.wait_exit(Duration::from_secs(5));
+    let took = t.elapsed();
+    match status {
+        Some(s) => assert!(
+            s.success(),
+            "SIGTERM/SIGINT must exit 0, got {s:?}\n{}",
+            w.log()
+        ),
+        None => panic!("no exit within 5 s of SIG{sig}\n{}", w.log()),
     }
-    let at = line.find("127.0.0.1:")?;
-    let rest = &line[at + "127.0.0.1:".len()..];
-    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    (!port.is_empty()).then(|| format!("127.0.0.1:{port}"))
+    took
+}
+
+fn child_alive(w: &Gen) -> bool {
+    // try_wait needs &mut; a signal 0 probe does not.
+    let pid = w.pid().to_string();
+    Command::new("kill")
+        .arg("-0")
+        .arg(&pid)
+        .status()
+        .is_ok_and(|s| s.success())
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
 }
 
 // ---------------------------------------------------------------- 1. local changes
@@ -585,10 +252,8 @@ fn listening_addr(line: &str) -> Option<String> {
 fn csv_edit_changes_that_players_page_within_2s() {
     // refresh_secs = 3600: only the file watcher can explain a new page.
     let site = demo_site(3600);
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let w = start(&site);
+    wait_first_success(&w);
     let page = site.out().join("p/p002/index.html");
     let other = site.out().join("p/p001/index.html");
     let other_before = std::fs::read(&other).unwrap();
@@ -597,17 +262,13 @@ fn csv_edit_changes_that_players_page_within_2s() {
     let stamps_before = common::stamps(&site.out());
 
     let csv = std::fs::read_to_string(site.root().join("players.csv")).unwrap();
-    let edited = csv.replace(
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,7,",
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,4242,",
-    );
+    let edited = with_p002_points(&csv, 4242);
     assert_ne!(csv, edited, "the demo row changed; update this test");
     let t = Instant::now();
     site.write("players.csv", &edited);
 
     let shown = poll(Duration::from_secs(2), || {
-        let html = std::fs::read_to_string(&page).ok()?;
-        html.contains("<dd>4242</dd>").then_some(())
+        file_contains(&page, "<dd>4242</dd>").then_some(())
     });
     let took = t.elapsed();
     assert!(
@@ -618,10 +279,7 @@ fn csv_edit_changes_that_players_page_within_2s() {
     eprintln!("csv edit visible after {took:?}");
     // Once that publish has ended: its twin matches and nothing else
     // changed for p001.
-    let done = poll(Duration::from_secs(2), || {
-        (w.count_log("changed=true") >= 2).then_some(())
-    });
-    assert!(done.is_some(), "the publish did not end\n{}", w.log());
+    w.wait_log_count("changed=true", 2, Duration::from_secs(2));
     let gz = common::gunzip(&site.out().join("p/p002/index.html.gz"));
     assert_eq!(gz, std::fs::read(&page).unwrap());
     assert_eq!(std::fs::read(&other).unwrap(), other_before);
@@ -639,8 +297,11 @@ fn template_edit_rerenders_every_page_and_editor_temp_files_trigger_nothing() {
     let site = demo_site(3600);
     let theme = site.root().join("theme");
     copy_tree(Path::new(TEMPLATES), &theme);
-    site.write_config(&watch_config(3600, theme.to_str().unwrap(), true));
-    let w = Watch::start(&site);
+    let config = watch_config(3600, true);
+    let with_theme = config.replace(&toml_str(TEMPLATES), &toml_str(theme.to_str().unwrap()));
+    assert_ne!(config, with_theme, "the config does not name the theme");
+    site.write_config(&with_theme);
+    let w = start(&site);
     w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
         s == 200 && v["status"] == "ok" && v["cycles"] == 1
     });
@@ -678,8 +339,10 @@ fn template_edit_rerenders_every_page_and_editor_temp_files_trigger_nothing() {
         slugs
             .iter()
             .all(|s| {
-                std::fs::read_to_string(site.out().join(format!("p/{s}/index.html")))
-                    .is_ok_and(|h| h.contains("tpl-marker-1"))
+                file_contains(
+                    &site.out().join(format!("p/{s}/index.html")),
+                    "tpl-marker-1",
+                )
             })
             .then_some(())
     });
@@ -694,10 +357,7 @@ fn template_edit_rerenders_every_page_and_editor_temp_files_trigger_nothing() {
         t.elapsed()
     );
     // Once that publish has ended, every twin matches.
-    let done = poll(Duration::from_secs(2), || {
-        (w.count_log("changed=true") >= 2).then_some(())
-    });
-    assert!(done.is_some(), "the publish did not end\n{}", w.log());
+    w.wait_log_count("changed=true", 2, Duration::from_secs(2));
     common::assert_gz_twins(&site.out());
     // The index does not use player.html: untouched.
     assert_eq!(
@@ -709,36 +369,31 @@ fn template_edit_rerenders_every_page_and_editor_temp_files_trigger_nothing() {
 #[test]
 fn config_edit_rerenders_and_an_invalid_config_keeps_the_old_one() {
     let site = demo_site(3600);
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let w = start(&site);
+    wait_first_success(&w);
     let index = site.out().join("index.html");
     assert!(site.page("index.html").contains("FC Watch"));
 
-    let config = watch_config(3600, TEMPLATES, true);
+    let config = watch_config(3600, true);
     site.write_config(&config.replace("FC Watch", "FC Renamed"));
     let shown = poll(Duration::from_secs(2), || {
-        std::fs::read_to_string(&index)
-            .ok()?
-            .contains("FC Renamed")
-            .then_some(())
+        file_contains(&index, "FC Renamed").then_some(())
     });
     assert!(
         shown.is_some(),
         "a new title not shown within 2 s\n{}",
         w.log()
     );
-    w.wait_log("config_reloaded", Duration::from_secs(2));
+    w.wait_log_count("config_reloaded", 1, Duration::from_secs(2));
 
     // Broken TOML: reported, the old config keeps running.
     let tree_before = tree_bytes(&site.out());
     let cycles = w.cycles();
     site.write_config("[site\ntitle = \"FC Broken\"\n");
-    w.wait_log("config_invalid", Duration::from_secs(2));
+    w.wait_log_count("config_invalid", 1, Duration::from_secs(2));
     let (status, h) = w.health();
     assert_eq!(status, 200, "{h}");
-    assert!(w.child_alive());
+    assert!(child_alive(&w));
     // A valid but wrong config (refresh_secs = 0) is refused the same way.
     site.write_config(&config.replace("refresh_secs = 3600", "refresh_secs = 0"));
     let two = poll(Duration::from_secs(2), || {
@@ -755,10 +410,7 @@ fn config_edit_rerenders_and_an_invalid_config_keeps_the_old_one() {
     // A good config again takes effect.
     site.write_config(&config.replace("FC Watch", "FC Third"));
     let shown = poll(Duration::from_secs(2), || {
-        std::fs::read_to_string(&index)
-            .ok()?
-            .contains("FC Third")
-            .then_some(())
+        file_contains(&index, "FC Third").then_some(())
     });
     assert!(shown.is_some(), "recovered config not applied\n{}", w.log());
 }
@@ -772,37 +424,24 @@ fn push_refresh_shows_data_within_1s_and_a_wrong_token_triggers_nothing() {
     // The source is edited through a hard link in a folder nobody watches:
     // inotify reports a change on the path it was made through, so only the
     // push can make gen notice it.
-    let hidden = site.root().join("elsewhere");
-    std::fs::create_dir(&hidden).unwrap();
-    std::fs::hard_link(site.root().join("players.csv"), hidden.join("players.csv")).unwrap();
+    let link = unwatched_link(&site);
 
-    let w = Watch::start_with(
-        &site,
-        &WatchOpts {
-            token: Some(TOKEN),
-            ..WatchOpts::default()
-        },
+    let w = Gen::start_env(
+        &site.config_path(),
+        site.root(),
+        &["watch"],
+        &[("GEN_REFRESH_TOKEN", TOKEN)],
     );
     w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
         s == 200 && v["status"] == "ok" && v["cycles"] == 1
     });
     let page = site.out().join("p/p002/index.html");
 
-    let csv = std::fs::read_to_string(hidden.join("players.csv")).unwrap();
-    let edited = csv.replace(
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,7,",
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,5151,",
-    );
+    let csv = std::fs::read_to_string(&link).unwrap();
+    let edited = with_p002_points(&csv, 5151);
     assert_ne!(csv, edited);
-    {
-        // In place, through the other link (same inode).
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(hidden.join("players.csv"))
-            .unwrap();
-        f.write_all(edited.as_bytes()).unwrap();
-    }
+    // In place, through the other link (same inode).
+    write_in_place(&link, &edited);
     assert_eq!(
         std::fs::read_to_string(site.root().join("players.csv")).unwrap(),
         edited
@@ -841,19 +480,10 @@ fn push_refresh_shows_data_within_1s_and_a_wrong_token_triggers_nothing() {
     // The right token: 202, and the page within 1 s.
     let auth = format!("Bearer {TOKEN}");
     let t = Instant::now();
-    let r = request(
-        &w.addr,
-        "POST",
-        "/api/refresh",
-        &[("Authorization", &auth)],
-        b"",
-    );
+    let r = w.push(&auth);
     assert_eq!(r.status, 202, "{}", r.text());
     let shown = poll(Duration::from_secs(1), || {
-        std::fs::read_to_string(&page)
-            .ok()?
-            .contains("<dd>5151</dd>")
-            .then_some(())
+        file_contains(&page, "<dd>5151</dd>").then_some(())
     });
     assert!(
         shown.is_some(),
@@ -868,13 +498,7 @@ fn push_refresh_shows_data_within_1s_and_a_wrong_token_triggers_nothing() {
     // A burst of pushes collapses: far fewer cycles than pushes.
     let before = w.cycles();
     for _ in 0..20 {
-        let r = request(
-            &w.addr,
-            "POST",
-            "/api/refresh",
-            &[("Authorization", &auth)],
-            b"",
-        );
+        let r = w.push(&auth);
         assert_eq!(r.status, 202);
     }
     std::thread::sleep(Duration::from_millis(800));
@@ -891,10 +515,8 @@ fn push_refresh_shows_data_within_1s_and_a_wrong_token_triggers_nothing() {
 #[test]
 fn a_failing_source_goes_stale_keeps_the_site_and_recovers() {
     let site = demo_site(1);
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let w = start(&site);
+    wait_first_success(&w);
     let players = demo_players().len() as u64;
     let tree_before = tree_bytes(&site.out());
     let csv_path = site.root().join("players.csv");
@@ -923,7 +545,7 @@ fn a_failing_source_goes_stale_keeps_the_site_and_recovers() {
         "the last good snapshot stays in force"
     );
     assert!(w.count_log("cycle_failed") >= 1);
-    let metrics = get(&w.addr, "/metrics").text();
+    let metrics = get(&w.addr, "/metrics", &[]).text();
     assert!(
         metric(&metrics, "sheetgen_cycle_failures_total") >= 1.0,
         "{metrics}"
@@ -954,10 +576,8 @@ fn a_failing_source_goes_stale_keeps_the_site_and_recovers() {
 #[test]
 fn backoff_spaces_out_failures_and_stays_responsive() {
     let site = demo_site(1);
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let w = start(&site);
+    wait_first_success(&w);
     std::fs::remove_file(site.root().join("players.csv")).unwrap();
     let t = Instant::now();
     w.wait_health(Duration::from_secs(3), "a first failure", |_, v| {
@@ -1098,7 +718,7 @@ fn kill_9_during_cycles_never_leaves_a_torn_or_missing_page_or_a_temp_file() {
         // New data before the start: the start-up cycle rewrites every page.
         let round_started = Instant::now();
         site.write("players.csv", generated_roster(PLAYERS, round * 2));
-        let mut w = Watch::start(&site);
+        let mut w = start(&site);
         let (phase, delay, target) = match round % 5 {
             0 => {
                 // Early: fetch and render of the start-up cycle.
@@ -1124,7 +744,7 @@ fn kill_9_during_cycles_never_leaves_a_torn_or_missing_page_or_a_temp_file() {
             _ => {
                 // In a cycle the file watcher starts: after the start-up
                 // cycle, edit again, and kill once that publish has begun.
-                w.wait_log("event=\"cycle\"", Duration::from_secs(15));
+                w.wait_log_count("event=\"cycle\"", 1, Duration::from_secs(15));
                 site.write("players.csv", generated_roster(PLAYERS, round * 2 + 1));
                 let seen = poll(Duration::from_secs(15), || {
                     (first_page_generation(&site.out()) == Some(round * 2 + 1)).then_some(())
@@ -1138,7 +758,7 @@ fn kill_9_during_cycles_never_leaves_a_torn_or_missing_page_or_a_temp_file() {
             }
         };
         std::thread::sleep(delay);
-        w.kill9();
+        kill9(&mut w);
         let context = format!("round {round} (kill {delay:?} into the {phase})");
         let (generations, mismatched) = assert_intact(&site.out(), &expected, &context);
         max_out_of_step = max_out_of_step.max(mismatched.len());
@@ -1171,9 +791,9 @@ fn kill_9_during_cycles_never_leaves_a_torn_or_missing_page_or_a_temp_file() {
     // the last data.
     let last = ROUNDS * 2 + 1;
     site.write("players.csv", generated_roster(PLAYERS, last));
-    let mut w = Watch::start(&site);
-    w.wait_log("event=\"cycle\"", Duration::from_secs(20));
-    w.stop_with("TERM");
+    let mut w = start(&site);
+    w.wait_log_count("event=\"cycle\"", 1, Duration::from_secs(20));
+    stop_with(&mut w, "TERM");
     let (_, mismatched) = assert_intact(&site.out(), &expected, "after a clean run");
     assert!(mismatched.is_empty(), "not repaired: {mismatched:?}");
     common::assert_gz_twins(&site.out());
@@ -1195,14 +815,12 @@ fn a_restart_with_the_source_down_serves_the_persisted_snapshot() {
     let site = demo_site(1);
     let players = demo_players();
     {
-        let mut w = Watch::start(&site);
-        w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-            s == 200 && v["status"] == "ok"
-        });
+        let mut w = start(&site);
+        wait_first_success(&w);
         let last_good = site.state().join("last-good.json");
         let saved = poll(Duration::from_secs(2), || last_good.exists().then_some(()));
         assert!(saved.is_some(), "no last-good.json after a success");
-        w.stop_with("TERM");
+        stop_with(&mut w, "TERM");
     }
     let last_good = site.state().join("last-good.json");
     let mode = std::fs::metadata(&last_good).unwrap().permissions().mode() & 0o777;
@@ -1220,8 +838,8 @@ fn a_restart_with_the_source_down_serves_the_persisted_snapshot() {
 
     let tree_before = tree_bytes(&site.out());
     std::fs::remove_file(site.root().join("players.csv")).unwrap();
-    let w = Watch::start(&site);
-    w.wait_log("loaded the last good data", Duration::from_secs(5));
+    let w = start(&site);
+    w.wait_log_count("loaded the last good data", 1, Duration::from_secs(5));
     assert!(w.log().contains("event=\"restored\""), "{}", w.log());
     let h = w.wait_health(Duration::from_secs(5), "a failed cycle", |_, v| {
         v["failures"].as_u64().unwrap() >= 1
@@ -1238,7 +856,7 @@ fn a_restart_with_the_source_down_serves_the_persisted_snapshot() {
         h["last_error"].as_str().unwrap().contains("players.csv"),
         "{h}"
     );
-    let metrics = get(&w.addr, "/metrics").text();
+    let metrics = get(&w.addr, "/metrics", &[]).text();
     assert_eq!(metric(&metrics, "sheetgen_players"), players.len() as f64);
     assert!(tree_bytes(&site.out()) == tree_before);
     // The persisted data is never rewritten by a failing cycle.
@@ -1255,10 +873,8 @@ fn a_corrupt_last_good_file_is_ignored_and_replaced() {
     let site = demo_site(3600);
     std::fs::create_dir_all(site.state()).unwrap();
     std::fs::write(site.state().join("last-good.json"), "{not json").unwrap();
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let w = start(&site);
+    wait_first_success(&w);
     assert!(
         w.log().contains("ignoring the last good data"),
         "{}",
@@ -1277,11 +893,9 @@ fn a_corrupt_last_good_file_is_ignored_and_replaced() {
 fn sigterm_and_sigint_when_idle_exit_0_within_5s() {
     for sig in ["TERM", "INT"] {
         let site = demo_site(3600);
-        let mut w = Watch::start(&site);
-        w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-            s == 200 && v["status"] == "ok"
-        });
-        let took = w.stop_with(sig);
+        let mut w = start(&site);
+        wait_first_success(&w);
+        let took = stop_with(&mut w, sig);
         eprintln!("idle SIG{sig}: exit 0 after {took:?}");
         assert!(temp_files(site.root()).is_empty());
     }
@@ -1301,7 +915,7 @@ fn sigterm_during_a_cycle_exits_0_within_5s_without_temp_files() {
     for (round, when) in ["100 ms", "publish"].into_iter().enumerate() {
         let generation = round as u64 + 1;
         site.write("players.csv", generated_roster(PLAYERS, generation));
-        let mut w = Watch::start(&site);
+        let mut w = start(&site);
         match when {
             "publish" => {
                 let seen = poll(Duration::from_secs(15), || {
@@ -1312,7 +926,7 @@ fn sigterm_during_a_cycle_exits_0_within_5s_without_temp_files() {
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
         let in_cycle = w.count_log("event=\"cycle\"") == 0;
-        let took = w.stop_with("TERM");
+        let took = stop_with(&mut w, "TERM");
         // Did the cycle in progress finish within the grace (3 s), or was it
         // abandoned (possible on a very loaded machine)?
         let finished = w.count_log("event=\"cycle\"") > 0;
@@ -1346,13 +960,7 @@ fn sigterm_right_after_the_api_announces_itself_exits_0() {
     // the default signal action.
     let site = demo_site(3600);
     for round in 0..10 {
-        let mut w = Watch::start_with(
-            &site,
-            &WatchOpts {
-                term_on_listening: true,
-                ..WatchOpts::default()
-            },
-        );
+        let mut w = Gen::start_then_term(&site.config_path(), site.root(), &["watch"]);
         let status = w.wait_exit(Duration::from_secs(5));
         match status {
             Some(s) => assert!(
@@ -1371,22 +979,20 @@ fn sigterm_while_a_local_read_hangs_exits_0_within_5s() {
     // life a CSV on a hung network or FUSE mount) must not make gen deaf to
     // SIGTERM: systemd would wait 90 s and then SIGKILL it.
     let site = demo_site(1);
-    let mut w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
+    let mut w = start(&site);
+    wait_first_success(&w);
     let csv = site.root().join("players.csv");
     std::fs::remove_file(&csv).unwrap();
     let made = Command::new("mkfifo").arg(&csv).status().unwrap();
     assert!(made.success(), "mkfifo failed");
     // The change itself starts a cycle, which blocks opening the FIFO.
-    w.wait_log("local_change", Duration::from_secs(3));
+    w.wait_log_count("local_change", 1, Duration::from_secs(3));
     std::thread::sleep(Duration::from_millis(300));
     let cycles = w.cycles();
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(w.cycles(), cycles, "the cycle did not block on the FIFO");
     // The API still answers (it runs on its own threads); stale by now.
-    let status = get(&w.addr, "/healthz").status;
+    let status = get(&w.addr, "/healthz", &[]).status;
     assert!(status == 200 || status == 503, "{status}");
     let t = Instant::now();
     w.signal("TERM");
@@ -1405,11 +1011,11 @@ fn sigterm_while_a_local_read_hangs_exits_0_within_5s() {
 #[test]
 fn api_guards_methods_framing_sizes_and_unknown_paths() {
     let site = demo_site(3600);
-    let w = Watch::start(&site);
-    w.wait_first_cycle();
+    let w = start(&site);
+    wait_cycle_ended(&w);
     let addr = w.addr.as_str();
 
-    let r = get(addr, "/healthz");
+    let r = get(addr, "/healthz", &[]);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("Content-Type"), Some("application/json"));
     assert_eq!(r.header("Cache-Control"), Some("no-store"));
@@ -1444,13 +1050,7 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
 
     // Push refresh without GEN_REFRESH_TOKEN: disabled, 403, no cycle.
     let cycles = w.cycles();
-    let r = request(
-        addr,
-        "POST",
-        "/api/refresh",
-        &[("Authorization", "Bearer anything")],
-        b"",
-    );
+    let r = w.push("Bearer anything");
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("GEN_REFRESH_TOKEN"));
 
@@ -1462,7 +1062,7 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
         "/healthz/x",
         "/api/../healthz",
     ] {
-        let r = get(addr, path);
+        let r = get(addr, path, &[]);
         assert!(
             r.status == 404 || path == "/api/../healthz",
             "{path}: {}",
@@ -1471,7 +1071,7 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
     }
 
     // Transfer-Encoding is refused.
-    let r = send(
+    let r = raw_request(
         addr,
         b"POST /api/refresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
           Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -1480,12 +1080,11 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
     assert_eq!(r.status, 400, "{}", r.text());
 
     // A body declared at 1 MB: 413 at once, without reading it.
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    s.write_all(b"POST /api/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
-        .unwrap();
+    let mut s = hanging_body(addr);
     let t = Instant::now();
-    let r = read_response(&mut s, false).expect("no answer to an oversized body within 2 s");
+    let r = s
+        .read(false)
+        .expect("no answer to an oversized body within 2 s");
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(t.elapsed() < Duration::from_secs(2));
     drop(s);
@@ -1497,10 +1096,10 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
 
     // None of that ran a cycle, and the API still answers.
     assert_eq!(w.cycles(), cycles);
-    assert_eq!(get(addr, "/healthz").status, 200);
+    assert_eq!(get(addr, "/healthz", &[]).status, 200);
 
     // Metrics: Prometheus text.
-    let r = get(addr, "/metrics");
+    let r = get(addr, "/metrics", &[]);
     assert_eq!(r.status, 200);
     assert!(
         r.header("Content-Type")
@@ -1545,15 +1144,12 @@ fn oversized_bodies_left_hanging_do_not_take_the_api_down() {
     // answer. (tiny_http drains the rest of a declared body when a request
     // is dropped.)
     let site = demo_site(3600);
-    let w = Watch::start(&site);
-    w.wait_first_cycle();
+    let w = start(&site);
+    wait_cycle_ended(&w);
     let mut hanging = Vec::new();
     for i in 0..12 {
-        let mut s = TcpStream::connect(&w.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        s.write_all(b"POST /api/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
-            .unwrap();
-        let r = read_response(&mut s, false).unwrap_or_else(|e| {
+        let mut s = hanging_body(&w.addr);
+        let r = s.read(false).unwrap_or_else(|e| {
             panic!(
                 "hanging client {i}: no 413 within 2 s ({e}): the {i} clients before it \
                  pin every API handler thread"
@@ -1563,7 +1159,7 @@ fn oversized_bodies_left_hanging_do_not_take_the_api_down() {
         hanging.push(s);
     }
     let t = Instant::now();
-    let r = send(
+    let r = raw_request(
         &w.addr,
         b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
@@ -1581,10 +1177,10 @@ fn the_api_survives_a_quiet_night() {
     // Nobody calls the API for a while (no player online, no probe): gen
     // must keep listening, not treat the quiet as a dead listener.
     let site = demo_site(3600);
-    let mut w = Watch::start(&site);
-    w.wait_first_cycle();
+    let mut w = start(&site);
+    wait_cycle_ended(&w);
     std::thread::sleep(Duration::from_millis(7000));
-    if let Ok(Some(status)) = w.child.try_wait() {
+    if let Some(status) = w.wait_exit(Duration::ZERO) {
         panic!(
             "gen watch exited ({status}) after 7 s without API requests\n{}",
             w.log()
@@ -1599,18 +1195,16 @@ fn the_api_survives_a_quiet_night() {
 #[test]
 fn json_logs_are_one_object_per_line_with_the_cycle_fields() {
     let site = demo_site(3600);
-    let mut w = Watch::start_with(
-        &site,
-        &WatchOpts {
-            json: true,
-            ..WatchOpts::default()
-        },
+    let mut w = Gen::start(
+        &site.config_path(),
+        site.root(),
+        &["--log-format", "json", "watch"],
     );
-    w.wait_log("\"event\":\"cycle\"", Duration::from_secs(15));
+    w.wait_log_count("\"event\":\"cycle\"", 1, Duration::from_secs(15));
     // A failure line too, with its error.
     std::fs::remove_file(site.root().join("players.csv")).unwrap();
-    w.wait_log("\"event\":\"cycle_failed\"", Duration::from_secs(3));
-    w.stop_with("TERM");
+    w.wait_log_count("\"event\":\"cycle_failed\"", 1, Duration::from_secs(3));
+    stop_with(&mut w, "TERM");
 
     let lines = w.lines();
     assert!(lines.len() >= 3, "{lines:?}");
@@ -1661,32 +1255,15 @@ fn the_timer_alone_picks_up_changes_every_refresh_secs() {
     // No watcher can see this edit (made through a hard link in an unwatched
     // folder): the 1 s poll must.
     let site = demo_site(1);
-    let hidden: PathBuf = site.root().join("elsewhere");
-    std::fs::create_dir(&hidden).unwrap();
-    std::fs::hard_link(site.root().join("players.csv"), hidden.join("players.csv")).unwrap();
-    let w = Watch::start(&site);
-    w.wait_health(Duration::from_secs(15), "a first success", |s, v| {
-        s == 200 && v["status"] == "ok"
-    });
-    let csv = std::fs::read_to_string(hidden.join("players.csv")).unwrap();
-    let edited = csv.replace(
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,7,",
-        "p002,Jérôme Lefèvre,164767,Blue,Defender,6161,",
-    );
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(hidden.join("players.csv"))
-            .unwrap();
-        f.write_all(edited.as_bytes()).unwrap();
-    }
+    let link = unwatched_link(&site);
+    let w = start(&site);
+    wait_first_success(&w);
+    let csv = std::fs::read_to_string(&link).unwrap();
+    let edited = with_p002_points(&csv, 6161);
+    write_in_place(&link, &edited);
     let page = site.out().join("p/p002/index.html");
     let shown = poll(Duration::from_secs(3), || {
-        std::fs::read_to_string(&page)
-            .ok()?
-            .contains("<dd>6161</dd>")
-            .then_some(())
+        file_contains(&page, "<dd>6161</dd>").then_some(())
     });
     assert!(
         shown.is_some(),
@@ -1695,10 +1272,7 @@ fn the_timer_alone_picks_up_changes_every_refresh_secs() {
     );
     // Once that publish has ended, idle cycles with nothing changed write
     // nothing.
-    let done = poll(Duration::from_secs(3), || {
-        (w.count_log("changed=true") >= 2).then_some(())
-    });
-    assert!(done.is_some(), "the publish did not end\n{}", w.log());
+    w.wait_log_count("changed=true", 2, Duration::from_secs(3));
     let stamps = common::stamps(&site.out());
     let cycles = w.cycles();
     std::thread::sleep(Duration::from_millis(2500));

@@ -15,22 +15,17 @@ mod fake_google;
 mod http_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, files, toml_str};
-use fake_google::{FakeGoogle, Fault};
-use http_support::{Gen, Response, poll};
+use common::{Site, file_contains, site_config, tree_bytes};
+use fake_google::{FakeGoogle, Fault, row};
+use http_support::{COOKIE, Gen, Response, poll};
 use serde_json::Value;
 
 /// The API key gen sends; must never show in a log line or in /healthz.
 const KEY: &str = "AIzaCANARY-watch-google-3f8a61d2";
 const TOKEN: &str = "push-token-watch-google-9c41";
 const PLAYERS: usize = 5;
-
-fn row(cells: &[&str]) -> Vec<String> {
-    cells.iter().map(|s| s.to_string()).collect()
-}
 
 fn pin(i: usize) -> String {
     format!("{}", 530_000 + i * 41)
@@ -79,38 +74,13 @@ fn google_site(fake: &FakeGoogle, refresh_secs: u64, notes: bool) -> Site {
     } else {
         ""
     };
-    let config = format!(
-        r#"[site]
-title = "FC Watch Google"
-lang = "en"
-out_dir = "public"
-templates = {templates}
-state_dir = ".sheetgen"
-refresh_secs = {refresh_secs}
-
-[source]
-kind = "google"
-spreadsheet_id = {sheet}
-api_base = {base}
-api_key = {key}
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-
-[[tables]]
-tab = "Matches"
-key = "player_id"
-{notes_table}
-[api]
-listen = "127.0.0.1:0"
-"#,
-        templates = toml_str(TEMPLATES),
-        sheet = toml_str(fake_google::SPREADSHEET_ID),
-        base = toml_str(&fake.base),
-        key = toml_str(KEY),
+    let config = site_config(
+        "FC Watch Google",
+        Some(refresh_secs),
+        &fake.api_key_source(KEY),
+        &format!(
+            "\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n{notes_table}\n[api]\nlisten = \"127.0.0.1:0\"\n"
+        ),
     );
     let site = Site::new();
     site.write_config(&config);
@@ -119,42 +89,12 @@ listen = "127.0.0.1:0"
 
 #[track_caller]
 fn start(site: &Site, env: &[(&str, &str)]) -> Gen {
-    Gen::try_start(&site.config_path(), site.root(), &["watch"], env)
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn health(g: &Gen) -> (u16, Value) {
-    let r = http_support::try_request(&g.addr, "GET", "/healthz", &[], b"")
-        .unwrap_or_else(|e| panic!("GET /healthz: {e}\n--- log\n{}", g.log()));
-    (r.status, r.json())
-}
-
-/// Polls /healthz until `pred` holds; the answer that satisfied it.
-#[track_caller]
-fn wait_health(
-    g: &Gen,
-    timeout: Duration,
-    what: &str,
-    pred: impl Fn(u16, &Value) -> bool,
-) -> Value {
-    let mut last = None;
-    let found = poll(timeout, || {
-        let (status, v) = health(g);
-        let ok = pred(status, &v);
-        last = Some((status, v.clone()));
-        ok.then_some(v)
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "/healthz: {what} not within {timeout:?}; last answer {last:?}\n--- log\n{}",
-            g.log()
-        )
-    })
+    Gen::start_env(&site.config_path(), site.root(), &["watch"], env)
 }
 
 #[track_caller]
 fn wait_first_success(g: &Gen) -> Value {
-    wait_health(g, Duration::from_secs(15), "a first success", |s, v| {
+    g.wait_health(Duration::from_secs(15), "a first success", |s, v| {
         s == 200 && v["status"] == "ok" && v["players"] == PLAYERS
     })
 }
@@ -172,9 +112,7 @@ fn login(g: &Gen, name: &str, pin: &str) -> Response {
 fn assert_login_ok(g: &Gen, i: usize, context: &str) {
     let r = login(g, &format!("Player {i}"), &pin(i));
     assert!(
-        r.status == 303
-            && r.cookie("__Host-gen_session")
-                .is_some_and(|c| !c.is_empty()),
+        r.status == 303 && r.cookie(COOKIE).is_some_and(|c| !c.is_empty()),
         "{context}: login of Player {i} gave {}\n{}\n--- log\n{}",
         r.head,
         r.text(),
@@ -182,17 +120,9 @@ fn assert_login_ok(g: &Gen, i: usize, context: &str) {
     );
 }
 
-/// Every file under `dir` with its bytes.
-fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    files(dir)
-        .into_iter()
-        .map(|(rel, path)| (rel, std::fs::read(path).unwrap()))
-        .collect()
-}
-
 /// Whether `p2`'s page (as published) shows `text`.
 fn page_shows(site: &Site, text: &str) -> bool {
-    std::fs::read_to_string(site.out().join("p/p2/index.html")).is_ok_and(|h| h.contains(text))
+    file_contains(&site.out().join("p/p2/index.html"), text)
 }
 
 #[track_caller]
@@ -226,11 +156,11 @@ fn a_sheet_change_shows_within_one_interval_with_one_request_per_cycle() {
     // A few more (unchanged) cycles, then: one batchGet per cycle, three
     // tabs or not. The counter is read on both sides of /healthz so a cycle
     // in flight can only make it one ahead.
-    wait_health(&g, Duration::from_secs(6), "4 cycles", |_, v| {
+    g.wait_health(Duration::from_secs(6), "4 cycles", |_, v| {
         v["cycles"].as_u64().unwrap() >= 4
     });
     let before = fake.sheets() as i64;
-    let (status, h) = health(&g);
+    let (status, h) = g.health();
     let after = fake.sheets() as i64;
     assert_eq!(status, 200, "{h}");
     let cycles = h["cycles"].as_i64().unwrap();
@@ -262,7 +192,7 @@ fn google_failing_goes_stale_keeps_site_and_logins_then_recovers() {
     let t = Instant::now();
     fake.fail_always(Some(Fault::Status(500)));
     // Stale once the last success is older than 3 intervals: ~3 s.
-    let stale = wait_health(&g, Duration::from_secs(7), "503 stale", |s, v| {
+    let stale = g.wait_health(Duration::from_secs(7), "503 stale", |s, v| {
         s == 503 && v["status"] == "stale"
     });
     let took = t.elapsed();
@@ -284,7 +214,7 @@ fn google_failing_goes_stale_keeps_site_and_logins_then_recovers() {
     // Recover while gen sits in its backoff (not in the middle of a cycle
     // whose next retry would succeed anyway): once one more cycle failed.
     let failures = stale["failures"].as_u64().unwrap();
-    let h = wait_health(&g, Duration::from_secs(6), "one more failure", |_, v| {
+    let h = g.wait_health(Duration::from_secs(6), "one more failure", |_, v| {
         v["failures"].as_u64().unwrap() > failures
     });
     assert_eq!(h["players"], PLAYERS, "{h}");
@@ -295,7 +225,7 @@ fn google_failing_goes_stale_keeps_site_and_logins_then_recovers() {
     assert_login_ok(&g, 3, "after more failures");
     let t = Instant::now();
     fake.fail_always(None);
-    let ok = wait_health(&g, Duration::from_secs(9), "200 after recovery", |s, v| {
+    let ok = g.wait_health(Duration::from_secs(9), "200 after recovery", |s, v| {
         s == 200 && v["status"] == "ok"
     });
     let took = t.elapsed();
@@ -336,11 +266,11 @@ fn a_restart_with_google_down_logs_in_from_the_persisted_snapshot() {
         let mut g = start(&site, &[]);
         // At once, before any fetch could succeed.
         assert_login_ok(&g, 3, "right after a restart with Google failing");
-        let (_, h) = health(&g);
+        let (_, h) = g.health();
         assert_eq!(h["players"], PLAYERS, "{h}");
         assert!(h["last_success"].is_string(), "{h}");
         // Once a cycle failed: still the persisted roster, still logins.
-        let h = wait_health(&g, Duration::from_secs(6), "a failed cycle", |_, v| {
+        let h = g.wait_health(Duration::from_secs(6), "a failed cycle", |_, v| {
             v["failures"].as_u64().unwrap() >= 1
         });
         assert_eq!(h["players"], PLAYERS, "{h}");
@@ -357,7 +287,7 @@ fn a_restart_with_google_down_logs_in_from_the_persisted_snapshot() {
     drop(fake);
     let g = start(&site, &[]);
     assert_login_ok(&g, 5, "right after a restart with Google gone");
-    let (_, h) = health(&g);
+    let (_, h) = g.health();
     assert_eq!(h["players"], PLAYERS, "{h}");
     assert_no_key(&g);
 }
@@ -368,31 +298,17 @@ fn a_push_shows_the_new_sheet_data_within_1s_at_refresh_3600() {
     let site = google_site(&fake, 3600, false);
     let g = start(&site, &[("GEN_REFRESH_TOKEN", TOKEN)]);
     wait_first_success(&g);
-    wait_health(&g, Duration::from_secs(2), "one cycle", |_, v| {
-        v["cycles"] == 1
-    });
+    g.wait_health(Duration::from_secs(2), "one cycle", |_, v| v["cycles"] == 1);
     assert_eq!(fake.sheets(), 1);
 
     fake.set_tab("Players", players_tab("Team-Pushed-58"));
     // A wrong token: 401 and no request to Google.
-    let r = http_support::request(
-        &g.addr,
-        "POST",
-        "/api/refresh",
-        &[("Authorization", "Bearer not-the-token")],
-        b"",
-    );
+    let r = g.push("Bearer not-the-token");
     assert_eq!(r.status, 401, "{}", r.text());
 
     let auth = format!("Bearer {TOKEN}");
     let t = Instant::now();
-    let r = http_support::request(
-        &g.addr,
-        "POST",
-        "/api/refresh",
-        &[("Authorization", &auth)],
-        b"",
-    );
+    let r = g.push(&auth);
     assert_eq!(r.status, 202, "{}", r.text());
     let shown = poll(Duration::from_secs(1), || {
         page_shows(&site, "Team-Pushed-58").then_some(())
@@ -404,7 +320,7 @@ fn a_push_shows_the_new_sheet_data_within_1s_at_refresh_3600() {
         g.log()
     );
     eprintln!("push visible after {took:?}");
-    wait_health(&g, Duration::from_secs(2), "the push cycle", |_, v| {
+    g.wait_health(Duration::from_secs(2), "the push cycle", |_, v| {
         v["cycles"] == 2
     });
     assert_eq!(fake.sheets(), 2, "the wrong token triggered a fetch");
@@ -421,13 +337,7 @@ fn sigterm_while_a_sheets_request_hangs_exits_0_within_5s() {
     let tree_before = tree_bytes(&site.out());
     fake.fail_always(Some(Fault::Hang(Duration::from_secs(30))));
     let auth = format!("Bearer {TOKEN}");
-    let r = http_support::request(
-        &g.addr,
-        "POST",
-        "/api/refresh",
-        &[("Authorization", &auth)],
-        b"",
-    );
+    let r = g.push(&auth);
     assert_eq!(r.status, 202);
     let asked = poll(Duration::from_secs(2), || {
         (fake.sheets() >= 2).then_some(())
@@ -439,7 +349,7 @@ fn sigterm_while_a_sheets_request_hangs_exits_0_within_5s() {
     );
     // The API answers while the fetch hangs.
     let t = Instant::now();
-    assert_eq!(health(&g).0, 200);
+    assert_eq!(g.health().0, 200);
     assert!(t.elapsed() < Duration::from_secs(1));
     let t = Instant::now();
     g.signal("TERM");

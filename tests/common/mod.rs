@@ -11,14 +11,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
 /// The theme shipped in the repo.
 pub const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/site-templates");
+
+/// The demo roster shipped in the repo (`players.csv`, `matches.csv`).
+pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo");
 
 /// The repo root (where `site.toml` and `examples/` live).
 pub fn repo() -> PathBuf {
@@ -30,34 +33,76 @@ pub fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// The usual config for CSV tests: `players.csv` as the Players tab, the
-/// repo's theme, `public/` and `.sheetgen/` inside the site folder. `extra`
-/// is appended verbatim (more sections, `[[tables]]`, …).
-pub fn csv_config(source_extra: &str, extra: &str) -> String {
+/// A `site.toml`: `[site]` titled `title` (English, the repo's theme,
+/// `public/` and `.sheetgen/` inside the site folder, `refresh_secs` if
+/// given), `[source]` holding `source`, `[players]` with the usual columns
+/// (`id`, `name`, `pin`), then `extra` verbatim (more `[players]` keys, more
+/// sections, …).
+pub fn site_config(title: &str, refresh_secs: Option<u64>, source: &str, extra: &str) -> String {
+    let refresh = refresh_secs.map_or(String::new(), |s| format!("refresh_secs = {s}\n"));
     format!(
         r#"[site]
-title = "FC Test"
+title = {title}
 lang = "en"
 out_dir = "public"
 templates = {templates}
 state_dir = ".sheetgen"
-
+{refresh}
 [source]
-kind = "csv"
-{source_extra}
-[source.files]
-Players = "players.csv"
-
+{source}
 [players]
 tab = "Players"
 id = "id"
 login = "name"
 secret = "pin"
-
-{extra}
-"#,
+{extra}"#,
+        title = toml_str(title),
         templates = toml_str(TEMPLATES),
     )
+}
+
+/// The `[source]` of a CSV site: `players.csv` as the Players tab.
+pub const CSV_SOURCE: &str = "kind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\n";
+
+/// The usual config for CSV tests: `players.csv` as the Players tab, the
+/// repo's theme, `public/` and `.sheetgen/` inside the site folder.
+/// `source_extra` goes into `[source]`; `extra` is appended verbatim (more
+/// sections, `[[tables]]`, …).
+pub fn csv_config(source_extra: &str, extra: &str) -> String {
+    site_config(
+        "FC Test",
+        None,
+        &format!("kind = \"csv\"\n{source_extra}\n[source.files]\nPlayers = \"players.csv\"\n"),
+        &format!("\n{extra}\n"),
+    )
+}
+
+/// `gen --config <config>` run from `root`, without any of the environment
+/// variables gen reads (log level, secrets, timeouts) from the test's own
+/// environment.
+pub fn gen_command(config: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gen"));
+    cmd.arg("--config")
+        .arg(config)
+        .current_dir(root)
+        .env_remove("RUST_LOG")
+        .env_remove("GEN_GOOGLE_API_KEY")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("GEN_SESSION_KEY")
+        .env_remove("GEN_REFRESH_TOKEN")
+        .env_remove("GEN_HTTP_TIMEOUT_MS");
+    cmd
+}
+
+/// Runs `gen --config <config> <args…>` from `root` (see [`gen_command`]),
+/// with `env` set, to the end.
+pub fn run_gen(config: &Path, root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = gen_command(config, root);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from_output(cmd.output().unwrap())
 }
 
 /// The outcome of one run of `gen`.
@@ -69,6 +114,14 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Panics with both streams unless the exit code is `code`.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Run {
@@ -118,6 +171,15 @@ impl Site {
         }
     }
 
+    /// An empty site folder nginx's workers can traverse (they run as
+    /// another user when the tests run as root; gen publishes 0644 files
+    /// and 0755 folders).
+    pub fn for_nginx() -> Site {
+        let site = Site::new();
+        chmod(site.root(), 0o755);
+        site
+    }
+
     /// A site with the usual config and this `players.csv`.
     pub fn csv(players_csv: impl AsRef<[u8]>) -> Site {
         let site = Site::new();
@@ -155,25 +217,21 @@ impl Site {
         self.write("site.toml", toml);
     }
 
+    /// Copies the demo's `players.csv` and `matches.csv` into the folder.
+    pub fn copy_demo_roster(&self) {
+        for f in ["players.csv", "matches.csv"] {
+            self.write(f, std::fs::read(format!("{DEMO}/{f}")).unwrap());
+        }
+    }
+
     /// Runs `gen --config <site.toml> <args…>` from the site folder.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_gen"))
-            .arg("--config")
-            .arg(self.config_path())
-            .args(args)
-            .current_dir(self.root())
-            .env_remove("RUST_LOG")
-            .env_remove("GEN_GOOGLE_API_KEY")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env_remove("GEN_SESSION_KEY")
-            .env_remove("GEN_REFRESH_TOKEN")
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        self.run_env(args, &[])
+    }
+
+    /// [`Site::run`] with `env` set.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run_gen(&self.config_path(), self.root(), args, env)
     }
 
     pub fn build(&self) -> Run {
@@ -203,6 +261,24 @@ impl Site {
         std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
     }
+}
+
+/// The demo's players as (id, name, pin), from its `players.csv`.
+pub fn demo_logins() -> Vec<(String, String, String)> {
+    let mut r = csv::Reader::from_path(format!("{DEMO}/players.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id, name, pin) = (col("id"), col("name"), col("pin"));
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                rec[id].to_string(),
+                rec[name].to_string(),
+                rec[pin].to_string(),
+            )
+        })
+        .collect()
 }
 
 /// A CSV document, quoted properly, `\n` line ends.
@@ -244,10 +320,10 @@ pub fn roster_with(n: usize, points: impl Fn(usize) -> i64) -> String {
     csv_text(&["id", "name", "pin", "team", "points"], &rows)
 }
 
-/// Every file under `dir`, by path relative to it (`/`-separated). Symlinks
-/// are listed, not followed.
-pub fn files(dir: &Path) -> BTreeMap<String, PathBuf> {
-    let mut out = BTreeMap::new();
+/// Every entry under `dir` (symlinks listed, not followed): its path
+/// relative to `dir` (`/`-separated), its path, and whether it is a folder.
+fn walk(dir: &Path) -> Vec<(String, PathBuf, bool)> {
+    let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
@@ -256,45 +332,51 @@ pub fn files(dir: &Path) -> BTreeMap<String, PathBuf> {
         for entry in entries {
             let entry = entry.unwrap();
             let path = entry.path();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, path);
+            let is_dir = entry.file_type().unwrap().is_dir();
+            if is_dir {
+                stack.push(path.clone());
             }
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, path, is_dir));
         }
     }
     out
 }
 
+/// Every file under `dir`, by path relative to it (`/`-separated). Symlinks
+/// are listed, not followed.
+pub fn files(dir: &Path) -> BTreeMap<String, PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|(_, _, is_dir)| !is_dir)
+        .map(|(rel, path, _)| (rel, path))
+        .collect()
+}
+
 /// Every folder under `dir`, relative.
 pub fn dirs(dir: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                let path = entry.path();
-                out.insert(
-                    path.strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-                stack.push(path);
-            }
-        }
-    }
-    out
+    walk(dir)
+        .into_iter()
+        .filter(|(_, _, is_dir)| *is_dir)
+        .map(|(rel, _, _)| rel)
+        .collect()
+}
+
+/// Every file under `dir` with its bytes.
+pub fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(dir)
+        .into_iter()
+        .map(|(rel, path)| (rel, std::fs::read(path).unwrap()))
+        .collect()
+}
+
+/// Whether the file at `path` exists and its text contains `text`.
+pub fn file_contains(path: &Path, text: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains(text))
 }
 
 /// What identifies a file's last write: (mtime s, mtime ns, inode, size).
@@ -421,4 +503,41 @@ pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `chmod MODE PATH`.
+pub fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The last `n` lines of the file at `path` (none if it cannot be read).
+pub fn tail_file(path: &Path, n: usize) -> String {
+    tail(&std::fs::read_to_string(path).unwrap_or_default(), n)
+}
+
+/// A command from PATH or the usual system folders, if installed.
+pub fn find_tool(command: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/sbin", "/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(command))
+        .find(|p| p.is_file())
+}
+
+/// A command the test needs, or a failure naming its Debian package: a
+/// missing tool never skips a test.
+#[track_caller]
+pub fn tool(command: &str, package: &str) -> PathBuf {
+    find_tool(command).unwrap_or_else(|| {
+        panic!(
+            "`{command}` is not installed: this test needs the Debian package \
+             `{package}` (apt-get install {package}; tests/run.sh installs it as root)"
+        )
+    })
 }

@@ -8,7 +8,8 @@
 //! It answers like the recorded bodies in shared/fixtures/sheets: trailing
 //! empty cells and rows omitted, `[]` for an empty row, no `values` key for
 //! an empty tab, errors as `{error:{code,message,status}}`, no Retry-After
-//! on 429. It counts requests, and can be told to misbehave.
+//! on 429. It counts requests, and can be told to misbehave. Uses
+//! `tests/common` (`mod common;` beside `mod fake_google;`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;
@@ -19,6 +20,8 @@ use std::time::Duration;
 use percent_encoding::percent_decode_str;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
+
+use crate::common::toml_str;
 
 pub const SPREADSHEET_ID: &str = "1FakeSheetId_for-tests";
 pub const CLIENT_EMAIL: &str = "sheetgen@club-test.iam.gserviceaccount.com";
@@ -40,6 +43,11 @@ pub fn fixture(name: &str) -> String {
         "extra/error_404_not_found.json" => json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}).to_string(),
         other => panic!("no fixture {other}"),
     }
+}
+
+/// A row of a tab.
+pub fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|s| s.to_string()).collect()
 }
 
 /// A test RSA key pair (generated once per test binary) as PEM.
@@ -138,6 +146,16 @@ impl FakeGoogle {
             }
         }));
         fake
+    }
+
+    /// The `[source]` of a site reading this fake's sheet with `api_key`.
+    pub fn api_key_source(&self, api_key: &str) -> String {
+        format!(
+            "kind = \"google\"\nspreadsheet_id = {}\napi_base = {}\napi_key = {}\n",
+            toml_str(SPREADSHEET_ID),
+            toml_str(&self.base),
+            toml_str(api_key)
+        )
     }
 
     pub fn token_uri(&self) -> String {

@@ -4,18 +4,28 @@
 
 //! A tiny HTTP/1.1 client over `std::net::TcpStream` (exact bytes on the
 //! wire, every header kept, several `Set-Cookie` included), a gunzip helper,
-//! and [`Gen`]: a running `gen watch`/`gen serve` whose stderr is collected
-//! and which is stopped when dropped.
+//! [`Gen`]: a running `gen watch`/`gen serve` whose stderr is collected and
+//! which is stopped when dropped, and [`Nginx`]: the real nginx in front of
+//! it. Uses `tests/common`: a test crate declares `mod common;` beside
+//! `mod http_support;`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{self, Site};
 
 /// How long any single read or write may block.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The session cookie gen sets (`__Host-`: HTTPS only, no Domain).
+pub const COOKIE: &str = "__Host-gen_session";
 
 // ---------------------------------------------------------------- responses
 
@@ -282,6 +292,14 @@ impl Conn {
     }
 }
 
+/// Sends `raw` (a whole request, as it is) on a fresh connection and reads
+/// the answer (no body if `raw` is a `HEAD`).
+pub fn raw_request(addr: &str, raw: &[u8]) -> std::io::Result<Response> {
+    let mut conn = Conn::open(addr)?;
+    conn.send_raw(raw)?;
+    conn.read(raw.starts_with(b"HEAD "))
+}
+
 /// One request on a fresh connection, closed afterwards.
 pub fn try_request(
     addr: &str,
@@ -416,17 +434,19 @@ impl Burst {
 /// and sends one keep-alive request on each; every connection stays open
 /// until all have finished or given up after `give_up`.
 pub fn burst(addr: &str, n: usize, request: Vec<u8>, give_up: Duration) -> Burst {
-    let request = Arc::new(request);
+    burst_each(addr, vec![request; n], give_up)
+}
+
+/// Like [`burst`], one connection per request in `requests` (each sends its
+/// own).
+pub fn burst_each(addr: &str, requests: Vec<Vec<u8>>, give_up: Duration) -> Burst {
+    let n = requests.len();
     let barrier = Arc::new(std::sync::Barrier::new(n + 1));
     let done = Arc::new(std::sync::Barrier::new(n + 1));
-    let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let (addr, request, barrier, done) = (
-                addr.to_string(),
-                Arc::clone(&request),
-                Arc::clone(&barrier),
-                Arc::clone(&done),
-            );
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let (addr, barrier, done) = (addr.to_string(), Arc::clone(&barrier), Arc::clone(&done));
             std::thread::spawn(move || {
                 barrier.wait();
                 let start = Instant::now();
@@ -513,22 +533,37 @@ pub struct Gen {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
     pub stdout: Arc<Mutex<Vec<String>>>,
+    /// The threads collecting stderr and stdout (joined once gen exited, so
+    /// its last lines are in).
+    readers: Vec<JoinHandle<()>>,
     /// Where its API listens (`127.0.0.1:PORT`).
     pub addr: String,
 }
 
-fn collect(stream: impl Read + Send + 'static, into: Arc<Mutex<Vec<String>>>) {
+/// Collects the lines of `stream` into `into`. `term_pid`: SIGTERM that
+/// process the instant a line says where the API listens (once).
+fn collect(
+    stream: impl Read + Send + 'static,
+    into: Arc<Mutex<Vec<String>>>,
+    mut term_pid: Option<u32>,
+) -> JoinHandle<()> {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
+            let listening = term_pid.is_some() && listening_addr(&line).is_some();
             into.lock().unwrap().push(line);
+            if listening && let Some(pid) = term_pid.take() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status();
+            }
         }
-    });
+    })
 }
 
 impl Gen {
     /// Starts `gen --config <site.toml> <args…>` in `root` with a clean
-    /// environment (plus `env`); waits for `API listening on …` (10 s).
+    /// environment (plus `env`); waits for `API listening on …` (15 s).
     /// `Err` with the log if it exited first.
     pub fn try_start(
         config: &Path,
@@ -536,16 +571,36 @@ impl Gen {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Result<Gen, String> {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gen"));
-        cmd.arg("--config")
-            .arg(config)
-            .args(args)
-            .current_dir(root)
-            .env_remove("RUST_LOG")
-            .env_remove("GEN_GOOGLE_API_KEY")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env_remove("GEN_SESSION_KEY")
-            .env_remove("GEN_REFRESH_TOKEN")
+        Gen::launch(config, root, args, env, false)
+    }
+
+    #[track_caller]
+    pub fn start(config: &Path, root: &Path, args: &[&str]) -> Gen {
+        Gen::start_env(config, root, args, &[])
+    }
+
+    /// [`Gen::start`] with `env` set.
+    #[track_caller]
+    pub fn start_env(config: &Path, root: &Path, args: &[&str], env: &[(&str, &str)]) -> Gen {
+        Gen::try_start(config, root, args, env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Gen::start`], and a SIGTERM sent the instant gen says where it
+    /// listens (by the thread reading its log, before anything else runs).
+    #[track_caller]
+    pub fn start_then_term(config: &Path, root: &Path, args: &[&str]) -> Gen {
+        Gen::launch(config, root, args, &[], true).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn launch(
+        config: &Path,
+        root: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        term_on_listening: bool,
+    ) -> Result<Gen, String> {
+        let mut cmd = common::gen_command(config, root);
+        cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -555,22 +610,26 @@ impl Gen {
         let mut child = cmd.spawn().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
-        collect(child.stderr.take().unwrap(), Arc::clone(&lines));
-        collect(child.stdout.take().unwrap(), Arc::clone(&stdout));
+        let term_pid = term_on_listening.then_some(child.id());
+        let readers = vec![
+            collect(child.stderr.take().unwrap(), Arc::clone(&lines), term_pid),
+            collect(child.stdout.take().unwrap(), Arc::clone(&stdout), None),
+        ];
         let mut gen_ = Gen {
             child,
             lines,
             stdout,
+            readers,
             addr: String::new(),
         };
-        let found = poll(Duration::from_secs(10), || {
+        let found = poll(Duration::from_secs(15), || {
+            // Exited before the log is read: a gen stopped right after it
+            // said where it listens (see `start_then_term`) counts as started.
+            let exited = gen_.child.try_wait().ok().flatten();
             if let Some(addr) = gen_.lines().iter().find_map(|l| listening_addr(l)) {
                 return Some(Ok(addr));
             }
-            match gen_.child.try_wait() {
-                Ok(Some(status)) => Some(Err(status)),
-                _ => None,
-            }
+            exited.map(Err)
         });
         match found {
             Some(Ok(addr)) => {
@@ -578,17 +637,18 @@ impl Gen {
                 Ok(gen_)
             }
             Some(Err(status)) => {
-                // Let the reader threads drain.
-                std::thread::sleep(Duration::from_millis(100));
+                gen_.join_readers();
                 Err(format!("gen exited with {status}:\n{}", gen_.log()))
             }
             None => Err(format!("gen never said where it listens:\n{}", gen_.log())),
         }
     }
 
-    #[track_caller]
-    pub fn start(config: &Path, root: &Path, args: &[&str]) -> Gen {
-        Gen::try_start(config, root, args, &[]).unwrap_or_else(|e| panic!("{e}"))
+    /// Waits for the log readers (gen has exited: its pipes are closed).
+    fn join_readers(&mut self) {
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -620,20 +680,78 @@ impl Gen {
         self.wait_log_count("cycle ok", 1, Duration::from_secs(15));
     }
 
+    /// `GET /healthz`: its status and JSON.
+    #[track_caller]
+    pub fn health(&self) -> (u16, Value) {
+        let r = try_request(&self.addr, "GET", "/healthz", &[], b"")
+            .unwrap_or_else(|e| panic!("GET /healthz: {e}\n--- log\n{}", self.log()));
+        (r.status, r.json())
+    }
+
+    /// Polls `/healthz` until `pred` holds (within `timeout`); the answer
+    /// that satisfied it.
+    #[track_caller]
+    pub fn wait_health(
+        &self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(u16, &Value) -> bool,
+    ) -> Value {
+        let mut last = None;
+        let found = poll(timeout, || {
+            let (status, v) = self.health();
+            let ok = pred(status, &v);
+            last = Some((status, v.clone()));
+            ok.then_some(v)
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "/healthz: {what} not within {timeout:?}; last answer {last:?}\n--- log\n{}",
+                self.log()
+            )
+        })
+    }
+
+    /// `POST /api/refresh` (a push) with `Authorization: <authorization>`.
+    #[track_caller]
+    pub fn push(&self, authorization: &str) -> Response {
+        request(
+            &self.addr,
+            "POST",
+            "/api/refresh",
+            &[("Authorization", authorization)],
+            b"",
+        )
+    }
+
+    /// The cycles run so far, as `/healthz` counts them.
+    #[track_caller]
+    pub fn cycles(&self) -> u64 {
+        self.health().1["cycles"].as_u64().unwrap()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// `kill -SIG <pid>`.
+    /// `kill -SIG <pid>` (`TERM`, `INT`, `KILL`), which must succeed.
+    #[track_caller]
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill")
+        let status = Command::new("kill")
             .arg(format!("-{sig}"))
             .arg(self.pid().to_string())
-            .status();
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{sig} failed");
     }
 
+    /// The exit status, if it exits within `timeout`.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        poll(timeout, || self.child.try_wait().ok().flatten())
+        let status = poll(timeout, || self.child.try_wait().unwrap());
+        if status.is_some() {
+            self.join_readers();
+        }
+        status
     }
 
     /// SIGTERM and wait (5 s), else SIGKILL.
@@ -653,10 +771,11 @@ impl Gen {
 
 impl Drop for Gen {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        self.join_readers();
     }
 }
 
@@ -674,23 +793,17 @@ pub fn listening_addr(line: &str) -> Option<String> {
 
 /// The real nginx (Debian package `nginx`); fails, never skips, without it.
 pub fn nginx_binary() -> std::path::PathBuf {
-    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(candidate).is_file() {
-            return candidate.into();
-        }
+    common::tool("nginx", "nginx")
+}
+
+/// What `gen nginx` prints for `site` with these arguments (which must
+/// succeed): the `gen_nginx` of [`Nginx::start`] and [`write_nginx_conf`].
+pub fn gen_nginx(site: &Site) -> impl Fn(&[&str]) -> String + '_ {
+    move |args| {
+        let run = site.run(args);
+        run.expect_ok();
+        run.stdout.clone()
     }
-    if let Ok(path) = std::env::var("PATH") {
-        for dir in path.split(':') {
-            let p = Path::new(dir).join("nginx");
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "nginx is not installed: these tests need the real nginx (Debian package `nginx`: \
-         apt-get install nginx, or run tests/run.sh as root)"
-    );
 }
 
 /// How the test's own main `nginx.conf` is set up around `gen nginx`'s file.
@@ -713,11 +826,7 @@ pub fn write_nginx_conf(
         .tempdir()
         .unwrap();
     // nginx's workers run as an unprivileged user: they must reach the files.
-    std::fs::set_permissions(
-        prefix.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    common::chmod(prefix.path(), 0o755);
     let p = prefix.path();
     let listen = format!("127.0.0.1:{port}");
     let cache = p.join("cache");
@@ -794,6 +903,11 @@ pub struct Nginx {
 impl Nginx {
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.prefix.path().join("error.log")).unwrap_or_default()
+    }
+
+    /// The access log so far (empty without [`NginxSetup::access_log`]).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.prefix.path().join("access.log")).unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
