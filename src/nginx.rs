@@ -135,8 +135,11 @@ server {{
 
     # Pages are replaced by rename, so a cached descriptor is a complete
     # older version: kept 2 s at most (DESIGN.md allows 5 s); a missing
-    # file is never cached.
-    open_file_cache max=20000 inactive=20s;
+    # file is never cached. Each entry holds a file descriptor: 100 keeps
+    # the hot pages (index, login, assets) open and stays within Debian's
+    # default of 1,024 per worker with its 768 connections (20,000 entries
+    # ran nginx out of descriptors at 10,000 players in bench/load.sh).
+    open_file_cache max=100 inactive=10s;
     open_file_cache_valid 2s;
     open_file_cache_errors off;
     gzip_static on;
