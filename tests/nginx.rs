@@ -160,6 +160,15 @@ fn nginx_t_accepts_the_printed_file_alone_inside_http() {
         )),
         "no backlog on the listen line:\n{printed}"
     );
+    // Every open_file_cache entry holds a descriptor: a large cache ran
+    // nginx out of them (Debian: 1,024 per worker, 768 connections).
+    let cached: u32 = printed
+        .split("open_file_cache max=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("open_file_cache max=N");
+    assert!(cached <= 200, "open_file_cache max={cached}");
     let own = gen_nginx(&site)(&["nginx", "--listen", "8080 backlog=1024"]);
     assert!(own.contains("\n    listen 8080 backlog=1024;\n"), "{own}");
     let out = Command::new(nginx_binary())
