@@ -39,19 +39,26 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// How the public API routes reach gen: the client's address and scheme
-/// (gen trusts them from loopback only), the Host with its port (the
-/// browser's Origin has it), one request per connection (see the upstream).
-const API_PROXY: &str = "        client_max_body_size 4k;
-        proxy_pass http://sheetgen_api;
-        proxy_set_header X-Real-IP $remote_addr;
+/// How every request reaches gen: the client's address and scheme (gen
+/// trusts them from loopback only), the Host with its port (the browser's
+/// Origin has it), one request per connection (see the upstream).
+const TO_GEN: &str = "        proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header Host $http_host;
         proxy_http_version 1.1;
         proxy_set_header Connection close;
         proxy_connect_timeout 1s;
-        proxy_read_timeout 5s;
 ";
+
+/// The public API routes (login, logout, refresh).
+fn api_proxy() -> String {
+    format!(
+        "        client_max_body_size 4k;
+        proxy_pass http://sheetgen_api;
+{TO_GEN}        proxy_read_timeout 5s;
+"
+    )
+}
 
 /// Connections the kernel queues for nginx. nginx's default of 511
 /// overflowed when 10,000 players connected at once: the dropped SYNs came
@@ -174,13 +181,7 @@ server {{
         proxy_pass_request_body off;
         proxy_set_header Content-Length "";
         proxy_set_header X-Player-Slug $slug;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Host $http_host;
-        proxy_http_version 1.1;
-        proxy_set_header Connection close;
-        proxy_connect_timeout 1s;
-        proxy_send_timeout 2s;
+{to_gen}        proxy_send_timeout 2s;
         proxy_read_timeout 2s;
 
         proxy_cache sheetgen_auth;
@@ -242,7 +243,8 @@ server {{
         server_name = opts.server_name,
         root = quoted(&root.display().to_string()),
         csp = CSP,
-        api_proxy = API_PROXY,
+        api_proxy = api_proxy(),
+        to_gen = TO_GEN,
         login_zone = login_zone,
         login_limit = login_limit,
     );

@@ -36,7 +36,7 @@ use crate::config::{Config, Secret};
 use crate::error::PublishError;
 use crate::render::{Artifact, ArtifactKind, Image, PhotoImages, PublishedPhoto};
 use crate::source::Fetcher;
-use crate::source::http::redact;
+use crate::source::http::{header_string, redact};
 
 /// The longest side of the photo on a player's page (shown at half size,
 /// sharp on 2× screens).
@@ -847,13 +847,7 @@ impl Download {
                     s => format!("HTTP {s}"),
                 });
             }
-            let header = |name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
+            let header = |name| header_string(&response, name);
             let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
             let etag = header(reqwest::header::ETAG);
             let last_modified = header(reqwest::header::LAST_MODIFIED);

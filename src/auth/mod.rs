@@ -93,6 +93,23 @@ fn cross_site(request: &Request, origin: &Origin) -> bool {
     origin.host.is_empty() || !ours.contains(&sent)
 }
 
+/// The request and its origin, unless it is cross-site: then it is
+/// answered 403 ("cross-site {action} refused") here.
+fn same_site(request: Request, action: &str) -> Option<(Request, Origin)> {
+    let origin = origin_of(&request);
+    if cross_site(&request, &origin) {
+        respond(
+            request,
+            403,
+            "text/plain; charset=utf-8",
+            format!("cross-site {action} refused\n").into_bytes(),
+            &[],
+        );
+        return None;
+    }
+    Some((request, origin))
+}
+
 /// `next` if it is a local path (`/…`, not `//…` or `/\…`), else `None`.
 pub fn local_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
@@ -201,18 +218,10 @@ impl Auth {
     }
 
     /// `POST /api/login`.
-    pub fn login(&self, mut request: Request, state: &AppState) {
-        let origin = origin_of(&request);
-        if cross_site(&request, &origin) {
-            respond(
-                request,
-                403,
-                "text/plain; charset=utf-8",
-                b"cross-site login refused\n".to_vec(),
-                &[],
-            );
+    pub fn login(&self, request: Request, state: &AppState) {
+        let Some((mut request, origin)) = same_site(request, "login") else {
             return;
-        }
+        };
         let Some(body) = read_body(&mut request) else {
             respond(
                 request,
@@ -324,17 +333,9 @@ impl Auth {
 
     /// `POST /api/logout`: expires the cookie.
     pub fn logout(&self, request: Request) {
-        let origin = origin_of(&request);
-        if cross_site(&request, &origin) {
-            respond(
-                request,
-                403,
-                "text/plain; charset=utf-8",
-                b"cross-site logout refused\n".to_vec(),
-                &[],
-            );
+        let Some((request, _)) = same_site(request, "logout") else {
             return;
-        }
+        };
         let cookie = self.set_cookie("", 0);
         redirect(request, 200, "/login/", None, Some(&cookie));
     }

@@ -63,6 +63,18 @@ pub fn client(opts: &HttpOptions) -> Result<reqwest::Client, SourceError> {
         .map_err(|e| SourceError::Remote(format!("cannot set up the HTTP client: {e}")))
 }
 
+/// A response header as text, if present and visible ASCII.
+pub fn header_string(
+    response: &reqwest::Response,
+    name: reqwest::header::HeaderName,
+) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// `url` with the value of every `key=` (and `access_token=`) query
 /// parameter replaced by `***`: the only form of a URL that may be logged.
 pub fn redact(url: &str) -> String {
@@ -228,13 +240,7 @@ async fn send_once(
 ) -> Result<(Answer, Option<Duration>), Failure> {
     let response = request.send().await.map_err(classify)?;
     let status = response.status().as_u16();
-    let header = |name: reqwest::header::HeaderName| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name| header_string(&response, name);
     let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
     // Only the delta-seconds form; Google sends none on 429 anyway.
     let retry_after = header(reqwest::header::RETRY_AFTER)
