@@ -142,23 +142,8 @@ kind = "csv"
 [source.files]
 Players = "players.csv"
 Matches = "matches.csv"
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-private = ["email"]
-
-[index]
-columns = ["team", "position", "points", "goals", "assists", "played"]
-sort_by = "points"
-descending = true
-
-[[tables]]
-tab = "Matches"
-key = "player_id"
 EOF
+    cat "$ROOT/bench/roster.toml" >>"$1/${4:-site.toml}"
 }
 
 # ---- runs --------------------------------------------------------------------

@@ -213,22 +213,8 @@ kind = "csv"
 [source.files]
 Players = "$5"
 Matches = "matches.csv"
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-private = ["email"]
-
-[index]
-columns = ["team", "position", "points", "goals", "assists", "played"]
-sort_by = "points"
-descending = true
-
-[[tables]]
-tab = "Matches"
-key = "player_id"
+EOF
+    cat "$ROOT/bench/roster.toml" - >>"$1/${6:-site.toml}.tmp" <<EOF
 
 [api]
 listen = "127.0.0.1:$API_PORT"
@@ -614,22 +600,8 @@ refresh_secs = 30
 kind = "google"
 spreadsheet_id = "bench"
 api_base = "http://127.0.0.1:$fport"
-
-[players]
-tab = "Players"
-id = "id"
-login = "name"
-secret = "pin"
-private = ["email"]
-
-[index]
-columns = ["team", "position", "points", "goals", "assists", "played"]
-sort_by = "points"
-descending = true
-
-[[tables]]
-tab = "Matches"
-key = "player_id"
+EOF
+    cat "$ROOT/bench/roster.toml" - >>"$dir/site.toml" <<EOF
 
 [api]
 listen = "127.0.0.1:$gport"
