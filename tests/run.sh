@@ -5,12 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite uses, as "command:package".
+# Debian packages the test suite uses, as "command:package" (wrk for
+# bench/load.sh, which README points to after the tests).
 needs=(
   "nginx:nginx"
   "chromium:chromium"
   "chromedriver:chromium-driver"
   "shellcheck:shellcheck"
+  "wrk:wrk"
 )
 
 missing=()
