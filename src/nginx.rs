@@ -112,7 +112,9 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
 
 {login_zone}
 # Answers of gen's /api/auth, cached briefly: a restart of gen shows players
-# no error, and a changed PIN ends sessions within 30 s.
+# no error, and a changed PIN ends sessions within 30 s. Each answer is a
+# small file replaced every 20-30 s per active player: keep this folder on
+# a tmpfs (deploy.sh mounts one of 128 MB there).
 proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m inactive=10m use_temp_path=off;
 
 # Fingerprinted assets never change; pages revalidate (ETag → 304).

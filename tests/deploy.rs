@@ -262,8 +262,48 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
     let intent = std::fs::read_to_string(root.join("deploy-intent.txt")).unwrap();
     assert!(
         intent.contains("useradd --system")
-            && intent.contains("chown sheetgen:sheetgen /var/lib/sheetgen"),
+            && intent.contains("chown sheetgen:sheetgen /var/lib/sheetgen")
+            && intent.contains("systemctl enable --now var-cache-nginx-sheetgen.mount"),
         "{intent}"
+    );
+
+    // nginx's auth cache: a bounded tmpfs on the folder `gen nginx` names,
+    // in a mount unit named as systemd requires (the escaped path).
+    let cache = format!("{r}/var/cache/nginx/sheetgen");
+    let escaped = Command::new("systemd-escape")
+        .args(["--path", "--suffix=mount", &cache])
+        .output()
+        .expect("systemd-escape (Debian package systemd)");
+    let mount_name = String::from_utf8_lossy(&escaped.stdout).trim().to_string();
+    let mount = std::fs::read_to_string(root.join("etc/systemd/system").join(&mount_name))
+        .unwrap_or_else(|e| panic!("the mount unit {mount_name}: {e}"));
+    for line in [
+        "What=tmpfs".to_string(),
+        "Type=tmpfs".to_string(),
+        format!("Where={cache}"),
+        "Before=nginx.service".to_string(),
+        "WantedBy=multi-user.target".to_string(),
+    ] {
+        assert!(
+            mount.lines().any(|l| l == line),
+            "mount unit lacks `{line}`:\n{mount}"
+        );
+    }
+    let options = mount
+        .lines()
+        .find_map(|l| l.strip_prefix("Options="))
+        .unwrap_or_default();
+    for option in ["mode=0700", "size=128m", "nosuid", "nodev", "noexec"] {
+        assert!(
+            options.split(',').any(|o| o == option),
+            "tmpfs options lack {option}: {options}"
+        );
+    }
+    let nginx_site = std::fs::read_to_string(root.join("etc/nginx/conf.d/sheetgen.conf")).unwrap();
+    assert!(
+        nginx_site.contains(&format!("proxy_cache_path \"{cache}\" "))
+            && nginx_site.contains("max_size=100m"),
+        "the auth cache must be where the tmpfs is, and smaller:\n{nginx_site}"
     );
 
     // The organiser edits the config; a second run changes nothing at all.
