@@ -3,13 +3,13 @@
 # with `gen nginx`'s output in front of `gen watch`, measured with wrk.
 # A benchmark, not a test: a missed target is reported, never failed.
 #
-#   bench/load.sh             # full run (~17 min): 10,000 players, 15 s per
+#   bench/load.sh             # full run (~25 min): 10,000 players, 15 s per
 #                             # scenario, 10 min soak, the idle minute; prints
 #                             # a Markdown table and rewrites the "## Load
 #                             # (issue 5 and 7)" and "## gen watch idle"
 #                             # sections of BENCHMARKS.md
 #   bench/load.sh --quick     # ≤ 3 min: 2,000 players, 5 s per scenario,
-#                             # one run each, no "no gzip" rows, 30 s soak,
+#                             # one run each, no "no gzip" rows, 15 s soak,
 #                             # no idle minute; stdout only
 #   options: --players N  --duration S  --runs N  --soak-min M  --skip-idle
 #            --keep
@@ -102,7 +102,7 @@ if ((QUICK)); then
     PLAYERS=${PLAYERS:-2000}
     DURATION=${DURATION:-5}
     RUNS=${RUNS:-1}
-    SOAK_SECS=$(awk -v m="${SOAK_MIN:-0.5}" 'BEGIN { printf "%d", m * 60 }')
+    SOAK_SECS=$(awk -v m="${SOAK_MIN:-0.25}" 'BEGIN { printf "%d", m * 60 }')
     SKIP_IDLE=1
     LEVELS=(100 1000 10000)
     REPUBLISH_LEVELS=(1000)
@@ -523,6 +523,7 @@ LAST_REFRESH=$SECONDS # when nginx last refreshed every cached auth answer
 # private run follows at once, on answers at most STALE_SECS old, so none
 # expires within it (STALE_SECS + DURATION < 20).
 STALE_SECS=4
+((QUICK)) && STALE_SECS=3 # 2,000 players: refreshed within a second
 stale_start() { # stale_start CONNS
     local wait=$((LAST_REFRESH + 32 - SECONDS))
     if ((wait > 0)); then
@@ -739,15 +740,21 @@ verdict() { # target lines for issues 5 and 7
             "$(yes_no "${RATIO[private.$c]} >= 0.5 && ${P99[private.$c]} <= 100000")"
     done
     tgt "issue 5: logins ≥ 5,000/s at $LOGIN_CONNS conns" "$(printf '%.0f' "${RPS[logins.$LOGIN_CONNS]}")/s" "≥ 5,000/s" "$(yes_no "${RPS[logins.$LOGIN_CONNS]} >= 5000")"
-    local errs=0 stale=0 bare=0 k
+    # Errors = non-2xx/3xx + socket errors. Issue 5's scenarios run at 100
+    # and 1,000 connections; issue 7's at every level, republishing too.
+    local errs=0 errs5=0 stale=0 bare=0 k
     for k in "${!ERRS[@]}"; do
         case $k in
             "private, stale start."*) stale=$((stale + ERRS[$k])) ;;
             bare*) bare=$((bare + ERRS[$k])) ;;
-            *) errs=$((errs + ERRS[$k])) ;;
+            *)
+                errs=$((errs + ERRS[$k]))
+                [[ $k == *.10000 ]] || errs5=$((errs5 + ERRS[$k]))
+                ;;
         esac
     done
-    tgt "issues 5 and 7: 0 errors everywhere (non-2xx/3xx + socket errors; every row of ours but the stale starts)" "$errs" "0" "$(yes_no "$errs == 0")"
+    tgt "issue 5: 0 errors (our rows at 100 and 1,000 connections, stale starts apart)" "$errs5" "0" "$(yes_no "$errs5 == 0")"
+    tgt "issue 7: 0 errors (our rows at every level, stale starts apart)" "$errs" "0" "$(yes_no "$errs == 0")"
     tgt "(not a target) errors in the stale starts: every player's cached answer refreshed at once" "$stale" "–" "–"
     tgt "(not a target) errors of bare nginx, the reference" "$bare" "–" "–"
     c=10000
