@@ -303,6 +303,15 @@ install_file() {
   fi
 }
 
+# install_unit SRC DEST: a systemd unit file (install_file, 0644 root), then
+# daemon-reload when it changed (not with --root). Sets CHANGED.
+install_unit() {
+  install_file "$1" "$2" 0644 root:root
+  if ((CHANGED && !ROOT_MODE)); then
+    run systemctl daemon-reload
+  fi
+}
+
 # A sorted list of "sha256  ./path" for every file under DIR.
 tree_manifest() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
@@ -544,13 +553,10 @@ Options=mode=0700$cache_owner,size=$CACHE_SIZE,nosuid,nodev,noexec
 [Install]
 WantedBy=multi-user.target
 EOF
-install_file "$STAGE/cache.mount" "$CACHE_UNIT" 0644 root:root
+install_unit "$STAGE/cache.mount" "$CACHE_UNIT"
 if ((ROOT_MODE)); then
   say "skipped (--root): systemctl enable --now $CACHE_MOUNT"
 else
-  if ((CHANGED)); then
-    run systemctl daemon-reload
-  fi
   if ((DRY_RUN)); then
     say "would mount a $CACHE_SIZE tmpfs on $CACHE ($CACHE_MOUNT)"
   elif ! mountpoint -q -- "$CACHE"; then
@@ -662,15 +668,12 @@ AmbientCapabilities=
 [Install]
 WantedBy=multi-user.target
 EOF
-install_file "$STAGE/sheetgen.service" "$UNIT" 0644 root:root
+install_unit "$STAGE/sheetgen.service" "$UNIT"
 UNIT_CHANGED=$CHANGED
 install_file "$SRC_DIR/README.md" "$SHARE/README.md" 0644 root:root
 if ((ROOT_MODE)); then
-  say "skipped (--root): systemctl daemon-reload; systemctl enable --now sheetgen"
+  say "skipped (--root): systemctl enable --now sheetgen"
 else
-  if ((UNIT_CHANGED)); then
-    run systemctl daemon-reload
-  fi
   run systemctl enable --quiet sheetgen.service
   if ((DRY_RUN)); then
     say "would start sheetgen.service, or restart it if the binary or the unit changed"
