@@ -632,7 +632,7 @@ read -r SOAK_THR_A SOAK_THR_B < <(thirds 3)
 
 NGX_ERRORS=$(grep -c '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$NGX/error.log" || true)
 NGX_ERROR_KINDS=$(grep '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$NGX/error.log" |
-    sed -E 's/^[0-9/: ]+//; s/\*[0-9]+ //; s/, client:.*//; s/[0-9]+#[0-9]+: //' | sort | uniq -c | sort -rn | head -5 || true)
+    sed -E 's/^[0-9/: ]+//; s/\*[0-9]+ //; s/, client:.*//; s/[0-9]+#[0-9]+: //; s/"[^"]*"/"…"/g' | sort | uniq -c | sort -rn | head -5 || true)
 GEN_ALIVE=yes
 kill -0 "$GEN_PID" 2>/dev/null || GEN_ALIVE="NO (exited)"
 
