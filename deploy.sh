@@ -557,19 +557,18 @@ install_unit "$STAGE/cache.mount" "$CACHE_UNIT"
 if ((ROOT_MODE)); then
   say "skipped (--root): systemctl enable --now $CACHE_MOUNT"
 else
+  run systemctl enable --quiet "$CACHE_MOUNT"
   if ((DRY_RUN)); then
     say "would mount a $CACHE_SIZE tmpfs on $CACHE ($CACHE_MOUNT)"
   elif ! mountpoint -q -- "$CACHE"; then
     # The answers nginx cached on disk before: a cache, dropped.
     find "$CACHE" -mindepth 1 -delete
-    systemctl enable --quiet --now "$CACHE_MOUNT"
+    systemctl start "$CACHE_MOUNT"
     say "mounted a $CACHE_SIZE tmpfs on $CACHE"
   elif ((CHANGED)); then
-    systemctl enable --quiet "$CACHE_MOUNT"
     systemctl reload "$CACHE_MOUNT" # a remount: nginx keeps its files
     say "remounted $CACHE with the new options ($CACHE_MOUNT changed)"
   else
-    systemctl enable --quiet "$CACHE_MOUNT"
     say "mounted: $CACHE"
   fi
   own "$NGINX_USER:$NGINX_USER" "$CACHE"
