@@ -433,16 +433,22 @@ run_wrk() {
     done
 }
 
+# sampled_wrk NAME PORT CONNS SECONDS MODE FILE [check]: run_wrk with gen and
+# nginx sampled every second → R_* and the peaks p_ngx, p_gen (RSS KB), p_thr.
+sampled_wrk() {
+    local samples="$WORK/samples.${1//[^a-zA-Z0-9]/_}.$3"
+    start_sampler 1 "$samples"
+    run_wrk "$@"
+    stop_sampler "$samples"
+    read -r p_ngx p_gen p_thr < <(awk '{ if ($4 > n) n = $4; if ($2 > g) g = $2; if ($3 > t) t = $3 } END { print n, g, t }' "$samples")
+}
+
 # scenario NAME PORT CONNS SECONDS MODE FILE [check] [BARE_NAME] [EXTRA_CHECKS]
 # shellcheck disable=SC2154
 scenario() {
     local name=$1 port=$2 conns=$3 secs=$4 mode=$5 file=$6 check=${7:-} bare=${8:-} extra=${9:-}
-    local samples="$WORK/samples.${name//[^a-zA-Z0-9]/_}.$conns" peak sockerr ratio="–" checks=""
-    start_sampler 1 "$samples"
-    run_wrk "$name" "$port" "$conns" "$secs" "$mode" "$file" "$check"
-    stop_sampler "$samples"
-    peak=$(awk '{ if ($4 > n) n = $4; if ($2 > g) g = $2; if ($3 > t) t = $3 } END { print n, g, t }' "$samples")
-    read -r p_ngx p_gen p_thr <<<"$peak"
+    local sockerr ratio="–" checks=""
+    sampled_wrk "$name" "$port" "$conns" "$secs" "$mode" "$file" "$check"
     sockerr=$((R_connect + R_read + R_write + R_timeout))
     RPS[$name.$conns]=$R_rps
     P99[$name.$conns]=$R_p99_us
@@ -467,13 +473,8 @@ max_of() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (b > a) ? b : a }'; }
 # scenario.
 # shellcheck disable=SC2154
 measure() {
-    local name=$1 port=$2 conns=$3 file=$4 bare=${5:-} secs=${6:-$DURATION} key="$1.$3" samples peak
-    samples="$WORK/samples.${name//[^a-zA-Z0-9]/_}.$conns"
-    start_sampler 1 "$samples"
-    run_wrk "$name" "$port" "$conns" "$secs" get "$file"
-    stop_sampler "$samples"
-    peak=$(awk '{ if ($4 > n) n = $4; if ($2 > g) g = $2; if ($3 > t) t = $3 } END { print n, g, t }' "$samples")
-    read -r p_ngx p_gen p_thr <<<"$peak"
+    local name=$1 port=$2 conns=$3 file=$4 bare=${5:-} secs=${6:-$DURATION} key="$1.$3"
+    sampled_wrk "$name" "$port" "$conns" "$secs" get "$file"
     L_RPS[$key]+=" $R_rps"
     L_P50[$key]+=" $R_p50_us"
     L_P99[$key]+=" $R_p99_us"
