@@ -860,6 +860,7 @@ pid {p}/nginx.pid;
 error_log {p}/error.log warn;
 events {{
     worker_connections 4096;
+    multi_accept on; # as deploy.sh sets it
 }}
 http {{
     {mime}
