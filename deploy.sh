@@ -22,8 +22,12 @@ Installs gen to /usr/local/bin, the sheetgen system user, /etc/sheetgen
 the secrets, 0600, never overwritten), /var/lib/sheetgen (state, 0700),
 /var/www/sheetgen (the site), the theme in /usr/local/share/sheetgen, a
 128 MB tmpfs for nginx's auth cache (/var/cache/nginx/sheetgen), the
-hardened sheetgen.service, and /etc/nginx/conf.d/sheetgen.conf from
-`gen nginx`; checks `nginx -t`, reloads nginx, then waits for /healthz.
+hardened sheetgen.service, /etc/nginx/conf.d/sheetgen.conf from `gen nginx`,
+and nginx's capacity for thousands of players (LimitNOFILE=65536 in a
+systemd drop-in; multi_accept on and worker_connections >= 16384 in the
+events block of /etc/nginx/nginx.conf, the only lines of it that change);
+checks `nginx -t`, reloads nginx (restarts it when its limit changed), then
+waits for /healthz.
 
 Options:
   --binary PATH        install this gen binary (default: cargo build --release
@@ -118,6 +122,10 @@ UNIT=$R/etc/systemd/system/sheetgen.service
 NGINX_CONF=$R/etc/nginx/conf.d/sheetgen.conf
 NGINX_CONF_GENERATED=$ETC/sheetgen.conf.generated
 STOCK_DEFAULT_SITE=$R/etc/nginx/sites-enabled/default
+NGINX_MAIN=$R/etc/nginx/nginx.conf
+NGINX_LIMITS=$R/etc/systemd/system/nginx.service.d/sheetgen-limits.conf
+NGINX_NOFILE=65536       # nginx's descriptors (its workers inherit the limit)
+NGINX_CONNECTIONS=16384  # worker_connections at least this (Debian: 768)
 INTENT=$R/deploy-intent.txt
 USER_NAME=sheetgen
 TOTAL_STEPS=8
@@ -149,7 +157,7 @@ run() {
 }
 
 rollback() {
-  local i entry kind dest saved unit_restored=0 nginx_restored=0 bin_restored=0
+  local i entry kind dest saved unit_restored=0 nginx_restored=0 bin_restored=0 units_changed=0
   ((${#JOURNAL[@]})) || return 0
   echo "==> rolling back this run's changes" >&2
   # A unit this run installed for the first time: stop it before removing it.
@@ -176,13 +184,14 @@ rollback() {
     case $dest in
       "$UNIT") unit_restored=1 ;;
       "$BIN") bin_restored=1 ;;
-      "$NGINX_CONF" | "$STOCK_DEFAULT_SITE") nginx_restored=1 ;;
+      "$NGINX_CONF" | "$STOCK_DEFAULT_SITE" | "$NGINX_MAIN") nginx_restored=1 ;;
     esac
+    [[ $dest != "$R"/etc/systemd/system/* ]] || units_changed=1
   done
   JOURNAL=()
   DROP_ON_SUCCESS=()
   ((ROOT_MODE)) && return 0
-  if ((unit_restored)); then
+  if ((units_changed)); then
     systemctl daemon-reload
   fi
   if ((SERVICE_TOUCHED || bin_restored || unit_restored)); then
@@ -692,6 +701,60 @@ fi
 # ---- step 7: nginx ------------------------------------------------------------------------
 
 step 7 "nginx site $NGINX_CONF"
+
+# Capacity for thousands of players at once (bench/load.sh, issue 7).
+# - Descriptors: a player holds a connection, and while nginx refreshes their
+#   cached auth answer, an upstream socket and two cache files. nginx's
+#   workers inherit the master's limit, which systemd sets.
+# - events { multi_accept on; }: without it a busy worker accepts one new
+#   connection per pass of its event loop; at 1,000 new connections some
+#   waited 3.7 s in the kernel's accept queue.
+# - worker_connections: Debian's 768 caps a worker at a few hundred players.
+# nginx.conf is the administrator's file: only those two lines of its events
+# block change, and only upwards; the previous file is put back on failure.
+cat >"$STAGE/nginx-limits.conf" <<EOF
+# Installed by deploy.sh (sheetgen): descriptors for thousands of players.
+# nginx's workers inherit this limit unless nginx.conf sets
+# worker_rlimit_nofile.
+[Service]
+LimitNOFILE=$NGINX_NOFILE
+EOF
+install_unit "$STAGE/nginx-limits.conf" "$NGINX_LIMITS"
+NGINX_RESTART=$CHANGED # a new limit takes effect when nginx starts again
+
+# tune_events FILE: FILE with multi_accept on and worker_connections raised
+# to NGINX_CONNECTIONS in its events block; fails when that block is not
+# written one directive a line.
+tune_events() {
+  awk -v want="$NGINX_CONNECTIONS" '
+    /^[[:space:]]*events[[:space:]]*\{[[:space:]]*$/ { blocks++; inside = 1; print; next }
+    /^[[:space:]]*events[[:space:]]*\{/ { odd = 1 }
+    inside && /^[[:space:]]*worker_connections[[:space:]]+[0-9]+[[:space:]]*;/ {
+      if ($2 + 0 < want) sub(/[0-9]+/, want)
+      print; next
+    }
+    inside && /^[[:space:]]*multi_accept[[:space:]]/ { multi = 1; print; next }
+    inside && /^[[:space:]]*#[[:space:]]*multi_accept[[:space:]]+on[[:space:]]*;/ && !multi {
+      sub(/#[[:space:]]*/, ""); multi = 1; print; next
+    }
+    inside && /\}/ {
+      if (!multi) print "\tmulti_accept on;"
+      inside = 0
+    }
+    { print }
+    END { exit (blocks == 1 && !odd && !inside) ? 0 : 1 }' "$1"
+}
+if [[ -f $NGINX_MAIN ]]; then
+  if tune_events "$NGINX_MAIN" >"$STAGE/nginx.conf"; then
+    install_file "$STAGE/nginx.conf" "$NGINX_MAIN" "$(stat -c '%a' -- "$NGINX_MAIN")" root:root
+    ((CHANGED)) && say "nginx.conf, events block: multi_accept on; worker_connections at least $NGINX_CONNECTIONS"
+    if grep -Eq '^[[:space:]]*multi_accept[[:space:]]+off' "$NGINX_MAIN"; then
+      warn "$NGINX_MAIN has multi_accept off: new connections can wait seconds under load"
+    fi
+  else
+    warn "$NGINX_MAIN: no plain events { } block found; set there by hand: multi_accept on; worker_connections $NGINX_CONNECTIONS;"
+  fi
+fi
 generated=$STAGE/sheetgen.conf
 if [[ -f $CONFIG ]]; then
   nginx_config=$CONFIG
@@ -704,10 +767,9 @@ else
   {
     echo "# Installed by deploy.sh (--listen \"$LISTEN\" --server-name \"$SERVER_NAME\")"
     echo "# and rewritten on every deploy: change site.toml or deploy.sh's options."
-    echo "# Capacity: deploy.sh leaves /etc/nginx/nginx.conf alone. For peaks of"
-    echo "# thousands of players, raise there (Debian's default is 768 connections):"
-    echo "#   worker_rlimit_nofile 65536;            # main context"
-    echo "#   events { worker_connections 8192; }"
+    echo "# Capacity: deploy.sh also sets LimitNOFILE=$NGINX_NOFILE for nginx (systemd"
+    echo "# drop-in nginx.service.d/sheetgen-limits.conf) and, in nginx.conf's events"
+    echo "# block, multi_accept on and worker_connections >= $NGINX_CONNECTIONS."
     echo
     "$GEN" nginx --config "$nginx_config" --listen "$LISTEN" --server-name "$SERVER_NAME" --cache-dir "$CACHE"
   } >"$generated"
@@ -737,10 +799,12 @@ if [[ $SERVER_NAME == "_" && -L $STOCK_DEFAULT_SITE ]]; then
     fi
   fi
 fi
+nginx_verb=reload
+((NGINX_RESTART)) && nginx_verb=restart # LimitNOFILE changed
 if ((ROOT_MODE)); then
-  say "skipped (--root): nginx -t; systemctl reload nginx"
+  say "skipped (--root): nginx -t; systemctl $nginx_verb nginx"
 elif ((DRY_RUN)); then
-  say "would run: nginx -t; systemctl reload nginx"
+  say "would run: nginx -t; systemctl $nginx_verb nginx"
 else
   if ! nginx_test=$(nginx -t 2>&1); then
     printf '%s\n' "$nginx_test" | sed 's/^/    nginx: /' >&2
@@ -749,15 +813,11 @@ else
   say "nginx -t: ok"
   NGINX_TOUCHED=1
   if systemctl is-active --quiet nginx; then
-    systemctl reload nginx
-    say "reloaded nginx"
+    systemctl "$nginx_verb" nginx
+    say "${nginx_verb}ed nginx"
   else
     systemctl enable --quiet --now nginx
     say "started nginx"
-  fi
-  connections=$(sed -n 's/^[[:space:]]*worker_connections[[:space:]]\+\([0-9]\+\).*/\1/p' /etc/nginx/nginx.conf | head -n1)
-  if [[ -n $connections ]] && ((connections < 4096)); then
-    say "note: nginx.conf has worker_connections $connections; for big peaks raise it (see the comment at the top of $NGINX_CONF)"
   fi
 fi
 
@@ -827,7 +887,7 @@ chown root:$USER_NAME /etc/sheetgen/site.toml /etc/sheetgen/data /etc/sheetgen/d
 chown $USER_NAME:$USER_NAME /var/lib/sheetgen /var/www/sheetgen
 chown $NGINX_USER:$NGINX_USER /var/cache/nginx/sheetgen
 systemctl daemon-reload; systemctl enable --now var-cache-nginx-sheetgen.mount   # the auth cache in memory (tmpfs)
-systemctl enable --now sheetgen; nginx -t; systemctl reload nginx
+systemctl enable --now sheetgen; nginx -t; systemctl restart nginx   # not reload: nginx takes LimitNOFILE when it starts
 EOF
   install_file "$STAGE/intent" "$INTENT" 0644 root:root
 fi

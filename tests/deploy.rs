@@ -591,3 +591,100 @@ fn a_site_config_edited_by_certbot_is_kept() {
     .expect_ok("deploy.sh --regenerate-nginx");
     assert_eq!(std::fs::read_to_string(&site).unwrap(), generated);
 }
+
+/// Debian's stock /etc/nginx/nginx.conf (bookworm), the part deploy.sh reads.
+const DEBIAN_NGINX_CONF: &str = "user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+error_log /var/log/nginx/error.log;
+include /etc/nginx/modules-enabled/*.conf;
+
+events {
+\tworker_connections 768;
+\t# multi_accept on;
+}
+
+http {
+\tsendfile on;
+\tinclude /etc/nginx/conf.d/*.conf;
+\tinclude /etc/nginx/sites-enabled/*;
+}
+";
+
+#[test]
+fn nginx_gets_the_capacity_of_thousands_of_players() {
+    let tmp = fake_root();
+    let root = tmp.path();
+    let main_conf = root.join("etc/nginx/nginx.conf");
+    std::fs::create_dir_all(main_conf.parent().unwrap()).unwrap();
+    std::fs::write(&main_conf, DEBIAN_NGINX_CONF).unwrap();
+
+    let first = deploy_root(root, &[]);
+    first.expect_ok("deploy.sh --root on Debian's nginx.conf");
+    // Only the events block's two lines change.
+    let tuned = std::fs::read_to_string(&main_conf).unwrap();
+    let changed: Vec<(&str, &str)> = DEBIAN_NGINX_CONF
+        .lines()
+        .zip(tuned.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            ("\tworker_connections 768;", "\tworker_connections 16384;"),
+            ("\t# multi_accept on;", "\tmulti_accept on;"),
+        ],
+        "nginx.conf after deploy.sh:\n{tuned}"
+    );
+    assert_eq!(tuned.lines().count(), DEBIAN_NGINX_CONF.lines().count());
+    let limits = std::fs::read_to_string(
+        root.join("etc/systemd/system/nginx.service.d/sheetgen-limits.conf"),
+    )
+    .unwrap();
+    assert!(
+        limits.lines().any(|l| l == "[Service]")
+            && limits.lines().any(|l| l == "LimitNOFILE=65536"),
+        "{limits}"
+    );
+    assert!(
+        first.stdout.contains("systemctl restart nginx"),
+        "a new LimitNOFILE needs nginx restarted, not reloaded:\n{}",
+        first.stdout
+    );
+
+    // Idempotent: the second run leaves nginx.conf alone and only reloads.
+    let second = deploy_root(root, &[]);
+    second.expect_ok("second deploy.sh --root");
+    assert_eq!(std::fs::read_to_string(&main_conf).unwrap(), tuned);
+    assert!(
+        second.stdout.contains("systemctl reload nginx"),
+        "{}",
+        second.stdout
+    );
+
+    // Never lowered, and an administrator's explicit choice stays (with a warning).
+    let own = "events {\n    worker_connections 30000;\n    multi_accept off;\n}\nhttp {\n}\n";
+    std::fs::write(&main_conf, own).unwrap();
+    let third = deploy_root(root, &[]);
+    third.expect_ok("deploy.sh --root on an administrator's nginx.conf");
+    assert_eq!(std::fs::read_to_string(&main_conf).unwrap(), own);
+    assert!(
+        third.stderr.contains("multi_accept off"),
+        "{}",
+        third.stderr
+    );
+
+    // An events block on one line is not edited: deploy.sh says what to set.
+    let one_line = "events { worker_connections 768; }\nhttp {\n}\n";
+    std::fs::write(&main_conf, one_line).unwrap();
+    let fourth = deploy_root(root, &[]);
+    fourth.expect_ok("deploy.sh --root on a one-line events block");
+    assert_eq!(std::fs::read_to_string(&main_conf).unwrap(), one_line);
+    assert!(
+        fourth
+            .stderr
+            .contains("multi_accept on; worker_connections 16384;"),
+        "{}",
+        fourth.stderr
+    );
+}
