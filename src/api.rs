@@ -1,24 +1,25 @@
-//! The API listener of `gen watch`: tiny_http on loopback (or a unix socket)
-//! behind nginx, served by a fixed pool of handler threads. It answers from
-//! [`AppState`] only and never calls the source. tiny_http itself has no
-//! limits, so every route goes through [`guard`] first: bounded bodies, no
-//! `Transfer-Encoding`, only the route's methods. If the listener dies (it
-//! can, on fd exhaustion) the process must exit non-zero so systemd restarts
-//! it, rather than live on deaf: [`serve`] reports that through `on_fatal`.
+//! The API of `gen watch`: routes answered by tiny_http's handler threads
+//! (a fixed pool) from [`AppState`] only; it never calls the source.
+//! Clients never reach tiny_http directly: [`crate::front`] owns the socket,
+//! reads each request whole within a deadline and caps, then relays it over
+//! a private unix socket. Every route still goes through [`guard`]: bounded
+//! bodies, no `Transfer-Encoding`, only the route's methods. If a listener
+//! dies the process must exit non-zero so systemd restarts it, rather than
+//! live on deaf: [`serve`] reports that through `on_fatal`.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use crate::auth::Auth;
+use crate::front::ClientListener;
 use crate::state::AppState;
 
-/// Bodies above this are refused (413) without being read.
+/// Bodies above this are refused (413) without being read (by the front).
 pub const MAX_BODY: u64 = 4 * 1024;
 
 /// Connections the kernel queues before `accept`: Rust's default of 128
@@ -27,6 +28,17 @@ const LISTEN_BACKLOG: i32 = 4096;
 
 /// Handler threads pulling requests from tiny_http.
 pub const HANDLER_THREADS: usize = 8;
+
+/// gen's threads at most, whatever clients do (issue 14): main; the
+/// runtime's 2 workers and at most 16 blocking threads (the cycle, DNS);
+/// rayon's one per core (render, gzip); tiny_http's accept thread and its
+/// connection threads, at most [`crate::front::RELAY_SLOTS`] busy plus the
+/// 4 it keeps; the handlers; and a few more (notify, signals). Clients cost
+/// tokio tasks, not threads.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    1 + 2 + 16 + cores + 1 + (crate::front::RELAY_SLOTS + 4) + HANDLER_THREADS + 8
+}
 
 /// Where the API listens: `127.0.0.1:8787` or `unix:/run/sheetgen.sock`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,13 +74,6 @@ pub struct ApiOptions {
     pub preview: Option<Arc<crate::preview::Preview>>,
 }
 
-/// Refused requests (oversized or chunked bodies) are answered on a thread
-/// of their own, at most this many at once: tiny_http reads a dropped
-/// request's body to its end, and on a handler thread eight clients that
-/// declare a large body and send nothing would freeze the API.
-const MAX_DRAINING: usize = 64;
-static DRAINING: AtomicUsize = AtomicUsize::new(0);
-
 /// SHA-256 of `GEN_REFRESH_TOKEN`, if set.
 pub fn refresh_token_from_env() -> Option<[u8; 32]> {
     std::env::var("GEN_REFRESH_TOKEN")
@@ -79,7 +84,7 @@ pub fn refresh_token_from_env() -> Option<[u8; 32]> {
 
 /// A bound, not yet serving, listener.
 pub struct Listener {
-    server: Arc<Server>,
+    socket: crate::front::ClientListener,
     pub local: String,
 }
 
@@ -97,9 +102,8 @@ pub fn bind(addr: &ListenAddr) -> std::io::Result<Listener> {
             socket.listen(LISTEN_BACKLOG)?;
             let listener: TcpListener = socket.into();
             let local = listener.local_addr()?.to_string();
-            let server = Server::from_listener(listener, None).map_err(std::io::Error::other)?;
             Ok(Listener {
-                server: Arc::new(server),
+                socket: ClientListener::Tcp(listener),
                 local,
             })
         }
@@ -111,51 +115,59 @@ pub fn bind(addr: &ListenAddr) -> std::io::Result<Listener> {
                 std::fs::remove_file(path)?;
             }
             let listener = std::os::unix::net::UnixListener::bind(path)?;
-            let server = Server::from_listener(listener, None).map_err(std::io::Error::other)?;
             Ok(Listener {
-                server: Arc::new(server),
+                socket: ClientListener::Unix(listener),
                 local: format!("unix:{}", path.display()),
             })
         }
     }
 }
 
-/// Starts the handler threads. `on_fatal` runs once if the listener dies.
+/// Starts serving: the front door on `listener` (a tokio task: call from
+/// within the runtime), tiny_http behind it on a unix socket in a private
+/// folder, and the handler threads. `on_fatal` runs once if either
+/// listener dies. The returned folder holds tiny_http's socket: keep it for
+/// as long as the API serves.
 pub fn serve(
     listener: Listener,
     state: AppState,
     opts: ApiOptions,
     on_fatal: impl Fn(String) + Send + Sync + 'static,
-) -> Vec<std::thread::JoinHandle<()>> {
+) -> std::io::Result<tempfile::TempDir> {
+    // 0700: only this process's user may reach tiny_http directly.
+    let private = tempfile::Builder::new().prefix("gen-api.").tempdir()?;
+    let inner = private.path().join("api.sock");
+    let server = Server::from_listener(std::os::unix::net::UnixListener::bind(&inner)?, None)
+        .map_err(std::io::Error::other)?;
+    let server = Arc::new(server);
     let on_fatal = Arc::new(on_fatal);
-    (0..HANDLER_THREADS)
-        .map(|i| {
-            let server = Arc::clone(&listener.server);
-            let state = state.clone();
-            let opts = opts.clone();
-            let on_fatal = Arc::clone(&on_fatal);
-            let on_spawn_error = Arc::clone(&on_fatal);
-            std::thread::Builder::new()
-                .name(format!("api-{i}"))
-                .spawn(move || {
-                    loop {
-                        match server.recv() {
-                            Ok(request) => handle(request, &state, &opts),
-                            Err(e) => {
-                                on_fatal(format!("the API listener failed: {e}"));
-                                // Wake the other handlers so they end too.
-                                server.unblock();
-                                return;
-                            }
+    for i in 0..HANDLER_THREADS {
+        let server = Arc::clone(&server);
+        let state = state.clone();
+        let opts = opts.clone();
+        let on_fatal = Arc::clone(&on_fatal);
+        std::thread::Builder::new()
+            .name(format!("api-{i}"))
+            .spawn(move || {
+                loop {
+                    match server.recv() {
+                        Ok(request) => handle(request, &state, &opts),
+                        Err(e) => {
+                            on_fatal(format!("the API's internal listener failed: {e}"));
+                            // Wake the other handlers so they end too.
+                            server.unblock();
+                            return;
                         }
                     }
-                })
-                .unwrap_or_else(|e| {
-                    on_spawn_error(format!("cannot start an API handler thread: {e}"));
-                    std::thread::spawn(|| {})
-                })
-        })
-        .collect()
+                }
+            })?;
+    }
+    let front = Arc::new(crate::front::Front::new(&inner));
+    tokio::spawn(async move {
+        let e = front.run(listener.socket).await;
+        on_fatal(format!("the API listener failed: {e}"));
+    });
+    Ok(private)
 }
 
 /// Header values here are ASCII we build ourselves; a value tiny_http would
@@ -209,32 +221,6 @@ fn respond_text(request: Request, status: u16, text: &str, extra: &[(&str, &str)
     );
 }
 
-/// Answers a request whose body we refuse (see [`MAX_DRAINING`]).
-fn refuse(request: Request, status: u16, text: &'static str) {
-    let slot = Arc::new(std::sync::Mutex::new(Some(request)));
-    let take =
-        |slot: &std::sync::Mutex<Option<Request>>| slot.lock().ok().and_then(|mut r| r.take());
-    if DRAINING.fetch_add(1, Ordering::SeqCst) < MAX_DRAINING {
-        let theirs = Arc::clone(&slot);
-        let spawned = std::thread::Builder::new()
-            .name("api-refused".into())
-            .spawn(move || {
-                if let Some(r) = take(&theirs) {
-                    respond_text(r, status, text, &[]);
-                }
-                DRAINING.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_ok() {
-            return;
-        }
-    }
-    DRAINING.fetch_sub(1, Ordering::SeqCst);
-    // Too many at once: answer here; the handler waits like tiny_http would.
-    if let Some(r) = take(&slot) {
-        respond_text(r, status, text, &[]);
-    }
-}
-
 /// The framing checks every route needs. Returns the request when it may
 /// proceed, having answered it otherwise.
 fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
@@ -245,11 +231,11 @@ fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
             .any(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
     };
     if has("Transfer-Encoding") {
-        refuse(request, 400, "Transfer-Encoding is not accepted here");
+        respond_text(request, 400, "Transfer-Encoding is not accepted here", &[]);
         return None;
     }
     if request.body_length().is_some_and(|n| n as u64 > MAX_BODY) {
-        refuse(request, 413, "request body too large");
+        respond_text(request, 413, "request body too large", &[]);
         return None;
     }
     if !allowed.contains(request.method()) {

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod cycle;
 pub mod error;
+pub mod front;
 pub mod model;
 pub mod nginx;
 pub mod persist;
@@ -65,6 +66,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let config = Config::load(&cli.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Part of gen's fixed thread bound (issue 14, api::MAX_THREADS):
+        // blocking work is the cycle's and DNS look-ups, never per client.
+        .max_blocking_threads(16)
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;

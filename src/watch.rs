@@ -58,7 +58,7 @@ pub async fn run(
         message,
     })?;
     let listener = api::bind(&listen)
-        .map_err(|e| Error::Runtime(format!("cannot listen on {}: {e}", config.api.listen)))?;
+        .map_err(|e| Error::Runtime(format!("cannot listen on {listen_on}: {e}")))?;
     info!(event = "listening", addr = %listener.local, "API listening on {}", listener.local);
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
     let auth = Auth::new(&config).map_err(Error::Runtime)?;
@@ -79,9 +79,10 @@ pub async fn run(
             config.site.refresh.as_secs()
         );
     }
-    api::serve(listener, state.clone(), api_opts, move |message| {
+    let _api = api::serve(listener, state.clone(), api_opts, move |message| {
         let _ = fatal_tx.send(message);
-    });
+    })
+    .map_err(|e| Error::Runtime(format!("cannot start the API: {e}")))?;
 
     let signals = Arc::new(Signals::default());
     let mut _watcher = watch_local_files(&config_path, &config, &state, &signals);

@@ -1,0 +1,541 @@
+//! The API's front door (issue 14): owns the listening socket, reads each
+//! request whole — with a deadline and size caps — and only then hands it to
+//! tiny_http over a private unix socket, one request per connection.
+//!
+//! tiny_http 0.12 has no timeouts and spawns a thread per connection
+//! (DESIGN.md), so 8 clients sending half a body froze every route and a
+//! herd of nginx subrequests drove gen to ~5,900 threads. Here a slow or
+//! stuck client costs one tokio task until [`REQUEST_DEADLINE`], never a
+//! thread; tiny_http only ever sees complete requests from us, at most
+//! [`RELAY_SLOTS`] at a time, so its thread pool has a fixed bound. Refusals
+//! (oversize, `Transfer-Encoding`, a slow client) are answered here without
+//! reading further. This module parses HTTP with `httparse` and never looks
+//! at what a request means: routes stay in [`crate::api`].
+
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use crate::api::MAX_BODY;
+
+/// From accept to the last byte of the body: a client slower than this is
+/// answered 408 and dropped. nginx buffers whole requests before passing
+/// them on, so a real client needs a few milliseconds.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Request line and headers at most (nginx's default large buffers are
+/// 4 × 8 KiB; a session cookie is about 100 bytes).
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_HEADERS: usize = 64;
+
+/// Client connections held open at once; beyond this, new ones wait in the
+/// kernel's backlog until a slot frees (at most [`REQUEST_DEADLINE`] later
+/// for a client that sends nothing).
+const MAX_CONNECTIONS: usize = 4096;
+
+/// Requests inside tiny_http at once: each one is a tiny_http thread.
+pub const RELAY_SLOTS: usize = 32;
+
+/// How long tiny_http's handlers may take to answer (they never wait on
+/// the network), and how long a client may take to read the answer.
+/// How long a kept-alive connection may wait for its next request.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
+
+const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
+const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Answers larger than this (only `gen serve`'s static files could be) are
+/// refused rather than buffered.
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
+/// Headers that describe the client's connection, not the request: the
+/// front decides those (one request per connection, `100 Continue` sent
+/// here).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "expect",
+    "upgrade",
+    "te",
+];
+
+/// The socket clients connect to.
+pub enum ClientListener {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+/// What the front needs to run: where tiny_http listens (a unix socket in a
+/// 0700 folder that only this process's user can enter).
+pub struct Front {
+    inner: PathBuf,
+    connections: Arc<Semaphore>,
+    relays: Arc<Semaphore>,
+}
+
+/// A request refused before tiny_http sees it.
+#[derive(Debug, PartialEq, Eq)]
+struct Refusal {
+    status: u16,
+    text: &'static str,
+    /// Refused on `/api/auth`, which may only answer 204, 401 or 403.
+    auth_route: bool,
+}
+
+impl Refusal {
+    fn new(status: u16, text: &'static str) -> Refusal {
+        Refusal {
+            status,
+            text,
+            auth_route: false,
+        }
+    }
+}
+
+/// A complete request, ready to forward.
+#[derive(Debug)]
+struct Forward {
+    /// Request line and headers, rewritten for one request per connection.
+    head: Vec<u8>,
+    body: Vec<u8>,
+    /// The client may send another request on this connection.
+    keep_alive: bool,
+}
+
+impl Front {
+    pub fn new(inner: &Path) -> Front {
+        Front {
+            inner: inner.to_path_buf(),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            relays: Arc::new(Semaphore::new(RELAY_SLOTS)),
+        }
+    }
+
+    /// Accepts clients until the listener fails for good; returns that
+    /// error. Transient failures (out of descriptors, a connection reset
+    /// before accept) pause accepting briefly instead of ending it.
+    pub async fn run(self: Arc<Self>, listener: ClientListener) -> io::Error {
+        let listener = match listener {
+            ClientListener::Tcp(l) => l
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(l))
+                .map(Accepting::Tcp),
+            ClientListener::Unix(l) => l
+                .set_nonblocking(true)
+                .and_then(|()| UnixListener::from_std(l))
+                .map(Accepting::Unix),
+        };
+        let listener = match listener {
+            Ok(l) => l,
+            Err(e) => return e,
+        };
+        loop {
+            let Ok(permit) = Arc::clone(&self.connections).acquire_owned().await else {
+                return io::Error::other("the connection gate was closed");
+            };
+            let accepted = match &listener {
+                Accepting::Tcp(l) => l.accept().await.map(|(s, peer)| {
+                    let _ = s.set_nodelay(true);
+                    let front = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        front.connection(s, Some(peer.ip())).await;
+                        drop(permit);
+                    });
+                }),
+                Accepting::Unix(l) => l.accept().await.map(|(s, _)| {
+                    let front = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        front.connection(s, None).await;
+                        drop(permit);
+                    });
+                }),
+            };
+            if let Err(e) = accepted {
+                if is_transient(&e) {
+                    tracing::warn!(event = "accept_failed", error = %e, "API accept failed; pausing 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                } else {
+                    return e;
+                }
+            }
+        }
+    }
+
+    /// One client connection: requests answered one after the other until
+    /// the client closes, asks to close, idles past [`KEEPALIVE_IDLE`], or
+    /// is refused.
+    async fn connection<S>(&self, mut client: S, peer: Option<IpAddr>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut pending = Vec::new();
+        let mut idle = REQUEST_DEADLINE;
+        loop {
+            // The deadline runs from the request's first byte.
+            if pending.is_empty() {
+                let mut first = [0u8; 4096];
+                match timeout(idle, client.read(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => pending.extend_from_slice(&first[..n]),
+                    _ => return,
+                }
+            }
+            let deadline = Instant::now() + REQUEST_DEADLINE;
+            let read = timeout_at(deadline, read_request(&mut client, &mut pending, peer)).await;
+            let (answer, keep_alive) = match read {
+                Err(_) => (
+                    Err(Refusal::new(408, "request not received in time")),
+                    false,
+                ),
+                Ok(Err(ReadError::Closed)) => return,
+                Ok(Err(ReadError::Refused(r))) => (Err(r), false),
+                Ok(Ok(forward)) => (self.relay(&forward).await, forward.keep_alive),
+            };
+            let keep_alive = keep_alive && answer.is_ok();
+            let bytes = answer.unwrap_or_else(|refusal| refusal_bytes(&refusal));
+            let written = timeout(WRITE_DEADLINE, async {
+                client.write_all(&bytes).await?;
+                if !keep_alive {
+                    client.shutdown().await?;
+                }
+                io::Result::Ok(())
+            })
+            .await;
+            if !keep_alive || !matches!(written, Ok(Ok(()))) {
+                return;
+            }
+            idle = KEEPALIVE_IDLE;
+        }
+    }
+
+    /// Hands a complete request to tiny_http; its whole answer.
+    async fn relay(&self, forward: &Forward) -> Result<Vec<u8>, Refusal> {
+        let busy = Refusal::new(503, "the login service is busy; try again");
+        let Ok(Ok(_slot)) = timeout(ANSWER_DEADLINE, self.relays.acquire()).await else {
+            return Err(busy);
+        };
+        let exchange = async {
+            let mut inner = UnixStream::connect(&self.inner).await?;
+            inner.write_all(&forward.head).await?;
+            inner.write_all(&forward.body).await?;
+            // tiny_http answers, sees the end, and closes its side.
+            inner.shutdown().await?;
+            let mut answer = Vec::new();
+            (&mut inner)
+                .take(MAX_ANSWER as u64 + 1)
+                .read_to_end(&mut answer)
+                .await?;
+            io::Result::Ok(answer)
+        };
+        match timeout(ANSWER_DEADLINE, exchange).await {
+            Ok(Ok(answer)) if !answer.is_empty() && answer.len() <= MAX_ANSWER => Ok(answer),
+            Ok(Ok(answer)) if answer.len() > MAX_ANSWER => {
+                Err(Refusal::new(502, "answer too large"))
+            }
+            Ok(Ok(_)) | Ok(Err(_)) | Err(_) => {
+                tracing::warn!(
+                    event = "relay_failed",
+                    "the API's handlers did not answer a request"
+                );
+                Err(busy)
+            }
+        }
+    }
+}
+
+enum Accepting {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | TimedOut | OutOfMemory
+    ) || matches!(
+        e.raw_os_error(),
+        // EMFILE, ENFILE, ENOBUFS, ENOMEM: wait for descriptors to free.
+        Some(24 | 23 | 105 | 12)
+    )
+}
+
+enum ReadError {
+    /// The client went away (or sent nothing): nothing to answer.
+    Closed,
+    Refused(Refusal),
+}
+
+impl From<Refusal> for ReadError {
+    fn from(r: Refusal) -> ReadError {
+        ReadError::Refused(r)
+    }
+}
+
+/// Reads one request from `pending` (bytes already received) and the
+/// client: its head (at most [`MAX_HEAD`]), then exactly the body its
+/// `Content-Length` declares (at most [`MAX_BODY`]). Bytes past the body
+/// (a pipelined request) stay in `pending`.
+async fn read_request<S>(
+    client: &mut S,
+    pending: &mut Vec<u8>,
+    peer: Option<IpAddr>,
+) -> Result<Forward, ReadError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut chunk = [0u8; 4096];
+    let parsed = loop {
+        if let Some(parsed) = parse_head(pending, peer)? {
+            break parsed;
+        }
+        if pending.len() >= MAX_HEAD {
+            return Err(Refusal::new(431, "request header too large").into());
+        }
+        let n = client
+            .read(&mut chunk)
+            .await
+            .map_err(|_| ReadError::Closed)?;
+        if n == 0 {
+            return Err(ReadError::Closed);
+        }
+        pending.extend_from_slice(&chunk[..n]);
+    };
+    pending.drain(..parsed.head_len);
+    let mut body = Vec::with_capacity(parsed.body_len);
+    let from_pending = parsed.body_len.min(pending.len());
+    body.extend(pending.drain(..from_pending));
+    if body.len() < parsed.body_len && parsed.expects_continue {
+        client
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .map_err(|_| ReadError::Closed)?;
+    }
+    while body.len() < parsed.body_len {
+        let want = (parsed.body_len - body.len()).min(chunk.len());
+        let n = client
+            .read(&mut chunk[..want])
+            .await
+            .map_err(|_| ReadError::Closed)?;
+        if n == 0 {
+            return Err(ReadError::Closed);
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Forward {
+        head: parsed.head,
+        body,
+        keep_alive: parsed.keep_alive,
+    })
+}
+
+struct ParsedHead {
+    head: Vec<u8>,
+    head_len: usize,
+    body_len: usize,
+    expects_continue: bool,
+    keep_alive: bool,
+}
+
+/// `Ok(None)`: the head is not complete yet.
+fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let head_len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Refusal::new(431, "too many request headers"));
+        }
+        Err(_) => return Err(Refusal::new(400, "malformed request")),
+    };
+    let (Some(method), Some(path), Some(version)) = (request.method, request.path, request.version)
+    else {
+        return Err(Refusal::new(400, "malformed request"));
+    };
+    let auth_route = path.split('?').next() == Some("/api/auth");
+    let refuse = |status, text| Refusal {
+        status,
+        text,
+        auth_route,
+    };
+    let bad = |text| refuse(400, text);
+    let mut keep_alive = version == 1;
+    let mut body_len: Option<usize> = None;
+    let mut expects_continue = false;
+    let mut has_real_ip = false;
+    let mut head = Vec::with_capacity(head_len + 64);
+    head.extend_from_slice(format!("{method} {path} HTTP/1.{version}\r\n").as_bytes());
+    for h in request.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        match name.as_str() {
+            "transfer-encoding" => {
+                return Err(bad("Transfer-Encoding is not accepted here"));
+            }
+            "content-length" => {
+                let n = std::str::from_utf8(h.value)
+                    .ok()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| bad("malformed Content-Length"))?;
+                // Too many digits to parse is too large all the same.
+                let n = n.parse::<u64>().unwrap_or(u64::MAX);
+                if n > MAX_BODY {
+                    return Err(refuse(413, "request body too large"));
+                }
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                if body_len.is_some_and(|m| m != n) {
+                    return Err(bad("conflicting Content-Length headers"));
+                }
+                body_len = Some(n);
+            }
+            "expect" => {
+                expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
+            }
+            "x-real-ip" => has_real_ip = true,
+            "connection" => {
+                let close = String::from_utf8_lossy(h.value)
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+                keep_alive &= !close;
+            }
+            _ => {}
+        }
+        if HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        head.extend_from_slice(h.name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(h.value);
+        head.extend_from_slice(b"\r\n");
+    }
+    // tiny_http sees a unix-socket peer; the client's address travels the
+    // way nginx sends it.
+    if let (false, Some(ip)) = (has_real_ip, peer) {
+        head.extend_from_slice(format!("X-Real-IP: {ip}\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
+    Ok(Some(ParsedHead {
+        head,
+        head_len,
+        body_len: body_len.unwrap_or(0),
+        expects_continue,
+        keep_alive,
+    }))
+}
+
+/// The bytes of a refusal. `/api/auth` answers only 204, 401 or 403
+/// (nginx turns anything else into a 500): a refused auth request is 401.
+fn refusal_bytes(refusal: &Refusal) -> Vec<u8> {
+    let auth_route = refusal.auth_route;
+    let status = if auth_route { 401 } else { refusal.status };
+    let reason = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        502 => "Bad Gateway",
+        _ => "Service Unavailable",
+    };
+    let body = if auth_route {
+        String::new()
+    } else {
+        format!("{}\n", refusal.text)
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(raw: &str) -> Result<Option<ParsedHead>, Refusal> {
+        parse_head(
+            raw.as_bytes(),
+            Some("127.0.0.1".parse().unwrap_or(IpAddr::from([0; 4]))),
+        )
+    }
+
+    #[test]
+    fn the_forwarded_head_asks_tiny_http_to_close() {
+        let Ok(Some(p)) = parsed(
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\
+             Expect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+        ) else {
+            panic!("not parsed");
+        };
+        let head = String::from_utf8_lossy(&p.head).to_string();
+        assert_eq!(
+            head,
+            "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\
+             X-Real-IP: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(p.body_len, 3);
+        assert!(p.expects_continue);
+        assert!(p.keep_alive);
+    }
+
+    #[test]
+    fn nginx_real_ip_is_kept() {
+        let Ok(Some(p)) = parsed("GET /api/auth?x HTTP/1.0\r\nX-Real-IP: 203.0.113.9\r\n\r\n")
+        else {
+            panic!("not parsed");
+        };
+        let head = String::from_utf8_lossy(&p.head).to_string();
+        assert!(head.starts_with("GET /api/auth?x HTTP/1.0\r\n"), "{head}");
+        assert_eq!(head.matches("X-Real-IP").count(), 1, "{head}");
+        assert!(!p.keep_alive, "HTTP/1.0 closes");
+    }
+
+    #[test]
+    fn partial_heads_wait_and_refusals_are_named() {
+        assert!(matches!(parsed("GET / HTTP/1.1\r\nHost"), Ok(None)));
+        let status = |raw| parsed(raw).err().map(|r| r.status);
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 4097\r\n\r\n"),
+            Some(413)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+            Some(413)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(status("GARBAGE\r\n\r\n"), Some(400));
+    }
+
+    #[test]
+    fn auth_refusals_are_401_without_body() {
+        let Err(refusal) = parsed("GET /api/auth HTTP/1.1\r\nContent-Length: 5000\r\n\r\n") else {
+            panic!("not refused");
+        };
+        let bytes = refusal_bytes(&refusal);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("HTTP/1.1 401 "), "{text}");
+        assert!(text.ends_with("\r\n\r\n"), "{text}");
+    }
+}
