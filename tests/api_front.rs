@@ -1,13 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-//! Slow and greedy clients on the API port (issue 14, item 1): the real
-//! `gen watch` with the real nginx in front. 100 connections sending half a
+//! The API's front door (issue 14, items 1 and 8), with the real `gen
+//! watch` and the real nginx in front. 100 connections sending half a
 //! header and 100 sending half a body are held open on gen's own port while
 //! a login and an auth — directly and through nginx — must each answer
 //! within 1 s, `/healthz` must stay 200, the slow ones must be dropped
 //! within about 2 s, and gen's thread count must stay under its stated
 //! bound, herds of fresh connections included. If nginx is missing the test
-//! fails and names the package.
+//! fails and names the package. Also: a bind error names the address tried.
 
 mod common;
 mod http_support;
@@ -272,4 +272,24 @@ fn oversized_bodies_are_answered_without_being_drained_even_by_the_hundred() {
     assert!(threads(pid) <= bound());
     let token = within_1s("a login after", || login_direct(&api));
     assert_eq!(auth_direct(&api, &token, "alice"), 204);
+}
+
+/// `gen serve --listen` on a taken port names that address, not the
+/// config's `api.listen`.
+#[test]
+fn a_bind_error_names_the_address_that_was_tried() {
+    let site = Site::csv(csv_text(
+        &["id", "name", "pin"],
+        &[vec!["alice", "Alice Martin", "482913"]],
+    ));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let run = site.run(&["serve", "--listen", &addr]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!("cannot listen on {addr}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("8787"), "{}", run.stderr);
 }
