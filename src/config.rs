@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
+use crate::redact;
 
 /// The validated configuration, paths resolved against the config's folder.
 #[derive(Debug, Clone)]
@@ -378,7 +379,9 @@ impl Config {
     pub fn parse(text: &str, path: &Path, env: &Env) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            // toml quotes the offending line, which may be a published-CSV
+            // URL (a capability) or a URL with a password in it.
+            message: redact::urls_in_text(e.to_string().trim_end()),
         })?;
         let base = path
             .parent()

@@ -34,9 +34,10 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Config, Secret};
 use crate::error::PublishError;
+use crate::redact;
 use crate::render::{Artifact, ArtifactKind, Image, PhotoImages, PublishedPhoto};
 use crate::source::Fetcher;
-use crate::source::http::{header_string, redact};
+use crate::source::http::header_string;
 
 /// The longest side of the photo on a player's page (shown at half size,
 /// sharp on 2× screens).
@@ -350,7 +351,7 @@ pub struct PhotoSet {
 impl PhotoSet {
     /// The warning for a player whose cell is `cell`, if any.
     pub fn problem(&self, cell: &str) -> Option<String> {
-        let shown = shorten(&redact(cell.trim()));
+        let shown = shorten(&redact::url(cell.trim()));
         match self.by_cell.get(cell.trim())? {
             PhotoStatus::Ready { stale: None, .. } => None,
             PhotoStatus::Ready {
@@ -732,7 +733,7 @@ impl Download {
     async fn attempt(&self) -> Entry {
         let previous = self.previous.clone().unwrap_or_default();
         let failed = |why: String| {
-            tracing::warn!(url = %redact(&self.request.url), error = %why, "photo download failed");
+            tracing::warn!(url = %redact::url(&self.request.url), error = %why, "photo download failed");
             Entry {
                 url: self.request.url.clone(),
                 checked: unix_now(),
@@ -785,7 +786,7 @@ impl Download {
                 if let Err(e) = stored {
                     return failed(format!("cannot store it in the cache: {e}"));
                 }
-                tracing::info!(url = %redact(&self.request.url), stem = %stem.stem, "photo processed");
+                tracing::info!(url = %redact::url(&self.request.url), stem = %stem.stem, "photo processed");
                 Entry {
                     url: self.request.url.clone(),
                     etag,
