@@ -177,9 +177,10 @@ fn watch_output(site: &Site, env: &[(&str, &str)]) -> String {
     format!("{}\n{}", w.log(), w.stdout.lock().unwrap().join("\n"))
 }
 
-/// Our own debug lines too (retries, the answers), not reqwest's.
+/// Every log line of every crate, down to trace: an organiser debugging a
+/// failing sheet turns the level up, and the URLs must stay hidden then too.
 const LOG_ENV: &[(&str, &str)] = &[
-    ("RUST_LOG", "info,sheetgen=debug,gen=debug"),
+    ("RUST_LOG", "trace"),
     ("GEN_HTTP_TIMEOUT_MS", "300"),
 ];
 
