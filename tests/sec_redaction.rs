@@ -179,10 +179,7 @@ fn watch_output(site: &Site, env: &[(&str, &str)]) -> String {
 
 /// Every log line of every crate, down to trace: an organiser debugging a
 /// failing sheet turns the level up, and the URLs must stay hidden then too.
-const LOG_ENV: &[(&str, &str)] = &[
-    ("RUST_LOG", "trace"),
-    ("GEN_HTTP_TIMEOUT_MS", "300"),
-];
+const LOG_ENV: &[(&str, &str)] = &[("RUST_LOG", "trace"), ("GEN_HTTP_TIMEOUT_MS", "300")];
 
 #[test]
 fn published_csv_urls_never_reach_output_whatever_fails() {
