@@ -20,12 +20,13 @@ Usage: bash deploy.sh [options]   (as root, on Debian/Ubuntu with systemd)
 Installs gen to /usr/local/bin, the sheetgen system user, /etc/sheetgen
 (site.toml from the demo on first install, then never overwritten; env with
 the secrets, 0600, never overwritten), /var/lib/sheetgen (state, 0700),
-/var/www/sheetgen (the site), the theme in /usr/local/share/sheetgen, a
-128 MB tmpfs for nginx's auth cache (/var/cache/nginx/sheetgen), the
-hardened sheetgen.service, /etc/nginx/conf.d/sheetgen.conf from `gen nginx`,
-and nginx's capacity for thousands of players (LimitNOFILE=65536 in a
-systemd drop-in; multi_accept on and worker_connections >= 16384 in the
-events block of /etc/nginx/nginx.conf, the only lines of it that change);
+/var/www/sheetgen (the site, 2750: readable by nginx's group only), the
+theme in /usr/local/share/sheetgen, a 128 MB tmpfs for nginx's auth cache
+(/var/cache/nginx/sheetgen), the hardened sheetgen.service,
+/etc/nginx/conf.d/sheetgen.conf from `gen nginx`, and nginx's capacity
+for thousands of players (LimitNOFILE=65536 in a systemd drop-in;
+multi_accept on and worker_connections >= 16384 in the events block of
+/etc/nginx/nginx.conf, the only lines of it that change);
 checks `nginx -t`, reloads nginx (restarts it when its limit changed), then
 waits for /healthz.
 
@@ -371,12 +372,13 @@ for f in "$SRC_DIR/site.toml" "$SRC_DIR/site-templates/base.html"; do
   [[ -f $f ]] || fail "$f is missing: run deploy.sh from a sheetgen checkout"
 done
 
-# nginx's worker user owns its cache.
+# nginx's worker user owns its cache; its group alone may read the site.
 NGINX_USER=www-data
 if [[ -f $R/etc/nginx/nginx.conf ]]; then
   u=$(sed -n 's/^[[:space:]]*user[[:space:]]\+\([^[:space:];]\+\).*/\1/p' "$R/etc/nginx/nginx.conf" | head -n1)
   [[ -z $u ]] || NGINX_USER=$u
 fi
+NGINX_GROUP=$(id -gn "$NGINX_USER" 2>/dev/null) || NGINX_GROUP=$NGINX_USER
 
 # ---- step 1: the binary -----------------------------------------------------------
 
@@ -531,7 +533,10 @@ fi
 
 step 4 "state, site and cache directories"
 ensure_dir "$STATE" 0700 "$USER_NAME:$USER_NAME"
-ensure_dir "$WWW" 0755 "$USER_NAME:$USER_NAME"
+# The site holds every player's page: readable by nginx's group only, not
+# by every local account (issue 14). setgid: the folders gen creates inside
+# take the group too; gen's files stay 0644, behind this folder's 0750.
+ensure_dir "$WWW" 2750 "$USER_NAME:$NGINX_GROUP"
 ensure_dir "$CACHE" 0700 "$NGINX_USER:$NGINX_USER"
 
 # nginx's cache of gen's auth answers lives in memory: each answer is a
@@ -885,7 +890,8 @@ if ((ROOT_MODE)); then
 # What a real install does that --root does not: the user and the owners.
 useradd --system --user-group --home-dir /var/lib/sheetgen --no-create-home --shell /usr/sbin/nologin $USER_NAME
 chown root:$USER_NAME /etc/sheetgen/site.toml /etc/sheetgen/data /etc/sheetgen/data/*   # first install only
-chown $USER_NAME:$USER_NAME /var/lib/sheetgen /var/www/sheetgen
+chown $USER_NAME:$USER_NAME /var/lib/sheetgen
+chown $USER_NAME:$NGINX_GROUP /var/www/sheetgen   # mode 2750: players' pages readable by nginx's group only
 chown $NGINX_USER:$NGINX_USER /var/cache/nginx/sheetgen
 systemctl daemon-reload; systemctl enable --now var-cache-nginx-sheetgen.mount   # the auth cache in memory (tmpfs)
 systemctl enable --now sheetgen; nginx -t; systemctl restart nginx   # not reload: nginx takes LimitNOFILE when it starts

@@ -36,6 +36,7 @@ pub mod persist;
 pub mod photos;
 pub mod preview;
 pub mod publish;
+pub mod redact;
 pub mod render;
 pub mod source;
 pub mod state;

@@ -13,7 +13,7 @@
 //! A sheet cell must not make the server reach into its own network: only
 //! http(s), and every host (redirect targets included) is resolved and
 //! refused when ANY of its addresses is loopback, private, link-local, CGNAT,
-//! unique-local, multicast or otherwise special, unless `[players]
+//! unique-local, multicast, IPv4-mapped or otherwise special, unless `[players]
 //! photo_allow` names it. The client's resolver re-checks at connect time, so
 //! the connection goes to a checked address (no DNS rebinding in between).
 //! This module never writes under `out_dir`: [`load`] hands the bytes to the
@@ -34,9 +34,10 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Config, Secret};
 use crate::error::PublishError;
+use crate::redact;
 use crate::render::{Artifact, ArtifactKind, Image, PhotoImages, PublishedPhoto};
 use crate::source::Fetcher;
-use crate::source::http::{header_string, redact};
+use crate::source::http::header_string;
 
 /// The longest side of the photo on a player's page (shown at half size,
 /// sharp on 2× screens).
@@ -138,12 +139,20 @@ pub fn is_refused_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_refused_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_refused_v4(v4);
-            }
             let s = v6.segments();
+            // IPv4-mapped (::ffff:0:0/96) and IPv4-translated
+            // (::ffff:0:0:0/96) addresses are never a real host's public
+            // address: a dual-stack socket connects to the embedded IPv4
+            // one, whatever it is, so the whole ranges are refused (issue
+            // 14). So is NAT64's local-use prefix 64:ff9b:1::/48 (RFC 8215).
+            if v6.to_ipv4_mapped().is_some()
+                || (s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0)
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+            {
+                return true;
+            }
             // NAT64 (64:ff9b::/96) and IPv4-compatible (::/96) embed an IPv4
-            // address that the network may route to.
+            // address that the network may route to: judged by that address.
             if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4]) || s[..6] == [0; 6] {
                 let [a, b] = s[6].to_be_bytes();
                 let [c, d] = s[7].to_be_bytes();
@@ -350,7 +359,7 @@ pub struct PhotoSet {
 impl PhotoSet {
     /// The warning for a player whose cell is `cell`, if any.
     pub fn problem(&self, cell: &str) -> Option<String> {
-        let shown = shorten(&redact(cell.trim()));
+        let shown = shorten(&redact::url(cell.trim()));
         match self.by_cell.get(cell.trim())? {
             PhotoStatus::Ready { stale: None, .. } => None,
             PhotoStatus::Ready {
@@ -732,7 +741,7 @@ impl Download {
     async fn attempt(&self) -> Entry {
         let previous = self.previous.clone().unwrap_or_default();
         let failed = |why: String| {
-            tracing::warn!(url = %redact(&self.request.url), error = %why, "photo download failed");
+            tracing::warn!(url = %redact::url(&self.request.url), error = %why, "photo download failed");
             Entry {
                 url: self.request.url.clone(),
                 checked: unix_now(),
@@ -785,7 +794,7 @@ impl Download {
                 if let Err(e) = stored {
                     return failed(format!("cannot store it in the cache: {e}"));
                 }
-                tracing::info!(url = %redact(&self.request.url), stem = %stem.stem, "photo processed");
+                tracing::info!(url = %redact::url(&self.request.url), stem = %stem.stem, "photo processed");
                 Entry {
                     url: self.request.url.clone(),
                     etag,
@@ -1146,6 +1155,39 @@ mod tests {
             "100.128.0.1",
             "172.32.0.1",
             "2a00:1450:4007:80e::200e",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_refused_ip(ip), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ipv4_embedding_forms_are_refused_or_judged_by_their_ipv4() {
+        // The whole IPv4-mapped and IPv4-translated ranges, public or not,
+        // and NAT64's local-use prefix.
+        for ip in [
+            "::ffff:8.8.8.8",
+            "::ffff:0.0.0.0",
+            "::ffff:127.0.0.1",
+            "::ffff:0:a00:1",    // translated 10.0.0.1
+            "::ffff:0:808:808",  // translated 8.8.8.8
+            "::ffff:0:7f00:1",   // translated 127.0.0.1
+            "64:ff9b:1::a00:1",  // local-use NAT64
+            "64:ff9b:1:ffff::1", // local-use NAT64
+            // IPv4-compatible and well-known NAT64 of special IPv4.
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::169.254.169.254",
+            "64:ff9b::7f00:1",
+            "64:ff9b::c0a8:101",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_refused_ip(ip), "{ip}");
+        }
+        for ip in [
+            // Embedded public IPv4 in the forms that route to it.
+            "64:ff9b::808:808",
+            "::8.8.8.8",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(!is_refused_ip(ip), "{ip}");

@@ -183,7 +183,8 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
     assert_eq!(mode(&bin), 0o755, "gen");
     assert_eq!(mode(&env_file), 0o600, "/etc/sheetgen/env");
     assert_eq!(mode(&root.join("var/lib/sheetgen")), 0o700, "state_dir");
-    assert_eq!(mode(&root.join("var/www/sheetgen")), 0o755, "out_dir");
+    // Issue 14: players' pages readable by nginx's group only.
+    assert_eq!(mode(&root.join("var/www/sheetgen")), 0o2750, "out_dir");
     assert_eq!(
         mode(&root.join("var/cache/nginx/sheetgen")),
         0o700,
@@ -680,5 +681,99 @@ fn nginx_gets_the_capacity_of_thousands_of_players() {
     kept_with_warning(
         "events { worker_connections 768; }\nhttp {\n}\n",
         "multi_accept on; worker_connections 16384;",
+    );
+}
+
+/// `runuser -u USER -- ARGS…` (the tests run as root): whether it succeeded.
+fn as_user(user: &str, args: &[&str]) -> bool {
+    Command::new(tool("runuser", "util-linux"))
+        .args(["-u", user, "--"])
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn players_pages_are_readable_by_nginxs_group_only() {
+    // Issue 14: the published site was world-readable; any local account
+    // could read every player's page.
+    let tmp = fake_root();
+    let root = tmp.path();
+    // Only the fake root's own folder is private; a real / is not.
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    deploy_root(root, &[]).expect_ok("deploy.sh --root");
+    let www = root.join("var/www/sheetgen");
+    assert_eq!(mode(&www), 0o2750, "out_dir");
+
+    // Give the folder the owners a real install gives it (the intent file
+    // says which); root stands in for the sheetgen user.
+    let intent = std::fs::read_to_string(root.join("deploy-intent.txt")).unwrap();
+    let owner = intent
+        .lines()
+        .find_map(|l| {
+            let (command, _comment) = l.split_once('#').unwrap_or((l, ""));
+            command
+                .trim()
+                .strip_prefix("chown ")?
+                .strip_suffix(" /var/www/sheetgen")
+        })
+        .unwrap_or_else(|| panic!("no chown of /var/www/sheetgen in:\n{intent}"));
+    let (user, group) = owner.split_once(':').unwrap();
+    assert_eq!(user, "sheetgen", "{intent}");
+    assert_eq!(group, "www-data", "nginx's group on Debian: {intent}");
+    let status = Command::new("chown")
+        .arg(format!("root:{group}"))
+        .arg(&www)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::set_permissions(&www, std::fs::Permissions::from_mode(0o2750)).unwrap();
+
+    // gen publishes the demo there, as the service would.
+    let config = root.join("etc/sheetgen/site.toml");
+    let build = Run::from(
+        Command::new(root.join("usr/local/bin/gen"))
+            .args(["--config", config.to_str().unwrap(), "build"])
+            .env_clear()
+            .output()
+            .unwrap(),
+    );
+    build.expect_ok("gen build on the installed config");
+    let slug = std::fs::read_dir(www.join("p"))
+        .unwrap()
+        .next()
+        .expect("a player page")
+        .unwrap()
+        .file_name();
+    let page = www.join("p").join(slug).join("index.html");
+    assert!(page.is_file(), "{}", page.display());
+    // The folders gen made inside took nginx's group (setgid).
+    let gid = |p: &Path| std::os::unix::fs::MetadataExt::gid(&std::fs::metadata(p).unwrap());
+    assert_eq!(gid(&www.join("p")), gid(&www), "p/ did not take the group");
+
+    let page = page.to_str().unwrap();
+    let index = www.join("index.html");
+    let index = index.to_str().unwrap();
+    assert!(
+        as_user("www-data", &["cat", page]),
+        "nginx cannot read {page}"
+    );
+    assert!(
+        as_user("www-data", &["cat", index]),
+        "nginx cannot read {index}"
+    );
+    assert!(
+        !as_user("nobody", &["cat", page]),
+        "any account reads {page}"
+    );
+    assert!(
+        !as_user("nobody", &["cat", index]),
+        "any account reads {index}"
+    );
+    assert!(
+        !as_user("nobody", &["ls", www.to_str().unwrap()]),
+        "any account lists the site"
     );
 }

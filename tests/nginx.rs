@@ -187,6 +187,62 @@ fn nginx_t_accepts_the_printed_file_alone_inside_http() {
     );
 }
 
+/// `nginx -t` over a printed file whose auth cache is `cache_dir`.
+fn nginx_t(site: &Site, cache_dir: &std::path::Path) -> (bool, String, String) {
+    let with_cache = |args: &[&str]| {
+        let mut args: Vec<&str> = args.to_vec();
+        let at = args.iter().position(|a| *a == "--cache-dir").unwrap();
+        args[at + 1] = cache_dir.to_str().unwrap();
+        gen_nginx(site)(&args)
+    };
+    let (prefix, conf, printed) = write_nginx_conf(&with_cache, free_port(), SETUP);
+    let out = Command::new(nginx_binary())
+        .arg("-t")
+        .args(nginx_args(prefix.path(), &conf))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), stderr, printed)
+}
+
+#[test]
+fn the_headers_one_command_makes_nginx_t_pass_where_the_cache_parent_is_missing() {
+    // Issue 14: installed by hand as its header says, on a stock Debian
+    // nginx (no /var/cache/nginx), `nginx -t` failed on mkdir(). Here the
+    // cache's parent folders do not exist either.
+    let (site, _) = site();
+    site.build_ok();
+    let stock = tempfile::tempdir().unwrap();
+    let parent = stock.path().join("var/cache/nginx");
+    let cache = parent.join("sheetgen");
+    let (ok, stderr, printed) = nginx_t(&site, &cache);
+    assert!(
+        !ok && stderr.contains("mkdir()"),
+        "expected nginx -t to fail as on a stock nginx:\n{stderr}"
+    );
+    // The header names the one command, for this cache folder.
+    let command = printed
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.trim_start_matches('#').trim().strip_prefix("mkdir -p "))
+        .map(|rest| format!("mkdir -p {rest}"))
+        .unwrap_or_else(|| panic!("no `mkdir -p` in the header:\n{printed}"));
+    assert_eq!(command, format!("mkdir -p {}", parent.display()));
+    let status = Command::new("sh").arg("-c").arg(&command).status().unwrap();
+    assert!(status.success(), "{command}");
+    let (ok, stderr, _) = nginx_t(&site, &cache);
+    assert!(
+        ok && stderr.contains("test is successful"),
+        "nginx -t after `{command}`:\n{stderr}"
+    );
+    // The default is Debian's path; the header says what to create for it.
+    let default = gen_nginx(&site)(&["nginx"]);
+    assert!(
+        default.contains("\n#   mkdir -p /var/cache/nginx\n"),
+        "{default}"
+    );
+}
+
 /// The address of the `listen` line of a printed config.
 fn printed_listen(printed: &str) -> &str {
     printed
@@ -344,7 +400,8 @@ fn private_pages_need_the_players_own_cookie() {
         page.header("Vary")
             .is_some_and(|v| v.contains("Accept-Encoding"))
     );
-    assert_eq!(page.header("Cache-Control"), Some("no-cache"));
+    // Issue 14: a player's page is never stored by a shared cache.
+    assert_eq!(page.header("Cache-Control"), Some("private, no-cache"));
     assert!(page.header("Content-Security-Policy").is_some());
     assert_eq!(page.decoded(), s.page("p/alice/index.html"));
     let plain = get(
@@ -601,4 +658,110 @@ fn a_pin_change_ends_the_session_at_nginx_within_the_cache_time() {
     let r = get_gz(addr, "/p/alice/", Some(&alice));
     assert_eq!(r.status, 303, "{}", r.head);
     assert!(!http_support::contains(&r.body, b"Alice Martin"));
+}
+
+// ---------------------------------------------------------------- issue 14
+
+/// nginx alone in front of the built site (no gen: static files only).
+fn static_nginx() -> (Site, Nginx) {
+    let (site, _) = site();
+    site.build_ok();
+    let nginx = start_nginx(&site);
+    (site, nginx)
+}
+
+/// A folder outside the site that nginx's workers can read.
+fn outside_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::chmod(dir.path(), 0o755);
+    dir
+}
+
+#[test]
+fn a_symlink_in_out_dir_to_another_owners_file_is_not_served() {
+    // A link under out_dir to a file of another owner (state_dir, /etc/…)
+    // is refused; a link to a file of the link's own owner still works.
+    let (site, nginx) = static_nginx();
+    let outside = outside_dir();
+    let foreign = outside.path().join("foreign.txt");
+    std::fs::write(&foreign, "FOREIGN-CANARY").unwrap();
+    common::chmod(&foreign, 0o644);
+    // nobody:nogroup, not the owner of the link (the tests run as root).
+    let status = Command::new("chown")
+        .args(["65534:65534", foreign.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "chown nobody (the tests need root)");
+    let own = outside.path().join("own.txt");
+    std::fs::write(&own, "OWN-CONTENT").unwrap();
+    common::chmod(&own, 0o644);
+    std::os::unix::fs::symlink(&foreign, site.out().join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(&own, site.out().join("same-owner.txt")).unwrap();
+    std::fs::create_dir(outside.path().join("dir")).unwrap();
+    std::fs::write(outside.path().join("dir/index.html"), "DIR-CANARY").unwrap();
+    common::chmod(&outside.path().join("dir"), 0o755);
+    common::chmod(&outside.path().join("dir/index.html"), 0o644);
+    Command::new("chown")
+        .args([
+            "-R",
+            "65534:65534",
+            outside.path().join("dir").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("dir"), site.out().join("leakdir")).unwrap();
+
+    let control = get(&nginx.addr, "/same-owner.txt", &[]);
+    assert_eq!(
+        control.status,
+        200,
+        "{}\n{}",
+        control.head,
+        nginx.error_log()
+    );
+    assert_eq!(control.text(), "OWN-CONTENT");
+    for path in ["/leak.txt", "/leakdir/", "/leakdir/index.html"] {
+        let r = get(&nginx.addr, path, &[]);
+        assert!(
+            r.status == 403 || r.status == 404,
+            "{path}: {}\n{}",
+            r.head,
+            r.text()
+        );
+        assert!(
+            !r.text().contains("CANARY"),
+            "{path} served the target:\n{}",
+            r.text()
+        );
+    }
+}
+
+#[test]
+fn redirects_never_copy_the_host_header() {
+    let s = stack();
+    for host in ["evil.example", "evil.example:8443"] {
+        // A directory without its slash: nginx's own 301.
+        let r = get(s.addr(), "/login", &[("Host", host)]);
+        assert_eq!(r.status, 301, "{}", r.head);
+        assert_eq!(r.header("Location"), Some("/login/"), "{}", r.head);
+        // A player's page without a session: the 303 to the login form.
+        let r = get(s.addr(), "/p/alice/", &[("Host", host)]);
+        assert_eq!(r.status, 303, "{}", r.head);
+        assert_eq!(
+            r.header("Location"),
+            Some("/login/?next=/p/alice/"),
+            "{}",
+            r.head
+        );
+        assert_eq!(r.header("Cache-Control"), Some("private, no-cache"));
+    }
+    // Shared pages keep revalidating in every cache; player pages too, but
+    // only in the browser's.
+    let index = get_gz(s.addr(), "/", None);
+    assert_eq!(index.status, 200);
+    assert_eq!(index.header("Cache-Control"), Some("no-cache"));
+    let alice = s.login("Alice Martin", "482913");
+    let page = get_gz(s.addr(), "/p/alice/index.html", Some(&alice));
+    assert_eq!(page.status, 200, "{}", page.head);
+    assert_eq!(page.header("Cache-Control"), Some("private, no-cache"));
 }

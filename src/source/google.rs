@@ -17,6 +17,7 @@ use super::http::{self, HttpOptions, Target};
 use super::{Cells, RawTables, table_from_rows};
 use crate::config::{Config, GoogleSource, Secret, Source};
 use crate::error::SourceError;
+use crate::redact;
 
 /// Read-only access to spreadsheets: all a site generator needs.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
@@ -232,7 +233,7 @@ async fn request_token(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let assertion = key.assertion(now_unix)?;
-    let url = http::redact(&key.token_uri);
+    let url = redact::url(&key.token_uri);
     let started = Instant::now();
     let answer = http::send_with_retry(
         opts,
@@ -338,7 +339,7 @@ pub async fn fetch(
         }
         Auth::ServiceAccount(key) => Some(tokens.get(http, opts, key, deadline).await?),
     };
-    let shown = http::redact(&url);
+    let shown = redact::url(&url);
     let answer = http::send_with_retry(
         opts,
         &Target {

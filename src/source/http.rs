@@ -1,7 +1,7 @@
 //! The one HTTP client of the source stage and its discipline: timeouts,
 //! retries of transient failures only (connect errors, timeouts, 429, 5xx)
-//! with exponential backoff and jitter, never past the cycle's deadline, and
-//! URLs redacted before they reach a message or a log line.
+//! with exponential backoff and jitter, never past the cycle's deadline.
+//! URLs reach its messages and logs only as [`crate::redact`] shows them.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
@@ -73,35 +73,6 @@ pub fn header_string(
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-/// `url` with the value of every `key=` (and `access_token=`) query
-/// parameter replaced by `***`: the only form of a URL that may be logged.
-pub fn redact(url: &str) -> String {
-    let Some((head, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
-    let query = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_param(name) => format!("{name}=***"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    match fragment {
-        Some(f) => format!("{head}?{query}#{f}"),
-        None => format!("{head}?{query}"),
-    }
-}
-
-fn is_secret_param(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    matches!(name.as_str(), "key" | "access_token" | "token")
 }
 
 /// An HTTP answer, whatever its status.
@@ -282,21 +253,6 @@ fn classify(e: reqwest::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redact_hides_keys_and_keeps_the_rest() {
-        assert_eq!(
-            redact("https://x/v4/s/1/values:batchGet?ranges=A&key=AIzaSECRET&majorDimension=ROWS"),
-            "https://x/v4/s/1/values:batchGet?ranges=A&key=***&majorDimension=ROWS"
-        );
-        assert_eq!(redact("https://x/a?KEY=s#f"), "https://x/a?KEY=***#f");
-        assert_eq!(
-            redact("https://x/pub?output=csv"),
-            "https://x/pub?output=csv"
-        );
-        assert_eq!(redact("https://x/a"), "https://x/a");
-        assert_eq!(redact("https://x/a?monkey=1"), "https://x/a?monkey=1");
-    }
 
     #[test]
     fn backoff_doubles_with_bounded_jitter() {

@@ -1,7 +1,8 @@
 //! Sheets "published to the web" as CSV (`…/pub?output=csv`, or the
 //! `/export?format=csv&gid=…` form): one GET per tab, redirects followed, the
 //! body decoded like a local CSV file. No credentials: anyone with these
-//! URLs can read them.
+//! URLs can read them, so they are capabilities and never shown beyond their
+//! host.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +13,7 @@ use super::file::parse_csv;
 use super::http::{self, HttpOptions, Target};
 use crate::config::Encoding;
 use crate::error::SourceError;
+use crate::redact;
 
 /// Reads the published CSV of every tab in `tabs`.
 pub async fn fetch(
@@ -29,7 +31,9 @@ pub async fn fetch(
             tab: tab.clone(),
             found: urls.keys().cloned().collect::<Vec<_>>().join(", "),
         })?;
-        let shown = http::redact(url);
+        // Whoever holds this URL reads every PIN: messages and logs show
+        // its host only (issue 14).
+        let shown = redact::capability_url(url);
         let answer = http::send_with_retry(
             opts,
             &Target {
@@ -38,7 +42,20 @@ pub async fn fetch(
             },
             || client.get(url),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The host alone does not say which tab's URL it was.
+            SourceError::Network {
+                url,
+                attempts,
+                message,
+            } => SourceError::Network {
+                url: format!("the published CSV of tab \"{tab}\" at {url}"),
+                attempts,
+                message,
+            },
+            other => other,
+        })?;
         let failed = |message: &str| SourceError::Published {
             tab: tab.clone(),
             url: shown.clone(),
@@ -61,7 +78,11 @@ pub async fn fetch(
                 answer.content_type
             )));
         }
-        let table = parse_csv(tab, Path::new(&shown), &answer.body, encoding)?;
+        // The host alone does not say which tab: the tab goes in the label
+        // of parse errors; later messages name the tab themselves.
+        let label = format!("the published CSV of tab \"{tab}\" ({shown})");
+        let mut table = parse_csv(tab, Path::new(&label), &answer.body, encoding)?;
+        table.origin = format!("published CSV at {shown}");
         out.tabs.insert(tab.clone(), table);
     }
     Ok(out)
