@@ -16,6 +16,10 @@
 //!   artifacts; touches no disk.
 //! - [`publish`]: the only writer: gzip twins, compare with disk, temp file +
 //!   rename, guarded removals.
+//! - [`redact`]: how a URL may appear in a message or log: no userinfo, no
+//!   keys, published-CSV URLs by host only.
+//! - [`front`]: the API's front door: reads each request whole within a
+//!   deadline and caps, then hands it to tiny_http ([`api`]'s routes).
 //! - [`photos`]: player photos (issue 8): the only fetcher of images; a
 //!   cache in `state_dir/photos/`, downloads that never hold a cycle up for
 //!   long, resized metadata-free JPEGs handed to publish as assets.

@@ -201,8 +201,11 @@ impl Preview {
             );
             return;
         };
+        // As `gen nginx` sends them: no shared cache stores a player's page.
         let cache = if rel.starts_with("assets") {
             "public, max-age=31536000, immutable"
+        } else if rel.starts_with("p") {
+            "private, no-cache"
         } else {
             "no-cache"
         };
