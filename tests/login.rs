@@ -564,6 +564,66 @@ fn next_never_redirects_off_site() {
     assert_eq!(r.json()["location"], "/p/alice/");
 }
 
+/// Issue 14: a `next` with raw non-ASCII (or blank) characters got a 303
+/// with no `Location` at all; the player goes to their own page instead.
+#[test]
+fn a_non_ascii_next_sends_the_player_to_their_page() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    for next in ["/p/zoé/", "/p/alice/é", "/p/a b/", "/\u{a0}"] {
+        let r = login(addr, "198.51.100.12", "Alice Martin", "482913", Some(next));
+        assert_eq!(r.status, 303, "next={next:?}: {}", r.head);
+        assert_eq!(
+            r.header("Location"),
+            Some("/p/alice/"),
+            "next={next:?}:\n{}",
+            r.head
+        );
+        assert!(
+            r.cookie(COOKIE).is_some_and(|c| !c.is_empty()),
+            "{}",
+            r.head
+        );
+        // A wrong PIN goes back to the form, without the unusable `next`.
+        let r = login(addr, "198.51.100.12", "Ghost", "1", Some(next));
+        assert_eq!(r.status, 303, "{}", r.head);
+        assert_eq!(r.header("Location"), Some("/login/?error=1"), "{}", r.head);
+    }
+    // JSON mode says the same place.
+    let r = request(
+        addr,
+        "POST",
+        "/api/login",
+        &[
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Real-IP", "198.51.100.12"),
+        ],
+        &form(&[
+            ("name", "Bob Stone"),
+            ("pin", "739164"),
+            ("next", "/p/zoé/"),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.json()["location"], "/p/bob/");
+    // A percent-encoded path, as browsers send one, is still honoured.
+    let r = login(
+        addr,
+        "198.51.100.12",
+        "Alice Martin",
+        "482913",
+        Some("/p/alice/?q=zo%C3%A9"),
+    );
+    assert_eq!(
+        r.header("Location"),
+        Some("/p/alice/?q=zo%C3%A9"),
+        "{}",
+        r.head
+    );
+}
+
 // ---------------------------------------------------------------- limits
 
 #[test]

@@ -110,13 +110,17 @@ fn same_site(request: Request, action: &str) -> Option<(Request, Origin)> {
     Some((request, origin))
 }
 
-/// `next` if it is a local path (`/…`, not `//…` or `/\…`), else `None`.
+/// `next` if it is a local path (`/…`, not `//…` or `/\…`) of printable
+/// ASCII, else `None` (the player then goes to their own page).
 pub fn local_next(next: &str) -> Option<&str> {
+    // A header value must be ASCII: tiny_http drops any other, which left a
+    // 303 with no `Location` (issue 14). Browsers percent-encode the URLs
+    // they send, so a raw non-ASCII or blank character is no link of ours.
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && next.len() <= MAX_NEXT
-        && !next.chars().any(|c| c.is_control() || c == '\\');
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then_some(next)
 }
 
@@ -394,6 +398,8 @@ mod tests {
             "p/zoe",
             "",
             "/x\ny",
+            "/p/zoé/",
+            "/p/a b/",
         ] {
             assert_eq!(local_next(bad), None, "{bad:?}");
         }
