@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, site_config, toml_str};
+use common::{
+    CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
+};
 use http_support::{
     COOKIE, Gen, Response, burst, form, get, poll, post_form, request, request_bytes,
 };
@@ -700,6 +702,159 @@ fn a_locked_name_answers_exactly_like_a_wrong_pin() {
     );
     assert_eq!(norm(&ghost), norm(&wrong));
     login_ok(addr, "198.51.100.30", "Alice Martin", "482913");
+}
+
+/// Issue 14: a stranger's failures lock a name for the stranger's network
+/// only (IPv4 /24, IPv6 /64), and attempts during the lock do not make the
+/// real player wait longer: their right PIN from their own network works.
+#[test]
+fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
+    let wrong = login(addr, "192.0.2.1", "Alice Martin", "111111", None);
+    // Eight wrong PINs on Bob's name from one /24, then eight more while
+    // locked, each from another address of it (under the per-address limit).
+    for i in 0..16 {
+        let r = login(
+            addr,
+            &format!("203.0.113.{}", 10 + i),
+            "Bob Stone",
+            "000000",
+            None,
+        );
+        assert_eq!(norm(&r), norm(&wrong), "attempt {i}");
+    }
+    // Within that network the name is locked: the right PIN answers like a
+    // wrong one…
+    let locked = login(addr, "203.0.113.99", "Bob Stone", "739164", None);
+    assert_eq!(
+        norm(&locked),
+        norm(&wrong),
+        "locked name differs from wrong PIN"
+    );
+    // …but Bob at home, on another network, logs in.
+    let token = login_ok(addr, "198.51.100.77", "Bob Stone", "739164");
+    assert_eq!(auth(addr, &token, "bob"), 204);
+
+    // The same over IPv6: the lock holds for the stranger's /64 only.
+    for i in 0..8 {
+        let r = login(
+            addr,
+            &format!("2001:db8:66:1::{:x}", 0x10 + i),
+            "Alice Martin",
+            "000000",
+            None,
+        );
+        assert_eq!(norm(&r), norm(&wrong), "IPv6 attempt {i}");
+    }
+    let locked = login(addr, "2001:db8:66:1::ffff", "Alice Martin", "482913", None);
+    assert_eq!(norm(&locked), norm(&wrong), "locked over IPv6");
+    login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
+}
+
+/// Issue 14: a club's Wi-Fi (one address) where 30 players log in within
+/// minutes, a third of them mistyping once first, never sees a 429.
+#[test]
+fn a_clubhouse_wifi_with_typos_never_sees_a_429() {
+    let site = site_with(&roster(30), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let wifi = "192.0.2.50";
+    for i in 1..=30 {
+        let name = format!("Player {i:04}");
+        if i % 3 == 0 {
+            let r = login(addr, wifi, &name, "123456", None);
+            assert_eq!(r.status, 303, "typo of {name}: {}", r.head);
+            assert_eq!(r.header("Location"), Some("/login/?error=1"));
+        }
+        let r = login(addr, wifi, &name, &roster_pin(i), None);
+        assert_eq!(r.status, 303, "{name} refused: {}", r.head);
+        assert_eq!(
+            r.header("Location"),
+            Some(format!("/p/p{i:04}/").as_str()),
+            "{name}"
+        );
+        assert!(r.cookie(COOKIE).is_some_and(|c| !c.is_empty()));
+    }
+    let metrics = get(addr, "/metrics", &[]).text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "sheetgen_login_failures_total 10")
+            && metrics
+                .lines()
+                .any(|l| l == "sheetgen_login_rate_limited_total 0"),
+        "{metrics}"
+    );
+}
+
+/// Issue 14: the 20 commonest PINs sprayed over every name from 50
+/// addresses spend the site-wide budget, which cuts the spray off with one
+/// warning; a player on their own network still logs in, and a player
+/// already logged in is not affected.
+#[test]
+fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
+    const COMMON: [&str; 20] = [
+        "123456", "000000", "111111", "121212", "123123", "654321", "666666", "696969", "112233",
+        "222222", "999999", "555555", "777777", "888888", "333333", "444444", "131313", "159753",
+        "101010", "789456",
+    ];
+    let players = 20;
+    let site = site_with(&roster(players), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let before = login_ok(addr, "198.51.100.1", "Player 0001", &roster_pin(1));
+
+    let (mut checked, mut refused) = (0, 0);
+    let mut attempt = 0;
+    for pin in COMMON {
+        for i in 1..=players {
+            // 50 addresses in 50 networks, in turn.
+            let ip = format!("10.{}.0.9", attempt % 50);
+            attempt += 1;
+            let r = login(addr, &ip, &format!("Player {i:04}"), pin, None);
+            match r.status {
+                303 => {
+                    assert_eq!(r.header("Location"), Some("/login/?error=1"), "{}", r.head);
+                    checked += 1;
+                }
+                429 => {
+                    assert!(
+                        r.header("Retry-After")
+                            .is_some_and(|s| s.parse::<u64>().is_ok())
+                    );
+                    refused += 1;
+                }
+                other => panic!("status {other}: {}", r.head),
+            }
+        }
+    }
+    // The per-address limit alone (10 each) lets all 400 through; the
+    // budget (100 for a small roster) stops it, each address keeping at
+    // most 3 failures once it is spent.
+    assert!(
+        checked <= 100 + 50 * 3 && refused >= 400 - 250,
+        "{checked} attempts checked, {refused} refused"
+    );
+    let warning = "failed logins in 15 minutes across the site";
+    assert_eq!(g.count_log(warning), 1, "{}", g.log());
+    let metrics = get(addr, "/metrics", &[]).text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "sheetgen_login_budget_spent_total 1"),
+        "{metrics}"
+    );
+    for i in 1..=players {
+        assert!(!g.log().contains(&roster_pin(i)), "a PIN in the log");
+    }
+    // While it is spent: the session opened before is untouched, and a
+    // player on a network that never failed logs in.
+    assert_eq!(auth(addr, &before, "p0001"), 204);
+    let token = login_ok(addr, "198.51.100.2", "Player 0002", &roster_pin(2));
+    assert_eq!(auth(addr, &token, "p0002"), 204);
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::api::{read_body, respond};
 use crate::config::Config;
 use crate::model::{Snapshot, normalize_login};
 use crate::state::AppState;
-use limits::{Gate, LoginLimits};
+use limits::{Client, Gate, LoginLimits};
 use session::SessionKey;
 
 /// The cookie over HTTPS: `__Host-` binds it to this host, path `/`, Secure.
@@ -259,8 +259,11 @@ impl Auth {
         }
         let now = Instant::now();
         let login = normalize_login(&name);
-        let gate = self.limits.gate(&origin.client, &login, now);
-        if let Gate::AddressLimited(wait) = gate {
+        let client = Client::parse(&origin.client);
+        let snapshot = state.snapshot();
+        let players = snapshot.as_ref().map_or(0, |s| s.players.len());
+        let gate = self.limits.gate(&client, &login, now, players);
+        if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
             state
                 .metrics()
                 .logins_rate_limited
@@ -290,7 +293,6 @@ impl Auth {
 
         // The same work whether the name exists or not: one lookup, one
         // constant-time comparison of fixed-length digests.
-        let snapshot = state.snapshot();
         let credential = snapshot.as_ref().and_then(|s| s.credentials.find(&name));
         let expected: [u8; 32] = match credential {
             Some(c) => Sha256::digest(c.secret.expose().as_bytes()).into(),
@@ -309,7 +311,7 @@ impl Auth {
             .and_then(|(s, c)| s.players.get(c.player).map(|p| (p, c)));
         match found {
             Some((player, c)) if pin_ok => {
-                self.limits.succeeded(&login);
+                self.limits.succeeded(&client, &login, now);
                 state.metrics().logins_ok.fetch_add(1, Ordering::Relaxed);
                 let token = self.key.issue(
                     &player.id,
@@ -324,7 +326,24 @@ impl Auth {
                 redirect(request, 200, location, None, Some(&cookie));
             }
             _ => {
-                self.limits.failed(&origin.client, &login, now);
+                if let Some(spent) = self.limits.failed(&client, &login, gate, now, players) {
+                    state
+                        .metrics()
+                        .login_budget_spent
+                        .fetch_add(1, Ordering::Relaxed);
+                    // Once per episode (limits.rs): the organiser should
+                    // know, and nothing here names a player or a PIN.
+                    tracing::warn!(
+                        event = "login_budget_spent",
+                        failures = spent.failures,
+                        budget = spent.budget,
+                        players,
+                        "{} failed logins in 15 minutes across the site (budget {} for {players} players): someone is probably trying common PINs on many names. Until failures fall back, an address that failed {} times without a success gets 429; players with no failures and players already logged in are not affected. Nothing to do if it stops; if it goes on, longer PINs in the sheet make guessing hopeless",
+                        spent.failures,
+                        spent.budget,
+                        limits::SPENT_ALLOWANCE,
+                    );
+                }
                 state
                     .metrics()
                     .logins_failed
