@@ -482,6 +482,88 @@ fn logout_expires_the_cookie() {
     assert!(r.set_cookie(COOKIE).is_none());
 }
 
+/// Issue 14: after logout the old cookie read the page for up to 7 days.
+/// Now a logout ends the player's sessions at once (on every device, as
+/// gen answers /api/auth; nginx's cache may keep a yes for ≤ 30 s), a new
+/// login works, and a restart remembers it.
+#[test]
+fn logout_ends_the_session_at_once_and_after_a_restart() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let mut g = start(&site);
+    let addr = g.addr.clone();
+    let phone = login_ok(&addr, "198.51.100.40", "Bob Stone", "739164");
+    let laptop = login_ok(&addr, "198.51.100.41", "Bob Stone", "739164");
+    let alice = login_ok(&addr, "198.51.100.42", "Alice Martin", "482913");
+    assert_eq!(auth(&addr, &phone, "bob"), 204);
+    assert_eq!(auth(&addr, &laptop, "bob"), 204);
+
+    let logout = |token: Option<&str>| {
+        let cookie = token.map(|t| format!("{COOKIE}={t}"));
+        let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
+        request(&addr, "POST", "/api/logout", &headers, b"")
+    };
+    let r = logout(Some(&phone));
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert_eq!(r.header("Location"), Some("/login/"));
+    // The kept cookie no longer reads the page, on either device; other
+    // players are not affected.
+    assert_eq!(
+        auth(&addr, &phone, "bob"),
+        401,
+        "the logged-out cookie still works"
+    );
+    assert_eq!(
+        auth(&addr, &laptop, "bob"),
+        401,
+        "bob's other session still works"
+    );
+    assert_eq!(auth(&addr, &alice, "alice"), 204);
+    // Logging in again works at once.
+    let again = login_ok(&addr, "198.51.100.40", "Bob Stone", "739164");
+    assert_eq!(auth(&addr, &again, "bob"), 204);
+
+    // The same answer whatever the cookie: valid, already ended, junk, none.
+    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
+    let reference = norm(&logout(Some(&alice)));
+    assert_eq!(auth(&addr, &alice, "alice"), 401);
+    for (what, token) in [
+        ("ended", Some(phone.as_str())),
+        ("junk", Some("x.y")),
+        ("none", None),
+    ] {
+        assert_eq!(norm(&logout(token)), reference, "logout with {what} cookie");
+    }
+    assert_eq!(
+        auth(&addr, &again, "bob"),
+        204,
+        "replaying an ended cookie ended bob's new session"
+    );
+
+    // Kept in state_dir, 0600, with no token or PIN in it.
+    let kept = site.state().join("logouts.json");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", kept.display());
+    for secret in [&phone, &laptop, &alice, &again] {
+        let sig = secret.split_once('.').unwrap().1;
+        assert!(!text.contains(sig), "a session token in {text}");
+    }
+    for (_, _, pin) in PLAYERS {
+        assert!(!text.contains(pin), "a PIN in {text}");
+        assert!(!g.log().contains(pin), "a PIN in the log");
+    }
+    assert!(!g.log().contains(&phone), "a token in the log");
+
+    // A restart remembers the logouts.
+    g.stop();
+    let g = start(&site);
+    assert_eq!(auth(&g.addr, &phone, "bob"), 401);
+    assert_eq!(auth(&g.addr, &laptop, "bob"), 401);
+    assert_eq!(auth(&g.addr, &alice, "alice"), 401);
+    assert_eq!(auth(&g.addr, &again, "bob"), 204);
+}
+
 #[test]
 fn next_never_redirects_off_site() {
     let site = site_with(&roster_csv(PLAYERS, 1), "");

@@ -4,6 +4,7 @@
 //! unknown name and a wrong PIN are identical, in bytes and in the work done.
 
 pub mod limits;
+pub mod logout;
 pub mod session;
 
 use std::sync::atomic::Ordering;
@@ -19,6 +20,7 @@ use crate::config::Config;
 use crate::model::{Snapshot, normalize_login};
 use crate::state::AppState;
 use limits::{Client, Gate, LoginLimits};
+use logout::Logouts;
 use session::SessionKey;
 
 /// The cookie over HTTPS: `__Host-` binds it to this host, path `/`, Secure.
@@ -33,6 +35,7 @@ const MAX_NEXT: usize = 512;
 pub struct Auth {
     key: SessionKey,
     limits: LoginLimits,
+    logouts: Logouts,
     lifetime: Duration,
     insecure_http: bool,
 }
@@ -181,6 +184,7 @@ impl Auth {
     pub fn new(config: &Config) -> Result<Auth, String> {
         Ok(Auth {
             key: SessionKey::load(&config.site.state_dir)?,
+            logouts: Logouts::load(&config.site.state_dir, SystemTime::now())?,
             limits: LoginLimits::new(config.api.login_failures_per_address),
             lifetime: Duration::from_secs(config.api.session_hours.saturating_mul(3600)),
             insecure_http: config.api.insecure_http,
@@ -215,10 +219,15 @@ impl Auth {
             .map(|c| c.value_raw().unwrap_or(""))
     }
 
-    /// The player index whose valid session the request carries.
+    /// The player index whose valid session the request carries: ours,
+    /// unexpired, not ended by a logout, its player still there with the
+    /// same PIN.
     pub fn session_player(&self, request: &Request, snapshot: &Snapshot) -> Option<usize> {
-        self.key
-            .verify(self.token(request)?, snapshot, SystemTime::now())
+        let claims = self.key.open(self.token(request)?, SystemTime::now())?;
+        if self.logouts.ended(&claims) {
+            return None;
+        }
+        self.key.player_of(&claims, snapshot)
     }
 
     /// `POST /api/login`.
@@ -354,11 +363,30 @@ impl Auth {
         }
     }
 
-    /// `POST /api/logout`: expires the cookie.
+    /// `POST /api/logout`: ends the player's sessions (every device: the
+    /// cookie alone is stateless) and expires the cookie. The answer is the
+    /// same with a valid, stale, foreign or no cookie.
     pub fn logout(&self, request: Request) {
         let Some((request, _)) = same_site(request, "logout") else {
             return;
         };
+        let now = SystemTime::now();
+        // Only a live session logs out: an ended cookie replayed later must
+        // not end the sessions its player opened since.
+        let live = self
+            .token(&request)
+            .and_then(|t| self.key.open(t, now))
+            .filter(|claims| !self.logouts.ended(claims));
+        if let Some(claims) = live {
+            if let Err(e) = self.logouts.record(&claims, self.lifetime, now) {
+                // In force in this process; only a restart would forget it.
+                tracing::warn!(
+                    event = "logout_not_saved",
+                    "a logout could not be saved ({e}); the session ended now, but would work again after a restart until it expires. Check that state_dir is writable by gen"
+                );
+            }
+            tracing::info!(event = "logout", player = %claims.id, "logout");
+        }
         let cookie = self.set_cookie("", 0);
         redirect(request, 200, "/login/", None, Some(&cookie));
     }
