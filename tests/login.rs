@@ -3,10 +3,12 @@
 //! Logins and sessions end to end (issue 5): the real `gen watch` binary on a
 //! real loopback socket over a CSV roster in a temp site. Right and wrong
 //! PINs, byte-identical failures, tampered / expired / other-key tokens,
-//! PIN changes ending sessions, logout, off-site `next`, address limits and
-//! name locks, oversized bodies, concurrent logins during cycles, accents,
-//! cross-site posts, JSON answers, restart from the persisted snapshot,
-//! bursts of fresh connections, and `gen serve` on the demo.
+//! PIN changes ending sessions, logout ending sessions (issue 14), off-site
+//! or non-ASCII `next`, address limits, name locks per network, the
+//! site-wide failure budget, a clubhouse Wi-Fi, oversized bodies,
+//! concurrent logins during cycles, accents, cross-site posts, JSON answers,
+//! restart from the persisted snapshot, bursts of fresh connections, and
+//! `gen serve` on the demo.
 //!
 //! Every wait polls against a deadline.
 

@@ -2,6 +2,8 @@
 //! `GET /api/auth` (nginx's `auth_request`). Everything is checked against
 //! the snapshot in force; nothing here calls the source. Answers for an
 //! unknown name and a wrong PIN are identical, in bytes and in the work done.
+//! Failed logins are limited in `limits.rs`; sessions are signed cookies
+//! (`session.rs`) that a logout ends for good (`logout.rs`).
 
 pub mod limits;
 pub mod logout;
