@@ -54,6 +54,8 @@ pub struct Metrics {
     pub logins_ok: AtomicU64,
     pub logins_failed: AtomicU64,
     pub logins_rate_limited: AtomicU64,
+    /// Times the site-wide login failure budget was spent (once per episode).
+    pub login_budget_spent: AtomicU64,
 }
 
 /// What `GET /healthz` answers.
@@ -274,6 +276,12 @@ impl Metrics {
             "counter",
             "Logins refused by a rate limit.",
             get(&self.logins_rate_limited).to_string(),
+        );
+        metric(
+            "login_budget_spent_total",
+            "counter",
+            "Times failed logins across the site spent the 15-minute budget (a spray of PINs over many names).",
+            get(&self.login_budget_spent).to_string(),
         );
         metric(
             "players",

@@ -3,10 +3,12 @@
 //! Logins and sessions end to end (issue 5): the real `gen watch` binary on a
 //! real loopback socket over a CSV roster in a temp site. Right and wrong
 //! PINs, byte-identical failures, tampered / expired / other-key tokens,
-//! PIN changes ending sessions, logout, off-site `next`, address limits and
-//! name locks, oversized bodies, concurrent logins during cycles, accents,
-//! cross-site posts, JSON answers, restart from the persisted snapshot,
-//! bursts of fresh connections, and `gen serve` on the demo.
+//! PIN changes ending sessions, logout ending sessions (issue 14), off-site
+//! or non-ASCII `next`, address limits, name locks per network, the
+//! site-wide failure budget, a clubhouse Wi-Fi, oversized bodies,
+//! concurrent logins during cycles, accents, cross-site posts, JSON answers,
+//! restart from the persisted snapshot, bursts of fresh connections, and
+//! `gen serve` on the demo.
 //!
 //! Every wait polls against a deadline.
 
@@ -17,7 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, site_config, toml_str};
+use common::{
+    CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
+};
 use http_support::{
     COOKIE, Gen, Response, burst, form, get, poll, post_form, request, request_bytes,
 };
@@ -480,6 +484,88 @@ fn logout_expires_the_cookie() {
     assert!(r.set_cookie(COOKIE).is_none());
 }
 
+/// Issue 14: after logout the old cookie read the page for up to 7 days.
+/// Now a logout ends the player's sessions at once (on every device, as
+/// gen answers /api/auth; nginx's cache may keep a yes for ≤ 30 s), a new
+/// login works, and a restart remembers it.
+#[test]
+fn logout_ends_the_session_at_once_and_after_a_restart() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let mut g = start(&site);
+    let addr = g.addr.clone();
+    let phone = login_ok(&addr, "198.51.100.40", "Bob Stone", "739164");
+    let laptop = login_ok(&addr, "198.51.100.41", "Bob Stone", "739164");
+    let alice = login_ok(&addr, "198.51.100.42", "Alice Martin", "482913");
+    assert_eq!(auth(&addr, &phone, "bob"), 204);
+    assert_eq!(auth(&addr, &laptop, "bob"), 204);
+
+    let logout = |token: Option<&str>| {
+        let cookie = token.map(|t| format!("{COOKIE}={t}"));
+        let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
+        request(&addr, "POST", "/api/logout", &headers, b"")
+    };
+    let r = logout(Some(&phone));
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert_eq!(r.header("Location"), Some("/login/"));
+    // The kept cookie no longer reads the page, on either device; other
+    // players are not affected.
+    assert_eq!(
+        auth(&addr, &phone, "bob"),
+        401,
+        "the logged-out cookie still works"
+    );
+    assert_eq!(
+        auth(&addr, &laptop, "bob"),
+        401,
+        "bob's other session still works"
+    );
+    assert_eq!(auth(&addr, &alice, "alice"), 204);
+    // Logging in again works at once.
+    let again = login_ok(&addr, "198.51.100.40", "Bob Stone", "739164");
+    assert_eq!(auth(&addr, &again, "bob"), 204);
+
+    // The same answer whatever the cookie: valid, already ended, junk, none.
+    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
+    let reference = norm(&logout(Some(&alice)));
+    assert_eq!(auth(&addr, &alice, "alice"), 401);
+    for (what, token) in [
+        ("ended", Some(phone.as_str())),
+        ("junk", Some("x.y")),
+        ("none", None),
+    ] {
+        assert_eq!(norm(&logout(token)), reference, "logout with {what} cookie");
+    }
+    assert_eq!(
+        auth(&addr, &again, "bob"),
+        204,
+        "replaying an ended cookie ended bob's new session"
+    );
+
+    // Kept in state_dir, 0600, with no token or PIN in it.
+    let kept = site.state().join("logouts.json");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", kept.display());
+    for secret in [&phone, &laptop, &alice, &again] {
+        let sig = secret.split_once('.').unwrap().1;
+        assert!(!text.contains(sig), "a session token in {text}");
+    }
+    for (_, _, pin) in PLAYERS {
+        assert!(!text.contains(pin), "a PIN in {text}");
+        assert!(!g.log().contains(pin), "a PIN in the log");
+    }
+    assert!(!g.log().contains(&phone), "a token in the log");
+
+    // A restart remembers the logouts.
+    g.stop();
+    let g = start(&site);
+    assert_eq!(auth(&g.addr, &phone, "bob"), 401);
+    assert_eq!(auth(&g.addr, &laptop, "bob"), 401);
+    assert_eq!(auth(&g.addr, &alice, "alice"), 401);
+    assert_eq!(auth(&g.addr, &again, "bob"), 204);
+}
+
 #[test]
 fn next_never_redirects_off_site() {
     let site = site_with(&roster_csv(PLAYERS, 1), "");
@@ -564,6 +650,66 @@ fn next_never_redirects_off_site() {
     assert_eq!(r.json()["location"], "/p/alice/");
 }
 
+/// Issue 14: a `next` with raw non-ASCII (or blank) characters got a 303
+/// with no `Location` at all; the player goes to their own page instead.
+#[test]
+fn a_non_ascii_next_sends_the_player_to_their_page() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    for next in ["/p/zoé/", "/p/alice/é", "/p/a b/", "/\u{a0}"] {
+        let r = login(addr, "198.51.100.12", "Alice Martin", "482913", Some(next));
+        assert_eq!(r.status, 303, "next={next:?}: {}", r.head);
+        assert_eq!(
+            r.header("Location"),
+            Some("/p/alice/"),
+            "next={next:?}:\n{}",
+            r.head
+        );
+        assert!(
+            r.cookie(COOKIE).is_some_and(|c| !c.is_empty()),
+            "{}",
+            r.head
+        );
+        // A wrong PIN goes back to the form, without the unusable `next`.
+        let r = login(addr, "198.51.100.12", "Ghost", "1", Some(next));
+        assert_eq!(r.status, 303, "{}", r.head);
+        assert_eq!(r.header("Location"), Some("/login/?error=1"), "{}", r.head);
+    }
+    // JSON mode says the same place.
+    let r = request(
+        addr,
+        "POST",
+        "/api/login",
+        &[
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Real-IP", "198.51.100.12"),
+        ],
+        &form(&[
+            ("name", "Bob Stone"),
+            ("pin", "739164"),
+            ("next", "/p/zoé/"),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.json()["location"], "/p/bob/");
+    // A percent-encoded path, as browsers send one, is still honoured.
+    let r = login(
+        addr,
+        "198.51.100.12",
+        "Alice Martin",
+        "482913",
+        Some("/p/alice/?q=zo%C3%A9"),
+    );
+    assert_eq!(
+        r.header("Location"),
+        Some("/p/alice/?q=zo%C3%A9"),
+        "{}",
+        r.head
+    );
+}
+
 // ---------------------------------------------------------------- limits
 
 #[test]
@@ -640,6 +786,159 @@ fn a_locked_name_answers_exactly_like_a_wrong_pin() {
     );
     assert_eq!(norm(&ghost), norm(&wrong));
     login_ok(addr, "198.51.100.30", "Alice Martin", "482913");
+}
+
+/// Issue 14: a stranger's failures lock a name for the stranger's network
+/// only (IPv4 /24, IPv6 /64), and attempts during the lock do not make the
+/// real player wait longer: their right PIN from their own network works.
+#[test]
+fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() {
+    let site = site_with(&roster_csv(PLAYERS, 1), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
+    let wrong = login(addr, "192.0.2.1", "Alice Martin", "111111", None);
+    // Eight wrong PINs on Bob's name from one /24, then eight more while
+    // locked, each from another address of it (under the per-address limit).
+    for i in 0..16 {
+        let r = login(
+            addr,
+            &format!("203.0.113.{}", 10 + i),
+            "Bob Stone",
+            "000000",
+            None,
+        );
+        assert_eq!(norm(&r), norm(&wrong), "attempt {i}");
+    }
+    // Within that network the name is locked: the right PIN answers like a
+    // wrong one…
+    let locked = login(addr, "203.0.113.99", "Bob Stone", "739164", None);
+    assert_eq!(
+        norm(&locked),
+        norm(&wrong),
+        "locked name differs from wrong PIN"
+    );
+    // …but Bob at home, on another network, logs in.
+    let token = login_ok(addr, "198.51.100.77", "Bob Stone", "739164");
+    assert_eq!(auth(addr, &token, "bob"), 204);
+
+    // The same over IPv6: the lock holds for the stranger's /64 only.
+    for i in 0..8 {
+        let r = login(
+            addr,
+            &format!("2001:db8:66:1::{:x}", 0x10 + i),
+            "Alice Martin",
+            "000000",
+            None,
+        );
+        assert_eq!(norm(&r), norm(&wrong), "IPv6 attempt {i}");
+    }
+    let locked = login(addr, "2001:db8:66:1::ffff", "Alice Martin", "482913", None);
+    assert_eq!(norm(&locked), norm(&wrong), "locked over IPv6");
+    login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
+}
+
+/// Issue 14: a club's Wi-Fi (one address) where 30 players log in within
+/// minutes, a third of them mistyping once first, never sees a 429.
+#[test]
+fn a_clubhouse_wifi_with_typos_never_sees_a_429() {
+    let site = site_with(&roster(30), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let wifi = "192.0.2.50";
+    for i in 1..=30 {
+        let name = format!("Player {i:04}");
+        if i % 3 == 0 {
+            let r = login(addr, wifi, &name, "123456", None);
+            assert_eq!(r.status, 303, "typo of {name}: {}", r.head);
+            assert_eq!(r.header("Location"), Some("/login/?error=1"));
+        }
+        let r = login(addr, wifi, &name, &roster_pin(i), None);
+        assert_eq!(r.status, 303, "{name} refused: {}", r.head);
+        assert_eq!(
+            r.header("Location"),
+            Some(format!("/p/p{i:04}/").as_str()),
+            "{name}"
+        );
+        assert!(r.cookie(COOKIE).is_some_and(|c| !c.is_empty()));
+    }
+    let metrics = get(addr, "/metrics", &[]).text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "sheetgen_login_failures_total 10")
+            && metrics
+                .lines()
+                .any(|l| l == "sheetgen_login_rate_limited_total 0"),
+        "{metrics}"
+    );
+}
+
+/// Issue 14: the 20 commonest PINs sprayed over every name from 50
+/// addresses spend the site-wide budget, which cuts the spray off with one
+/// warning; a player on their own network still logs in, and a player
+/// already logged in is not affected.
+#[test]
+fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
+    const COMMON: [&str; 20] = [
+        "123456", "000000", "111111", "121212", "123123", "654321", "666666", "696969", "112233",
+        "222222", "999999", "555555", "777777", "888888", "333333", "444444", "131313", "159753",
+        "101010", "789456",
+    ];
+    let players = 20;
+    let site = site_with(&roster(players), "");
+    let g = start(&site);
+    let addr = g.addr.as_str();
+    let before = login_ok(addr, "198.51.100.1", "Player 0001", &roster_pin(1));
+
+    let (mut checked, mut refused) = (0, 0);
+    let mut attempt = 0;
+    for pin in COMMON {
+        for i in 1..=players {
+            // 50 addresses in 50 networks, in turn.
+            let ip = format!("10.{}.0.9", attempt % 50);
+            attempt += 1;
+            let r = login(addr, &ip, &format!("Player {i:04}"), pin, None);
+            match r.status {
+                303 => {
+                    assert_eq!(r.header("Location"), Some("/login/?error=1"), "{}", r.head);
+                    checked += 1;
+                }
+                429 => {
+                    assert!(
+                        r.header("Retry-After")
+                            .is_some_and(|s| s.parse::<u64>().is_ok())
+                    );
+                    refused += 1;
+                }
+                other => panic!("status {other}: {}", r.head),
+            }
+        }
+    }
+    // The per-address limit alone (10 each) lets all 400 through; the
+    // budget (100 for a small roster) stops it, each address keeping at
+    // most 3 failures once it is spent.
+    assert!(
+        checked <= 100 + 50 * 3 && refused >= 400 - 250,
+        "{checked} attempts checked, {refused} refused"
+    );
+    let warning = "failed logins in 15 minutes across the site";
+    assert_eq!(g.count_log(warning), 1, "{}", g.log());
+    let metrics = get(addr, "/metrics", &[]).text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "sheetgen_login_budget_spent_total 1"),
+        "{metrics}"
+    );
+    for i in 1..=players {
+        assert!(!g.log().contains(&roster_pin(i)), "a PIN in the log");
+    }
+    // While it is spent: the session opened before is untouched, and a
+    // player on a network that never failed logs in.
+    assert_eq!(auth(addr, &before, "p0001"), 204);
+    let token = login_ok(addr, "198.51.100.2", "Player 0002", &roster_pin(2));
+    assert_eq!(auth(addr, &token, "p0002"), 204);
 }
 
 #[test]

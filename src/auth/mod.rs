@@ -2,8 +2,11 @@
 //! `GET /api/auth` (nginx's `auth_request`). Everything is checked against
 //! the snapshot in force; nothing here calls the source. Answers for an
 //! unknown name and a wrong PIN are identical, in bytes and in the work done.
+//! Failed logins are limited in `limits.rs`; sessions are signed cookies
+//! (`session.rs`) that a logout ends for good (`logout.rs`).
 
 pub mod limits;
+pub mod logout;
 pub mod session;
 
 use std::sync::atomic::Ordering;
@@ -18,7 +21,8 @@ use crate::api::{read_body, respond};
 use crate::config::Config;
 use crate::model::{Snapshot, normalize_login};
 use crate::state::AppState;
-use limits::{Gate, LoginLimits};
+use limits::{Client, Gate, LoginLimits};
+use logout::Logouts;
 use session::SessionKey;
 
 /// The cookie over HTTPS: `__Host-` binds it to this host, path `/`, Secure.
@@ -33,6 +37,7 @@ const MAX_NEXT: usize = 512;
 pub struct Auth {
     key: SessionKey,
     limits: LoginLimits,
+    logouts: Logouts,
     lifetime: Duration,
     insecure_http: bool,
 }
@@ -110,13 +115,17 @@ fn same_site(request: Request, action: &str) -> Option<(Request, Origin)> {
     Some((request, origin))
 }
 
-/// `next` if it is a local path (`/…`, not `//…` or `/\…`), else `None`.
+/// `next` if it is a local path (`/…`, not `//…` or `/\…`) of printable
+/// ASCII, else `None` (the player then goes to their own page).
 pub fn local_next(next: &str) -> Option<&str> {
+    // A header value must be ASCII: tiny_http drops any other, which left a
+    // 303 with no `Location` (issue 14). Browsers percent-encode the URLs
+    // they send, so a raw non-ASCII or blank character is no link of ours.
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && next.len() <= MAX_NEXT
-        && !next.chars().any(|c| c.is_control() || c == '\\');
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then_some(next)
 }
 
@@ -177,6 +186,7 @@ impl Auth {
     pub fn new(config: &Config) -> Result<Auth, String> {
         Ok(Auth {
             key: SessionKey::load(&config.site.state_dir)?,
+            logouts: Logouts::load(&config.site.state_dir, SystemTime::now())?,
             limits: LoginLimits::new(config.api.login_failures_per_address),
             lifetime: Duration::from_secs(config.api.session_hours.saturating_mul(3600)),
             insecure_http: config.api.insecure_http,
@@ -211,10 +221,15 @@ impl Auth {
             .map(|c| c.value_raw().unwrap_or(""))
     }
 
-    /// The player index whose valid session the request carries.
+    /// The player index whose valid session the request carries: ours,
+    /// unexpired, not ended by a logout, its player still there with the
+    /// same PIN.
     pub fn session_player(&self, request: &Request, snapshot: &Snapshot) -> Option<usize> {
-        self.key
-            .verify(self.token(request)?, snapshot, SystemTime::now())
+        let claims = self.key.open(self.token(request)?, SystemTime::now())?;
+        if self.logouts.ended(&claims) {
+            return None;
+        }
+        self.key.player_of(&claims, snapshot)
     }
 
     /// `POST /api/login`.
@@ -255,8 +270,11 @@ impl Auth {
         }
         let now = Instant::now();
         let login = normalize_login(&name);
-        let gate = self.limits.gate(&origin.client, &login, now);
-        if let Gate::AddressLimited(wait) = gate {
+        let client = Client::parse(&origin.client);
+        let snapshot = state.snapshot();
+        let players = snapshot.as_ref().map_or(0, |s| s.players.len());
+        let gate = self.limits.gate(&client, &login, now, players);
+        if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
             state
                 .metrics()
                 .logins_rate_limited
@@ -286,7 +304,6 @@ impl Auth {
 
         // The same work whether the name exists or not: one lookup, one
         // constant-time comparison of fixed-length digests.
-        let snapshot = state.snapshot();
         let credential = snapshot.as_ref().and_then(|s| s.credentials.find(&name));
         let expected: [u8; 32] = match credential {
             Some(c) => Sha256::digest(c.secret.expose().as_bytes()).into(),
@@ -305,7 +322,7 @@ impl Auth {
             .and_then(|(s, c)| s.players.get(c.player).map(|p| (p, c)));
         match found {
             Some((player, c)) if pin_ok => {
-                self.limits.succeeded(&login);
+                self.limits.succeeded(&client, &login, now);
                 state.metrics().logins_ok.fetch_add(1, Ordering::Relaxed);
                 let token = self.key.issue(
                     &player.id,
@@ -320,7 +337,24 @@ impl Auth {
                 redirect(request, 200, location, None, Some(&cookie));
             }
             _ => {
-                self.limits.failed(&origin.client, &login, now);
+                if let Some(spent) = self.limits.failed(&client, &login, gate, now, players) {
+                    state
+                        .metrics()
+                        .login_budget_spent
+                        .fetch_add(1, Ordering::Relaxed);
+                    // Once per episode (limits.rs): the organiser should
+                    // know, and nothing here names a player or a PIN.
+                    tracing::warn!(
+                        event = "login_budget_spent",
+                        failures = spent.failures,
+                        budget = spent.budget,
+                        players,
+                        "{} failed logins in 15 minutes across the site (budget {} for {players} players): someone is probably trying common PINs on many names. Until failures fall back, an address that failed {} times without a success gets 429; players with no failures and players already logged in are not affected. Nothing to do if it stops; if it goes on, longer PINs in the sheet make guessing hopeless",
+                        spent.failures,
+                        spent.budget,
+                        limits::SPENT_ALLOWANCE,
+                    );
+                }
                 state
                     .metrics()
                     .logins_failed
@@ -331,11 +365,30 @@ impl Auth {
         }
     }
 
-    /// `POST /api/logout`: expires the cookie.
+    /// `POST /api/logout`: ends the player's sessions (every device: the
+    /// cookie alone is stateless) and expires the cookie. The answer is the
+    /// same with a valid, stale, foreign or no cookie.
     pub fn logout(&self, request: Request) {
         let Some((request, _)) = same_site(request, "logout") else {
             return;
         };
+        let now = SystemTime::now();
+        // Only a live session logs out: an ended cookie replayed later must
+        // not end the sessions its player opened since.
+        let live = self
+            .token(&request)
+            .and_then(|t| self.key.open(t, now))
+            .filter(|claims| !self.logouts.ended(claims));
+        if let Some(claims) = live {
+            if let Err(e) = self.logouts.record(&claims, self.lifetime, now) {
+                // In force in this process; only a restart would forget it.
+                tracing::warn!(
+                    event = "logout_not_saved",
+                    "a logout could not be saved ({e}); the session ended now, but would work again after a restart until it expires. Check that state_dir is writable by gen"
+                );
+            }
+            tracing::info!(event = "logout", player = %claims.id, "logout");
+        }
         let cookie = self.set_cookie("", 0);
         redirect(request, 200, "/login/", None, Some(&cookie));
     }
@@ -394,6 +447,8 @@ mod tests {
             "p/zoe",
             "",
             "/x\ny",
+            "/p/zoé/",
+            "/p/a b/",
         ] {
             assert_eq!(local_next(bad), None, "{bad:?}");
         }

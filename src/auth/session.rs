@@ -1,8 +1,10 @@
 //! Stateless session tokens: HMAC-SHA256 over (player id, expiry, a keyed
-//! fingerprint of that player's current secret). Any replica with the same
-//! key verifies them; a PIN changed in the sheet or a removed player makes
-//! them fail at the next snapshot. The fingerprint is keyed, so a leaked
-//! cookie does not let anyone brute-force the PIN offline.
+//! fingerprint of that player's current secret, issue time). Any replica
+//! with the same key verifies them; a PIN changed in the sheet or a removed
+//! player makes them fail at the next snapshot, and a logout ends the ones
+//! issued before it (`logout.rs`, by the issue time). The fingerprint is
+//! keyed, so a leaked cookie does not let anyone brute-force the PIN
+//! offline.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -21,6 +24,35 @@ type HmacSha256 = Hmac<Sha256>;
 const KEY_FILE: &str = "session.key";
 /// Tokens longer than this are refused before any work.
 const MAX_TOKEN: usize = 1024;
+
+/// A token's signed contents, the signature checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// The player's id (not secret: the page slug derives from it).
+    pub id: String,
+    /// Unix seconds.
+    pub expires: u64,
+    /// Unix nanoseconds of the login; 0 for tokens made before logouts
+    /// were recorded (issue 14).
+    pub issued: u64,
+    fingerprint: Vec<u8>,
+}
+
+/// The signed payload, a JSON array. Tokens issued before issue 14 lack
+/// the issue time and stay valid until they expire or their player logs
+/// out.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Current(String, u64, String, u64),
+    BeforeIssue14(String, u64, String),
+}
+
+/// `t` in Unix nanoseconds (0 before 1970, saturating in 2554).
+pub fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
 
 /// The 32-byte signing key. Its `Debug` shows nothing.
 #[derive(Clone)]
@@ -120,13 +152,14 @@ impl SessionKey {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         let fp = B64.encode(self.fingerprint(id, secret));
-        let payload = B64.encode(serde_json::to_vec(&(id, expires, fp)).unwrap_or_default());
+        let payload = Payload::Current(id.to_string(), expires, fp, unix_nanos(now));
+        let payload = B64.encode(serde_json::to_vec(&payload).unwrap_or_default());
         format!("{payload}.{}", B64.encode(self.sign(&payload)))
     }
 
-    /// The player index the token stands for in `snapshot`, if the token is
-    /// ours, unexpired, and its player still exists with the same secret.
-    pub fn verify(&self, token: &str, snapshot: &Snapshot, now: SystemTime) -> Option<usize> {
+    /// What an authentic, unexpired token of ours says; nothing about
+    /// whether its player still exists (see [`SessionKey::player_of`]).
+    pub fn open(&self, token: &str, now: SystemTime) -> Option<Claims> {
         if token.len() > MAX_TOKEN {
             return None;
         }
@@ -136,16 +169,37 @@ impl SessionKey {
         mac.update(b"sheetgen session v1\0");
         mac.update(payload.as_bytes());
         mac.verify_slice(&sig).ok()?;
-        let (id, expires, fp): (String, u64, String) =
-            serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
+        let (id, expires, fp, issued) =
+            match serde_json::from_slice(&B64.decode(payload).ok()?).ok()? {
+                Payload::Current(id, expires, fp, issued) => (id, expires, fp, issued),
+                // Issued before logouts were recorded, so before any of them.
+                Payload::BeforeIssue14(id, expires, fp) => (id, expires, fp, 0),
+            };
         let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
         if expires <= now_secs {
             return None;
         }
-        let (index, player) = snapshot.player_by_id(&id)?;
+        Some(Claims {
+            id,
+            expires,
+            issued,
+            fingerprint: B64.decode(fp).ok()?,
+        })
+    }
+
+    /// The player index `claims` stand for in `snapshot`, if that player
+    /// still exists with the same secret.
+    pub fn player_of(&self, claims: &Claims, snapshot: &Snapshot) -> Option<usize> {
+        let (index, player) = snapshot.player_by_id(&claims.id)?;
         let credential = snapshot.credentials.for_player(index)?;
         let current = self.fingerprint(&player.id, credential.secret.expose());
-        let presented = B64.decode(fp).ok()?;
-        bool::from(presented.ct_eq(&current)).then_some(index)
+        bool::from(claims.fingerprint.as_slice().ct_eq(current.as_slice())).then_some(index)
+    }
+
+    /// The player index the token stands for in `snapshot`, if the token is
+    /// ours, unexpired, and its player still exists with the same secret.
+    /// (Logouts are `Auth`'s to check.)
+    pub fn verify(&self, token: &str, snapshot: &Snapshot, now: SystemTime) -> Option<usize> {
+        self.player_of(&self.open(token, now)?, snapshot)
     }
 }
