@@ -301,7 +301,7 @@ fn handle(request: Request, state: &AppState, opts: &ApiOptions) {
         }
         "/api/logout" => {
             if let Some(request) = guard(request, &[Method::Post]) {
-                opts.auth.logout(request);
+                opts.auth.logout(request, state);
             }
         }
         // nginx's auth_request: only 204, 401 or 403, whatever was sent.

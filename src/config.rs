@@ -174,8 +174,9 @@ pub struct Api {
     pub listen: String,
     pub session_hours: u64,
     pub insecure_http: bool,
-    /// Failed logins per client address in 15 minutes before 429; 0 lifts
-    /// the limit (load tests only).
+    /// Failed logins per client address (IPv4 address, IPv6 /64) in 15
+    /// minutes before 429; 0 lifts this limit and the site-wide failure
+    /// budget (load tests only).
     pub login_failures_per_address: u32,
 }
 

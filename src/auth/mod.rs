@@ -368,17 +368,24 @@ impl Auth {
     /// `POST /api/logout`: ends the player's sessions (every device: the
     /// cookie alone is stateless) and expires the cookie. The answer is the
     /// same with a valid, stale, foreign or no cookie.
-    pub fn logout(&self, request: Request) {
+    pub fn logout(&self, request: Request, state: &AppState) {
         let Some((request, _)) = same_site(request, "logout") else {
             return;
         };
         let now = SystemTime::now();
-        // Only a live session logs out: an ended cookie replayed later must
-        // not end the sessions its player opened since.
+        // Only a live session logs out: an ended cookie replayed later, or
+        // one made with a PIN since changed, must not end the sessions its
+        // player opened since.
+        let snapshot = state.snapshot();
         let live = self
             .token(&request)
             .and_then(|t| self.key.open(t, now))
-            .filter(|claims| !self.logouts.ended(claims));
+            .filter(|claims| !self.logouts.ended(claims))
+            .filter(|claims| {
+                snapshot
+                    .as_ref()
+                    .is_some_and(|s| self.key.player_of(claims, s).is_some())
+            });
         if let Some(claims) = live {
             if let Err(e) = self.logouts.record(&claims, self.lifetime, now) {
                 // In force in this process; only a restart would forget it.
