@@ -427,6 +427,20 @@ fn changing_a_pin_ends_that_players_sessions_after_one_cycle() {
     );
     let fresh = login_ok(addr, "198.51.100.8", "Alice Martin", "905317");
     assert_eq!(auth(addr, &fresh, "alice"), 204);
+    // A cookie made with the old PIN can't log her new session out.
+    let r = request(
+        addr,
+        "POST",
+        "/api/logout",
+        &[("Cookie", &format!("{COOKIE}={alice}"))],
+        b"",
+    );
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert_eq!(
+        auth(addr, &fresh, "alice"),
+        204,
+        "a cookie of the old PIN logged alice out"
+    );
 
     // Removing a player ends their sessions too.
     let without_bob: Vec<_> = changed.iter().copied().filter(|p| p.0 != "bob").collect();
