@@ -565,6 +565,18 @@ impl Snapshot {
                 if row.is_blank() {
                     continue;
                 }
+                // A stray quote here swallows match rows, not PINs, but the
+                // row's later cells still come from other lines.
+                if let Some(col) = runaway_cell(&row, &[key_col], t.header.len()) {
+                    problems.push(Problem {
+                        severity: Severity::Warning,
+                        tab: t.name.clone(),
+                        row: Some(row.number),
+                        column: t.header.get(col).cloned(),
+                        message: runaway_message(&row, col, &t.origin),
+                    });
+                    continue;
+                }
                 let cells = row.cells;
                 let key = cells.get(key_col).map_or("", str::trim);
                 match index_of_id.get(key) {

@@ -268,6 +268,43 @@ fn a_stray_quote_in_another_column_refuses_the_row_that_swallowed_rows() {
     assert!(!w.contains("Bob") && !w.contains("Green"), "{w}");
 }
 
+/// In a joined tab the same stray quote swallows match rows: the row that
+/// swallowed them is refused and named by line; rows after the closing
+/// quote still join.
+#[test]
+fn a_stray_quote_in_a_joined_tab_refuses_that_row_and_reads_on() {
+    let site = Site::new();
+    site.write_config(&site_config(
+        "FC Data",
+        None,
+        "kind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\nMatches = \"matches.csv\"\n",
+        "\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n",
+    ));
+    site.write(
+        "players.csv",
+        "id,name,pin\na1,Alice,482913\na2,Bob,551204\n",
+    );
+    site.write(
+        "matches.csv",
+        "player_id,date,opponent\n\
+         a1,2026-01-01,\"Rovers\n\
+         a1,2026-01-08,Town\n\
+         a2,2026-01-15,\"City\"\n\
+         a2,2026-01-22,United\n",
+    );
+    let run = site.build_ok();
+    let w = run
+        .warnings()
+        .into_iter()
+        .find(|w| w.contains("tab \"Matches\", row 2, column \"opponent\""))
+        .unwrap_or_else(|| panic!("no warning for row 2:\n{}", run.stderr));
+    assert!(w.contains("line 2 to line 4"), "{w}");
+    assert!(!w.contains("Town") && !w.contains("City"), "{w}");
+    let a1 = site.page("p/a1/index.html");
+    assert!(!a1.contains("Rovers") && !a1.contains("Town"), "{a1}");
+    assert!(site.page("p/a2/index.html").contains("United"));
+}
+
 /// A multi-line cell that does not look like rows (an address) is data.
 #[test]
 fn a_legit_multi_line_cell_still_publishes() {
@@ -332,6 +369,36 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
     run.expect_code(1);
     assert!(output(&run).contains("tab \"Players\", row 2"), "{run:?}");
     assert!(!output(&run).contains("Bl<ue>"), "{run:?}");
+}
+
+/// `gen watch`: a cycle refused by the gate leaves the site and the logins
+/// as they were, and says why in the log and in /healthz, without the PIN.
+#[test]
+fn gen_watch_keeps_the_last_site_when_the_gate_refuses_a_cycle() {
+    let good = "id,name,pin,team\n\
+        a1,Alice,482913,Red\n\
+        a2,Bob,551204,Blue\n";
+    let site = site_with(good, "");
+    let g = watch(&site);
+    let before = common::tree_bytes(&site.out());
+
+    site.write("players.csv", good.replace("Blue", "Team-482913!"));
+    g.wait_log_count("cycle failed", 1, std::time::Duration::from_secs(15));
+    let health = g.wait_health(std::time::Duration::from_secs(5), "the refusal", |_, v| {
+        v["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refusing to publish"))
+    });
+    let error = health["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("p/a2/index.html") && error.contains("row 2"),
+        "{error}"
+    );
+    assert_no_secret_in(&health.to_string(), &["482913"], "/healthz");
+    assert_no_secret_in(&g.log(), &["482913", "551204"], "gen watch's log");
+    assert_eq!(common::tree_bytes(&site.out()), before, "the site changed");
+    let r = login(&g.addr, "198.51.100.20", "Alice", "482913");
+    assert!(r.set_cookie(COOKIE).is_some(), "{}", r.head);
 }
 
 // ---------------------------------------------------------------- item 5
