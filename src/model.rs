@@ -787,5 +787,34 @@ mod tests {
     #[test]
     fn logins_fold_case_accents_and_spaces() {
         assert_eq!(normalize_login("  Zoé   ÉLOÏSE "), "zoe eloise");
+        // Invisible only: folds to nothing, and nothing is no one.
+        assert_eq!(normalize_login("\u{200b}\u{200b}"), "");
+        assert!(Credentials::default().find("").is_none());
+    }
+
+    #[test]
+    fn admin_cells_grant_only_yes_values() {
+        for yes in ["yes", " YES ", "Oui", "x", "X", "true", "1", "Admin", "✓"] {
+            assert_eq!(admin_cell(yes), AdminCell::Yes, "{yes:?}");
+        }
+        for no in ["", "  ", "no", "NON", "false", "0", "n"] {
+            assert_eq!(admin_cell(no), AdminCell::No, "{no:?}");
+        }
+        for unclear in ["none", "-", "N/A", "off", "nein", "✗", "✔", "yes!", "2"] {
+            assert_eq!(admin_cell(unclear), AdminCell::Unclear, "{unclear:?}");
+        }
+    }
+
+    #[test]
+    fn cells_spanning_lines_are_never_quoted() {
+        assert_eq!(quoted("Zoé"), "\"Zoé\"");
+        assert_eq!(
+            quoted("Bob,551204\na3,Carol,660127"),
+            "(a cell spanning several lines, not shown)"
+        );
+        assert!(quoted(&"x".repeat(500)).len() < 80);
+        // Rows of the file inside a cell, not an address on two lines.
+        assert!(looks_like_rows("Red\na2,Bob,551204,Blue", 4));
+        assert!(!looks_like_rows("12 rue des Lilas\n75011 Paris, France", 4));
     }
 }
