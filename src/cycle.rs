@@ -118,6 +118,7 @@ pub async fn prepare(config: &Config, fetcher: &Fetcher) -> Result<Prepared, Err
         let snapshot = Snapshot::build(&config, raw)?;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
         let artifacts = render::render(&theme, &snapshot, &config)?;
+        refuse_secrets(&artifacts, &snapshot, &config)?;
         Ok(Prepared {
             snapshot,
             artifacts,
@@ -182,7 +183,9 @@ pub async fn run(
                 .players
                 .iter()
                 .filter_map(|p| {
-                    let message = set.problem(p.photo.as_deref()?)?;
+                    let message = snapshot
+                        .secrets()
+                        .redact(&set.problem(p.photo.as_deref()?)?);
                     Some(Problem {
                         severity: Severity::Warning,
                         tab: config.players.tab.clone(),
@@ -219,6 +222,7 @@ pub async fn run(
             &theme, &snapshot, &config, &images,
         )?);
         let rendered_in = render_started.elapsed();
+        refuse_secrets(&artifacts, &snapshot, &config)?;
         let report = publish_artifacts(&config, &artifacts, opts)?;
         publish::write_manifest(state_dir, out_dir, &hex(&inputs), &artifacts);
         Ok((snapshot, persist, inputs, Ok((report, rendered_in))))
@@ -252,6 +256,25 @@ pub async fn run(
     })
 }
 
+/// The last gate: every artifact is final here and nothing is written yet.
+fn refuse_secrets(
+    artifacts: &[Artifact],
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<(), PublishError> {
+    publish::refuse_secrets(
+        artifacts,
+        snapshot.secrets(),
+        &config.players.tab,
+        &config.players.secret,
+    )
+}
+
+/// Bumped when what a publish lets through changes, so that a site
+/// published by an older gen is rendered and checked again instead of
+/// being trusted through the manifest.
+const PUBLISH_RULES: &[u8] = b"issue-14 secret gate";
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -266,6 +289,7 @@ fn inputs_digest(
     photos: &render::PhotoImages,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
+    h.update(PUBLISH_RULES);
     h.update(photos.digest());
     h.update(snapshot.hash.as_bytes());
     h.update(theme.hash.as_bytes());

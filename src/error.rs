@@ -148,6 +148,20 @@ pub enum PublishError {
     MassRemoval { removing: usize, existing: usize },
     #[error("{0}")]
     Unsafe(String),
+    /// The last gate before publish (issue 14) found a secret in a page.
+    /// Names the pages and the rows whose secret it is, never the value.
+    #[error(
+        "refusing to publish: {pages} would show the secret of tab \"{tab}\", {rows}, column \"{column}\". \
+         Nothing was written; the site stays as it was. Find the cell that holds it (in a CSV file, \
+         a stray quote can pull rows into one cell) or, if another cell rightly has that value, \
+         change the PIN"
+    )]
+    SecretInArtifact {
+        pages: String,
+        tab: String,
+        rows: String,
+        column: String,
+    },
 }
 
 /// Any failure of a command, with the exit code it maps to.

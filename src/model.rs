@@ -1,7 +1,11 @@
 //! [`RawTables`] → [`Snapshot`]: players with stable unique slugs, other tabs
 //! joined to them, and the credentials split off so that nothing renderable
 //! can hold a secret. Bad rows are reported as [`Problem`]s and skipped; they
-//! never stop good rows from publishing.
+//! never stop good rows from publishing. A problem never quotes a cell that
+//! could hold someone else's row (one spanning lines), and every message is
+//! scrubbed of the snapshot's secrets ([`secrets`]) before anyone sees it.
+
+pub mod secrets;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -11,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Secret};
 use crate::error::ModelError;
-use crate::source::{Cells, RawTable, RawTables};
+use crate::source::{Cells, RawRow, RawTable, RawTables};
+
+pub use secrets::SecretIndex;
 
 /// One immutable fetch, ready to render and to check logins against.
 #[derive(Debug, Clone)]
@@ -22,6 +28,9 @@ pub struct Snapshot {
     pub tables: Vec<JoinedTable>,
     pub credentials: Credentials,
     pub problems: Vec<Problem>,
+    /// The secret of every row read (skipped rows included), for the last
+    /// gate before publish.
+    secrets: SecretIndex,
     /// Player id → index, and slug → index.
     by_id: HashMap<String, usize>,
     by_slug: HashMap<String, usize>,
@@ -109,8 +118,13 @@ pub struct Credential {
 
 impl Credentials {
     /// Looks a typed login name up: case, accents and spacing do not matter.
+    /// A name that folds to nothing (blank, invisible characters) is no one.
     pub fn find(&self, typed: &str) -> Option<&Credential> {
-        self.by_login.get(&normalize_login(typed))
+        let login = normalize_login(typed);
+        if login.is_empty() {
+            return None;
+        }
+        self.by_login.get(&login)
     }
 
     /// The credential of player `player`, if that player can log in.
@@ -210,9 +224,91 @@ fn column_index(table: &RawTable, column: &str, key: &str) -> Result<usize, Mode
         })
 }
 
-fn is_truthy(value: &str) -> bool {
+/// The only `admin` cells that grant admin, compared case-insensitively.
+/// An allow-list: "none", "-", "off" or "✗" are meant as no, and used to
+/// grant every page (issue 14).
+pub const ADMIN_YES: [&str; 7] = ["yes", "oui", "x", "true", "1", "admin", "✓"];
+
+/// Plain "no" words: no without a warning (a column of "no" is normal).
+const ADMIN_NO: [&str; 6] = ["no", "non", "false", "faux", "0", "n"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminCell {
+    Yes,
+    No,
+    /// Anything else: no, and the organiser is told.
+    Unclear,
+}
+
+fn admin_cell(value: &str) -> AdminCell {
     let v = value.trim().to_lowercase();
-    !(v.is_empty() || matches!(v.as_str(), "0" | "no" | "non" | "false" | "faux" | "n"))
+    if ADMIN_YES.contains(&v.as_str()) {
+        AdminCell::Yes
+    } else if v.is_empty() || ADMIN_NO.contains(&v.as_str()) {
+        AdminCell::No
+    } else {
+        AdminCell::Unclear
+    }
+}
+
+fn has_line_break(cell: &str) -> bool {
+    cell.contains(['\n', '\r'])
+}
+
+/// A cell for a message: quoted, cut when long, and never shown when it
+/// spans lines (a stray quote may have put other rows, PINs included, in it).
+fn quoted(cell: &str) -> String {
+    const MAX: usize = 60;
+    if has_line_break(cell) {
+        "(a cell spanning several lines, not shown)".into()
+    } else if cell.chars().count() > MAX {
+        format!("\"{}…\"", cell.chars().take(MAX).collect::<String>())
+    } else {
+        format!("\"{cell}\"")
+    }
+}
+
+/// A later line of `cell` that has as many delimiters as a row of the
+/// file: what a quote opened and never closed leaves (the following rows
+/// read into one cell). An address or a note on two lines does not.
+fn looks_like_rows(cell: &str, width: usize) -> bool {
+    let need = width.saturating_sub(1).max(2);
+    cell.lines().skip(1).any(|line| {
+        [',', ';', '\t']
+            .iter()
+            .any(|&d| line.matches(d).count() >= need)
+    })
+}
+
+/// The first cell of `row` that swallowed other rows: one of `keys` (id,
+/// login, secret: none may hold a line break) spanning lines, or, in a CSV
+/// file, any cell whose later lines look like rows. The cells after it
+/// came from other lines, so the whole row is unusable.
+fn runaway_cell(row: &RawRow, keys: &[usize], width: usize) -> Option<usize> {
+    row.cells.iter().enumerate().position(|(i, c)| {
+        has_line_break(c) && (keys.contains(&i) || row.line.is_some() && looks_like_rows(c, width))
+    })
+}
+
+/// What to tell the organiser about a row refused by [`runaway_cell`].
+/// Names lines, never the cell's text.
+fn runaway_message(row: &RawRow, column: usize, origin: &str) -> String {
+    let breaks = |c: &str| c.matches('\n').count() as u64;
+    match row.line {
+        Some(line) => {
+            let open = line + row.cells.iter().take(column).map(breaks).sum::<u64>();
+            let close = open + row.cells.get(column).map_or(0, breaks);
+            format!(
+                "this cell runs from line {open} to line {close} of {origin}: a quote (\") \
+                 opened on line {open} is probably never closed, so the lines after it were \
+                 read into this cell. Row skipped, and the rows on those lines are missing \
+                 too: fix the quotes on line {open}, then build again"
+            )
+        }
+        None => "this cell holds a line break, which an id, a login name or a PIN cannot \
+                 have: row skipped; retype the cell on one line"
+            .into(),
+    }
 }
 
 impl Snapshot {
@@ -285,8 +381,26 @@ impl Snapshot {
         }
         let mut kept: Vec<Kept> = Vec::new();
         let mut first_row_of_id: HashMap<String, usize> = HashMap::new();
+        // Every row's secret, skipped rows included: none may be published.
+        let mut all_secrets: Vec<(usize, String)> = Vec::new();
+        let keys = [id_col, login_col, secret_col];
         for row in tab_rows {
             if row.is_blank() {
+                continue;
+            }
+            if let Some(secret) = row.cells.get(secret_col)
+                && !has_line_break(secret)
+            {
+                all_secrets.push((row.number, secret.trim().to_string()));
+            }
+            if let Some(col) = runaway_cell(&row, &keys, tab.header.len()) {
+                let column = tab.header.get(col).map_or("", String::as_str);
+                problem(
+                    Severity::Warning,
+                    row.number,
+                    column,
+                    runaway_message(&row, col, &tab.origin),
+                );
                 continue;
             }
             let cells = row.cells;
@@ -307,7 +421,10 @@ impl Snapshot {
                     Severity::Warning,
                     row.number,
                     &pc.id,
-                    format!("duplicate id \"{id}\" (already on row {first}); row skipped"),
+                    format!(
+                        "duplicate id {} (already on row {first}); row skipped",
+                        quoted(&id)
+                    ),
                 );
                 continue;
             }
@@ -321,7 +438,24 @@ impl Snapshot {
                 continue;
             }
             first_row_of_id.insert(id.clone(), row.number);
-            let admin = admin_col.is_some_and(|c| is_truthy(cell(c)));
+            let admin = match admin_col.map(|c| (c, admin_cell(cell(c)))) {
+                Some((_, AdminCell::Yes)) => true,
+                Some((c, AdminCell::Unclear)) => {
+                    problem(
+                        Severity::Warning,
+                        row.number,
+                        tab.header.get(c).map_or("", String::as_str),
+                        format!(
+                            "{} does not mean yes, so this row is not an admin. To make it \
+                             an admin write one of {}; to say no, leave the cell empty or write no",
+                            quoted(cell(c)),
+                            ADMIN_YES.join(", ")
+                        ),
+                    );
+                    false
+                }
+                _ => false,
+            };
             let secret = cell(secret_col).to_string();
             let photo = photo_col
                 .map(|c| cell(c).to_string())
@@ -349,6 +483,22 @@ impl Snapshot {
         }
         let mut credentials = Credentials::default();
         for (login, holders) in by_login {
+            if login.is_empty() {
+                // Only invisible characters (a zero-width space): an empty
+                // typed name would have matched it (issue 14).
+                for &i in &holders {
+                    problem(
+                        Severity::Warning,
+                        kept[i].row,
+                        &pc.login,
+                        "this login name has no letter or digit once spaces and invisible \
+                         characters are left out, so nobody can type it: this player cannot log in; \
+                         retype the name in the sheet"
+                            .into(),
+                    );
+                }
+                continue;
+            }
             if let [only] = holders[..] {
                 let k = &kept[only];
                 if k.secret.is_empty() {
@@ -356,7 +506,7 @@ impl Snapshot {
                         Severity::Warning,
                         k.row,
                         &pc.secret,
-                        format!("no PIN for \"{}\": this player cannot log in", k.name),
+                        format!("no PIN for {}: this player cannot log in", quoted(&k.name)),
                     );
                 } else {
                     credentials.login_of.insert(only, login.clone());
@@ -381,8 +531,8 @@ impl Snapshot {
                     kept[i].row,
                     &pc.login,
                     format!(
-                        "login name \"{}\" is also on row {}: neither row can log in until names differ",
-                        kept[i].name,
+                        "login name {} is also on row {}: neither row can log in until names differ",
+                        quoted(&kept[i].name),
                         others.join(", ")
                     ),
                 );
@@ -415,6 +565,18 @@ impl Snapshot {
                 if row.is_blank() {
                     continue;
                 }
+                // A stray quote here swallows match rows, not PINs, but the
+                // row's later cells still come from other lines.
+                if let Some(col) = runaway_cell(&row, &[key_col], t.header.len()) {
+                    problems.push(Problem {
+                        severity: Severity::Warning,
+                        tab: t.name.clone(),
+                        row: Some(row.number),
+                        column: t.header.get(col).cloned(),
+                        message: runaway_message(&row, col, &t.origin),
+                    });
+                    continue;
+                }
                 let cells = row.cells;
                 let key = cells.get(key_col).map_or("", str::trim);
                 match index_of_id.get(key) {
@@ -432,7 +594,7 @@ impl Snapshot {
                         message: if key.is_empty() {
                             "empty player id; row ignored".into()
                         } else {
-                            format!("\"{key}\" matches no player; row ignored")
+                            format!("{} matches no player; row ignored", quoted(key))
                         },
                     }),
                 }
@@ -444,6 +606,12 @@ impl Snapshot {
             });
         }
 
+        let secrets = SecretIndex::new(all_secrets.iter().map(|(r, s)| (*r, s.as_str())));
+        // Last line of defence for messages: a cell quoted above may equal
+        // someone's PIN (a name typed as a PIN, a PIN in the wrong column).
+        for p in &mut problems {
+            p.message = secrets.redact(&p.message);
+        }
         problems.sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
         let players: Vec<Player> = kept
             .into_iter()
@@ -477,9 +645,15 @@ impl Snapshot {
             tables,
             credentials,
             problems,
+            secrets,
             hash,
             fetched_at: SystemTime::now(),
         })
+    }
+
+    /// Every secret of the rows read, for the last gate before publish.
+    pub fn secrets(&self) -> &SecretIndex {
+        &self.secrets
     }
 
     pub fn player_by_slug(&self, slug: &str) -> Option<(usize, &Player)> {
@@ -613,5 +787,34 @@ mod tests {
     #[test]
     fn logins_fold_case_accents_and_spaces() {
         assert_eq!(normalize_login("  Zoé   ÉLOÏSE "), "zoe eloise");
+        // Invisible only: folds to nothing, and nothing is no one.
+        assert_eq!(normalize_login("\u{200b}\u{200b}"), "");
+        assert!(Credentials::default().find("").is_none());
+    }
+
+    #[test]
+    fn admin_cells_grant_only_yes_values() {
+        for yes in ["yes", " YES ", "Oui", "x", "X", "true", "1", "Admin", "✓"] {
+            assert_eq!(admin_cell(yes), AdminCell::Yes, "{yes:?}");
+        }
+        for no in ["", "  ", "no", "NON", "false", "0", "n"] {
+            assert_eq!(admin_cell(no), AdminCell::No, "{no:?}");
+        }
+        for unclear in ["none", "-", "N/A", "off", "nein", "✗", "✔", "yes!", "2"] {
+            assert_eq!(admin_cell(unclear), AdminCell::Unclear, "{unclear:?}");
+        }
+    }
+
+    #[test]
+    fn cells_spanning_lines_are_never_quoted() {
+        assert_eq!(quoted("Zoé"), "\"Zoé\"");
+        assert_eq!(
+            quoted("Bob,551204\na3,Carol,660127"),
+            "(a cell spanning several lines, not shown)"
+        );
+        assert!(quoted(&"x".repeat(500)).len() < 80);
+        // Rows of the file inside a cell, not an address on two lines.
+        assert!(looks_like_rows("Red\na2,Bob,551204,Blue", 4));
+        assert!(!looks_like_rows("12 rue des Lilas\n75011 Paris, France", 4));
     }
 }

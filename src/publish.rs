@@ -18,6 +18,7 @@ use flate2::write::GzEncoder;
 use rayon::prelude::*;
 
 use crate::error::PublishError;
+use crate::model::SecretIndex;
 use crate::render::{Artifact, ArtifactKind};
 
 /// Extensions that get a pre-compressed `.gz` twin for nginx `gzip_static`.
@@ -142,6 +143,61 @@ fn existing_player_slugs(out_dir: &Path) -> Result<BTreeSet<String>, PublishErro
         }
     }
     Ok(out)
+}
+
+/// The last gate before anything is written (issue 14): no artifact may
+/// hold a secret of `secrets` as a whole token. Text artifacts are scanned
+/// as rendered; their `.gz` twins are `gzip` of exactly those bytes (see
+/// [`plan_one`]), so scanning the plain bytes covers both, and a deflate
+/// stream would hide a PIN from a byte scan anyway. Binary artifacts
+/// (re-encoded photos) are skipped: they hold pixels, and megabytes of JPEG
+/// would sooner or later contain six digit bytes between two non-letters by
+/// chance and refuse every cycle. On a hit, `Err` names the pages and the
+/// rows of `tab` whose secret they hold.
+pub fn refuse_secrets(
+    artifacts: &[Artifact],
+    secrets: &SecretIndex,
+    tab: &str,
+    column: &str,
+) -> Result<(), PublishError> {
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let mut hits: Vec<(&str, usize)> = artifacts
+        .par_iter()
+        .filter(|a| is_compressible(&a.path) || std::str::from_utf8(&a.bytes).is_ok())
+        .filter_map(|a| Some((a.path.as_str(), secrets.find_any(&a.bytes)?.row)))
+        .collect();
+    if hits.is_empty() {
+        return Ok(());
+    }
+    hits.sort();
+    const SHOWN: usize = 5;
+    let mut pages: Vec<&str> = hits.iter().map(|(p, _)| *p).take(SHOWN).collect();
+    let more = hits.len() - pages.len();
+    let more_text = format!("and {more} more file(s)");
+    if more > 0 {
+        pages.push(&more_text);
+    }
+    let mut rows: Vec<usize> = hits.iter().map(|(_, r)| *r).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let rows_text = match rows.as_slice() {
+        [one] => format!("row {one}"),
+        many => format!(
+            "rows {}",
+            many.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(PublishError::SecretInArtifact {
+        pages: pages.join(", "),
+        tab: tab.to_string(),
+        rows: rows_text,
+        column: column.to_string(),
+    })
 }
 
 /// Publishes `artifacts` to `opts.out_dir` (see the module doc).

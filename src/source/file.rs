@@ -50,15 +50,66 @@ pub fn parse_csv(
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    let mut line_of = LineCounter::new(text.as_bytes());
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| SourceError::Csv {
             path: path.to_path_buf(),
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
+        lines.push(record.position().map(|p| line_of.at(p.byte())));
         rows.push((index + 1, record.iter().collect::<super::Cells>()));
     }
-    Ok(table_from_rows(tab, &path.display().to_string(), rows))
+    let mut table = table_from_rows(tab, &path.display().to_string(), rows);
+    // Row `n` is record `n - 1`: say on which line of the file each starts.
+    for row in &mut table.rows {
+        row.line = row
+            .number
+            .checked_sub(1)
+            .and_then(|i| lines.get(i).copied().flatten());
+    }
+    Ok(table)
+}
+
+/// Line numbers of byte offsets, counted once through the text (offsets
+/// come in increasing order). The csv crate's own `Position::line` of a
+/// record after a CRLF is one short: the record is said to start on the
+/// `\n` that ends the line before.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first character at or after `byte` that is not a
+    /// line end: where the record starting there really begins.
+    fn at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
+            start += 1;
+        }
+        if let Some(skipped) = self.text.get(self.offset..start) {
+            self.line += skipped.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, SourceError> {
@@ -207,6 +258,9 @@ mod tests {
         assert_eq!(t.rows[0].cells, ["1", "Dupont; \"Jo\"\nline2", "1234"]);
         assert_eq!(t.rows[1].cells, ["2", "Zoé", ""]);
         assert_eq!(t.rows[1].number, 3);
+        // The second record starts on line 4: the first spans two lines.
+        assert_eq!(t.rows[0].line, Some(2));
+        assert_eq!(t.rows[1].line, Some(4));
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub struct RawRow {
     /// The spreadsheet row number (the header is row 1).
     pub number: usize,
     pub cells: Cells,
+    /// For a CSV file: the line this record starts on. It differs from
+    /// `number` once a quoted cell spans lines, and it is what an organiser
+    /// editing the file needs to find a stray quote (issue 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl RawRow {
@@ -104,7 +109,11 @@ pub fn table_from_rows<C: Into<Cells>>(
             }
             Some(h) => {
                 cells.pad_to(h.len());
-                out.push(RawRow { number, cells });
+                out.push(RawRow {
+                    number,
+                    cells,
+                    line: None,
+                });
             }
         }
     }
