@@ -147,8 +147,9 @@ pub struct Players {
     /// Hosts photos may come from even though they resolve to a loopback or
     /// private address (exact host names or IP literals, as in the URL).
     pub photo_allow: Vec<String>,
-    /// A column that marks admin rows (any non-empty value other than
-    /// "no"/"false"/"0"): they may read every player page.
+    /// A column that marks admin rows: only yes, oui, x, true, 1, admin or
+    /// ✓ (any case; [`crate::model::ADMIN_YES`]) grant it. Admin rows may
+    /// read every player page.
     pub admin: Option<String>,
 }
 
