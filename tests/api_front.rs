@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::{CSV_SOURCE, Site, csv_text, site_config};
 use http_support::{
-    COOKIE, Conn, Gen, Nginx, NginxSetup, free_port, gen_nginx, get, post_form, request_bytes,
+    COOKIE, Conn, Gen, Nginx, NginxSetup, auth_status, free_port, gen_nginx, get, post_form,
+    request_bytes,
 };
 
 /// gen's thread bound, as `sheetgen::api::max_threads` states it.
@@ -106,25 +107,15 @@ fn login_direct(addr: &str) -> String {
     r.cookie(COOKIE).expect("a session cookie")
 }
 
-fn auth_direct(addr: &str, token: &str, slug: &str) -> u16 {
-    let cookie = format!("{COOKIE}={token}");
-    get(
-        addr,
-        "/api/auth",
-        &[("Cookie", &cookie), ("X-Player-Slug", slug)],
-    )
-    .status
-}
-
 /// Every route answers at once; through nginx too.
 fn assert_all_routes_answer(api: &str, nginx: &str, round: usize) {
     let token = within_1s("a direct login", || login_direct(api));
     assert_eq!(
-        within_1s("a direct auth", || auth_direct(api, &token, "alice")),
+        within_1s("a direct auth", || auth_status(api, &token, "alice")),
         204
     );
     assert_eq!(
-        within_1s("a direct auth (other)", || auth_direct(api, &token, "bob")),
+        within_1s("a direct auth (other)", || auth_status(api, &token, "bob")),
         403
     );
     let health = within_1s("/healthz", || get(api, "/healthz", &[]));
@@ -271,7 +262,7 @@ fn oversized_bodies_are_answered_without_being_drained_even_by_the_hundred() {
     );
     assert!(threads(pid) <= bound());
     let token = within_1s("a login after", || login_direct(&api));
-    assert_eq!(auth_direct(&api, &token, "alice"), 204);
+    assert_eq!(auth_status(&api, &token, "alice"), 204);
 }
 
 /// `gen serve --listen` on a taken port names that address, not the

@@ -13,7 +13,7 @@ mod http_support;
 use std::collections::BTreeSet;
 
 use common::{CSV_SOURCE, Run, Site, assert_absent, csv_text, player_slugs, site_config};
-use http_support::{COOKIE, Gen, Response, get, post_form};
+use http_support::{COOKIE, Gen, Response, auth_status, post_form};
 
 /// A CSV site with `players.csv` as given, extra `[players]` keys, and the
 /// API on a free loopback port (for `gen watch`).
@@ -63,13 +63,7 @@ fn auth_after_login(addr: &str, ip: &str, name: &str, pin: &str, slug: &str) -> 
     let r = login(addr, ip, name, pin);
     assert_eq!(r.status, 303, "login {name:?} failed:\n{}", r.head);
     let token = r.cookie(COOKIE).expect("a session cookie");
-    let cookie = format!("{COOKIE}={token}");
-    get(
-        addr,
-        "/api/auth",
-        &[("Cookie", &cookie), ("X-Player-Slug", slug)],
-    )
-    .status
+    auth_status(addr, &token, slug)
 }
 
 /// Everything `gen` printed.

@@ -23,7 +23,8 @@ use common::{
     CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
 };
 use http_support::{
-    COOKIE, Gen, Response, burst, form, get, poll, post_form, request, request_bytes,
+    COOKIE, Gen, Response, auth_status as auth, burst, form, get, poll, post_form, request,
+    request_bytes,
 };
 use sheetgen::auth::session::SessionKey;
 
@@ -85,17 +86,6 @@ fn login_ok(addr: &str, ip: &str, name: &str, pin: &str) -> String {
     assert_eq!(r.status, 303, "login {name:?} failed:\n{}", r.head);
     r.cookie(COOKIE)
         .unwrap_or_else(|| panic!("no {COOKIE} cookie:\n{}", r.head))
-}
-
-/// `GET /api/auth` as nginx asks it.
-fn auth(addr: &str, token: &str, slug: &str) -> u16 {
-    let cookie = format!("{COOKIE}={token}");
-    get(
-        addr,
-        "/api/auth",
-        &[("Cookie", &cookie), ("X-Player-Slug", slug)],
-    )
-    .status
 }
 
 fn session_key(site: &Site) -> SessionKey {

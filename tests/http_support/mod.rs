@@ -338,6 +338,19 @@ pub fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
     request(addr, "GET", path, headers, b"")
 }
 
+/// `GET /api/auth` as nginx asks it: the status gen gives session `token`
+/// for the page of `slug`.
+#[track_caller]
+pub fn auth_status(addr: &str, token: &str, slug: &str) -> u16 {
+    let cookie = format!("{COOKIE}={token}");
+    get(
+        addr,
+        "/api/auth",
+        &[("Cookie", &cookie), ("X-Player-Slug", slug)],
+    )
+    .status
+}
+
 /// `POST` of a form.
 #[track_caller]
 pub fn post_form(
