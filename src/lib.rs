@@ -33,6 +33,7 @@ pub mod cli;
 pub mod config;
 pub mod cycle;
 pub mod error;
+pub mod files;
 pub mod front;
 pub mod model;
 pub mod nginx;
