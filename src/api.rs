@@ -7,20 +7,17 @@
 //! dies the process must exit non-zero so systemd restarts it, rather than
 //! live on deaf: [`serve`] reports that through `on_fatal`.
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use tiny_http::{Method, Request, Server};
 
 use crate::auth::Auth;
 use crate::front::ClientListener;
+use crate::http::{MAX_BODY, header, respond, respond_text};
 use crate::state::AppState;
-
-/// Bodies above this are refused (413) without being read (by the front).
-pub const MAX_BODY: u64 = 4 * 1024;
 
 /// Connections the kernel queues before `accept`: Rust's default of 128
 /// overflowed under 1,000 connections (DESIGN.md).
@@ -74,6 +71,35 @@ pub struct ApiOptions {
     pub preview: Option<Arc<crate::preview::Preview>>,
 }
 
+impl ApiOptions {
+    /// The API for `config`: its session key and login limits, the push
+    /// token, and `gen serve`'s static files when `preview` is given.
+    pub fn new(
+        config: &crate::config::Config,
+        preview: Option<crate::preview::Preview>,
+    ) -> Result<ApiOptions, String> {
+        let auth = Auth::new(config)?;
+        if config.api.insecure_http {
+            tracing::warn!(
+                event = "insecure_http",
+                "api.insecure_http = true: the session cookie is sent without Secure, readable on any network between players and this server; use HTTPS (certbot) and remove the setting"
+            );
+        }
+        let opts = ApiOptions {
+            refresh_token_digest: refresh_token_from_env(),
+            auth: Arc::new(auth),
+            preview: preview.map(Arc::new),
+        };
+        if opts.refresh_token_digest.is_none() {
+            tracing::info!(
+                "push refresh disabled (GEN_REFRESH_TOKEN is not set); polling every {}s",
+                config.site.refresh.as_secs()
+            );
+        }
+        Ok(opts)
+    }
+}
+
 /// SHA-256 of `GEN_REFRESH_TOKEN`, if set.
 pub fn refresh_token_from_env() -> Option<[u8; 32]> {
     std::env::var("GEN_REFRESH_TOKEN")
@@ -123,113 +149,85 @@ pub fn bind(addr: &ListenAddr) -> std::io::Result<Listener> {
     }
 }
 
-/// Starts serving: the front door on `listener` (a tokio task: call from
-/// within the runtime), tiny_http behind it on a unix socket in a private
-/// folder, and the handler threads. `on_fatal` runs once if either
-/// listener dies. The returned folder holds tiny_http's socket: keep it for
-/// as long as the API serves.
-pub fn serve(
+/// Serves the API until `shutdown` completes (`Ok`) or a listener fails
+/// (`Err`: the caller must exit non-zero so that systemd restarts gen
+/// rather than leave it deaf). The front door runs on this task; tiny_http
+/// listens behind it on a unix socket in a private 0700 folder (removed on
+/// return) and [`HANDLER_THREADS`] threads answer its requests. Tests run
+/// it in-process on port 0 (as mini-redis's `server::run`).
+pub async fn run(
     listener: Listener,
     state: AppState,
     opts: ApiOptions,
-    on_fatal: impl Fn(String) + Send + Sync + 'static,
-) -> std::io::Result<tempfile::TempDir> {
-    // 0700: only this process's user may reach tiny_http directly.
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let private = tempfile::Builder::new().prefix("gen-api.").tempdir()?;
     let inner = private.path().join("api.sock");
     let server = Server::from_listener(std::os::unix::net::UnixListener::bind(&inner)?, None)
         .map_err(std::io::Error::other)?;
     let server = Arc::new(server);
-    let on_fatal = Arc::new(on_fatal);
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (failed_tx, mut failed_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut handlers = Vec::with_capacity(HANDLER_THREADS);
     for i in 0..HANDLER_THREADS {
-        let server = Arc::clone(&server);
+        let (server_, stopping_) = (Arc::clone(&server), Arc::clone(&stopping));
         let state = state.clone();
         let opts = opts.clone();
-        let on_fatal = Arc::clone(&on_fatal);
-        std::thread::Builder::new()
+        let failed = failed_tx.clone();
+        let handler = std::thread::Builder::new()
             .name(format!("api-{i}"))
             .spawn(move || {
                 loop {
-                    match server.recv() {
+                    match server_.recv() {
                         Ok(request) => handle(request, &state, &opts),
                         Err(e) => {
-                            on_fatal(format!("the API's internal listener failed: {e}"));
-                            // Wake the other handlers so they end too.
-                            server.unblock();
+                            if !stopping_.load(std::sync::atomic::Ordering::SeqCst) {
+                                let _ =
+                                    failed.send(format!("the API's internal listener failed: {e}"));
+                            }
                             return;
                         }
                     }
                 }
-            })?;
-    }
-    let front = Arc::new(crate::front::Front::new(&inner));
-    tokio::spawn(async move {
-        let e = front.run(listener.socket).await;
-        on_fatal(format!("the API listener failed: {e}"));
-    });
-    Ok(private)
-}
-
-/// Header values here are ASCII we build ourselves; a value tiny_http would
-/// refuse (non-ASCII) is dropped rather than sent.
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
-}
-
-/// A response with a body and the headers every answer of ours carries.
-/// API answers are never cached by browsers (`no-store`).
-pub fn respond(
-    request: Request,
-    status: u16,
-    content_type: &str,
-    body: Vec<u8>,
-    extra: &[(&str, &str)],
-) {
-    respond_with_cache(request, status, content_type, body, "no-store", extra);
-}
-
-pub fn respond_with_cache(
-    request: Request,
-    status: u16,
-    content_type: &str,
-    body: Vec<u8>,
-    cache_control: &str,
-    extra: &[(&str, &str)],
-) {
-    let mut response = Response::from_data(body).with_status_code(StatusCode(status));
-    let common = [
-        ("Content-Type", content_type),
-        ("Cache-Control", cache_control),
-        ("X-Content-Type-Options", "nosniff"),
-    ];
-    for (name, value) in common.iter().chain(extra) {
-        if let Some(h) = header(name, value) {
-            response.add_header(h);
+            });
+        match handler {
+            Ok(h) => handlers.push(h),
+            Err(e) => {
+                stop_handlers(&server, &stopping, handlers);
+                return Err(e);
+            }
         }
     }
-    // The client may be gone; nothing to do about it.
-    let _ = request.respond(response);
+    let front = Arc::new(crate::front::Front::new(&inner));
+    let outcome = tokio::select! {
+        e = front.run(listener.socket) => Err(std::io::Error::other(format!("the API listener failed: {e}"))),
+        Some(message) = failed_rx.recv() => Err(std::io::Error::other(message)),
+        () = shutdown => Ok(()),
+    };
+    stop_handlers(&server, &stopping, handlers);
+    drop(private);
+    outcome
 }
 
-fn respond_text(request: Request, status: u16, text: &str, extra: &[(&str, &str)]) {
-    respond(
-        request,
-        status,
-        "text/plain; charset=utf-8",
-        format!("{text}\n").into_bytes(),
-        extra,
-    );
+/// Wakes every handler thread (one `unblock` each) and lets them end.
+fn stop_handlers(
+    server: &Server,
+    stopping: &std::sync::atomic::AtomicBool,
+    handlers: Vec<std::thread::JoinHandle<()>>,
+) {
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    for _ in &handlers {
+        server.unblock();
+    }
+    // A handler in the middle of an answer finishes it on its own; the
+    // threads are not joined so that a stuck client can't hold shutdown.
+    drop(handlers);
 }
 
 /// The framing checks every route needs. Returns the request when it may
 /// proceed, having answered it otherwise.
 fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
-    let has = |name: &str| {
-        request
-            .headers()
-            .iter()
-            .any(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-    };
+    let has = |name: &str| header(&request, name).is_some();
     if has("Transfer-Encoding") {
         respond_text(request, 400, "Transfer-Encoding is not accepted here", &[]);
         return None;
@@ -249,17 +247,6 @@ fn guard(request: Request, allowed: &[Method]) -> Option<Request> {
         return None;
     }
     Some(request)
-}
-
-/// Reads a body already known to be at most [`MAX_BODY`].
-pub fn read_body(request: &mut Request) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    request
-        .as_reader()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .ok()?;
-    (body.len() as u64 <= MAX_BODY).then_some(body)
 }
 
 fn handle(request: Request, state: &AppState, opts: &ApiOptions) {
@@ -324,12 +311,8 @@ fn refresh(request: Request, state: &AppState, opts: &ApiOptions) {
         );
         return;
     };
-    let presented = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .and_then(|h| {
-            let v = h.value.as_str();
+    let presented = header(&request, "Authorization")
+        .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
@@ -357,4 +340,71 @@ fn refresh(request: Request, state: &AppState, opts: &ApiOptions) {
         b"{\"status\":\"accepted\"}".to_vec(),
         &[],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+    use crate::config::{Config, Env};
+
+    fn get(addr: &str, path: &str) -> std::io::Result<String> {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)?;
+        Ok(answer)
+    }
+
+    /// The API in-process on port 0: it answers, then stops on its
+    /// shutdown signal and closes its port.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn runs_in_process_on_port_0_until_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("players.csv"),
+            "id,name,pin\na,Ann,123456\n",
+        )
+        .unwrap();
+        let text = "[site]\ntitle = \"T\"\n[source]\nkind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\n[players]\n";
+        let config =
+            Config::parse(text, &dir.path().join("site.toml"), &Env::from_process()).unwrap();
+        let listener = bind(&ListenAddr::parse("127.0.0.1:0").unwrap()).unwrap();
+        let addr = listener.local.clone();
+        let state = AppState::new(std::time::Duration::from_secs(30));
+        let opts = ApiOptions::new(&config, None).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let api = tokio::spawn(run(listener, state, opts, async move {
+            let _ = stopped.await;
+        }));
+
+        let a = addr.clone();
+        let answer = tokio::task::spawn_blocking(move || get(&a, "/healthz"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+        assert!(answer.contains("\"status\""), "{answer}");
+        let a = addr.clone();
+        let answer = tokio::task::spawn_blocking(move || get(&a, "/nowhere"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
+
+        stop.send(()).unwrap();
+        api.await.unwrap().unwrap();
+        let refused = tokio::task::spawn_blocking(move || get(&addr, "/healthz"))
+            .await
+            .unwrap();
+        assert!(
+            refused.is_err(),
+            "still answering after shutdown: {refused:?}"
+        );
+    }
 }

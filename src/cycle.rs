@@ -1,7 +1,10 @@
-//! One pass of the pipeline: source → model → render → publish. `gen build`
-//! runs it once, `gen watch` on every trigger, `gen check` stops before
-//! publishing. When neither the data, the theme nor the config changed since
-//! the last pass, nothing is rendered and nothing is written.
+//! One pass of the pipeline: source → model → photos → render → publish.
+//! [`load`] is the one way a pass builds its [`Snapshot`] ([`snapshot_from`]
+//! also serves the restart from the last good data); [`run`] renders and
+//! publishes it (`gen build` once, `gen watch` on every trigger), [`check`]
+//! stops at the last gate, before any write (`gen check`). When neither the
+//! data, the theme nor the config changed since the last pass, nothing is
+//! rendered and nothing is written.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,7 +18,7 @@ use crate::persist;
 use crate::photos::{self, PhotoSet, Photos};
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
-use crate::source::Fetcher;
+use crate::source::{Fetcher, RawTables};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CycleOptions {
@@ -92,17 +95,53 @@ pub struct CycleReport {
     pub write: Duration,
 }
 
-/// What `gen check` looks at: everything rendered in memory, nothing written.
-pub struct Prepared {
+/// The stages up to a complete [`Snapshot`]: fetched, modelled, with its
+/// photos' problems on the players' rows. Built by [`load`] only.
+pub struct Loaded {
     pub snapshot: Snapshot,
-    pub artifacts: Vec<Artifact>,
+    photos: PhotoSet,
+    raw_digest: [u8; 32],
+    /// See [`CycleReport::persist`].
+    persist: Option<Vec<u8>>,
     /// Data rows each tab had as read, before any row was skipped.
     pub tab_rows: Vec<(String, usize)>,
+    fetch: Duration,
 }
 
-/// Fetches, validates and renders everything in memory; writes nothing.
-pub async fn prepare(config: &Config, fetcher: &Fetcher) -> Result<Prepared, Error> {
+/// What photos may do while loading.
+#[derive(Debug, Clone, Copy)]
+enum PhotoMode {
+    /// Start due downloads and wait for them at most this long.
+    Sync(Duration),
+    /// `gen check` writes nothing, the photo cache included: no photos.
+    Skip,
+}
+
+/// The model from data already at hand: the one way a [`Snapshot`] is
+/// made, for fetched data ([`load`]) and for the last good data a restart
+/// reads back (`gen watch`).
+pub fn snapshot_from(
+    config: &Config,
+    raw: RawTables,
+    fetched_at: SystemTime,
+) -> Result<Snapshot, Error> {
+    let mut snapshot = Snapshot::build(config, raw)?;
+    snapshot.fetched_at = fetched_at;
+    Ok(snapshot)
+}
+
+/// Source → model → photos: fetches once, builds the snapshot once.
+async fn load(
+    config: &Config,
+    fetcher: &Fetcher,
+    memory: &mut CycleMemory,
+    photo_mode: PhotoMode,
+    persist: bool,
+) -> Result<Loaded, Error> {
+    let started = Instant::now();
     let raw = fetcher.fetch(config).await?;
+    let fetch = started.elapsed();
+    let raw_digest = raw.digest();
     let tab_rows = raw
         .tabs
         .iter()
@@ -113,16 +152,155 @@ pub async fn prepare(config: &Config, fetcher: &Fetcher) -> Result<Prepared, Err
             )
         })
         .collect();
+    let raw_changed = memory.raw != Some(raw_digest);
+    let config_owned = config.clone();
+    let (mut snapshot, persist) = blocking(move || {
+        let fetched_at = SystemTime::now();
+        let persist = (persist && raw_changed).then(|| persist::encode(&raw, fetched_at));
+        Ok((snapshot_from(&config_owned, raw, fetched_at)?, persist))
+    })
+    .await?;
+    let photos = match photo_mode {
+        PhotoMode::Sync(wait) => sync_photos(config, fetcher, memory, wait, &mut snapshot).await?,
+        PhotoMode::Skip => PhotoSet::default(),
+    };
+    Ok(Loaded {
+        snapshot,
+        photos,
+        raw_digest,
+        persist,
+        tab_rows,
+        fetch,
+    })
+}
+
+/// What the cache has after waiting a bounded time for due downloads;
+/// their problems become warnings on the player's row.
+async fn sync_photos(
+    config: &Config,
+    fetcher: &Fetcher,
+    memory: &mut CycleMemory,
+    wait: Duration,
+    snapshot: &mut Snapshot,
+) -> Result<PhotoSet, Error> {
+    let Some(column) = &config.players.photo else {
+        return Ok(PhotoSet::default());
+    };
+    let mut cells: Vec<String> = snapshot
+        .players
+        .iter()
+        .filter_map(|p| p.photo.as_deref().map(|c| c.trim().to_string()))
+        .collect();
+    cells.sort();
+    cells.dedup();
+    let set = memory
+        .photos(config)?
+        .sync(config, fetcher, &cells, wait)
+        .await;
+    let problems: Vec<Problem> = snapshot
+        .players
+        .iter()
+        .filter_map(|p| {
+            let message = snapshot
+                .secrets()
+                .redact(&set.problem(p.photo.as_deref()?)?);
+            Some(Problem {
+                severity: Severity::Warning,
+                tab: config.players.tab.clone(),
+                row: Some(p.row),
+                column: Some(column.clone()),
+                message,
+            })
+        })
+        .collect();
+    snapshot.problems.extend(problems);
+    snapshot
+        .problems
+        .sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
+    Ok(set)
+}
+
+/// Everything rendered in memory and through the last gate, before any
+/// write: what `gen check` reports on, what a cycle publishes.
+struct Rendered {
+    artifacts: Vec<Artifact>,
+    took: Duration,
+}
+
+/// What [`render`] made: the artifacts, unless the inputs are those of the
+/// site already on disk; the inputs' digest; and, when the manifest says
+/// the site on disk is these inputs', how many files it has.
+struct Rendering {
+    rendered: Option<Rendered>,
+    inputs: [u8; 32],
+    files_on_disk: Option<usize>,
+}
+
+/// Renders `loaded` (photos' images included) and runs the last gate,
+/// unless the inputs are those of the site already on disk (known from the
+/// previous pass or from the manifest) and not `force`.
+fn render(
+    config: &Config,
+    loaded: &Loaded,
+    inputs_seen: Option<[u8; 32]>,
+    force: bool,
+) -> Result<Rendering, Error> {
+    let started = Instant::now();
+    let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
+    let images = photos::images(&loaded.photos);
+    let inputs = inputs_digest(&loaded.snapshot, &theme, config, &images);
+    if !force {
+        let unchanged = |files_on_disk| Rendering {
+            rendered: None,
+            inputs,
+            files_on_disk,
+        };
+        if inputs_seen == Some(inputs) {
+            return Ok(unchanged(None));
+        }
+        let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
+        if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
+            return Ok(unchanged(Some(files)));
+        }
+    }
+    let mut artifacts = photos::artifacts(&loaded.photos)?;
+    artifacts.extend(render::render_with_photos(
+        &theme,
+        &loaded.snapshot,
+        config,
+        &images,
+    )?);
+    refuse_secrets(&artifacts, &loaded.snapshot, config)?;
+    Ok(Rendering {
+        rendered: Some(Rendered {
+            artifacts,
+            took: started.elapsed(),
+        }),
+        inputs,
+        files_on_disk: None,
+    })
+}
+
+/// What `gen check` looks at: everything rendered in memory, nothing written.
+pub struct Checked {
+    pub snapshot: Snapshot,
+    pub artifacts: Vec<Artifact>,
+    /// Data rows each tab had as read, before any row was skipped.
+    pub tab_rows: Vec<(String, usize)>,
+}
+
+/// `gen check`: the pipeline up to the last gate; writes nothing (photos
+/// are not downloaded, so their problems show in build and watch only).
+pub async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
+    let mut memory = CycleMemory::one_shot();
+    let loaded = load(config, fetcher, &mut memory, PhotoMode::Skip, false).await?;
     let config = config.clone();
     blocking(move || {
-        let snapshot = Snapshot::build(&config, raw)?;
-        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-        let artifacts = render::render(&theme, &snapshot, &config)?;
-        refuse_secrets(&artifacts, &snapshot, &config)?;
-        Ok(Prepared {
-            snapshot,
-            artifacts,
-            tab_rows,
+        let rendering = render(&config, &loaded, None, true)?;
+        Ok(Checked {
+            artifacts: rendering.rendered.map(|r| r.artifacts).unwrap_or_default(),
+            snapshot: loaded.snapshot,
+            tab_rows: loaded.tab_rows,
         })
     })
     .await
@@ -137,117 +315,76 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::Runtime(format!("a cycle's worker failed: {e}")))?
 }
 
-/// One full cycle: fetch → model → render → publish.
+/// What a pass did to the site on disk.
+enum Outcome {
+    /// The site on disk already is this pass's, with that many files.
+    Unchanged { files: usize },
+    Published {
+        report: PublishReport,
+        render: Duration,
+    },
+}
+
+/// One full cycle: load → render → publish (`gen build`, `gen watch`).
 pub async fn run(
     config: &Config,
     fetcher: &Fetcher,
     memory: &mut CycleMemory,
     opts: CycleOptions,
 ) -> Result<CycleReport, Error> {
+    let wait = memory.photo_wait;
+    let loaded = load(config, fetcher, memory, PhotoMode::Sync(wait), opts.persist).await?;
+    let fetch = loaded.fetch;
     let started = Instant::now();
-    let raw = fetcher.fetch(config).await?;
-    let fetch = started.elapsed();
-    let raw_digest = raw.digest();
+    let (inputs_seen, files_seen) = (memory.inputs, memory.files);
     let config_owned = config.clone();
-    let previous_inputs = memory.inputs;
-    let previous_files = memory.files;
-    let raw_changed = memory.raw != Some(raw_digest);
-
-    let render_started = Instant::now();
-    let (mut snapshot, persist) = blocking(move || {
-        let fetched_at = SystemTime::now();
-        let persist = (opts.persist && raw_changed).then(|| persist::encode(&raw, fetched_at));
-        let mut snapshot = Snapshot::build(&config_owned, raw)?;
-        snapshot.fetched_at = fetched_at;
-        Ok((snapshot, persist))
-    })
-    .await?;
-
-    // Photos: what the cache has after waiting a bounded time for due
-    // downloads; their problems are warnings on the player's row.
-    let photo_set = match &config.players.photo {
-        Some(column) => {
-            let mut cells: Vec<String> = snapshot
-                .players
-                .iter()
-                .filter_map(|p| p.photo.as_deref().map(|c| c.trim().to_string()))
-                .collect();
-            cells.sort();
-            cells.dedup();
-            let wait = memory.photo_wait;
-            let set = memory
-                .photos(config)?
-                .sync(config, fetcher, &cells, wait)
-                .await;
-            let problems: Vec<Problem> = snapshot
-                .players
-                .iter()
-                .filter_map(|p| {
-                    let message = snapshot
-                        .secrets()
-                        .redact(&set.problem(p.photo.as_deref()?)?);
-                    Some(Problem {
-                        severity: Severity::Warning,
-                        tab: config.players.tab.clone(),
-                        row: Some(p.row),
-                        column: Some(column.clone()),
-                        message,
-                    })
-                })
-                .collect();
-            snapshot.problems.extend(problems);
-            snapshot
-                .problems
-                .sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
-            set
-        }
-        None => PhotoSet::default(),
-    };
-
-    let config_owned = config.clone();
-    let outcome = blocking(move || {
+    let (loaded, inputs, outcome) = blocking(move || {
         let config = config_owned;
-        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-        let images = photos::images(&photo_set);
-        let inputs = inputs_digest(&snapshot, &theme, &config, &images);
-        let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
-        if previous_inputs == Some(inputs) {
-            return Ok((snapshot, persist, inputs, Err(previous_files)));
-        }
-        if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
-            return Ok((snapshot, persist, inputs, Err(files)));
-        }
-        let mut artifacts = photos::artifacts(&photo_set)?;
-        artifacts.extend(render::render_with_photos(
-            &theme, &snapshot, &config, &images,
-        )?);
-        let rendered_in = render_started.elapsed();
-        refuse_secrets(&artifacts, &snapshot, &config)?;
-        let report = publish_artifacts(&config, &artifacts, opts)?;
-        publish::write_manifest(state_dir, out_dir, &hex(&inputs), &artifacts);
-        Ok((snapshot, persist, inputs, Ok((report, rendered_in))))
+        let Rendering {
+            rendered,
+            inputs,
+            files_on_disk,
+        } = render(&config, &loaded, inputs_seen, false)?;
+        let outcome = match rendered {
+            None => Outcome::Unchanged {
+                files: files_on_disk.unwrap_or(files_seen),
+            },
+            Some(Rendered { artifacts, took }) => {
+                let report = publish_artifacts(&config, &artifacts, opts)?;
+                publish::write_manifest(
+                    &config.site.state_dir,
+                    &config.site.out_dir,
+                    &hex(&inputs),
+                    &artifacts,
+                );
+                Outcome::Published {
+                    report,
+                    render: took,
+                }
+            }
+        };
+        Ok((loaded, inputs, outcome))
     })
     .await?;
-    let (snapshot, persist, inputs, published) = outcome;
     memory.inputs = Some(inputs);
-    memory.raw = Some(raw_digest);
-    let total_render = render_started.elapsed();
-    // Err: nothing rendered; the site on disk already is this pass's, with
-    // that many files.
-    let (publish, render, write, rendered) = match published {
-        Ok((report, render)) => (report, render, total_render - render, true),
-        Err(files) => {
+    memory.raw = Some(loaded.raw_digest);
+    let total = started.elapsed();
+    let (publish, render, write, rendered) = match outcome {
+        Outcome::Published { report, render } => {
+            (report, render, total.saturating_sub(render), true)
+        }
+        Outcome::Unchanged { files } => {
             let report = PublishReport {
                 unchanged: files,
                 ..PublishReport::default()
             };
-            (report, total_render, Duration::ZERO, false)
+            (report, total, Duration::ZERO, false)
         }
     };
     memory.files = publish.written + publish.unchanged;
     Ok(CycleReport {
-        snapshot: Arc::new(snapshot),
-        persist,
+        snapshot: Arc::new(loaded.snapshot),
+        persist: loaded.persist,
         rendered,
         publish,
         fetch,
@@ -304,7 +441,10 @@ fn publish_artifacts(
 ) -> Result<PublishReport, Error> {
     let out_dir = &config.site.out_dir;
     let state_dir = &config.site.state_dir;
-    create_private_dir(state_dir)?;
+    crate::files::create_private_dir(state_dir).map_err(|source| PublishError::Io {
+        path: state_dir.clone(),
+        source,
+    })?;
     std::fs::create_dir_all(out_dir).map_err(|source| PublishError::Io {
         path: out_dir.clone(),
         source,
@@ -318,20 +458,4 @@ fn publish_artifacts(
             allow_mass_removal: opts.allow_mass_removal,
         },
     )?)
-}
-
-/// `state_dir` holds the session key and the last snapshot: owner-only.
-pub fn create_private_dir(dir: &std::path::Path) -> Result<(), PublishError> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| PublishError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })
 }

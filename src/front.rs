@@ -1,13 +1,14 @@
 //! The API's front door (issue 14): owns the listening socket, reads each
 //! request whole — with a deadline and size caps — and only then hands it to
-//! tiny_http over a private unix socket, one request per connection.
+//! tiny_http over private unix-socket connections it keeps alive.
 //!
 //! tiny_http 0.12 has no timeouts and spawns a thread per connection
 //! (DESIGN.md), so 8 clients sending half a body froze every route and a
 //! herd of nginx subrequests drove gen to ~5,900 threads. Here a slow or
 //! stuck client costs one tokio task until [`REQUEST_DEADLINE`], never a
-//! thread; tiny_http only ever sees complete requests from us, at most
-//! [`RELAY_SLOTS`] at a time, so its thread pool has a fixed bound. Refusals
+//! thread; tiny_http only ever sees complete requests from us, on at most
+//! [`RELAY_SLOTS`] kept-alive connections, so its threads have a fixed
+//! bound. Refusals
 //! (oversize, `Transfer-Encoding`, a slow client) are answered here without
 //! reading further. This module parses HTTP with `httparse` and never looks
 //! at what a request means: routes stay in [`crate::api`].
@@ -23,7 +24,7 @@ use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::api::MAX_BODY;
+use crate::http::MAX_BODY;
 
 /// From accept to the last byte of the body: a client slower than this is
 /// answered 408 and dropped. nginx buffers whole requests before passing
@@ -56,7 +57,7 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
 /// Headers that describe the client's connection, not the request: the
-/// front decides those (one request per connection, `100 Continue` sent
+/// front decides those (keep-alive with the client, `100 Continue` sent
 /// here).
 const HOP_BY_HOP: &[&str] = &[
     "connection",
@@ -79,6 +80,16 @@ pub struct Front {
     inner: PathBuf,
     connections: Arc<Semaphore>,
     relays: Arc<Semaphore>,
+    /// Kept-alive connections to tiny_http, each served by one tiny_http
+    /// thread: a new connection per request cost an accept and a hand-off
+    /// to tiny_http's pool, which halved the logins per second.
+    idle: std::sync::Mutex<Vec<UnixStream>>,
+    /// New connections to tiny_http are made one at a time, each serving
+    /// its first request before the next is made: tiny_http's pool hands a
+    /// connection to a thread it believes idle, and two connections made
+    /// together can both go to one thread, which then serves the first for
+    /// as long as it lives while the second waits forever.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 /// A request refused before tiny_http sees it.
@@ -103,9 +114,11 @@ impl Refusal {
 /// A complete request, ready to forward.
 #[derive(Debug)]
 struct Forward {
-    /// Request line and headers, rewritten for one request per connection.
+    /// Request line and headers, rewritten for tiny_http (see [`parse_head`]).
     head: Vec<u8>,
     body: Vec<u8>,
+    /// A `HEAD` request: its answer has headers only.
+    head_only: bool,
     /// The client may send another request on this connection.
     keep_alive: bool,
 }
@@ -116,6 +129,8 @@ impl Front {
             inner: inner.to_path_buf(),
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
             relays: Arc::new(Semaphore::new(RELAY_SLOTS)),
+            idle: std::sync::Mutex::new(Vec::with_capacity(RELAY_SLOTS)),
+            connecting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -221,32 +236,127 @@ impl Front {
         let Ok(Ok(_slot)) = timeout(ANSWER_DEADLINE, self.relays.acquire()).await else {
             return Err(busy);
         };
-        let exchange = async {
-            let mut inner = UnixStream::connect(&self.inner).await?;
-            inner.write_all(&forward.head).await?;
-            inner.write_all(&forward.body).await?;
-            // tiny_http answers, sees the end, and closes its side.
-            inner.shutdown().await?;
-            let mut answer = Vec::new();
-            (&mut inner)
-                .take(MAX_ANSWER as u64 + 1)
-                .read_to_end(&mut answer)
-                .await?;
-            io::Result::Ok(answer)
-        };
-        match timeout(ANSWER_DEADLINE, exchange).await {
-            Ok(Ok(answer)) if !answer.is_empty() && answer.len() <= MAX_ANSWER => Ok(answer),
-            Ok(Ok(answer)) if answer.len() > MAX_ANSWER => {
-                Err(Refusal::new(502, "answer too large"))
-            }
-            Ok(Ok(_)) | Ok(Err(_)) | Err(_) => {
-                tracing::warn!(
-                    event = "relay_failed",
-                    "the API's handlers did not answer a request"
-                );
-                Err(busy)
+        // A kept connection tiny_http has closed fails before any answer
+        // byte: then once more on a fresh one.
+        for _ in 0..2 {
+            let pop = || self.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let kept = pop();
+            let reused = kept.is_some();
+            let outcome = timeout(ANSWER_DEADLINE, async {
+                let (mut inner, _one_at_a_time) = match kept {
+                    Some(c) => (c, None),
+                    None => {
+                        let guard = self.connecting.lock().await;
+                        // One may have come back while this one waited.
+                        match pop() {
+                            Some(c) => (c, None),
+                            None => (
+                                UnixStream::connect(&self.inner)
+                                    .await
+                                    .map_err(|_| Exchange::Io)?,
+                                Some(guard),
+                            ),
+                        }
+                    }
+                };
+                let answer = exchange(&mut inner, forward).await?;
+                Ok::<_, Exchange>((inner, answer))
+            })
+            .await;
+            match outcome {
+                Ok(Ok((inner, (answer, keep)))) => {
+                    if keep && let Ok(mut idle) = self.idle.lock() {
+                        idle.push(inner);
+                    }
+                    return Ok(answer);
+                }
+                Ok(Err(Exchange::Silent)) if reused => continue,
+                Ok(Err(Exchange::TooLarge)) => {
+                    return Err(Refusal::new(502, "answer too large"));
+                }
+                Ok(Err(_)) | Err(_) => break,
             }
         }
+        tracing::warn!(
+            event = "relay_failed",
+            "the API's handlers did not answer a request"
+        );
+        Err(busy)
+    }
+}
+
+/// Why an exchange with tiny_http failed.
+enum Exchange {
+    /// Closed before any byte of an answer.
+    Silent,
+    TooLarge,
+    Io,
+    Malformed,
+}
+
+/// Writes one request on a connection to tiny_http and reads its answer,
+/// framed by `Content-Length` (the forwarded `TE: identity` makes tiny_http
+/// always send one). Also whether the connection may serve another.
+async fn exchange(inner: &mut UnixStream, forward: &Forward) -> Result<(Vec<u8>, bool), Exchange> {
+    inner
+        .write_all(&forward.head)
+        .await
+        .map_err(|_| Exchange::Io)?;
+    inner
+        .write_all(&forward.body)
+        .await
+        .map_err(|_| Exchange::Io)?;
+    let mut answer = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = inner.read(&mut chunk).await.map_err(|_| Exchange::Io)?;
+        if n == 0 {
+            return Err(if answer.is_empty() {
+                Exchange::Silent
+            } else {
+                Exchange::Malformed
+            });
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        let head_len = match response.parse(&answer) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) if answer.len() < MAX_HEAD => continue,
+            _ => return Err(Exchange::Malformed),
+        };
+        let status = response.code.unwrap_or(0);
+        let value = |name: &str| {
+            response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
+        };
+        let declared = value("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or(Exchange::Malformed)?;
+        let keep = !value("connection").is_some_and(|v| v.contains("close"));
+        let body_len = if forward.head_only || matches!(status, 100..=199 | 204 | 304) {
+            0
+        } else {
+            declared
+        };
+        let total = head_len.saturating_add(body_len);
+        if total > MAX_ANSWER {
+            return Err(Exchange::TooLarge);
+        }
+        while answer.len() < total {
+            let n = inner.read(&mut chunk).await.map_err(|_| Exchange::Io)?;
+            if n == 0 {
+                return Err(Exchange::Malformed);
+            }
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        // More than the answer: out of step, so never reused.
+        let keep = keep && answer.len() == total;
+        answer.truncate(total);
+        return Ok((answer, keep));
     }
 }
 
@@ -332,6 +442,7 @@ where
     Ok(Forward {
         head: parsed.head,
         body,
+        head_only: parsed.head_only,
         keep_alive: parsed.keep_alive,
     })
 }
@@ -341,6 +452,7 @@ struct ParsedHead {
     head_len: usize,
     body_len: usize,
     expects_continue: bool,
+    head_only: bool,
     keep_alive: bool,
 }
 
@@ -372,7 +484,9 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     let mut expects_continue = false;
     let mut has_real_ip = false;
     let mut head = Vec::with_capacity(head_len + 64);
-    head.extend_from_slice(format!("{method} {path} HTTP/1.{version}\r\n").as_bytes());
+    // HTTP/1.1 to tiny_http whatever the client spoke: the connection to
+    // it is kept alive, and each answer framed by Content-Length.
+    head.extend_from_slice(format!("{method} {path} HTTP/1.1\r\n").as_bytes());
     for h in request.headers.iter() {
         let name = h.name.to_ascii_lowercase();
         match name.as_str() {
@@ -421,12 +535,13 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     if let (false, Some(ip)) = (has_real_ip, peer) {
         head.extend_from_slice(format!("X-Real-IP: {ip}\r\n").as_bytes());
     }
-    head.extend_from_slice(b"Connection: close\r\n\r\n");
+    head.extend_from_slice(b"TE: identity\r\n\r\n");
     Ok(Some(ParsedHead {
         head,
         head_len,
         body_len: body_len.unwrap_or(0),
         expects_continue,
+        head_only: method.eq_ignore_ascii_case("HEAD"),
         keep_alive,
     }))
 }
@@ -471,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn the_forwarded_head_asks_tiny_http_to_close() {
+    fn the_forwarded_head_is_http_1_1_with_identity_bodies() {
         let Ok(Some(p)) = parsed(
             "POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\
              Expect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
@@ -482,7 +597,7 @@ mod tests {
         assert_eq!(
             head,
             "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\
-             X-Real-IP: 127.0.0.1\r\nConnection: close\r\n\r\n"
+             X-Real-IP: 127.0.0.1\r\nTE: identity\r\n\r\n"
         );
         assert_eq!(p.body_len, 3);
         assert!(p.expects_continue);
@@ -496,7 +611,7 @@ mod tests {
             panic!("not parsed");
         };
         let head = String::from_utf8_lossy(&p.head).to_string();
-        assert!(head.starts_with("GET /api/auth?x HTTP/1.0\r\n"), "{head}");
+        assert!(head.starts_with("GET /api/auth?x HTTP/1.1\r\n"), "{head}");
         assert_eq!(head.matches("X-Real-IP").count(), 1, "{head}");
         assert!(!p.keep_alive, "HTTP/1.0 closes");
     }

@@ -35,6 +35,7 @@ pub mod cycle;
 pub mod error;
 pub mod files;
 pub mod front;
+pub mod http;
 pub mod model;
 pub mod nginx;
 pub mod persist;
@@ -209,11 +210,11 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
     if let config::Source::Google(g) = &config.source {
         println!("auth: {}", source::google::auth_description(g));
     }
-    let cycle::Prepared {
+    let cycle::Checked {
         snapshot,
         artifacts,
         tab_rows,
-    } = cycle::prepare(config, fetcher).await?;
+    } = cycle::check(config, fetcher).await?;
     for (tab, rows) in &tab_rows {
         println!("tab \"{tab}\": {rows} data rows");
     }

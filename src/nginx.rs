@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::api::ListenAddr;
 use crate::config::Config;
-use crate::preview::CSP;
+use crate::http::CSP;
 
 #[derive(Debug, Clone)]
 pub struct NginxOptions {

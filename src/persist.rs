@@ -3,7 +3,6 @@
 //! boot). The file holds PINs: it is created 0600, written whole through a
 //! temp file and a rename, and never placed under `out_dir`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -47,13 +46,7 @@ pub fn encode(raw: &RawTables, fetched_at: SystemTime) -> Vec<u8> {
 
 /// Writes the last good data (bytes from [`encode`]; 0600, atomically).
 pub fn save(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // tempfile creates files 0600, which is what this file must be.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".last-good-")
-        .tempfile_in(state_dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path(state_dir)).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_private(state_dir, FILE, bytes)
 }
 
 /// Reads the last good data, if there is a readable one.

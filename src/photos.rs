@@ -524,7 +524,7 @@ impl Photos {
             dir: dir.clone(),
             by_cell: HashMap::new(),
         };
-        if let Err(e) = crate::cycle::create_private_dir(&config.site.state_dir)
+        if let Err(e) = crate::files::create_private_dir(&config.site.state_dir)
             .map_err(|e| e.to_string())
             .and_then(|()| std::fs::create_dir_all(&dir).map_err(|e| e.to_string()))
         {

@@ -8,13 +8,10 @@ use std::path::{Component, Path, PathBuf};
 
 use tiny_http::{Method, Request};
 
-use crate::api::respond;
-use crate::auth::{Auth, header, may_read};
+use crate::auth::{Auth, may_read};
+use crate::http::{CSP, header, respond};
 use crate::model::Slug;
 use crate::state::AppState;
-
-/// The headers nginx adds to every answer (see `nginx.rs`).
-pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub struct Preview {
     root: PathBuf,
@@ -220,6 +217,6 @@ impl Preview {
         if use_gz {
             extra.push(("Content-Encoding", "gzip"));
         }
-        crate::api::respond_with_cache(request, status, ctype, body, cache, &extra);
+        crate::http::respond_with_cache(request, status, ctype, body, cache, &extra);
     }
 }

@@ -12,15 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use notify::{RecursiveMode, Watcher};
-use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use crate::api::{self, ApiOptions, ListenAddr};
-use crate::auth::Auth;
 use crate::config::Config;
 use crate::cycle::{self, CycleMemory, CycleOptions};
 use crate::error::{ConfigError, Error};
-use crate::model::Snapshot;
 use crate::persist;
 use crate::source::Fetcher;
 use crate::state::{AppState, observe};
@@ -60,29 +57,14 @@ pub async fn run(
     let listener = api::bind(&listen)
         .map_err(|e| Error::Runtime(format!("cannot listen on {listen_on}: {e}")))?;
     info!(event = "listening", addr = %listener.local, "API listening on {}", listener.local);
-    let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
-    let auth = Auth::new(&config).map_err(Error::Runtime)?;
-    if config.api.insecure_http {
-        warn!(
-            event = "insecure_http",
-            "api.insecure_http = true: the session cookie is sent without Secure, readable on any network between players and this server; use HTTPS (certbot) and remove the setting"
-        );
-    }
-    let api_opts = ApiOptions {
-        refresh_token_digest: api::refresh_token_from_env(),
-        auth: Arc::new(auth),
-        preview: preview.map(Arc::new),
-    };
-    if api_opts.refresh_token_digest.is_none() {
-        info!(
-            "push refresh disabled (GEN_REFRESH_TOKEN is not set); polling every {}s",
-            config.site.refresh.as_secs()
-        );
-    }
-    let _api = api::serve(listener, state.clone(), api_opts, move |message| {
-        let _ = fatal_tx.send(message);
-    })
-    .map_err(|e| Error::Runtime(format!("cannot start the API: {e}")))?;
+    let api_opts = ApiOptions::new(&config, preview).map_err(Error::Runtime)?;
+    // The API runs beside the cycles until gen stops; it ends the process
+    // (Err) if its listener dies.
+    let (api_stop, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut api = tokio::spawn(api::run(listener, state.clone(), api_opts, async move {
+        let _ = api_stopped.await;
+    }));
+    let _stop_api_on_return = StopOnDrop(Some(api_stop));
 
     let signals = Arc::new(Signals::default());
     let mut _watcher = watch_local_files(&config_path, &config, &state, &signals);
@@ -121,7 +103,7 @@ pub async fn run(
                 let _ = tokio::time::timeout(STOP_GRACE, &mut cycle).await;
                 return Ok(());
             }
-            Some(message) = fatal_rx.recv() => return Err(Error::Runtime(message)),
+            ended = &mut api => return Err(api_ended(ended)),
         };
         failures = if ok { 0 } else { failures.saturating_add(1) };
         let wait = next_wait(config.site.refresh, failures);
@@ -133,9 +115,29 @@ pub async fn run(
                 info!("stopping");
                 return Ok(());
             }
-            Some(message) = fatal_rx.recv() => return Err(Error::Runtime(message)),
+            ended = &mut api => return Err(api_ended(ended)),
         }
     }
+}
+
+/// Tells the API to stop when `gen watch` returns, whichever way.
+struct StopOnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Why the API ended before gen was asked to stop.
+fn api_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> Error {
+    Error::Runtime(match ended {
+        Ok(Err(e)) => e.to_string(),
+        Ok(Ok(())) => "the API stopped".into(),
+        Err(e) => format!("the API failed: {e}"),
+    })
 }
 
 /// The refresh interval, or after `failures` failures in a row an
@@ -222,9 +224,8 @@ async fn run_cycle(
 /// the first fetch.
 fn restore_last_good(config: &Config, state: &AppState) {
     match persist::load(&config.site.state_dir) {
-        Ok(Some((raw, fetched_at))) => match Snapshot::build(config, raw) {
-            Ok(mut snapshot) => {
-                snapshot.fetched_at = fetched_at;
+        Ok(Some((raw, fetched_at))) => match cycle::snapshot_from(config, raw, fetched_at) {
+            Ok(snapshot) => {
                 info!(
                     event = "restored",
                     players = snapshot.players.len(),
@@ -319,7 +320,7 @@ fn watch_local_files(
         }
     };
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<Change>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Change>();
     let handler = move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if event.kind.is_access() {

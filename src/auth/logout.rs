@@ -7,7 +7,6 @@
 //! has expired anyway. Holds player ids and times, never a token or a PIN.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -142,15 +141,9 @@ impl Logouts {
     }
 
     fn save(&self, bytes: &[u8]) -> std::io::Result<()> {
-        crate::cycle::create_private_dir(&self.state_dir).map_err(std::io::Error::other)?;
-        // tempfile creates files 0600; the rename makes the new list appear
-        // whole or not at all.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".logouts-")
-            .tempfile_in(&self.state_dir)?;
-        tmp.write_all(bytes)?;
-        tmp.persist(&self.path).map_err(|e| e.error)?;
-        Ok(())
+        crate::files::create_private_dir(&self.state_dir)?;
+        // 0600, and the new list appears whole or not at all.
+        crate::files::write_private(&self.state_dir, FILE, bytes)
     }
 
     /// Entries kept (tests, bounds).

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tiny_http::Request;
 
-use crate::api::{read_body, respond};
 use crate::config::Config;
+use crate::http::{header, headers, read_body, respond};
 use crate::model::{Snapshot, normalize_login};
 use crate::state::AppState;
 use limits::{Client, Gate, LoginLimits};
@@ -48,14 +48,6 @@ struct Origin {
     client: String,
     https: bool,
     host: String,
-}
-
-pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
 }
 
 fn origin_of(request: &Request) -> Origin {
@@ -202,20 +194,21 @@ impl Auth {
     }
 
     fn set_cookie(&self, token: &str, max_age: u64) -> String {
-        let secure = if self.insecure_http { "" } else { "; Secure" };
-        format!(
-            "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-            self.cookie_name()
-        )
+        cookie::Cookie::build((self.cookie_name(), token))
+            .path("/")
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+            ))
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(!self.insecure_http)
+            .to_string()
     }
 
     /// The session token in a `Cookie` header, if any.
     fn token<'a>(&self, request: &'a Request) -> Option<&'a str> {
-        request
-            .headers()
-            .iter()
-            .filter(|h| h.field.equiv("Cookie"))
-            .flat_map(|h| cookie::Cookie::split_parse(h.value.as_str()))
+        headers(request, "Cookie")
+            .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
             .find(|c| c.name() == self.cookie_name())
             .map(|c| c.value_raw().unwrap_or(""))

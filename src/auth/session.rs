@@ -87,7 +87,8 @@ impl SessionKey {
                 Ok(SessionKey(key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                crate::cycle::create_private_dir(state_dir).map_err(|e| e.to_string())?;
+                crate::files::create_private_dir(state_dir)
+                    .map_err(|e| format!("{}: {e}", state_dir.display()))?;
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key)
                     .map_err(|e| format!("no randomness for the session key: {e}"))?;
