@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::{Error, PublishError};
 use crate::model::{Problem, Severity, Snapshot};
 use crate::persist;
-use crate::photos::{self, PhotoSet, Photos};
+use crate::photos::{PhotoSet, Photos};
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
 use crate::source::Fetcher;
@@ -28,7 +28,7 @@ pub struct CycleOptions {
 /// in the background and a later cycle publishes them (issue 8).
 pub const WATCH_PHOTO_WAIT: Duration = Duration::from_secs(2);
 /// `gen build` has no later cycle: it waits longer (each image is bounded
-/// by [`photos::IMAGE_TIMEOUT`] anyway).
+/// by `photos::IMAGE_TIMEOUT` anyway).
 pub const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
 
 /// What the previous successful pass saw, to skip work when nothing changed,
@@ -208,8 +208,8 @@ pub async fn run(
     let outcome = blocking(move || {
         let config = config_owned;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-        let images = photos::images(&photo_set);
-        let inputs = inputs_digest(&snapshot, &theme, &config, &images);
+        let images = photo_set.images();
+        let inputs = inputs_digest(&snapshot, &theme, &config, images);
         let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
         if previous_inputs == Some(inputs) {
             return Ok((snapshot, persist, inputs, Err(previous_files)));
@@ -217,9 +217,17 @@ pub async fn run(
         if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
             return Ok((snapshot, persist, inputs, Err(files)));
         }
-        let mut artifacts = photos::artifacts(&photo_set)?;
+        let mut artifacts: Vec<Artifact> = photo_set
+            .read_files()?
+            .into_iter()
+            .map(|f| Artifact {
+                path: f.path,
+                kind: render::ArtifactKind::Asset,
+                bytes: f.bytes,
+            })
+            .collect();
         artifacts.extend(render::render_with_photos(
-            &theme, &snapshot, &config, &images,
+            &theme, &snapshot, &config, images,
         )?);
         let rendered_in = render_started.elapsed();
         refuse_secrets(&artifacts, &snapshot, &config)?;
@@ -286,7 +294,7 @@ fn inputs_digest(
     snapshot: &Snapshot,
     theme: &Theme,
     config: &Config,
-    photos: &render::PhotoImages,
+    photos: &crate::photo_view::PhotoImages,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(PUBLISH_RULES);

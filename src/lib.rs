@@ -38,6 +38,7 @@ pub mod front;
 pub mod model;
 pub mod nginx;
 pub mod persist;
+pub mod photo_view;
 pub mod photos;
 pub mod preview;
 pub mod publish;
