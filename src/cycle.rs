@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::{Error, PublishError};
 use crate::model::{Problem, Severity, Snapshot};
 use crate::persist;
-use crate::photos::{self, PhotoSet, Photos};
+use crate::photos::{PhotoSet, Photos};
 use crate::publish::{self, PublishOptions, PublishReport};
 use crate::render::{self, Artifact, Theme};
 use crate::source::{Fetcher, RawTables};
@@ -31,7 +31,7 @@ pub struct CycleOptions {
 /// in the background and a later cycle publishes them (issue 8).
 pub const WATCH_PHOTO_WAIT: Duration = Duration::from_secs(2);
 /// `gen build` has no later cycle: it waits longer (each image is bounded
-/// by [`photos::IMAGE_TIMEOUT`] anyway).
+/// by `photos::IMAGE_TIMEOUT` anyway).
 pub const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
 
 /// What the previous successful pass saw, to skip work when nothing changed,
@@ -247,8 +247,8 @@ fn render(
 ) -> Result<Rendering, Error> {
     let started = Instant::now();
     let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-    let images = photos::images(&loaded.photos);
-    let inputs = inputs_digest(&loaded.snapshot, &theme, config, &images);
+    let images = loaded.photos.images();
+    let inputs = inputs_digest(&loaded.snapshot, &theme, config, images);
     if !force {
         let unchanged = |files_on_disk| Rendering {
             rendered: None,
@@ -263,12 +263,21 @@ fn render(
             return Ok(unchanged(Some(files)));
         }
     }
-    let mut artifacts = photos::artifacts(&loaded.photos)?;
+    let mut artifacts: Vec<Artifact> = loaded
+        .photos
+        .read_files()?
+        .into_iter()
+        .map(|f| Artifact {
+            path: f.path,
+            kind: render::ArtifactKind::Asset,
+            bytes: f.bytes,
+        })
+        .collect();
     artifacts.extend(render::render_with_photos(
         &theme,
         &loaded.snapshot,
         config,
-        &images,
+        images,
     )?);
     refuse_secrets(&artifacts, &loaded.snapshot, config)?;
     Ok(Rendering {
@@ -423,7 +432,7 @@ fn inputs_digest(
     snapshot: &Snapshot,
     theme: &Theme,
     config: &Config,
-    photos: &render::PhotoImages,
+    photos: &crate::photo_view::PhotoImages,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(PUBLISH_RULES);

@@ -39,6 +39,7 @@ pub mod http;
 pub mod model;
 pub mod nginx;
 pub mod persist;
+pub mod photo_view;
 pub mod photos;
 pub mod preview;
 pub mod publish;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::error::RenderError;
 use crate::model::{Player, Snapshot};
+use crate::photo_view::{self, Image, PhotoImages, PublishedPhoto};
 
 /// Pages every theme must have.
 pub const REQUIRED_TEMPLATES: [&str; 5] = [
@@ -31,47 +32,6 @@ pub struct Artifact {
     pub path: String,
     pub kind: ArtifactKind,
     pub bytes: Vec<u8>,
-}
-
-/// The published images of the players' photos, by photo cell (trimmed),
-/// from [`crate::photos::load`]. A player whose cell is not here gets an
-/// initials avatar.
-#[derive(Debug, Clone, Default)]
-pub struct PhotoImages {
-    pub by_cell: HashMap<String, PublishedPhoto>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct PublishedPhoto {
-    pub page: Image,
-    pub thumb: Image,
-}
-
-/// An image as a template uses it: `<img src=url width height>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Image {
-    pub url: String,
-    pub width: u32,
-    pub height: u32,
-}
-
-impl PhotoImages {
-    /// A digest of what the pages will reference (names are content hashes).
-    pub fn digest(&self) -> [u8; 32] {
-        let mut cells: Vec<_> = self.by_cell.iter().collect();
-        cells.sort_by(|a, b| a.0.cmp(b.0));
-        let mut h = Sha256::new();
-        for (cell, p) in cells {
-            for s in [cell, &p.page.url, &p.thumb.url] {
-                h.update((s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
-            for n in [p.page.width, p.page.height, p.thumb.width, p.thumb.height] {
-                h.update(n.to_le_bytes());
-            }
-        }
-        h.finalize().into()
-    }
 }
 
 /// What an artifact is, which fixes the publish order and what may be pruned.
@@ -446,7 +406,7 @@ fn player_photos(
                 return Some(found.clone());
             }
             let avatar = avatars.entry(p.name.clone()).or_insert_with(|| {
-                let (file, bytes) = crate::photos::avatar(&p.name);
+                let (file, bytes) = photo_view::avatar(&p.name);
                 let url = format!("/assets/photos/{file}");
                 assets.insert(format!("assets/photos/{file}"), bytes);
                 let size = |s: u32| Image {
@@ -455,8 +415,8 @@ fn player_photos(
                     height: s,
                 };
                 PublishedPhoto {
-                    page: size(crate::photos::PAGE_SIZE),
-                    thumb: size(crate::photos::THUMB_SIZE),
+                    page: size(photo_view::PAGE_SIZE),
+                    thumb: size(photo_view::THUMB_SIZE),
                 }
             });
             Some(avatar.clone())
