@@ -8,7 +8,7 @@
 //! live on deaf: [`serve`] reports that through `on_fatal`.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use crate::auth::Auth;
+use crate::config::{ListenAddr, Secret};
 use crate::front::ClientListener;
 use crate::state::AppState;
 
@@ -40,30 +41,6 @@ pub fn max_threads() -> usize {
     1 + 2 + 16 + cores + 1 + (crate::front::RELAY_SLOTS + 4) + HANDLER_THREADS + 8
 }
 
-/// Where the API listens: `127.0.0.1:8787` or `unix:/run/sheetgen.sock`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    Tcp(SocketAddr),
-    Unix(std::path::PathBuf),
-}
-
-impl ListenAddr {
-    pub fn parse(s: &str) -> Result<ListenAddr, String> {
-        if let Some(path) = s.strip_prefix("unix:") {
-            return Ok(ListenAddr::Unix(path.into()));
-        }
-        let addr: SocketAddr = s
-            .parse()
-            .map_err(|_| format!("\"{s}\" is not an address like 127.0.0.1:8787 or unix:/path"))?;
-        if !addr.ip().is_loopback() {
-            return Err(format!(
-                "\"{s}\" is not a loopback address: the API must sit behind nginx (use 127.0.0.1)"
-            ));
-        }
-        Ok(ListenAddr::Tcp(addr))
-    }
-}
-
 /// What the handlers need besides the state.
 #[derive(Clone)]
 pub struct ApiOptions {
@@ -74,12 +51,9 @@ pub struct ApiOptions {
     pub preview: Option<Arc<crate::preview::Preview>>,
 }
 
-/// SHA-256 of `GEN_REFRESH_TOKEN`, if set.
-pub fn refresh_token_from_env() -> Option<[u8; 32]> {
-    std::env::var("GEN_REFRESH_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| Sha256::digest(t.trim().as_bytes()).into())
+/// SHA-256 of `GEN_REFRESH_TOKEN` (the config's `api.refresh_token`), if set.
+pub fn refresh_token_digest(token: Option<&Secret>) -> Option<[u8; 32]> {
+    token.map(|t| Sha256::digest(t.expose().as_bytes()).into())
 }
 
 /// A bound, not yet serving, listener.

@@ -78,7 +78,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-    let fetcher = source::Fetcher::new()?;
+    let fetcher = source::Fetcher::new(&config)?;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Build(args) => build(&config, &fetcher, args.allow_mass_removal).await,

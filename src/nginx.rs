@@ -6,8 +6,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::api::ListenAddr;
-use crate::config::Config;
+use crate::config::{Config, ListenAddr};
 use crate::preview::CSP;
 
 #[derive(Debug, Clone)]
@@ -87,7 +86,7 @@ fn listen_backlog(listen: &str) -> String {
 }
 
 pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
-    let upstream = match ListenAddr::parse(&config.api.listen)? {
+    let upstream = match &config.api.listen {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
             return Err(format!(
                 "\"{}\" has port 0: nginx needs the fixed port gen listens on",
@@ -95,7 +94,7 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
             ));
         }
         ListenAddr::Tcp(addr) => addr.to_string(),
-        ListenAddr::Unix(path) => format!("unix:{}", absolute(&path).display()),
+        ListenAddr::Unix(path) => format!("unix:{}", absolute(path).display()),
     };
     let root = absolute(&config.site.out_dir);
     let cache = absolute(&opts.cache_dir);

@@ -15,9 +15,9 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
-use crate::api::{self, ApiOptions, ListenAddr};
+use crate::api::{self, ApiOptions};
 use crate::auth::Auth;
-use crate::config::Config;
+use crate::config::{Config, ListenAddr};
 use crate::cycle::{self, CycleMemory, CycleOptions};
 use crate::error::{ConfigError, Error};
 use crate::model::Snapshot;
@@ -51,14 +51,17 @@ pub async fn run(
     let state = AppState::new(config.site.refresh);
     restore_last_good(&config, &state);
 
-    let listen_on = listen_override.unwrap_or_else(|| config.api.listen.clone());
-    let listen = ListenAddr::parse(&listen_on).map_err(|message| ConfigError::Invalid {
-        path: config.path.clone(),
-        key: "api.listen".into(),
-        message,
-    })?;
+    // `gen serve --listen` parses as `api.listen` does, and is named so.
+    let listen = match listen_override {
+        Some(text) => ListenAddr::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "api.listen".into(),
+            message,
+        })?,
+        None => config.api.listen.clone(),
+    };
     let listener = api::bind(&listen)
-        .map_err(|e| Error::Runtime(format!("cannot listen on {listen_on}: {e}")))?;
+        .map_err(|e| Error::Runtime(format!("cannot listen on {listen}: {e}")))?;
     info!(event = "listening", addr = %listener.local, "API listening on {}", listener.local);
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
     let auth = Auth::new(&config).map_err(Error::Runtime)?;
@@ -69,7 +72,7 @@ pub async fn run(
         );
     }
     let api_opts = ApiOptions {
-        refresh_token_digest: api::refresh_token_from_env(),
+        refresh_token_digest: api::refresh_token_digest(config.api.refresh_token.as_ref()),
         auth: Arc::new(auth),
         preview: preview.map(Arc::new),
     };
