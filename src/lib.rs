@@ -69,6 +69,13 @@ pub fn init_logging(format: cli::LogFormat) {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), Error> {
+    // Asked before any site.toml exists (deploy.sh's first install).
+    if let Command::Nginx(args) = &cli.command
+        && args.main_values
+    {
+        print!("{}", nginx::MAIN_VALUES.to_lines());
+        return Ok(());
+    }
     let config = Config::load(&cli.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
