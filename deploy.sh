@@ -24,9 +24,9 @@ the secrets, 0600, never overwritten), /var/lib/sheetgen (state, 0700),
 theme in /usr/local/share/sheetgen, a 128 MB tmpfs for nginx's auth cache
 (/var/cache/nginx/sheetgen), the hardened sheetgen.service,
 /etc/nginx/conf.d/sheetgen.conf from `gen nginx`, and nginx's capacity
-for thousands of players (LimitNOFILE=65536 in a systemd drop-in;
-multi_accept on and worker_connections >= 16384 in the events block of
-/etc/nginx/nginx.conf, the only lines of it that change);
+for thousands of players as `gen nginx --main-values` gives it (LimitNOFILE
+in a systemd drop-in; multi_accept and worker_connections at least that in
+the events block of /etc/nginx/nginx.conf, the only lines of it that change);
 checks `nginx -t`, reloads nginx (restarts it when its limit changed), then
 waits for /healthz.
 
@@ -125,8 +125,6 @@ NGINX_CONF_GENERATED=$ETC/sheetgen.conf.generated
 STOCK_DEFAULT_SITE=$R/etc/nginx/sites-enabled/default
 NGINX_MAIN=$R/etc/nginx/nginx.conf
 NGINX_LIMITS=$R/etc/systemd/system/nginx.service.d/sheetgen-limits.conf
-NGINX_NOFILE=65536       # nginx's descriptors (its workers inherit the limit)
-NGINX_CONNECTIONS=16384  # worker_connections at least this (Debian: 768)
 INTENT=$R/deploy-intent.txt
 USER_NAME=sheetgen
 TOTAL_STEPS=8
@@ -434,6 +432,28 @@ if ((DRY_RUN)) && [[ -x $src_bin ]]; then
   GEN=$src_bin
 fi
 
+# nginx.conf's capacity for thousands of players, from its one source in gen
+# (src/nginx.rs): multi_accept, worker_connections at least (Debian: 768),
+# and nginx's descriptors (its workers inherit the limit).
+NGINX_MULTI_ACCEPT=""
+NGINX_CONNECTIONS=""
+NGINX_NOFILE=""
+if [[ -x $GEN ]] && main_values=$("$GEN" nginx --main-values); then
+  while IFS='=' read -r name value; do
+    case $name in
+      multi_accept) NGINX_MULTI_ACCEPT=$value ;;
+      worker_connections) NGINX_CONNECTIONS=$value ;;
+      nofile) NGINX_NOFILE=$value ;;
+    esac
+  done <<<"$main_values"
+fi
+HAVE_MAIN_VALUES=0
+if [[ $NGINX_MULTI_ACCEPT =~ ^(on|off)$ && $NGINX_CONNECTIONS =~ ^[0-9]+$ && $NGINX_NOFILE =~ ^[0-9]+$ ]]; then
+  HAVE_MAIN_VALUES=1
+elif ((!DRY_RUN)); then
+  fail "\`$GEN nginx --main-values\` did not give nginx's capacity values (multi_accept, worker_connections, nofile)"
+fi
+
 # ---- step 2: the system user -------------------------------------------------------
 
 step 2 "system user $USER_NAME"
@@ -718,21 +738,12 @@ step 7 "nginx site $NGINX_CONF"
 # - worker_connections: Debian's 768 caps a worker at a few hundred players.
 # nginx.conf is the administrator's file: only those two lines of its events
 # block change, and only upwards; the previous file is put back on failure.
-cat >"$STAGE/nginx-limits.conf" <<EOF
-# Installed by deploy.sh (sheetgen): descriptors for thousands of players.
-# nginx's workers inherit this limit unless nginx.conf sets
-# worker_rlimit_nofile.
-[Service]
-LimitNOFILE=$NGINX_NOFILE
-EOF
-install_unit "$STAGE/nginx-limits.conf" "$NGINX_LIMITS"
-NGINX_RESTART=$CHANGED # a new limit takes effect when nginx starts again
-
-# tune_events FILE: FILE with multi_accept on and worker_connections raised
+# tune_events FILE: FILE with multi_accept set and worker_connections raised
 # to NGINX_CONNECTIONS in its events block; fails when that block is not
 # written one directive a line.
 tune_events() {
-  awk -v want="$NGINX_CONNECTIONS" '
+  awk -v want="$NGINX_CONNECTIONS" -v multi_value="$NGINX_MULTI_ACCEPT" '
+    BEGIN { commented = "^[[:space:]]*#[[:space:]]*multi_accept[[:space:]]+" multi_value "[[:space:]]*;" }
     /^[[:space:]]*events[[:space:]]*\{[[:space:]]*$/ { blocks++; inside = 1; print; next }
     /^[[:space:]]*events[[:space:]]*\{/ { odd = 1 }
     inside && /^[[:space:]]*worker_connections[[:space:]]+[0-9]+[[:space:]]*;/ {
@@ -740,25 +751,39 @@ tune_events() {
       print; next
     }
     inside && /^[[:space:]]*multi_accept[[:space:]]/ { multi = 1; print; next }
-    inside && /^[[:space:]]*#[[:space:]]*multi_accept[[:space:]]+on[[:space:]]*;/ && !multi {
+    inside && $0 ~ commented && !multi {
       sub(/#[[:space:]]*/, ""); multi = 1; print; next
     }
     inside && /\}/ {
-      if (!multi) print "\tmulti_accept on;"
+      if (!multi) print "\tmulti_accept " multi_value ";"
       inside = 0
     }
     { print }
     END { exit (blocks == 1 && !odd && !inside) ? 0 : 1 }' "$1"
 }
-if [[ -f $NGINX_MAIN ]]; then
+NGINX_RESTART=0
+if ((!HAVE_MAIN_VALUES)); then
+  say "would set nginx's capacity (LimitNOFILE, events block) from \`gen nginx --main-values\`: no gen binary to ask yet"
+else
+  cat >"$STAGE/nginx-limits.conf" <<EOF
+# Installed by deploy.sh (sheetgen): descriptors for thousands of players.
+# nginx's workers inherit this limit unless nginx.conf sets
+# worker_rlimit_nofile.
+[Service]
+LimitNOFILE=$NGINX_NOFILE
+EOF
+  install_unit "$STAGE/nginx-limits.conf" "$NGINX_LIMITS"
+  NGINX_RESTART=$CHANGED # a new limit takes effect when nginx starts again
+fi
+if ((HAVE_MAIN_VALUES)) && [[ -f $NGINX_MAIN ]]; then
   if tune_events "$NGINX_MAIN" >"$STAGE/nginx.conf"; then
     install_file "$STAGE/nginx.conf" "$NGINX_MAIN" "$(stat -c '%a' -- "$NGINX_MAIN")" root:root
-    ((CHANGED)) && say "nginx.conf, events block: multi_accept on; worker_connections at least $NGINX_CONNECTIONS"
-    if grep -Eq '^[[:space:]]*multi_accept[[:space:]]+off' "$NGINX_MAIN"; then
+    ((CHANGED)) && say "nginx.conf, events block: multi_accept $NGINX_MULTI_ACCEPT; worker_connections at least $NGINX_CONNECTIONS"
+    if [[ $NGINX_MULTI_ACCEPT == on ]] && grep -Eq '^[[:space:]]*multi_accept[[:space:]]+off' "$NGINX_MAIN"; then
       warn "$NGINX_MAIN has multi_accept off: new connections can wait seconds under load"
     fi
   else
-    warn "$NGINX_MAIN: no plain events { } block found; set there by hand: multi_accept on; worker_connections $NGINX_CONNECTIONS;"
+    warn "$NGINX_MAIN: no plain events { } block found; set there by hand: multi_accept $NGINX_MULTI_ACCEPT; worker_connections $NGINX_CONNECTIONS;"
   fi
 fi
 generated=$STAGE/sheetgen.conf
@@ -775,7 +800,7 @@ else
     echo "# and rewritten on every deploy: change site.toml or deploy.sh's options."
     echo "# Capacity: deploy.sh also sets LimitNOFILE=$NGINX_NOFILE for nginx (systemd"
     echo "# drop-in nginx.service.d/sheetgen-limits.conf) and, in nginx.conf's events"
-    echo "# block, multi_accept on and worker_connections >= $NGINX_CONNECTIONS."
+    echo "# block, multi_accept $NGINX_MULTI_ACCEPT and worker_connections >= $NGINX_CONNECTIONS."
     echo
     "$GEN" nginx --config "$nginx_config" --listen "$LISTEN" --server-name "$SERVER_NAME" --cache-dir "$CACHE"
   } >"$generated"

@@ -25,14 +25,17 @@
 #     login limit is LIFTED for the benchmark (one client address sends
 #     every login); refresh_secs = 3600 for the static scenarios, rewritten
 #     to 1 (gen reloads its config) for the republish scenarios;
-#   - gen watch; nginx (own prefix, worker_processes auto, epoll,
-#     worker_connections 32768, worker_rlimit_nofile = the raised limit)
+#   - gen watch; nginx (own prefix, worker_processes auto, epoll, and
+#     nginx.conf's values as deploy.sh sets them, from `gen nginx
+#     --main-values`: multi_accept, worker_connections (at most the raised
+#     limit), worker_rlimit_nofile = the raised limit)
 #     whose http { } includes `gen nginx --login-rate 0` verbatim:
 #     nginx's per-address limit_req on /api/login is LIFTED too (the default,
 #     30/min, would 429 the login scenario); plus a second "bare" server
 #     block on another port serving the same out_dir with no auth, the
 #     baseline. access_log is off in both (the benchmark is about serving);
-#   - `ulimit -n` raised to 65536 (or the hard limit) for wrk and nginx;
+#   - `ulimit -n` raised to `gen nginx --main-values`'s nofile (65536; or
+#     the hard limit) for wrk and nginx;
 #   - nginx's auth cache on a tmpfs (/dev/shm), as deploy.sh mounts one;
 #   - session cookies: every player (at most 10,000) logs in once through
 #     gen's API with the PIN from the roster CSV (bench/loadkit.py cookies).
@@ -131,9 +134,30 @@ NGINX=$(command -v nginx || true)
     exit 2
 }
 
+if [[ -n ${GEN:-} ]]; then
+    echo "bench: using GEN=$GEN" >&2
+else
+    echo "bench: cargo build --release" >&2
+    (cd "$ROOT" && cargo build --release --quiet)
+    GEN="$ROOT/target/release/gen"
+fi
+
+# nginx.conf's capacity values as deploy.sh sets them, from their one source
+# (`gen nginx --main-values`): multi_accept, worker_connections, nofile.
+declare -A MAIN
+while IFS='=' read -r name value; do
+    MAIN[$name]=$value
+done < <("$GEN" nginx --main-values)
+for name in multi_accept worker_connections nofile; do
+    [[ -n ${MAIN[$name]:-} ]] || {
+        echo "bench: \`$GEN nginx --main-values\` gave no $name" >&2
+        exit 2
+    }
+done
+
 # Open files: 10,000 wrk connections, and as many (plus upstream ones) in
-# nginx.
-WANT_NOFILE=65536
+# nginx: the descriptors deploy.sh gives nginx.
+WANT_NOFILE=${MAIN[nofile]}
 HARD=$(ulimit -Hn)
 if [[ $HARD != unlimited ]] && ((HARD < WANT_NOFILE)); then
     ulimit -Hn "$WANT_NOFILE" 2>/dev/null || WANT_NOFILE=$HARD
@@ -143,13 +167,6 @@ NOFILE=$(ulimit -n)
 echo "bench: raised the open-file limit (ulimit -n) to $NOFILE for wrk and nginx" >&2
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if [[ -n ${GEN:-} ]]; then
-    echo "bench: using GEN=$GEN" >&2
-else
-    echo "bench: cargo build --release" >&2
-    (cd "$ROOT" && cargo build --release --quiet)
-    GEN="$ROOT/target/release/gen"
-fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-load.XXXXXX")
 chmod 755 "$WORK"
@@ -282,7 +299,8 @@ fi
 LOGIN_RATE=0
 (cd "$SITE" && "$GEN" --config site.toml nginx --listen "127.0.0.1:$NGX_PORT" \
     --server-name localhost --cache-dir "$AUTH_CACHE" --login-rate "$LOGIN_RATE") >"$NGX/sheetgen.conf"
-WORKER_CONNECTIONS=$((NOFILE < 32768 ? NOFILE : 32768))
+WANT_CONNECTIONS=${MAIN[worker_connections]}
+WORKER_CONNECTIONS=$((NOFILE < WANT_CONNECTIONS ? NOFILE : WANT_CONNECTIONS))
 MIME=""
 [[ -f /etc/nginx/mime.types ]] && MIME="include /etc/nginx/mime.types;"
 cat >"$NGX/nginx.conf" <<EOF
@@ -298,7 +316,7 @@ events {
     # As deploy.sh sets it: without it a busy worker accepts one connection
     # per pass of its event loop, and 1,000 new connections waited up to
     # 3.7 s in the kernel's accept queue (p99 over 1 s, timeouts).
-    multi_accept on;
+    multi_accept ${MAIN[multi_accept]};
 }
 http {
     $MIME

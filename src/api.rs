@@ -7,7 +7,7 @@
 //! dies the process must exit non-zero so systemd restarts it, rather than
 //! live on deaf: [`serve`] reports that through `on_fatal`.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use tiny_http::{Method, Request, Server};
 
 use crate::auth::Auth;
+use crate::config::{ListenAddr, Secret};
 use crate::front::ClientListener;
 use crate::http::{MAX_BODY, header, respond, respond_text};
 use crate::state::AppState;
@@ -35,30 +36,6 @@ pub const HANDLER_THREADS: usize = 8;
 pub fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     1 + 2 + 16 + cores + 1 + (crate::front::RELAY_SLOTS + 4) + HANDLER_THREADS + 8
-}
-
-/// Where the API listens: `127.0.0.1:8787` or `unix:/run/sheetgen.sock`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
-    Tcp(SocketAddr),
-    Unix(std::path::PathBuf),
-}
-
-impl ListenAddr {
-    pub fn parse(s: &str) -> Result<ListenAddr, String> {
-        if let Some(path) = s.strip_prefix("unix:") {
-            return Ok(ListenAddr::Unix(path.into()));
-        }
-        let addr: SocketAddr = s
-            .parse()
-            .map_err(|_| format!("\"{s}\" is not an address like 127.0.0.1:8787 or unix:/path"))?;
-        if !addr.ip().is_loopback() {
-            return Err(format!(
-                "\"{s}\" is not a loopback address: the API must sit behind nginx (use 127.0.0.1)"
-            ));
-        }
-        Ok(ListenAddr::Tcp(addr))
-    }
 }
 
 /// What the handlers need besides the state.
@@ -86,7 +63,7 @@ impl ApiOptions {
             );
         }
         let opts = ApiOptions {
-            refresh_token_digest: refresh_token_from_env(),
+            refresh_token_digest: refresh_token_digest(config.api.refresh_token.as_ref()),
             auth: Arc::new(auth),
             preview: preview.map(Arc::new),
         };
@@ -100,12 +77,9 @@ impl ApiOptions {
     }
 }
 
-/// SHA-256 of `GEN_REFRESH_TOKEN`, if set.
-pub fn refresh_token_from_env() -> Option<[u8; 32]> {
-    std::env::var("GEN_REFRESH_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| Sha256::digest(t.trim().as_bytes()).into())
+/// SHA-256 of `GEN_REFRESH_TOKEN` (the config's `api.refresh_token`), if set.
+pub fn refresh_token_digest(token: Option<&Secret>) -> Option<[u8; 32]> {
+    token.map(|t| Sha256::digest(t.expose().as_bytes()).into())
 }
 
 /// A bound, not yet serving, listener.

@@ -35,7 +35,8 @@ pub enum Command {
     /// Local preview without nginx: `watch` plus a static server for out_dir
     /// with the same rules as the nginx config, on 127.0.0.1:8080.
     Serve(ServeArgs),
-    /// Print the nginx conf.d file for this config.
+    /// Print the nginx conf.d file for this config (or, with --main-values,
+    /// what nginx.conf itself needs).
     Nginx(NginxArgs),
 }
 
@@ -78,4 +79,10 @@ pub struct NginxArgs {
     /// wifi is one address).
     #[arg(long, default_value_t = 20)]
     pub login_burst: u32,
+    /// Print only what nginx.conf itself needs for thousands of players, as
+    /// `name=value` lines (multi_accept, worker_connections, nofile: the
+    /// descriptors), and exit; reads no config. deploy.sh and bench/load.sh
+    /// take them from here.
+    #[arg(long)]
+    pub main_values: bool,
 }

@@ -1,12 +1,18 @@
-//! `site.toml`: a raw serde shape that rejects unknown keys, turned into a
-//! validated [`Config`] with resolved paths and durations. `parse` works on a
-//! string (tests); `load` adds the file. Nothing here touches the data source.
+//! `site.toml` and gen's environment variables: a raw serde shape that
+//! rejects unknown keys, turned into a validated [`Config`] with resolved
+//! paths, durations and addresses. `parse` works on a string and an [`Env`]
+//! (tests); `load` adds the file and the process environment. The only
+//! reader of the environment besides the process setup of `main` (logging's
+//! `RUST_LOG`, `MALLOC_ARENA_MAX`). Nothing here touches the data source.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::ConfigError;
 use crate::redact;
@@ -22,6 +28,10 @@ pub struct Config {
     pub index: Index,
     pub tables: Vec<Table>,
     pub api: Api,
+    /// `GEN_HTTP_TIMEOUT_MS`: the whole-request timeout of the source's HTTP
+    /// client, for tests that simulate a hanging server. A value that is not
+    /// a positive number of milliseconds is ignored.
+    pub http_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,13 +182,57 @@ pub struct Table {
 
 #[derive(Debug, Clone)]
 pub struct Api {
-    pub listen: String,
+    pub listen: ListenAddr,
     pub session_hours: u64,
     pub insecure_http: bool,
     /// Failed logins per client address (IPv4 address, IPv6 /64) in 15
     /// minutes before 429; 0 lifts this limit and the site-wide failure
     /// budget (load tests only).
     pub login_failures_per_address: u32,
+    /// `GEN_SESSION_KEY` as set (replicas share it); `None`: the key file in
+    /// `state_dir`. Its 32-character minimum is checked where the key is
+    /// made (`auth::session`), when the API starts.
+    pub session_key: Option<Secret>,
+    /// `GEN_REFRESH_TOKEN`, trimmed; `None` (unset or blank) disables
+    /// `POST /api/refresh`.
+    pub refresh_token: Option<Secret>,
+}
+
+/// Where the API listens: `127.0.0.1:8787` or `unix:/run/sheetgen.sock`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    /// As written: a relative path is relative to gen's working folder.
+    Unix(PathBuf),
+}
+
+impl ListenAddr {
+    /// `api.listen` and `gen serve --listen`: a loopback address or a unix
+    /// socket, since the API must sit behind nginx.
+    pub fn parse(s: &str) -> Result<ListenAddr, String> {
+        if let Some(path) = s.strip_prefix("unix:") {
+            return Ok(ListenAddr::Unix(path.into()));
+        }
+        let addr: SocketAddr = s
+            .parse()
+            .map_err(|_| format!("\"{s}\" is not an address like 127.0.0.1:8787 or unix:/path"))?;
+        if !addr.ip().is_loopback() {
+            return Err(format!(
+                "\"{s}\" is not a loopback address: the API must sit behind nginx (use 127.0.0.1)"
+            ));
+        }
+        Ok(ListenAddr::Tcp(addr))
+    }
+}
+
+/// As it would be written in `api.listen`.
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenAddr::Tcp(addr) => write!(f, "{addr}"),
+            ListenAddr::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
 }
 
 // ---- the raw, file-shaped types -------------------------------------------
@@ -348,20 +402,33 @@ pub const DEFAULT_DRIVE_API_BASE: &str = "https://www.googleapis.com";
 /// A photo is asked for again at most this often (issue 8).
 pub const DEFAULT_PHOTO_RECHECK_HOURS: f64 = 6.0;
 
-/// The environment a config is resolved in (only the variables we read), so
-/// tests do not depend on the process environment.
+/// The environment a config is resolved in: every variable gen reads
+/// (besides the process setup's `RUST_LOG` and `MALLOC_ARENA_MAX`), so tests
+/// do not depend on the process environment.
 #[derive(Debug, Default, Clone)]
 pub struct Env {
-    pub google_api_key: Option<String>,
+    /// `GEN_GOOGLE_API_KEY`, when not blank.
+    pub google_api_key: Option<Secret>,
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, when not blank.
     pub google_credentials: Option<PathBuf>,
+    /// `GEN_SESSION_KEY` whenever set, even blank: a blank key is refused
+    /// as too short rather than silently replaced by the key file.
+    pub session_key: Option<Secret>,
+    /// `GEN_REFRESH_TOKEN`, when not blank.
+    pub refresh_token: Option<Secret>,
+    /// `GEN_HTTP_TIMEOUT_MS`, as set.
+    pub http_timeout_ms: Option<String>,
 }
 
 impl Env {
     pub fn from_process() -> Self {
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Env {
-            google_api_key: non_empty("GEN_GOOGLE_API_KEY"),
+            google_api_key: non_empty("GEN_GOOGLE_API_KEY").map(Secret::new),
             google_credentials: non_empty("GOOGLE_APPLICATION_CREDENTIALS").map(PathBuf::from),
+            session_key: std::env::var("GEN_SESSION_KEY").ok().map(Secret::new),
+            refresh_token: non_empty("GEN_REFRESH_TOKEN").map(Secret::new),
+            http_timeout_ms: std::env::var("GEN_HTTP_TIMEOUT_MS").ok(),
         }
     }
 }
@@ -546,6 +613,13 @@ impl Config {
         if raw.api.session_hours == 0 {
             return Err(invalid("api.session_hours", "must be at least 1".into()));
         }
+        let listen = ListenAddr::parse(&raw.api.listen).map_err(|m| invalid("api.listen", m))?;
+        let http_timeout = env
+            .http_timeout_ms
+            .as_deref()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis);
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -562,11 +636,17 @@ impl Config {
             index,
             tables,
             api: Api {
-                listen: raw.api.listen.clone(),
+                listen,
                 session_hours: raw.api.session_hours,
                 insecure_http: raw.api.insecure_http,
                 login_failures_per_address: raw.api.login_failures_per_address,
+                session_key: env.session_key.clone(),
+                refresh_token: env
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| Secret::new(t.expose().trim().to_string())),
             },
+            http_timeout,
         })
     }
 
@@ -575,6 +655,102 @@ impl Config {
         std::iter::once(self.players.tab.clone())
             .chain(self.tables.iter().map(|t| t.tab.clone()))
             .collect()
+    }
+
+    /// A digest of the settings that decide the published site, for the
+    /// cycle's "nothing changed, render nothing" check; the data, the
+    /// theme's files and the photos are digested apart. In it, each under
+    /// its name:
+    ///
+    /// - `site.title`, `site.lang`: on every page;
+    /// - `site.out_dir`: the skip vouches for the site in that folder, so a
+    ///   config reloaded with another folder publishes into it;
+    /// - `site.templates`: which theme (its files are hashed by the theme);
+    /// - `players`: `tab`, `id` (slugs), `login`, `secret` (the column kept
+    ///   out of every page), `private`, `photo`, `admin`: which columns go
+    ///   where;
+    /// - `index`: `columns`, `sort_by`, `descending`, `per_page`;
+    /// - `tables`: each `tab` and its `key`, in order.
+    ///
+    /// Left out, since no page shows them: the config's own path,
+    /// `site.state_dir` and `site.refresh_secs`; the source (its data is
+    /// digested as fetched, its URLs and keys appear nowhere);
+    /// `players.photo_recheck_hours` and `photo_allow` (the photos they let
+    /// through are digested with the photos); `[api]`; the environment's
+    /// secrets and timeout.
+    pub fn render_digest(&self) -> [u8; 32] {
+        let mut d = FieldDigest::new(b"sheetgen render settings v1");
+        d.text("site.title", &self.site.title);
+        d.text("site.lang", self.site.lang.code());
+        d.path("site.out_dir", &self.site.out_dir);
+        d.path("site.templates", &self.site.templates);
+        let p = &self.players;
+        d.text("players.tab", &p.tab);
+        d.text("players.id", &p.id);
+        d.text("players.login", &p.login);
+        d.text("players.secret", &p.secret);
+        d.list("players.private", &p.private);
+        d.optional("players.photo", p.photo.as_deref());
+        d.optional("players.admin", p.admin.as_deref());
+        let i = &self.index;
+        match &i.columns {
+            Some(columns) => d.list("index.columns", columns),
+            None => d.bytes("index.columns", b"-"),
+        }
+        d.optional("index.sort_by", i.sort_by.as_deref());
+        d.text("index.descending", if i.descending { "yes" } else { "no" });
+        d.text("index.per_page", &i.per_page.to_string());
+        for t in &self.tables {
+            d.text("tables.tab", &t.tab);
+            d.text("tables.key", &t.key);
+        }
+        d.finish()
+    }
+}
+
+/// SHA-256 over named, length-prefixed fields, so that no two different
+/// settings feed it the same bytes (`["a,b"]` and `["a", "b"]` differ).
+struct FieldDigest(Sha256);
+
+impl FieldDigest {
+    fn new(version: &[u8]) -> Self {
+        let mut h = Sha256::new();
+        h.update(version);
+        FieldDigest(h)
+    }
+
+    fn bytes(&mut self, name: &str, value: &[u8]) {
+        for part in [name.as_bytes(), value] {
+            self.0.update((part.len() as u64).to_le_bytes());
+            self.0.update(part);
+        }
+    }
+
+    fn text(&mut self, name: &str, value: &str) {
+        self.bytes(name, value.as_bytes());
+    }
+
+    fn path(&mut self, name: &str, value: &Path) {
+        self.bytes(name, value.as_os_str().as_bytes());
+    }
+
+    fn optional(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.bytes(name, format!("+{v}").as_bytes()),
+            None => self.bytes(name, b"-"),
+        }
+    }
+
+    /// The count first: never `-`, the mark of an absent list.
+    fn list(&mut self, name: &str, values: &[String]) {
+        self.text(name, &values.len().to_string());
+        for v in values {
+            self.text(name, v);
+        }
+    }
+
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
     }
 }
 
@@ -763,8 +939,8 @@ fn resolve_source(
                 .api_key
                 .clone()
                 .filter(|k| !k.trim().is_empty())
-                .or_else(|| env.google_api_key.clone())
-                .map(Secret::new);
+                .map(Secret::new)
+                .or_else(|| env.google_api_key.clone());
             let credentials = raw
                 .credentials
                 .as_deref()
@@ -827,5 +1003,147 @@ fn resolve_source(
                 path: resolve(path),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: &str = r#"
+[site]
+title = "FC Test"
+[source]
+kind = "csv"
+path = "players.csv"
+[players]
+[api]
+session_hours = 168
+"#;
+
+    fn parse_with(text: &str, env: &Env) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/nonexistent-sheetgen-test/site.toml"), env)
+    }
+
+    fn parse(text: &str) -> Config {
+        parse_with(text, &Env::default()).unwrap()
+    }
+
+    fn invalid_key(err: ConfigError) -> String {
+        match err {
+            ConfigError::Invalid { key, .. } => key,
+            other => panic!("not an invalid key: {other}"),
+        }
+    }
+
+    #[test]
+    fn render_digest_follows_what_pages_show_and_nothing_else() {
+        let base = parse(SITE).render_digest();
+        assert_eq!(parse(SITE).render_digest(), base, "deterministic");
+        // SITE with `line` added under `section`.
+        let with = |section: &str, line: &str| {
+            assert!(SITE.contains(section), "{section}");
+            parse(&SITE.replace(section, &format!("{section}\n{line}"))).render_digest()
+        };
+        for (section, line) in [
+            ("[site]", "lang = \"fr\""),
+            ("[site]", "out_dir = \"www\""),
+            ("[site]", "templates = \"t2\""),
+            ("[players]", "private = [\"email\"]"),
+            ("[players]", "photo = \"photo\""),
+            ("[players]", "admin = \"admin\""),
+            ("[players]", "login = \"nickname\""),
+            ("[players]", "[index]\nper_page = 10"),
+            ("[players]", "[index]\nsort_by = \"points\""),
+            ("[players]", "[index]\ncolumns = []"),
+        ] {
+            assert_ne!(with(section, line), base, "{line} must change the digest");
+        }
+        let retitled = parse(&SITE.replace("FC Test", "FC Other")).render_digest();
+        assert_ne!(retitled, base, "the title must change the digest");
+        for (section, line) in [
+            ("[site]", "refresh_secs = 5"),
+            ("[site]", "state_dir = \"st\""),
+            ("[players]", "photo_recheck_hours = 1.0"),
+            ("[source]", "encoding = \"windows-1252\""),
+            ("[api]", "insecure_http = true"),
+            ("[api]", "listen = \"127.0.0.1:9999\""),
+            ("[api]", "login_failures_per_address = 0"),
+        ] {
+            assert_eq!(with(section, line), base, "{line} must not change it");
+        }
+        let shorter = SITE.replace("session_hours = 168", "session_hours = 24");
+        assert_eq!(parse(&shorter).render_digest(), base, "api.session_hours");
+        let env = Env {
+            session_key: Some(Secret::new("k".repeat(40))),
+            refresh_token: Some(Secret::new("token".into())),
+            http_timeout_ms: Some("300".into()),
+            ..Env::default()
+        };
+        assert_eq!(parse_with(SITE, &env).unwrap().render_digest(), base);
+    }
+
+    #[test]
+    fn render_digest_tells_lists_apart_from_their_joined_text() {
+        let with_private = |list: &str| {
+            parse(&SITE.replace("[players]", &format!("[players]\nprivate = {list}")))
+                .render_digest()
+        };
+        assert_ne!(with_private("[\"a,b\"]"), with_private("[\"a\", \"b\"]"));
+    }
+
+    #[test]
+    fn api_listen_is_parsed_at_load_and_named_when_wrong() {
+        assert_eq!(
+            parse(SITE).api.listen,
+            ListenAddr::Tcp("127.0.0.1:8787".parse().unwrap())
+        );
+        let unix = parse(&SITE.replace("[api]", "[api]\nlisten = \"unix:/run/gen.sock\""));
+        assert_eq!(unix.api.listen, ListenAddr::Unix("/run/gen.sock".into()));
+        assert_eq!(unix.api.listen.to_string(), "unix:/run/gen.sock");
+        for bad in ["0.0.0.0:8787", "localhost", ""] {
+            let text = SITE.replace("[api]", &format!("[api]\nlisten = \"{bad}\""));
+            let err = parse_with(&text, &Env::default()).unwrap_err();
+            assert!(err.to_string().contains(&format!("\"{bad}\"")), "{err}");
+            assert_eq!(invalid_key(err), "api.listen");
+        }
+    }
+
+    #[test]
+    fn the_environment_reaches_the_config_and_never_its_debug_output() {
+        let env = Env {
+            session_key: Some(Secret::new(
+                "session-key-of-forty-characters-xxxxxxx".into(),
+            )),
+            refresh_token: Some(Secret::new("  refresh-me \n".into())),
+            http_timeout_ms: Some(" 300 ".into()),
+            ..Env::default()
+        };
+        let config = parse_with(SITE, &env).unwrap();
+        assert_eq!(config.http_timeout, Some(Duration::from_millis(300)));
+        assert_eq!(
+            config.api.refresh_token.as_ref().map(Secret::expose),
+            Some("refresh-me")
+        );
+        assert!(config.api.session_key.is_some());
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("session-key") && !shown.contains("refresh-me"),
+            "{shown}"
+        );
+
+        for ignored in ["0", "soon", "-5", ""] {
+            let env = Env {
+                http_timeout_ms: Some(ignored.into()),
+                ..Env::default()
+            };
+            assert_eq!(
+                parse_with(SITE, &env).unwrap().http_timeout,
+                None,
+                "{ignored}"
+            );
+        }
+        let none = parse(SITE);
+        assert!(none.api.session_key.is_none() && none.api.refresh_token.is_none());
     }
 }

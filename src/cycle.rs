@@ -425,8 +425,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Everything that decides the output: the snapshot, the theme, the config
-/// (its `Debug` form hides secrets, which do not change pages) and the
+/// Everything that decides the output: the snapshot, the theme, the
+/// config's rendering settings ([`Config::render_digest`]) and the
 /// published photos.
 fn inputs_digest(
     snapshot: &Snapshot,
@@ -439,7 +439,7 @@ fn inputs_digest(
     h.update(photos.digest());
     h.update(snapshot.hash.as_bytes());
     h.update(theme.hash.as_bytes());
-    h.update(format!("{config:?}").as_bytes());
+    h.update(config.render_digest());
     h.finalize().into()
 }
 

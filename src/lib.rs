@@ -71,6 +71,13 @@ pub fn init_logging(format: cli::LogFormat) {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), Error> {
+    // Asked before any site.toml exists (deploy.sh's first install).
+    if let Command::Nginx(args) = &cli.command
+        && args.main_values
+    {
+        print!("{}", nginx::MAIN_VALUES.to_lines());
+        return Ok(());
+    }
     let config = Config::load(&cli.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -80,7 +87,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-    let fetcher = source::Fetcher::new()?;
+    let fetcher = source::Fetcher::new(&config)?;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Build(args) => build(&config, &fetcher, args.allow_mass_removal).await,

@@ -2,13 +2,58 @@
 //! inside `http { }`, so the file starts with the http-level zones, maps and
 //! the upstream, then the `server { }` block. nginx serves every page from
 //! disk; gen is asked only "may this cookie read this slug?" (cached).
+//! Also the one source of what nginx.conf itself must set ([`MAIN_VALUES`],
+//! `gen nginx --main-values`), which a conf.d file cannot.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::api::ListenAddr;
-use crate::config::Config;
+use crate::config::{Config, ListenAddr};
 use crate::http::CSP;
+
+/// What nginx.conf itself needs for thousands of players at once. Kept here
+/// only: `gen nginx`'s header names them; deploy.sh (which writes them into
+/// nginx.conf and a systemd drop-in), bench/load.sh and the tests' nginx
+/// read them from `gen nginx --main-values`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MainValues {
+    /// `events { multi_accept on; }`. Without it a busy worker accepts one
+    /// new connection per pass of its event loop: 1,000 new connections
+    /// waited up to 3.7 s in the kernel's queue (BENCHMARKS.md, issue 7).
+    pub multi_accept: bool,
+    /// `events { worker_connections N; }`, at least: Debian's 768 caps a
+    /// worker at a few hundred players.
+    pub worker_connections: u32,
+    /// Descriptors of each nginx process (systemd's `LimitNOFILE`, or
+    /// `worker_rlimit_nofile`): a player holds a connection and, while
+    /// nginx refreshes their cached auth answer, an upstream socket and two
+    /// cache files.
+    pub nofile: u32,
+}
+
+/// What deploy.sh has set since issue 7 (BENCHMARKS.md, "Load").
+pub const MAIN_VALUES: MainValues = MainValues {
+    multi_accept: true,
+    worker_connections: 16384,
+    nofile: 65536,
+};
+
+impl MainValues {
+    fn multi_accept_word(&self) -> &'static str {
+        if self.multi_accept { "on" } else { "off" }
+    }
+
+    /// `name=value` lines for scripts (`gen nginx --main-values`):
+    /// `multi_accept=on`, `worker_connections=16384`, `nofile=65536`.
+    pub fn to_lines(&self) -> String {
+        format!(
+            "multi_accept={}\nworker_connections={}\nnofile={}\n",
+            self.multi_accept_word(),
+            self.worker_connections,
+            self.nofile
+        )
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct NginxOptions {
@@ -87,7 +132,7 @@ fn listen_backlog(listen: &str) -> String {
 }
 
 pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
-    let upstream = match ListenAddr::parse(&config.api.listen)? {
+    let upstream = match &config.api.listen {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
             return Err(format!(
                 "\"{}\" has port 0: nginx needs the fixed port gen listens on",
@@ -95,7 +140,7 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
             ));
         }
         ListenAddr::Tcp(addr) => addr.to_string(),
-        ListenAddr::Unix(path) => format!("unix:{}", absolute(&path).display()),
+        ListenAddr::Unix(path) => format!("unix:{}", absolute(path).display()),
     };
     let root = absolute(&config.site.out_dir);
     let cache = absolute(&opts.cache_dir);
@@ -129,9 +174,9 @@ pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
 # Install as /etc/nginx/conf.d/sheetgen.conf (nginx includes conf.d inside
 # http {{ }}), then `nginx -t && systemctl reload nginx`.
 {make_cache_parent}# For thousands of players at once, nginx.conf itself needs (deploy.sh sets
-# them): `multi_accept on;` and `worker_connections 16384;` in events {{ }},
+# them): `multi_accept {multi_accept};` and `worker_connections {worker_connections};` in events {{ }},
 # without which new connections to a busy worker wait seconds to be
-# accepted, and 65536 descriptors (LimitNOFILE or worker_rlimit_nofile).
+# accepted, and {nofile} descriptors (LimitNOFILE or worker_rlimit_nofile).
 
 # ---- http level ------------------------------------------------------------
 
@@ -277,6 +322,9 @@ server {{
 "#,
         config_path = config.path.display(),
         make_cache_parent = make_cache_parent,
+        multi_accept = MAIN_VALUES.multi_accept_word(),
+        worker_connections = MAIN_VALUES.worker_connections,
+        nofile = MAIN_VALUES.nofile,
         cache = quoted(&cache.display().to_string()),
         upstream = upstream,
         listen = opts.listen,
@@ -290,4 +338,17 @@ server {{
         login_limit = login_limit,
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_values_are_name_value_lines_for_scripts() {
+        assert_eq!(
+            MAIN_VALUES.to_lines(),
+            "multi_accept=on\nworker_connections=16384\nnofile=65536\n"
+        );
+    }
 }

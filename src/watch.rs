@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use notify::{RecursiveMode, Watcher};
 use tracing::{error, info, warn};
 
-use crate::api::{self, ApiOptions, ListenAddr};
-use crate::config::Config;
+use crate::api::{self, ApiOptions};
+use crate::config::{Config, ListenAddr};
 use crate::cycle::{self, CycleMemory, CycleOptions};
 use crate::error::{ConfigError, Error};
 use crate::persist;
@@ -48,14 +48,17 @@ pub async fn run(
     let state = AppState::new(config.site.refresh);
     restore_last_good(&config, &state);
 
-    let listen_on = listen_override.unwrap_or_else(|| config.api.listen.clone());
-    let listen = ListenAddr::parse(&listen_on).map_err(|message| ConfigError::Invalid {
-        path: config.path.clone(),
-        key: "api.listen".into(),
-        message,
-    })?;
+    // `gen serve --listen` parses as `api.listen` does, and is named so.
+    let listen = match listen_override {
+        Some(text) => ListenAddr::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "api.listen".into(),
+            message,
+        })?,
+        None => config.api.listen.clone(),
+    };
     let listener = api::bind(&listen)
-        .map_err(|e| Error::Runtime(format!("cannot listen on {listen_on}: {e}")))?;
+        .map_err(|e| Error::Runtime(format!("cannot listen on {listen}: {e}")))?;
     info!(event = "listening", addr = %listener.local, "API listening on {}", listener.local);
     let api_opts = ApiOptions::new(&config, preview).map_err(Error::Runtime)?;
     // The API runs beside the cycles until gen stops; it ends the process

@@ -246,3 +246,30 @@ fn state_dir_must_not_be_inside_out_dir() {
     run.expect_code(2);
     assert!(run.stderr.contains("state_dir"), "{}", run.stderr);
 }
+
+#[test]
+fn an_api_listen_that_is_not_loopback_is_named() {
+    // Parsed with the rest of the config (issue 15): build and check refuse
+    // it too, not only watch when it binds.
+    let config = csv_config("", "[api]\nlisten = \"0.0.0.0:8787\"");
+    let run = refused(&site_with(&config), &["api.listen", "\"0.0.0.0:8787\""]);
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+    let config = csv_config("", "[api]\nlisten = \"localhost:8787\"");
+    refused(
+        &site_with(&config),
+        &["api.listen", "127.0.0.1:8787 or unix:/path"],
+    );
+}
+
+#[test]
+fn a_serve_listen_that_is_not_loopback_is_named_as_api_listen() {
+    // `gen serve --listen` parses as api.listen does, with the same words.
+    let site = site_with(&csv_config("", ""));
+    let run = site.run(&["serve", "--listen", "0.0.0.0:8080"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("api.listen") && run.stderr.contains("not a loopback address"),
+        "{}",
+        run.stderr
+    );
+}

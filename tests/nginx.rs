@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::{CSV_SOURCE, Site, csv_text, site_config};
 use http_support::{
-    COOKIE, Gen, Nginx, NginxSetup, Response, burst, burst_each, free_port, gen_nginx, get,
-    nginx_args, nginx_binary, poll, post_form, request_bytes, write_nginx_conf,
+    COOKIE, Gen, MainValues, Nginx, NginxSetup, Response, burst, burst_each, free_port, gen_nginx,
+    get, nginx_args, nginx_binary, nginx_main_values, poll, post_form, request_bytes,
+    write_nginx_conf,
 };
 
 /// (id, name, PIN)
@@ -185,6 +186,56 @@ fn nginx_t_accepts_the_printed_file_alone_inside_http() {
         !stderr.contains("[warn]") && !stderr.contains("[emerg]"),
         "nginx -t warns:\n{stderr}"
     );
+}
+
+#[test]
+fn what_nginx_conf_needs_has_one_source() {
+    // Issue 15: deploy.sh, bench/load.sh and this harness take nginx.conf's
+    // values from `gen nginx --main-values`, which needs no config (deploy.sh
+    // asks before site.toml exists); `gen nginx`'s header names the same.
+    let out = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args([
+            "--config",
+            "/nonexistent/site.toml",
+            "nginx",
+            "--main-values",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "multi_accept=on\nworker_connections=16384\nnofile=65536\n"
+    );
+    let values = nginx_main_values();
+    assert_eq!(
+        values,
+        MainValues {
+            multi_accept: "on".into(),
+            worker_connections: 16384,
+            nofile: 65536,
+        }
+    );
+    let (site, _) = site();
+    let printed = gen_nginx(&site)(&["nginx"]);
+    let header: String = printed
+        .lines()
+        .take_while(|l| !l.starts_with("# ---- http level"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("# ", "");
+    for named in [
+        format!("`multi_accept {};`", values.multi_accept),
+        format!("`worker_connections {};`", values.worker_connections),
+        format!("{} descriptors", values.nofile),
+    ] {
+        assert!(header.contains(&named), "header lacks {named}:\n{printed}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["nginx", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--main-values"));
 }
 
 /// `nginx -t` over a printed file whose auth cache is `cache_dir`.

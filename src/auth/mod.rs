@@ -177,7 +177,7 @@ fn form_fields(body: &[u8]) -> (String, String, String) {
 impl Auth {
     pub fn new(config: &Config) -> Result<Auth, String> {
         Ok(Auth {
-            key: SessionKey::load(&config.site.state_dir)?,
+            key: SessionKey::load(&config.site.state_dir, config.api.session_key.as_ref())?,
             logouts: Logouts::load(&config.site.state_dir, SystemTime::now())?,
             limits: LoginLimits::new(config.api.login_failures_per_address),
             lifetime: Duration::from_secs(config.api.session_hours.saturating_mul(3600)),

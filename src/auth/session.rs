@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::Secret;
 use crate::model::Snapshot;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -69,11 +70,12 @@ impl SessionKey {
         SessionKey(bytes)
     }
 
-    /// `GEN_SESSION_KEY` if set, else `state_dir/session.key`, created 0600 with
+    /// `GEN_SESSION_KEY` if set (`configured`: the config's
+    /// `api.session_key`), else `state_dir/session.key`, created 0600 with
     /// 32 random bytes on first use.
-    pub fn load(state_dir: &Path) -> Result<SessionKey, String> {
-        if let Ok(value) = std::env::var("GEN_SESSION_KEY") {
-            return SessionKey::from_env_value(value.trim());
+    pub fn load(state_dir: &Path, configured: Option<&Secret>) -> Result<SessionKey, String> {
+        if let Some(value) = configured {
+            return SessionKey::from_env_value(value.expose().trim());
         }
         let path = state_dir.join(KEY_FILE);
         match std::fs::read(&path) {
@@ -102,7 +104,7 @@ impl SessionKey {
                 // Another process may have created it meanwhile: keep theirs.
                 match tmp.persist_noclobber(&path) {
                     Ok(_) => Ok(SessionKey(key)),
-                    Err(_) => SessionKey::load(state_dir),
+                    Err(_) => SessionKey::load(state_dir, None),
                 }
             }
             Err(e) => Err(format!("{}: {e}", path.display())),

@@ -6,10 +6,11 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::error::SourceError;
 
 /// Timeouts and backoff. Production defaults; tests shorten the timeout
-/// through `GEN_HTTP_TIMEOUT_MS` (see [`HttpOptions::from_env`]).
+/// through `GEN_HTTP_TIMEOUT_MS` (see [`HttpOptions::for_config`]).
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub connect_timeout: Duration,
@@ -34,17 +35,14 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    /// The defaults, with `GEN_HTTP_TIMEOUT_MS` (whole request, and connect
-    /// when shorter) for tests that simulate a hanging server.
-    pub fn from_env() -> Self {
+    /// The defaults, with the config's `http_timeout` (`GEN_HTTP_TIMEOUT_MS`:
+    /// whole request, and connect when shorter) for tests that simulate a
+    /// hanging server.
+    pub fn for_config(config: &Config) -> Self {
         let mut opts = HttpOptions::default();
-        if let Some(ms) = std::env::var("GEN_HTTP_TIMEOUT_MS")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|ms| *ms > 0)
-        {
-            opts.timeout = Duration::from_millis(ms);
-            opts.connect_timeout = opts.connect_timeout.min(opts.timeout);
+        if let Some(timeout) = config.http_timeout {
+            opts.timeout = timeout;
+            opts.connect_timeout = opts.connect_timeout.min(timeout);
         }
         opts
     }

@@ -144,8 +144,8 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// Production timeouts (overridable by `GEN_HTTP_TIMEOUT_MS`, for tests).
-    pub fn new() -> Result<Fetcher, SourceError> {
-        Fetcher::with_options(http::HttpOptions::from_env())
+    pub fn new(config: &Config) -> Result<Fetcher, SourceError> {
+        Fetcher::with_options(http::HttpOptions::for_config(config))
     }
 
     pub fn with_options(options: http::HttpOptions) -> Result<Fetcher, SourceError> {

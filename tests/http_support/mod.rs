@@ -826,9 +826,49 @@ pub struct NginxSetup {
     pub access_log: bool,
 }
 
+/// What nginx.conf itself needs, from its one source: `gen nginx
+/// --main-values` (`name=value` lines), as deploy.sh and bench/load.sh read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MainValues {
+    pub multi_accept: String,
+    pub worker_connections: u64,
+    pub nofile: u64,
+}
+
+pub fn nginx_main_values() -> MainValues {
+    let out = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["nginx", "--main-values"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "gen nginx --main-values: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {name}= in:\n{text}"))
+            .to_string()
+    };
+    MainValues {
+        multi_accept: value("multi_accept"),
+        worker_connections: value("worker_connections").parse().unwrap(),
+        nofile: value("nofile").parse().unwrap(),
+    }
+}
+
+/// This process's hard limit of open files (nginx inherits it and may raise
+/// its soft limit up to it), from /proc/self/limits.
+fn hard_nofile_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let hard = line.split_whitespace().nth(4)?;
+    Some(hard.parse().unwrap_or(u64::MAX))
+}
+
 /// A prefix folder holding `sheetgen.conf` (what `gen nginx` printed, given
 /// the `gen nginx` arguments by `gen_nginx`) and a main `nginx.conf` that
-/// includes it inside `http { }`. Returns (prefix, main conf, printed).
+/// includes it inside `http { }` and sets what `gen nginx --main-values`
+/// asks of it, descriptors bounded by this machine's hard limit (as
+/// bench/load.sh does). Returns (prefix, main conf, printed).
 pub fn write_nginx_conf(
     gen_nginx: &dyn Fn(&[&str]) -> String,
     port: u16,
@@ -866,14 +906,19 @@ pub fn write_nginx_conf(
     } else {
         "off".to_string()
     };
+    let values = nginx_main_values();
+    let nofile = values
+        .nofile
+        .min(hard_nofile_limit().unwrap_or(values.nofile));
     let main = format!(
         r#"daemon off;
 worker_processes {workers};
+worker_rlimit_nofile {nofile};
 pid {p}/nginx.pid;
 error_log {p}/error.log warn;
 events {{
-    worker_connections 4096;
-    multi_accept on; # as deploy.sh sets it
+    worker_connections {connections};
+    multi_accept {multi_accept}; # as deploy.sh sets it
 }}
 http {{
     {mime}
@@ -888,6 +933,8 @@ http {{
 }}
 "#,
         workers = setup.workers,
+        connections = values.worker_connections.min(nofile),
+        multi_accept = values.multi_accept,
         p = p.display(),
     );
     let conf = p.join("nginx.conf");
