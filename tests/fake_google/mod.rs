@@ -5,7 +5,7 @@
 //! OAuth token endpoint that verifies the service account's JWT (RS256
 //! signature, `aud`, `scope`, `exp`) before it issues a token, and sheets
 //! "published to the web" as CSV (with a 302 in front, as Google does).
-//! It answers like the recorded bodies in shared/fixtures/sheets: trailing
+//! It answers like the recorded bodies in tests/fixtures/sheets: trailing
 //! empty cells and rows omitted, `[]` for an empty row, no `values` key for
 //! an empty tab, errors as `{error:{code,message,status}}`, no Retry-After
 //! on 429. It counts requests, and can be told to misbehave. Uses
@@ -29,20 +29,14 @@ pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 /// The access tokens the fake issues start with this (a canary too).
 pub const TOKEN_PREFIX: &str = "ya29.CANARYTOKEN-";
 
-/// The fixture bodies the fake answers with.
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sheets");
+/// The recorded bodies the fake answers with (tests/fixtures/sheets).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sheets");
 
-/// A recorded body, or the same body written out (when shared/ is absent).
+/// A recorded body; a missing fixture fails the test, naming the file.
+#[track_caller]
 pub fn fixture(name: &str) -> String {
-    if let Ok(text) = std::fs::read_to_string(format!("{FIXTURES}/{name}")) {
-        return text;
-    }
-    match name {
-        "error_403_permission_denied.json" => json!({"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}}).to_string(),
-        "error_429_resource_exhausted.json" => json!({"error": {"code": 429, "message": "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:603366585132'.", "status": "RESOURCE_EXHAUSTED"}}).to_string(),
-        "extra/error_404_not_found.json" => json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}).to_string(),
-        other => panic!("no fixture {other}"),
-    }
+    let path = format!("{FIXTURES}/{name}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read the fixture {path}: {e}"))
 }
 
 /// A row of a tab.
@@ -113,6 +107,11 @@ impl FakeGoogle {
     /// A fake holding `tabs`, accepting `api_key` and the test service
     /// account (the sheet is shared with it).
     pub fn start(api_key: &str, tabs: BTreeMap<String, Vec<Vec<String>>>) -> FakeGoogle {
+        // Read the recorded error bodies here: a missing one fails the test
+        // now, by name, not later in the server's thread.
+        for name in RECORDED_ERRORS.map(|(_, name)| name) {
+            fixture(name);
+        }
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
@@ -333,15 +332,21 @@ fn json_reply(status: u16, body: String) -> Reply {
     )
 }
 
+/// The statuses Google's recorded error bodies are for.
+const RECORDED_ERRORS: [(u16, &str); 3] = [
+    (403, "error_403_permission_denied.json"),
+    (404, "extra/error_404_not_found.json"),
+    (429, "error_429_resource_exhausted.json"),
+];
+
 /// Google's error body for `code` (the recorded ones where we have them).
 fn error_reply(code: u16) -> Reply {
-    let body = match code {
-        403 => fixture("error_403_permission_denied.json"),
-        404 => fixture("extra/error_404_not_found.json"),
-        429 => fixture("error_429_resource_exhausted.json"),
-        500 => json!({"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}).to_string(),
-        503 => json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}).to_string(),
-        other => json!({"error": {"code": other, "message": "error", "status": "UNKNOWN"}}).to_string(),
+    let recorded = RECORDED_ERRORS.iter().find(|(status, _)| *status == code);
+    let body = match (recorded, code) {
+        (Some((_, name)), _) => fixture(name),
+        (None, 500) => json!({"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}).to_string(),
+        (None, 503) => json!({"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}).to_string(),
+        (None, other) => json!({"error": {"code": other, "message": "error", "status": "UNKNOWN"}}).to_string(),
     };
     json_reply(code, body)
 }
