@@ -1,15 +1,11 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Rosters as people (and attackers) really write them: path tricks, markup,
 //! template syntax, duplicates, empty and ragged rows, BOMs, `;` and
 //! Windows-1252. Good rows publish, bad rows are reported by row and column,
 //! nothing escapes `out_dir`, every value is escaped.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Site, csv_config, files, player_slugs};
+use crate::common::{self, Site, csv_config, files, player_slugs};
 
 const LONG_ID: usize = 300;
 

@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-#![allow(dead_code)]
-
 //! A fake Google on 127.0.0.1:0: the Sheets API v4 `values:batchGet`, an
 //! OAuth token endpoint that verifies the service account's JWT (RS256
 //! signature, `aud`, `scope`, `exp`) before it issues a token, and sheets
@@ -9,7 +6,7 @@
 //! empty cells and rows omitted, `[]` for an empty row, no `values` key for
 //! an empty tab, errors as `{error:{code,message,status}}`, no Retry-After
 //! on 429. It counts requests, and can be told to misbehave. Uses
-//! `tests/common` (`mod common;` beside `mod fake_google;`).
+//! [`crate::common`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;

@@ -1,19 +1,17 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! What the last gate before publish (issue 14) costs on the benchmark's
 //! roster: 10,000 players with 20 matches each from `bench/synth.py`,
 //! rendered in memory, every artifact scanned for every PIN. A measurement,
 //! not a timed assertion: it prints the figures and asserts only what the
 //! gate decides (the clean roster passes, one planted PIN is caught).
 //!
-//!     cargo test --release --test data_gate_cost -- --ignored --nocapture
-
-mod common;
+//!     cargo test --release --test integration -- --ignored --nocapture data_gate_cost
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sheetgen::config::{Config, Env, Source};
+
+use crate::common;
 use sheetgen::model::Snapshot;
 use sheetgen::publish::refuse_secrets;
 use sheetgen::render::Theme;

@@ -1,7 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-// Each test crate uses a different subset of these helpers.
-#![allow(dead_code)]
-
 //! Test sites on real temp dirs, built by the real `gen` binary.
 //!
 //! A [`Site`] owns its `TempDir` (removed on drop): a `site.toml`, the

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `deploy.sh` under a fake root (`--root DIR`): idempotent (a second run
 //! changes no byte and no mode of anything the first run made), never
 //! overwrites an edited site.toml or the secrets, puts the previous install
@@ -8,14 +6,12 @@
 //! the script itself `shellcheck`. Missing tools fail the test, naming the
 //! Debian package; nothing is skipped silently.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{find_tool, repo, tool};
+use crate::common::{find_tool, repo, tool};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 

@@ -1,20 +1,15 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `gen nginx` with the real nginx (Debian package `nginx`): the printed
 //! conf.d file, included inside `http { }` of a main config written here,
 //! served by a non-daemon nginx master with its own prefix, pid, logs and
 //! temp paths in a temp dir, on a free loopback port, in front of a real
 //! `gen watch`. If nginx is missing the tests fail and name the package.
 
-mod common;
-mod http_support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{CSV_SOURCE, Site, csv_text, site_config};
-use http_support::{
-    COOKIE, Gen, Nginx, NginxSetup, Response, burst, burst_each, free_port, gen_nginx, get,
+use crate::common::{self, CSV_SOURCE, Site, csv_text, site_config};
+use crate::http_support::{
+    self, COOKIE, Gen, Nginx, NginxSetup, Response, burst, burst_each, free_port, gen_nginx, get,
     nginx_args, nginx_binary, poll, post_form, request_bytes, write_nginx_conf,
 };
 

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `gen watch` end to end (issue 4): the real binary on real sockets and real
 //! temp dirs. Local changes, push refresh, failures and recovery, kill -9
 //! during publishing, restart from the persisted snapshot, graceful stop, the
@@ -9,9 +7,6 @@
 //! contract (2 s for a local edit, 1 s for a push, 5 s for a stop) plus slack
 //! only where the contract itself allows it.
 
-mod common;
-mod http_support;
-
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -19,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{
-    CSV_SOURCE, Site, TEMPLATES, demo_logins, file_contains, files, player_slugs, roster_with,
-    site_config, toml_str, tree_bytes,
+use crate::common::{
+    self, CSV_SOURCE, Site, TEMPLATES, demo_logins, file_contains, files, player_slugs,
+    roster_with, site_config, toml_str, tree_bytes,
 };
-use http_support::{Conn, Gen, get, poll, post_form, raw_request, request};
+use crate::http_support::{Conn, Gen, get, poll, post_form, raw_request, request};
 use rayon::prelude::*;
 use serde_json::Value;
 

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! The real thing, end to end (issue 6): headless Chromium, driven through
 //! chromedriver, logs in through real nginx (the file `gen nginx` prints)
 //! in front of the real `gen watch` on the demo roster.
@@ -22,16 +20,13 @@
 //! (`tests/run.sh` installs them as root). Without them the test FAILS and
 //! names the package: it never skips.
 
-mod common;
-mod http_support;
-
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{DEMO, Site, TEMPLATES, demo_logins, run_gen, tail, tail_file, tool};
-use http_support::{Gen, Nginx, NginxSetup, free_port, nginx_binary, poll};
+use crate::common::{DEMO, Site, TEMPLATES, demo_logins, run_gen, tail, tail_file, tool};
+use crate::http_support::{Gen, Nginx, NginxSetup, free_port, nginx_binary, poll};
 use serde_json::{Value, json};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");

@@ -1,14 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `gen build` end to end: the demo, secrets, incremental writes, guarded
 //! removals and pagination, on real temp dirs with the real binary.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{
-    Site, assert_absent, assert_gz_twins, csv_config, files, player_slugs, roster, stamps,
+use crate::common::{
+    self, Site, assert_absent, assert_gz_twins, csv_config, files, player_slugs, roster, stamps,
 };
 
 /// The repo's `site.toml`, pointed at the repo's demo data and theme but

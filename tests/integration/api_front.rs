@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! The API's front door (issue 14, items 1 and 8), with the real `gen
 //! watch` and the real nginx in front. 100 connections sending half a
 //! header and 100 sending half a body are held open on gen's own port while
@@ -9,14 +7,11 @@
 //! bound, herds of fresh connections included. If nginx is missing the test
 //! fails and names the package. Also: a bind error names the address tried.
 
-mod common;
-mod http_support;
-
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::{CSV_SOURCE, Site, csv_text, site_config};
-use http_support::{
+use crate::common::{CSV_SOURCE, Site, csv_text, site_config};
+use crate::http_support::{
     COOKIE, Conn, Gen, Nginx, NginxSetup, auth_status, free_port, gen_nginx, get, post_form,
     request_bytes,
 };

@@ -1,11 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! A bad `site.toml` stops `gen` with exit 2 and names the key (or the
 //! column and tab) at fault, before anything is written.
 
-mod common;
-
-use common::{Run, Site, csv_config, roster};
+use crate::common::{self, Run, Site, csv_config, roster};
 
 const PLAYERS: &str = "id,name,pin,team,points,email\na1,Alice,483920,Red,3,alice@example.org\nb2,Bob,572913,Blue,5,bob@example.org\n";
 

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Issue 14, item 6: capability URLs and passwords never reach a message or
 //! a log line. A published-CSV URL lets whoever holds it read every PIN, and
 //! a photo URL may carry `user:password@`. The real binary is run against a
@@ -8,15 +6,12 @@
 //! `gen build`, `gen check` and `gen watch`, and all its output (plus every
 //! file under `out_dir`) is searched for the secret parts of those URLs.
 
-mod common;
-mod http_support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::{Run, Site, csv_text, readable_contents, site_config, toml_str};
-use http_support::Gen;
+use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
+use crate::http_support::Gen;
 
 /// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
 const PATH_SECRET: &str = "CAPSECRETpath7Q";

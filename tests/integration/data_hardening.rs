@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Issue 14, items 3 to 5: what the roster itself can do wrong, through the
 //! real `gen` binary on temp CSV sites. An `admin` cell meant as "no", a stray
 //! quote that swallows rows (and their PINs) into one cell, a login name
@@ -7,13 +5,12 @@
 //! refuses any artifact holding a PIN. Every check reads what an organiser
 //! or a player would see: exit code, messages, files, login answers.
 
-mod common;
-mod http_support;
-
 use std::collections::BTreeSet;
 
-use common::{CSV_SOURCE, Run, Site, assert_absent, csv_text, player_slugs, site_config};
-use http_support::{COOKIE, Gen, Response, auth_status, post_form};
+use crate::common::{
+    self, CSV_SOURCE, Run, Site, assert_absent, csv_text, player_slugs, site_config,
+};
+use crate::http_support::{COOKIE, Gen, Response, auth_status, post_form};
 
 /// A CSV site with `players.csv` as given, extra `[players]` keys, and the
 /// API on a free loopback port (for `gen watch`).

@@ -1,13 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! A workbook as the source: numbers, accented text, dates, two sheets, a
 //! table that does not start at A1; a missing sheet is a config error.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Site, player_slugs};
+use crate::common::{self, Site, player_slugs};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 fn xlsx_config(tables: &str) -> String {

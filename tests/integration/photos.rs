@@ -6,14 +6,11 @@
 //! bad input becomes a warning and an initials avatar, and a sheet cannot
 //! make `gen` reach a loopback/private address that is not allow-listed.
 
-mod common;
-mod fake_google;
-mod photo_support;
-
 use std::time::{Duration, SystemTime};
 
-use common::{Site, changed, contains, csv_config, csv_text, files, stamps, toml_str};
-use photo_support::{GPS_BYTES, ImageServer, Route, jpeg_with_exif, png, png_bomb};
+use crate::common::{self, Site, changed, contains, csv_config, csv_text, files, stamps, toml_str};
+use crate::fake_google;
+use crate::photo_support::{self, GPS_BYTES, ImageServer, Route, jpeg_with_exif, png, png_bomb};
 
 /// A site whose players have these photo cells (row 2 is the first player),
 /// allow-listing the good server's host; `extra_players` is appended to the

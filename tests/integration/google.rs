@@ -1,20 +1,15 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Google Sheets end to end: the real `gen` binary against a fake Sheets API
-//! and OAuth endpoint (tests/fake_google), through an API key, a service
+//! and OAuth endpoint ([`crate::fake_google`]), through an API key, a service
 //! account and a published CSV; one request per cycle; every way Google
 //! fails leaves the published site byte for byte as it was, with a message
 //! for the organiser, and no secret in any output.
-
-mod common;
-mod fake_google;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{Run, Site, site_config, toml_str, tree_bytes};
-use fake_google::{CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX, row};
+use crate::common::{Run, Site, site_config, toml_str, tree_bytes};
+use crate::fake_google::{self, CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX, row};
 use sheetgen::config::{Config, Env};
 use sheetgen::source::Fetcher;
 use sheetgen::source::http::HttpOptions;

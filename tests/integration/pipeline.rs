@@ -1,14 +1,12 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! The middle layer: the pipeline through the library, in memory, with a
 //! config from [`common::csv_config`] and the repo's theme. Faster and more
 //! precise than the binary for what never touches disk.
 
-mod common;
-
 use std::path::Path;
 
 use sheetgen::config::{Config, Env, Source};
+
+use crate::common;
 use sheetgen::error::{ConfigError, Error};
 use sheetgen::model::Snapshot;
 use sheetgen::render::{Artifact, ArtifactKind, Theme};

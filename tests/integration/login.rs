@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Logins and sessions end to end (issue 5): the real `gen watch` binary on a
 //! real loopback socket over a CSV roster in a temp site. Right and wrong
 //! PINs, byte-identical failures, tampered / expired / other-key tokens,
@@ -12,18 +10,15 @@
 //!
 //! Every wait polls against a deadline.
 
-mod common;
-mod http_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{
-    CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
+use crate::common::{
+    self, CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
 };
-use http_support::{
-    COOKIE, Gen, Response, auth_status as auth, burst, form, get, poll, post_form, request,
+use crate::http_support::{
+    self, COOKIE, Gen, Response, auth_status as auth, burst, form, get, poll, post_form, request,
     request_bytes,
 };
 use sheetgen::auth::session::SessionKey;

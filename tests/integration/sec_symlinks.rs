@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! Issue 14, item 7: the check that keeps the session key, the last good
 //! snapshot (every PIN), the config and the roster out of `out_dir` looks
 //! where the paths really lead. A `state_dir` that is a symlink into
@@ -7,14 +5,12 @@
 //! refused at config load with exit 2 by every command, before anything is
 //! created: `gen serve` once served `session.key` and `last-good.json` so.
 
-mod common;
-
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, Site, csv_config, gen_command};
+use crate::common::{self, Run, Site, csv_config, gen_command};
 
 const PLAYERS: &str = "id,name,pin\na1,Alice,483920\nb2,Bob,572913\n";
 

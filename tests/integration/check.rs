@@ -1,11 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `gen check`: validates the config and the roster, prints every problem by
 //! row and column (never a PIN), and writes nothing.
 
-mod common;
-
-use common::{Site, csv_text};
+use crate::common::{self, Site, csv_text};
 
 #[test]
 fn the_demo_is_publishable() {

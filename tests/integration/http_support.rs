@@ -1,13 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-// Each test crate uses a different subset of these helpers.
-#![allow(dead_code)]
-
 //! A tiny HTTP/1.1 client over `std::net::TcpStream` (exact bytes on the
 //! wire, every header kept, several `Set-Cookie` included), a gunzip helper,
 //! [`Gen`]: a running `gen watch`/`gen serve` whose stderr is collected and
 //! which is stopped when dropped, and [`Nginx`]: the real nginx in front of
-//! it. Uses `tests/common`: a test crate declares `mod common;` beside
-//! `mod http_support;`.
+//! it. Uses [`crate::common`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -924,6 +919,8 @@ impl Nginx {
         std::fs::read_to_string(self.prefix.path().join("access.log")).unwrap_or_default()
     }
 
+    /// Only tests/load.rs (its own crate) watches nginx's memory.
+    #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 //! `gen watch` (the real binary) against the fake Sheets API (issue 4):
 //! a change in the sheet shows within one interval with one Sheets request
 //! per cycle; Google failing turns /healthz to 503 while the site and logins
@@ -10,16 +8,12 @@
 //! Every wait polls against a deadline: the contract plus slack for a
 //! loaded machine, never a bare sleep standing in for a condition.
 
-mod common;
-mod fake_google;
-mod http_support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{Site, file_contains, site_config, tree_bytes};
-use fake_google::{FakeGoogle, Fault, row};
-use http_support::{COOKIE, Gen, Response, poll};
+use crate::common::{Site, file_contains, site_config, tree_bytes};
+use crate::fake_google::{FakeGoogle, Fault, row};
+use crate::http_support::{self, COOKIE, Gen, Response, poll};
 use serde_json::Value;
 
 /// The API key gen sends; must never show in a log line or in /healthz.
