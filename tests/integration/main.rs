@@ -25,6 +25,7 @@ mod http_support;
 mod photo_support;
 
 mod api_front;
+mod architecture;
 mod browser;
 mod build;
 mod check;
