@@ -673,10 +673,15 @@ pub fn public_secret_warning(config: &Config) -> Option<String> {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/sheets");
+    /// Recorded Sheets API bodies, kept in the repository (tests/fixtures/).
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sheets");
 
-    fn fixture(name: &str) -> Option<Vec<u8>> {
-        std::fs::read(Path::new(FIXTURES).join(name)).ok()
+    /// A recorded body; a missing or unreadable fixture fails the test.
+    #[track_caller]
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = Path::new(FIXTURES).join(name);
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("cannot read the fixture {}: {e}", path.display()))
     }
 
     fn tabs(names: &[&str]) -> Vec<String> {
@@ -685,12 +690,17 @@ mod tests {
 
     /// A batchGet body made of the single-range fixtures (`values:get`
     /// answers are the same objects as batchGet's `valueRanges` items).
-    fn batch_of(names: &[&str]) -> Option<Vec<u8>> {
-        let mut ranges = Vec::new();
-        for n in names {
-            ranges.push(serde_json::from_slice::<Value>(&fixture(n)?).ok()?);
-        }
-        serde_json::to_vec(&serde_json::json!({"spreadsheetId": "x", "valueRanges": ranges})).ok()
+    #[track_caller]
+    fn batch_of(names: &[&str]) -> Vec<u8> {
+        let ranges: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                serde_json::from_slice(&fixture(n))
+                    .unwrap_or_else(|e| panic!("the fixture {n} is not JSON: {e}"))
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"spreadsheetId": "x", "valueRanges": ranges}))
+            .unwrap_or_else(|e| panic!("cannot encode the batch: {e}"))
     }
 
     #[test]
@@ -724,14 +734,11 @@ mod tests {
 
     #[test]
     fn parses_formatted_sparse_and_empty_ranges_from_the_fixtures() {
-        let Some(body) = batch_of(&[
+        let body = batch_of(&[
             "values_get_formatted_rows.json",
             "values_get_sparse_rows.json",
             "extra/values_get_empty_range.json",
-        ]) else {
-            eprintln!("fixtures not found under {FIXTURES}; skipped");
-            return;
-        };
+        ]);
         let t = parse_batch_get(&body, &tabs(&["A", "B", "C"])).unwrap();
         let a = &t.tabs["A"];
         assert_eq!(a.header, ["Item", "Cost", "Stocked", "Ship Date"]);
@@ -754,9 +761,7 @@ mod tests {
 
     #[test]
     fn unformatted_numbers_are_text() {
-        let Some(body) = batch_of(&["extra/values_get_unformatted_serial.json"]) else {
-            return;
-        };
+        let body = batch_of(&["extra/values_get_unformatted_serial.json"]);
         let t = parse_batch_get(&body, &tabs(&["S"])).unwrap();
         assert_eq!(t.tabs["S"].header, ["2", "43831", "string", "53"]);
         assert_eq!(t.tabs["S"].rows[0].cells, ["1.5", "0.12", "36162", ""]);
@@ -803,7 +808,7 @@ mod tests {
         http::Answer {
             status,
             content_type: "application/json; charset=UTF-8".into(),
-            body: fixture(name).unwrap_or_default(),
+            body: fixture(name),
             attempts: 1,
         }
     }
@@ -815,9 +820,6 @@ mod tests {
 
     #[test]
     fn google_errors_become_advice() {
-        if fixture("error_403_permission_denied.json").is_none() {
-            return;
-        }
         let sa = AuthKind::ServiceAccount {
             client_email: "gen@p.iam.gserviceaccount.com",
         };

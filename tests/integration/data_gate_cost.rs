@@ -1,0 +1,104 @@
+//! What the last gate before publish (issue 14) costs on the benchmark's
+//! roster: 10,000 players with 20 matches each from `bench/synth.py`,
+//! rendered in memory, every artifact scanned for every PIN. A measurement,
+//! not a timed assertion: it prints the figures and asserts only what the
+//! gate decides (the clean roster passes, one planted PIN is caught).
+//!
+//!     cargo test --release --test integration -- --ignored --nocapture data_gate_cost
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sheetgen::config::{Config, Env, Source};
+
+use crate::common;
+use sheetgen::model::Snapshot;
+use sheetgen::publish::refuse_secrets;
+use sheetgen::render::Theme;
+
+const PLAYERS: usize = 10_000;
+const RUNS: usize = 5;
+
+fn median(mut d: Vec<Duration>) -> Duration {
+    d.sort();
+    d[d.len() / 2]
+}
+
+#[test]
+#[ignore = "a measurement: run with --release --ignored --nocapture"]
+fn gate_cost_on_ten_thousand_players() {
+    let site = common::Site::new();
+    let synth = common::repo().join("bench/synth.py");
+    let status = Command::new("python3")
+        .arg(&synth)
+        .args([
+            "--players",
+            &PLAYERS.to_string(),
+            "--matches",
+            "20",
+            "--out",
+        ])
+        .arg(site.root())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs bench/synth.py");
+    assert!(status.success(), "bench/synth.py failed");
+    let text = common::site_config(
+        "Bench",
+        None,
+        "kind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\nMatches = \"matches.csv\"\n",
+        "private = [\"email\"]\n\n[index]\ncolumns = [\"team\", \"points\"]\nsort_by = \"points\"\n\
+         descending = true\n\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n",
+    );
+    site.write_config(&text);
+    let config = Config::parse(&text, &site.config_path(), &Env::default()).unwrap();
+    let Source::CsvFiles { files, encoding } = &config.source else {
+        panic!("not a CSV config");
+    };
+    let raw = sheetgen::source::file::read_csv_files(files, *encoding, &config.tabs()).unwrap();
+    let snapshot = Snapshot::build(&config, raw).unwrap();
+    assert_eq!(snapshot.players.len(), PLAYERS);
+    assert_eq!(snapshot.secrets().len(), PLAYERS);
+    let theme = Theme::load(&config.site.templates, config.site.lang.code()).unwrap();
+    let started = Instant::now();
+    let mut artifacts = sheetgen::render::render(&theme, &snapshot, &config).unwrap();
+    let render = started.elapsed();
+    let bytes: usize = artifacts.iter().map(|a| a.bytes.len()).sum();
+
+    let (tab, column) = (&config.players.tab, &config.players.secret);
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        refuse_secrets(&artifacts, snapshot.secrets(), tab, column).unwrap();
+        times.push(t.elapsed());
+    }
+    let gate = median(times);
+
+    // The same gate catches one PIN planted in the last page.
+    let victim = &snapshot.players[PLAYERS / 2];
+    let secret_row = victim.row;
+    let planted = {
+        let mut r = csv::Reader::from_path(site.root().join("players.csv")).unwrap();
+        let rec = r.records().nth(secret_row - 2).unwrap().unwrap();
+        rec[2].to_string()
+    };
+    let last = artifacts.last_mut().unwrap();
+    last.bytes
+        .extend_from_slice(format!("<p>{planted}</p>").as_bytes());
+    let t = Instant::now();
+    let err = refuse_secrets(&artifacts, snapshot.secrets(), tab, column)
+        .unwrap_err()
+        .to_string();
+    let caught = t.elapsed();
+    assert!(err.contains(&format!("row {secret_row},")), "{err}");
+    assert!(!err.contains(&planted), "{err}");
+
+    eprintln!(
+        "gate over {} artifacts ({:.1} MB) for {} secrets: median {:?} of {RUNS} runs \
+         (render took {render:?}); a planted PIN caught in {caught:?}",
+        artifacts.len(),
+        bytes as f64 / 1e6,
+        snapshot.secrets().len(),
+        gate,
+    );
+}

@@ -1,0 +1,355 @@
+//! Issue 14, item 6: capability URLs and passwords never reach a message or
+//! a log line. A published-CSV URL lets whoever holds it read every PIN, and
+//! a photo URL may carry `user:password@`. The real binary is run against a
+//! local server that fails in every way a network can (5xx, a hang, a reset,
+//! connection refused, HTML, a redirect loop, bytes that are not CSV), with
+//! `gen build`, `gen check` and `gen watch`, and all its output (plus every
+//! file under `out_dir`) is searched for the secret parts of those URLs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
+use crate::http_support::Gen;
+
+/// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
+const PATH_SECRET: &str = "CAPSECRETpath7Q";
+/// In the query of every published-CSV URL.
+const QUERY_SECRET: &str = "CAPSECRETquery9Z";
+/// The password of every URL that carries a `user:password@`.
+const PASSWORD: &str = "s3cretPASSw0rd";
+
+/// A server on 127.0.0.1:0 that fails by the first segment of the path:
+/// `/500/…`, `/hang/…` (no answer for 30 s), `/reset/…` (closed at once),
+/// `/html/…` (a sign-in page), `/loop/…` (a redirect to itself), `/binary/…`
+/// (200 with bytes that are not UTF-8 text), anything else 404.
+fn failing_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Lives until the test process exits; it only ever serves loopback.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    base
+}
+
+fn answer(mut stream: TcpStream) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let target = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+    let fault = target.split('/').nth(1).unwrap_or_default();
+    let reply = |status: &str, headers: &str, body: &[u8]| {
+        let mut out = format!(
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body);
+        out
+    };
+    let bytes = match fault {
+        "500" => reply(
+            "500 Internal Server Error",
+            "Content-Type: text/plain\r\n",
+            b"boom",
+        ),
+        "hang" => {
+            std::thread::sleep(Duration::from_secs(30));
+            return;
+        }
+        "reset" => return,
+        "html" => reply(
+            "200 OK",
+            "Content-Type: text/html; charset=utf-8\r\n",
+            b"<!DOCTYPE html><html><body>Sign in</body></html>",
+        ),
+        "loop" => reply("302 Found", &format!("Location: {target}\r\n"), b""),
+        "binary" => reply(
+            "200 OK",
+            "Content-Type: text/csv\r\n",
+            b"id,name,pin\n1,\xff\xfe\xfd,\xc3\x28\n",
+        ),
+        _ => reply("404 Not Found", "Content-Type: text/plain\r\n", b"no"),
+    };
+    let _ = stream.write_all(&bytes);
+}
+
+/// A port nothing listens on (bound, then closed).
+fn closed_port_base() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    base
+}
+
+/// A published-CSV URL shaped like Google's, failing with `fault`, with a
+/// `user:password@` when `userinfo`.
+fn published_url(base: &str, fault: &str, userinfo: bool) -> String {
+    let base = if userinfo {
+        base.replacen("http://", &format!("http://organiser:{PASSWORD}@"), 1)
+    } else {
+        base.to_string()
+    };
+    format!(
+        "{base}/{fault}/spreadsheets/d/e/2PACX-{PATH_SECRET}/pub?gid=0&single=true&output=csv&t={QUERY_SECRET}"
+    )
+}
+
+/// A site whose Players tab is the published CSV at `url`, refreshed every
+/// second (so a cycle's retries stop within a second), API on port 0.
+fn published_site(url: &str) -> Site {
+    let site = Site::new();
+    site.write_config(&site_config(
+        "FC Redact",
+        Some(1),
+        &format!("kind = \"csv\"\nurl = {}\n", toml_str(url)),
+        "[api]\nlisten = \"127.0.0.1:0\"\n",
+    ));
+    site
+}
+
+/// Every secret part of the URLs under test.
+fn secrets() -> [&'static str; 3] {
+    [PATH_SECRET, QUERY_SECRET, PASSWORD]
+}
+
+#[track_caller]
+fn assert_no_secret(what: &str, text: &str) {
+    for secret in secrets() {
+        assert!(
+            !text.contains(secret),
+            "{what}: {secret:?} was shown:\n{text}"
+        );
+    }
+}
+
+/// Nothing under `out_dir` (the organiser page lists problems) holds a
+/// secret.
+#[track_caller]
+fn assert_out_dir_clean(site: &Site) {
+    // A failed first build publishes nothing: then there is nothing to read.
+    let published = if site.out().exists() {
+        readable_contents(&site.out())
+    } else {
+        Vec::new()
+    };
+    for (name, bytes) in published {
+        assert_no_secret(
+            &format!("out_dir file {name}"),
+            &String::from_utf8_lossy(&bytes),
+        );
+    }
+}
+
+fn output(run: &Run) -> String {
+    format!("{}\n{}", run.stdout, run.stderr)
+}
+
+/// Runs `gen watch` until it has logged two failed cycles, then stops it;
+/// its stderr and stdout.
+fn watch_output(site: &Site, env: &[(&str, &str)]) -> String {
+    let mut w = Gen::start_env(&site.config_path(), site.root(), &["watch"], env);
+    w.wait_log_count("cycle failed", 2, Duration::from_secs(60));
+    w.stop();
+    format!("{}\n{}", w.log(), w.stdout.lock().unwrap().join("\n"))
+}
+
+/// Every log line of every crate, down to trace: an organiser debugging a
+/// failing sheet turns the level up, and the URLs must stay hidden then too.
+const LOG_ENV: &[(&str, &str)] = &[("RUST_LOG", "trace"), ("GEN_HTTP_TIMEOUT_MS", "300")];
+
+#[test]
+fn published_csv_urls_never_reach_output_whatever_fails() {
+    let base = failing_server();
+    let refused = closed_port_base();
+    let mut cases: Vec<(String, String)> =
+        ["500", "hang", "reset", "html", "loop", "binary", "missing"]
+            .iter()
+            .flat_map(|fault| {
+                [false, true].map(|userinfo| {
+                    (
+                        format!("{fault} (userinfo: {userinfo})"),
+                        published_url(&base, fault, userinfo),
+                    )
+                })
+            })
+            .collect();
+    cases.push((
+        "connection refused".into(),
+        published_url(&refused, "x", true),
+    ));
+
+    // The cases are independent and mostly wait on the network: in parallel.
+    std::thread::scope(|scope| {
+        for (name, url) in &cases {
+            scope.spawn(move || {
+                let site = published_site(url);
+                for command in ["build", "check"] {
+                    let run = site.run_env(&[command], LOG_ENV);
+                    let text = output(&run);
+                    assert_ne!(run.code, Some(0), "{name}, gen {command}:\n{text}");
+                    assert_no_secret(&format!("{name}, gen {command}"), &text);
+                    // Still says which tab and which server failed.
+                    assert!(
+                        text.contains("Players") && text.contains("127.0.0.1"),
+                        "{name}, gen {command}: the message must name the tab and host:\n{text}"
+                    );
+                }
+                assert_out_dir_clean(&site);
+            });
+        }
+    });
+
+    // The retries are logged on the way: 500s, with `gen watch`.
+    let site = published_site(&published_url(&base, "500", true));
+    let log = watch_output(&site, LOG_ENV);
+    assert!(log.contains("retrying"), "{log}");
+    assert!(log.contains("http://127.0.0.1:"), "{log}");
+    assert_no_secret("gen watch", &log);
+    assert_out_dir_clean(&site);
+}
+
+#[test]
+fn a_published_url_quoted_by_a_config_error_is_redacted() {
+    // A missing closing quote: toml quotes the offending line back.
+    let site = Site::new();
+    let url = published_url("https://docs.google.com", "x", false);
+    site.write_config(
+        &site_config("FC Redact", None, "kind = \"csv\"\n", "").replace(
+            "kind = \"csv\"\n",
+            &format!("kind = \"csv\"\nurl = \"{url}\nencoding = \"utf-8\"\n"),
+        ),
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(2);
+    let text = output(&run);
+    assert_no_secret("a config syntax error", &text);
+    assert!(text.contains("https://docs.google.com/…"), "{text}");
+}
+
+#[test]
+fn passwords_in_api_base_are_never_shown() {
+    // A proxy in front of the Sheets API, reached with a password; it fails.
+    let base = failing_server();
+    let api_base = format!(
+        "{}/500",
+        base.replacen("http://", &format!("http://proxyuser:{PASSWORD}@"), 1)
+    );
+    let site = Site::new();
+    site.write_config(&site_config(
+        "FC Redact",
+        Some(1),
+        &format!(
+            "kind = \"google\"\nspreadsheet_id = \"1SheetId\"\napi_base = {}\napi_key = \"AIzaKEY{QUERY_SECRET}\"\n",
+            toml_str(&api_base)
+        ),
+        "[api]\nlisten = \"127.0.0.1:0\"\n",
+    ));
+    for command in ["build", "check"] {
+        let run = site.run_env(&[command], LOG_ENV);
+        let text = output(&run);
+        assert_eq!(run.code, Some(1), "gen {command}:\n{text}");
+        assert!(text.contains("HTTP 500"), "gen {command}:\n{text}");
+        assert_no_secret(&format!("google, gen {command}"), &text);
+    }
+    let log = watch_output(&site, LOG_ENV);
+    assert!(log.contains("retrying"), "{log}");
+    assert!(log.contains("key=***"), "{log}");
+    assert_no_secret("google, gen watch", &log);
+}
+
+/// A CSV site whose players have these photo cells, 127.0.0.1 allowed.
+fn photo_site(cells: &[String]) -> Site {
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            vec![
+                format!("p{i}"),
+                format!("Player{i} Name"),
+                common::roster_pin(i),
+                c.clone(),
+                if i == 0 { "yes".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    let site = Site::new();
+    site.write(
+        "players.csv",
+        csv_text(&["id", "name", "pin", "photo", "admin"], &rows),
+    );
+    site.write_config(&site_config(
+        "FC Redact",
+        Some(1),
+        common::CSV_SOURCE,
+        "photo = \"photo\"\nphoto_allow = [\"127.0.0.1\"]\nadmin = \"admin\"\n[api]\nlisten = \"127.0.0.1:0\"\n",
+    ));
+    site
+}
+
+fn with_password(base: &str, user: &str) -> String {
+    base.replacen("http://", &format!("http://{user}:{PASSWORD}@"), 1)
+}
+
+#[test]
+fn photo_passwords_never_reach_output_or_the_site() {
+    let base = failing_server();
+    let refused = closed_port_base();
+    let cells = vec![
+        format!("{}/500/a.jpg", with_password(&base, "alice")),
+        format!("{}/html/b.jpg", with_password(&base, "bob")),
+        format!("{}/reset/c.jpg", with_password(&base, "carol")),
+        format!("{}/d.jpg", with_password(&refused, "dave")),
+        // Not a URL at all (no scheme): quoted back, without the password.
+        format!("erin:{PASSWORD}@photos.example/e.jpg"),
+    ];
+    let site = photo_site(&cells);
+    let run = site.run_env(&["build"], LOG_ENV);
+    let text = output(&run);
+    run.expect_ok();
+    let photo_warnings = run
+        .warnings()
+        .into_iter()
+        .filter(|w| w.contains("photo"))
+        .count();
+    assert!(photo_warnings >= cells.len(), "{text}");
+    assert!(text.contains("photo download failed"), "{text}");
+    assert!(text.contains("photos.example/e.jpg"), "{text}");
+    assert_no_secret("photos, gen build", &text);
+    assert_out_dir_clean(&site);
+
+    let run = site.run_env(&["check"], LOG_ENV);
+    assert_no_secret("photos, gen check", &output(&run));
+
+    let fresh = photo_site(&cells);
+    let log = watch_output_ok(&fresh);
+    assert!(log.contains("photo"), "{log}");
+    assert_no_secret("photos, gen watch", &log);
+    assert_out_dir_clean(&fresh);
+}
+
+/// `gen watch` of a site whose cycles succeed, until two have ended.
+fn watch_output_ok(site: &Site) -> String {
+    let mut w = Gen::start_env(&site.config_path(), site.root(), &["watch"], LOG_ENV);
+    w.wait_log_count("cycle ok", 2, Duration::from_secs(60));
+    w.stop();
+    format!("{}\n{}", w.log(), w.stdout.lock().unwrap().join("\n"))
+}
