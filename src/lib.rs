@@ -29,6 +29,7 @@
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod cells;
 pub mod cli;
 pub mod config;
 pub mod cycle;
@@ -47,6 +48,7 @@ pub mod redact;
 pub mod render;
 pub mod source;
 pub mod state;
+pub mod table;
 pub mod watch;
 
 use cli::{Cli, Command};

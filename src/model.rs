@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Secret};
 use crate::error::ModelError;
-use crate::source::{Cells, RawRow, RawTable, RawTables};
+use crate::cells::Cells;
+use crate::table::{RawRow, RawTable, RawTables};
 
 pub use secrets::SecretIndex;
 

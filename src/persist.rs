@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::source::RawTables;
+use crate::table::RawTables;
 
 const FILE: &str = "last-good.json";
 const VERSION: u32 = 1;

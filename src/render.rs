@@ -1,7 +1,7 @@
 //! Rendering: minijinja over the theme in `site-templates/`, fed with
 //! secret-free view structs, producing [`Artifact`]s in memory. [`Theme::load`]
 //! is the only disk read here; [`render`] touches no disk and never sees
-//! [`RawTables`](crate::source::RawTables) or the credentials.
+//! [`RawTables`](crate::table::RawTables) or the credentials.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -241,7 +241,7 @@ struct PlayerView<'a> {
 struct TableView<'a> {
     name: &'a str,
     columns: &'a [String],
-    rows: &'a [crate::source::Cells],
+    rows: &'a [crate::cells::Cells],
 }
 
 #[derive(Serialize)]
