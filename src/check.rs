@@ -17,7 +17,7 @@ const COMMON_PINS: [&str; 24] = [
 const MIN_PIN_LEN: usize = 6;
 
 /// Weak, common and truncated-looking PINs, one problem per row.
-pub fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem> {
+pub(crate) fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem> {
     let creds: Vec<_> = snapshot.credentials.iter().map(|(_, c)| c).collect();
     // The usual length of all-digit PINs: a shorter one lost a leading zero
     // when the column was formatted as a number.

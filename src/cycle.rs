@@ -21,7 +21,7 @@ use crate::render::{self, Artifact, Theme};
 use crate::source::{Fetcher, RawTables};
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CycleOptions {
+pub(crate) struct CycleOptions {
     pub allow_mass_removal: bool,
     /// Hand back the fetched data for `state_dir` when it changed (watch).
     pub persist: bool,
@@ -29,15 +29,15 @@ pub struct CycleOptions {
 
 /// How long a `gen watch` cycle waits for photo downloads: downloads go on
 /// in the background and a later cycle publishes them (issue 8).
-pub const WATCH_PHOTO_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const WATCH_PHOTO_WAIT: Duration = Duration::from_secs(2);
 /// `gen build` has no later cycle: it waits longer (each image is bounded
 /// by `photos::IMAGE_TIMEOUT` anyway).
-pub const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
 
 /// What the previous successful pass saw, to skip work when nothing changed,
 /// and the photo downloader that outlives a pass.
 #[derive(Debug)]
-pub struct CycleMemory {
+pub(crate) struct CycleMemory {
     inputs: Option<[u8; 32]>,
     raw: Option<[u8; 32]>,
     /// Files the site had after that pass.
@@ -61,7 +61,7 @@ impl Default for CycleMemory {
 
 impl CycleMemory {
     /// For a single cycle (`gen build`): waits for photo downloads longer.
-    pub fn one_shot() -> Self {
+    pub(crate) fn one_shot() -> Self {
         CycleMemory {
             photo_wait: BUILD_PHOTO_WAIT,
             ..CycleMemory::default()
@@ -82,7 +82,7 @@ impl CycleMemory {
 
 /// What one cycle did, for the log line and the caller.
 #[derive(Debug)]
-pub struct CycleReport {
+pub(crate) struct CycleReport {
     pub snapshot: Arc<Snapshot>,
     /// The data as fetched, encoded for [`crate::persist::save`], when it
     /// differs from the previous pass's and persisting was asked for.
@@ -97,7 +97,7 @@ pub struct CycleReport {
 
 /// The stages up to a complete [`Snapshot`]: fetched, modelled, with its
 /// photos' problems on the players' rows. Built by [`load`] only.
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub snapshot: Snapshot,
     photos: PhotoSet,
     raw_digest: [u8; 32],
@@ -120,7 +120,7 @@ enum PhotoMode {
 /// The model from data already at hand: the one way a [`Snapshot`] is
 /// made, for fetched data ([`load`]) and for the last good data a restart
 /// reads back (`gen watch`).
-pub fn snapshot_from(
+pub(crate) fn snapshot_from(
     config: &Config,
     raw: RawTables,
     fetched_at: SystemTime,
@@ -291,7 +291,7 @@ fn render(
 }
 
 /// What `gen check` looks at: everything rendered in memory, nothing written.
-pub struct Checked {
+pub(crate) struct Checked {
     pub snapshot: Snapshot,
     pub artifacts: Vec<Artifact>,
     /// Data rows each tab had as read, before any row was skipped.
@@ -300,7 +300,7 @@ pub struct Checked {
 
 /// `gen check`: the pipeline up to the last gate; writes nothing (photos
 /// are not downloaded, so their problems show in build and watch only).
-pub async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
+pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
     let mut memory = CycleMemory::one_shot();
     let loaded = load(config, fetcher, &mut memory, PhotoMode::Skip, false).await?;
     let config = config.clone();
@@ -335,7 +335,7 @@ enum Outcome {
 }
 
 /// One full cycle: load → render → publish (`gen build`, `gen watch`).
-pub async fn run(
+pub(crate) async fn run(
     config: &Config,
     fetcher: &Fetcher,
     memory: &mut CycleMemory,

@@ -9,7 +9,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 /// Creates `dir` (and its missing parents) owner-only, if it is missing.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -20,7 +20,7 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Writes `dir/name` with mode 0600 through a temp file in `dir`.
-pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     replace(&dir.join(name), bytes, dir, 0o600)
 }
 
@@ -28,7 +28,7 @@ pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()
 /// which must be on the same filesystem as `target` (a rename never
 /// crosses filesystems). The temp file never shows up under a served
 /// folder when `temp_dir` is outside it.
-pub fn replace(target: &Path, bytes: &[u8], temp_dir: &Path, mode: u32) -> std::io::Result<()> {
+pub(crate) fn replace(target: &Path, bytes: &[u8], temp_dir: &Path, mode: u32) -> std::io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(temp_dir)?;

@@ -29,7 +29,7 @@ use crate::http::MAX_BODY;
 /// From accept to the last byte of the body: a client slower than this is
 /// answered 408 and dropped. nginx buffers whole requests before passing
 /// them on, so a real client needs a few milliseconds.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
+pub(crate) const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Request line and headers at most (nginx's default large buffers are
 /// 4 × 8 KiB; a session cookie is about 100 bytes).
@@ -42,7 +42,7 @@ const MAX_HEADERS: usize = 64;
 const MAX_CONNECTIONS: usize = 4096;
 
 /// Requests inside tiny_http at once: each one is a tiny_http thread.
-pub const RELAY_SLOTS: usize = 32;
+pub(crate) const RELAY_SLOTS: usize = 32;
 
 /// How long tiny_http's handlers may take to answer (they never wait on
 /// the network), and how long a client may take to read the answer.
@@ -69,14 +69,14 @@ const HOP_BY_HOP: &[&str] = &[
 ];
 
 /// The socket clients connect to.
-pub enum ClientListener {
+pub(crate) enum ClientListener {
     Tcp(std::net::TcpListener),
     Unix(std::os::unix::net::UnixListener),
 }
 
 /// What the front needs to run: where tiny_http listens (a unix socket in a
 /// 0700 folder that only this process's user can enter).
-pub struct Front {
+pub(crate) struct Front {
     inner: PathBuf,
     connections: Arc<Semaphore>,
     relays: Arc<Semaphore>,
@@ -124,7 +124,7 @@ struct Forward {
 }
 
 impl Front {
-    pub fn new(inner: &Path) -> Front {
+    pub(crate) fn new(inner: &Path) -> Front {
         Front {
             inner: inner.to_path_buf(),
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
@@ -137,7 +137,7 @@ impl Front {
     /// Accepts clients until the listener fails for good; returns that
     /// error. Transient failures (out of descriptors, a connection reset
     /// before accept) pause accepting briefly instead of ending it.
-    pub async fn run(self: Arc<Self>, listener: ClientListener) -> io::Error {
+    pub(crate) async fn run(self: Arc<Self>, listener: ClientListener) -> io::Error {
         let listener = match listener {
             ClientListener::Tcp(l) => l
                 .set_nonblocking(true)

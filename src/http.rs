@@ -10,14 +10,14 @@ use tiny_http::{Header, Request, Response, StatusCode};
 
 /// Bodies above this are refused (413) without being read
 /// ([`crate::front`] refuses them before tiny_http sees them).
-pub const MAX_BODY: u64 = 4 * 1024;
+pub(crate) const MAX_BODY: u64 = 4 * 1024;
 
 /// The Content-Security-Policy of every page: nginx sends it (`gen nginx`)
 /// and so does `gen serve`.
-pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// The value of the first header called `name` (any case).
-pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request
         .headers()
         .iter()
@@ -26,7 +26,7 @@ pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 /// The values of every header called `name` (any case), in order.
-pub fn headers<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn headers<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     request
         .headers()
         .iter()
@@ -36,7 +36,7 @@ pub fn headers<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item = 
 
 /// The body, if it is at most [`MAX_BODY`]. The front door has already
 /// received all of it within its deadline, so this never waits on a client.
-pub fn read_body(request: &mut Request) -> Option<Vec<u8>> {
+pub(crate) fn read_body(request: &mut Request) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     request
         .as_reader()
@@ -54,7 +54,7 @@ fn header_line(name: &str, value: &str) -> Option<Header> {
 
 /// An answer with a body and the headers every answer of ours carries.
 /// API answers are never cached by browsers (`no-store`).
-pub fn respond(
+pub(crate) fn respond(
     request: Request,
     status: u16,
     content_type: &str,
@@ -65,7 +65,7 @@ pub fn respond(
 }
 
 /// [`respond`] with another `Cache-Control`.
-pub fn respond_with_cache(
+pub(crate) fn respond_with_cache(
     request: Request,
     status: u16,
     content_type: &str,
@@ -89,7 +89,7 @@ pub fn respond_with_cache(
 }
 
 /// A plain-text answer: `text` and a line end.
-pub fn respond_text(request: Request, status: u16, text: &str, extra: &[(&str, &str)]) {
+pub(crate) fn respond_text(request: Request, status: u16, text: &str, extra: &[(&str, &str)]) {
     respond(
         request,
         status,

@@ -16,7 +16,7 @@ use crate::http::CSP;
 /// nginx.conf and a systemd drop-in), bench/load.sh and the tests' nginx
 /// read them from `gen nginx --main-values`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MainValues {
+pub(crate) struct MainValues {
     /// `events { multi_accept on; }`. Without it a busy worker accepts one
     /// new connection per pass of its event loop: 1,000 new connections
     /// waited up to 3.7 s in the kernel's queue (BENCHMARKS.md, issue 7).
@@ -32,7 +32,7 @@ pub struct MainValues {
 }
 
 /// What deploy.sh has set since issue 7 (BENCHMARKS.md, "Load").
-pub const MAIN_VALUES: MainValues = MainValues {
+pub(crate) const MAIN_VALUES: MainValues = MainValues {
     multi_accept: true,
     worker_connections: 16384,
     nofile: 65536,
@@ -45,7 +45,7 @@ impl MainValues {
 
     /// `name=value` lines for scripts (`gen nginx --main-values`):
     /// `multi_accept=on`, `worker_connections=16384`, `nofile=65536`.
-    pub fn to_lines(&self) -> String {
+    pub(crate) fn to_lines(self) -> String {
         format!(
             "multi_accept={}\nworker_connections={}\nnofile={}\n",
             self.multi_accept_word(),
@@ -56,7 +56,7 @@ impl MainValues {
 }
 
 #[derive(Debug, Clone)]
-pub struct NginxOptions {
+pub(crate) struct NginxOptions {
     /// nginx `listen` parameter: `80`, `127.0.0.1:8080`, `443 ssl`…
     pub listen: String,
     pub server_name: String,
@@ -131,7 +131,7 @@ fn listen_backlog(listen: &str) -> String {
     }
 }
 
-pub fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
+pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match &config.api.listen {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
             return Err(format!(

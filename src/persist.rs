@@ -21,13 +21,13 @@ struct Stored {
     tables: RawTables,
 }
 
-pub fn path(state_dir: &Path) -> PathBuf {
+pub(crate) fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE)
 }
 
 /// The bytes [`save`] writes, made while the raw tables still exist (the
 /// snapshot takes them over).
-pub fn encode(raw: &RawTables, fetched_at: SystemTime) -> Vec<u8> {
+pub(crate) fn encode(raw: &RawTables, fetched_at: SystemTime) -> Vec<u8> {
     #[derive(Serialize)]
     struct StoredRef<'a> {
         version: u32,
@@ -45,12 +45,12 @@ pub fn encode(raw: &RawTables, fetched_at: SystemTime) -> Vec<u8> {
 }
 
 /// Writes the last good data (bytes from [`encode`]; 0600, atomically).
-pub fn save(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn save(state_dir: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::files::write_private(state_dir, FILE, bytes)
 }
 
 /// Reads the last good data, if there is a readable one.
-pub fn load(state_dir: &Path) -> Result<Option<(RawTables, SystemTime)>, String> {
+pub(crate) fn load(state_dir: &Path) -> Result<Option<(RawTables, SystemTime)>, String> {
     let p = path(state_dir);
     let bytes = match std::fs::read(&p) {
         Ok(b) => b,

@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 
 /// The longest side of the photo on a player's page (shown at half size,
 /// sharp on 2× screens).
-pub const PAGE_SIZE: u32 = 320;
+pub(crate) const PAGE_SIZE: u32 = 320;
 /// The side of the square thumbnail on the index.
-pub const THUMB_SIZE: u32 = 64;
+pub(crate) const THUMB_SIZE: u32 = 64;
 
 /// The published images of the players' photos, by photo cell (trimmed),
 /// as the photo stage hands them to render. A player whose cell is not
@@ -72,7 +72,7 @@ fn initials(name: &str) -> String {
 
 /// An SVG avatar: initials on a colour taken from the name's hash. Returns
 /// (file name, bytes); the name is content-hashed like every photo.
-pub fn avatar(name: &str) -> (String, Vec<u8>) {
+pub(crate) fn avatar(name: &str) -> (String, Vec<u8>) {
     let digest = Sha256::digest(name.trim().as_bytes());
     let hue = u16::from_be_bytes([digest[0], digest[1]]) % 360;
     let text: String = initials(name)

@@ -9,7 +9,7 @@
 /// `key=`, `access_token=` and `token=` query parameter replaced by `***`.
 /// Text that is not a URL (a photo cell with a typo) goes through the same
 /// rules, so it can be quoted back to the organiser.
-pub fn url(url: &str) -> String {
+pub(crate) fn url(url: &str) -> String {
     let url = without_userinfo(url);
     let Some((head, query)) = url.split_once('?') else {
         return url;
@@ -35,7 +35,7 @@ pub fn url(url: &str) -> String {
 /// A capability URL (a sheet published to the web: whoever holds it reads
 /// every PIN) as it may be shown: scheme and host only, the path and query
 /// replaced by `…`. The tab names which URL it was.
-pub fn capability_url(url: &str) -> String {
+pub(crate) fn capability_url(url: &str) -> String {
     match url::Url::parse(url.trim()) {
         Ok(u) if u.host_str().is_some() => {
             let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
@@ -52,7 +52,7 @@ pub fn capability_url(url: &str) -> String {
 /// Free text that may quote URLs (a TOML error shows the offending line):
 /// every `http://` / `https://` URL in it shown as [`capability_url`]
 /// does, since the text does not say which URL it was.
-pub fn urls_in_text(text: &str) -> String {
+pub(crate) fn urls_in_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = find_url_start(rest) {

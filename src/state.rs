@@ -294,7 +294,7 @@ impl Metrics {
 }
 
 /// Adds a duration to a pair of (total, last) microsecond counters.
-pub fn observe(total: &AtomicU64, last: &AtomicU64, d: Duration) {
+pub(crate) fn observe(total: &AtomicU64, last: &AtomicU64, d: Duration) {
     let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     total.fetch_add(micros, Ordering::Relaxed);
     last.store(micros, Ordering::Relaxed);

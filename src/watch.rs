@@ -36,7 +36,7 @@ struct Signals {
 }
 
 /// Runs until SIGTERM/SIGINT (Ok) or until the API listener dies (Err).
-pub async fn run(
+pub(crate) async fn run(
     config_path: PathBuf,
     mut config: Config,
     fetcher: Fetcher,

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 //! Issue 7's republish-under-load test (the short CI version of the soak in
 //! `bench/load.sh`): real nginx with `gen nginx`'s output in front of a real

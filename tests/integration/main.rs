@@ -1,5 +1,8 @@
 // A failed unwrap in a test is a failed test with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The harness modules are shared by the test modules: `pub` is their norm
+// (unreachable_pub is for src/).
+#![allow(unreachable_pub)]
 
 //! Every integration test in one crate (as casey/just does): the library
 //! and the harness are compiled and linked once, not once per file, and the
