@@ -4,27 +4,46 @@
 //!
 //! ```text
 //! config → source → model → render → publish → out_dir (public/)
+//!             photos ──┘ (a stage beside: cells in, images and problems out)
+//!                    └──→ state (Arc<Snapshot> + health) ← api: front → auth, preview
 //! ```
 //!
-//! - [`config`]: `site.toml`, parsed then validated into a [`config::Config`].
-//! - [`source`]: reads every configured tab in one pass into raw text tables;
-//!   the only module that reads the data.
+//! The stages, in the order a pass runs them ([`cycle`]):
+//! - [`config`]: `site.toml` and the environment, parsed then validated
+//!   into a [`config::Config`] (paths resolved, `api.listen` parsed).
+//! - [`source`]: reads every configured tab in one pass (CSV, workbooks,
+//!   published CSV, one Sheets API `batchGet`); the only reader of the data.
 //! - [`model`]: raw tables → an immutable [`model::Snapshot`]: players with
-//!   safe slugs, joined tables, and the credentials kept apart from anything
-//!   renderable.
+//!   safe slugs, joined tables, credentials kept apart from anything
+//!   renderable, problems by tab, row and column.
+//! - [`photos`]: player photos: links, SSRF guard, fetch, processing and
+//!   the cache in `state_dir/photos/`, one file each; yields a `PhotoSet`.
 //! - [`render`]: minijinja templates over secret-free views → in-memory
 //!   artifacts; touches no disk.
-//! - [`publish`]: the only writer: gzip twins, compare with disk, temp file +
-//!   rename, guarded removals.
-//! - [`redact`]: how a URL may appear in a message or log: no userinfo, no
-//!   keys, published-CSV URLs by host only.
+//! - [`publish`]: the only writer of `out_dir`: gzip twins, compare with
+//!   disk, temp file + rename, guarded removals, the last gate for secrets.
+//! - [`cycle`]: one pass: [`cycle::run`] (build, watch), [`cycle::check`]
+//!   (stops before writing), and the one way a snapshot is built;
+//!   [`check`]: the extra warnings of `gen check`.
+//!
+//! Serving, which reads the shared state and never calls a stage:
+//! - [`state`]: the current snapshot and health, a cheap-clone handle.
+//! - [`watch`]: `gen watch`/`gen serve`: timer, file watcher, push trigger,
+//!   the API beside the cycles.
 //! - [`front`]: the API's front door: reads each request whole within a
-//!   deadline and caps, then hands it to tiny_http ([`api`]'s routes).
-//! - [`photos`]: player photos (issue 8): the only fetcher of images; a
-//!   cache in `state_dir/photos/`, downloads that never hold a cycle up for
-//!   long, resized metadata-free JPEGs handed to publish as assets.
-//! - [`cycle`]: one pass of the above; [`check`]: the extra warnings of
-//!   `gen check`.
+//!   deadline and caps, then relays it to tiny_http ([`api`]'s routes).
+//! - [`api`]: the routes (`/healthz`, `/metrics`, `/api/*`), run by
+//!   [`api::run`] on a listener until a shutdown signal.
+//! - [`auth`]: logins, sessions, logouts and their limits.
+//! - [`preview`]: `gen serve`'s static files, with nginx's rules.
+//! - [`nginx`]: `gen nginx`'s conf.d file.
+//!
+//! Leaves, which import no stage: [`table`] and [`cells`] (the data as
+//! read), [`photo_view`] (what a page shows in a photo's place),
+//! [`http`] (answers, headers, bounded bodies), [`files`] (private folders,
+//! temp + rename), [`persist`] (the last good data in `state_dir`),
+//! [`redact`] (URLs in messages), [`error`] (one error enum per stage), and
+//! [`cli`].
 
 pub mod api;
 pub mod auth;

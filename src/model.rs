@@ -53,7 +53,7 @@ pub struct Player {
     pub row: usize,
     pub admin: bool,
     /// The photo column's cell (a URL or a Drive link), when there is one;
-    /// never rendered as such (photos.rs fetches it).
+    /// never rendered as such (the photos stage fetches it).
     pub photo: Option<String>,
 }
 

@@ -479,7 +479,7 @@ photo_allow = ["127.0.0.1"]
 /// Bytes per player view before (the original phone photo, hot-linked) and
 /// after (page + photo, gzipped where nginx serves gzip), and the weight of
 /// thumbnails on a 500-row index page. A benchmark, not a test:
-/// `cargo test --release --test photos -- --ignored --nocapture bytes_per_player_view`
+/// `cargo test --release --test integration -- --ignored --nocapture bytes_per_player_view`
 #[test]
 #[ignore]
 fn bytes_per_player_view() {
