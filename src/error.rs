@@ -198,3 +198,16 @@ impl Error {
         }
     }
 }
+
+/// An error and its causes as one line, "outer: inner: root": the one place
+/// a cause chain becomes words (callers strip URLs first: see `redact`).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}

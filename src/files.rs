@@ -28,7 +28,12 @@ pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Re
 /// which must be on the same filesystem as `target` (a rename never
 /// crosses filesystems). The temp file never shows up under a served
 /// folder when `temp_dir` is outside it.
-pub(crate) fn replace(target: &Path, bytes: &[u8], temp_dir: &Path, mode: u32) -> std::io::Result<()> {
+pub(crate) fn replace(
+    target: &Path,
+    bytes: &[u8],
+    temp_dir: &Path,
+    mode: u32,
+) -> std::io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(temp_dir)?;

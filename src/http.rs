@@ -26,7 +26,10 @@ pub(crate) fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 /// The values of every header called `name` (any case), in order.
-pub(crate) fn headers<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn headers<'a>(
+    request: &'a Request,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     request
         .headers()
         .iter()

@@ -47,8 +47,8 @@
 
 pub mod api;
 pub mod auth;
-pub(crate) mod check;
 pub mod cells;
+pub(crate) mod check;
 pub mod cli;
 pub mod config;
 pub(crate) mod cycle;

@@ -13,9 +13,9 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
+use crate::cells::Cells;
 use crate::config::{Config, Secret};
 use crate::error::ModelError;
-use crate::cells::Cells;
 use crate::table::{RawRow, RawTable, RawTables};
 
 pub use secrets::SecretIndex;

@@ -194,16 +194,9 @@ impl Theme {
 }
 
 fn template_error(name: &str, e: &minijinja::Error) -> RenderError {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
     RenderError::Template {
         name: name.to_string(),
-        message,
+        message: crate::error::chain(e),
     }
 }
 

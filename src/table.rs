@@ -112,4 +112,3 @@ pub fn table_from_rows<C: Into<Cells>>(
         rows: out,
     }
 }
-

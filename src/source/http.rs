@@ -233,14 +233,7 @@ fn classify(e: reqwest::Error) -> Failure {
         return Failure::Timeout;
     }
     let connect = e.is_connect();
-    let e = e.without_url();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
+    let message = crate::error::chain(&e.without_url());
     if connect {
         Failure::Connect(message)
     } else {
