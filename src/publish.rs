@@ -712,7 +712,7 @@ mod tests {
             kind: ArtifactKind::Page,
             bytes: text.as_bytes().to_vec(),
         };
-        let secrets = SecretIndex::new([(2, "482913")].into_iter());
+        let secrets = SecretIndex::new([(2, "482913")]);
         let gate = SecretGate {
             secrets: &secrets,
             tab: "Players",
