@@ -67,7 +67,11 @@ pub(crate) struct Staged {
 
 /// Writes `raw` to a temp file in `state_dir` (see [`Staged`]), made while
 /// the raw tables still exist (the snapshot takes them over).
-pub(crate) fn stage(state_dir: &Path, raw: &RawTables, fetched_at: SystemTime) -> std::io::Result<Staged> {
+pub(crate) fn stage(
+    state_dir: &Path,
+    raw: &RawTables,
+    fetched_at: SystemTime,
+) -> std::io::Result<Staged> {
     crate::files::create_private_dir(state_dir)?;
     remove_stale_temps(state_dir);
     // tempfile creates files 0600, which is what this file must be.
