@@ -16,7 +16,7 @@ use crate::error::{Error, PublishError};
 use crate::model::{Problem, Severity, Snapshot};
 use crate::persist;
 use crate::photos::{PhotoSet, Photos};
-use crate::publish::{self, PublishOptions, PublishReport};
+use crate::publish::{self, Publication, PublishOptions, PublishReport, SecretGate};
 use crate::render::{self, Artifact, Theme};
 use crate::source::{Fetcher, RawTables};
 
@@ -84,9 +84,10 @@ impl CycleMemory {
 #[derive(Debug)]
 pub(crate) struct CycleReport {
     pub snapshot: Arc<Snapshot>,
-    /// The data as fetched, encoded for [`crate::persist::save`], when it
-    /// differs from the previous pass's and persisting was asked for.
-    pub persist: Option<Vec<u8>>,
+    /// The data as fetched, staged in `state_dir` for
+    /// [`crate::persist::Staged::save`], when it differs from the previous
+    /// pass's and persisting was asked for.
+    pub persist: Option<persist::Staged>,
     /// False when nothing changed and nothing was rendered or written.
     pub rendered: bool,
     pub publish: PublishReport,
@@ -102,7 +103,7 @@ pub(crate) struct Loaded {
     photos: PhotoSet,
     raw_digest: [u8; 32],
     /// See [`CycleReport::persist`].
-    persist: Option<Vec<u8>>,
+    persist: Option<persist::Staged>,
     /// Data rows each tab had as read, before any row was skipped.
     pub tab_rows: Vec<(String, usize)>,
     fetch: Duration,
@@ -156,7 +157,23 @@ async fn load(
     let config_owned = config.clone();
     let (mut snapshot, persist) = blocking(move || {
         let fetched_at = SystemTime::now();
-        let persist = (persist && raw_changed).then(|| persist::encode(&raw, fetched_at));
+        let state_dir = &config_owned.site.state_dir;
+        // Staged while the raw tables exist (the snapshot takes them over),
+        // written as encoded so the data is never held twice. Best effort,
+        // as saving it is: a cycle does not fail for it.
+        let persist = (persist && raw_changed)
+            .then(|| persist::stage(state_dir, &raw, fetched_at))
+            .and_then(|staged| {
+                staged
+                    .map_err(|e| {
+                        tracing::warn!(
+                            event = "persist_failed",
+                            "cannot save the last good data in {}: {e}",
+                            state_dir.display()
+                        )
+                    })
+                    .ok()
+            });
         Ok((snapshot_from(&config_owned, raw, fetched_at)?, persist))
     })
     .await?;
@@ -220,51 +237,16 @@ async fn sync_photos(
     Ok(set)
 }
 
-/// Everything rendered in memory and through the last gate, before any
-/// write: what `gen check` reports on, what a cycle publishes.
-struct Rendered {
-    artifacts: Vec<Artifact>,
-    took: Duration,
-}
-
-/// What [`render`] made: the artifacts, unless the inputs are those of the
-/// site already on disk; the inputs' digest; and, when the manifest says
-/// the site on disk is these inputs', how many files it has.
-struct Rendering {
-    rendered: Option<Rendered>,
-    inputs: [u8; 32],
-    files_on_disk: Option<usize>,
-}
-
-/// Renders `loaded` (photos' images included) and runs the last gate,
-/// unless the inputs are those of the site already on disk (known from the
-/// previous pass or from the manifest) and not `force`.
-fn render(
-    config: &Config,
-    loaded: &Loaded,
-    inputs_seen: Option<[u8; 32]>,
-    force: bool,
-) -> Result<Rendering, Error> {
-    let started = Instant::now();
+/// The theme and the digest of everything that decides the output.
+fn inputs(config: &Config, loaded: &Loaded) -> Result<(Theme, [u8; 32]), Error> {
     let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
-    let images = loaded.photos.images();
-    let inputs = inputs_digest(&loaded.snapshot, &theme, config, images);
-    if !force {
-        let unchanged = |files_on_disk| Rendering {
-            rendered: None,
-            inputs,
-            files_on_disk,
-        };
-        if inputs_seen == Some(inputs) {
-            return Ok(unchanged(None));
-        }
-        let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
-        if let Some(files) = publish::manifest_matches(state_dir, out_dir, &hex(&inputs)) {
-            return Ok(unchanged(Some(files)));
-        }
-    }
-    let mut artifacts: Vec<Artifact> = loaded
-        .photos
+    let digest = inputs_digest(&loaded.snapshot, &theme, config, loaded.photos.images());
+    Ok((theme, digest))
+}
+
+/// The photos' files, as artifacts to publish under `assets/photos/`.
+fn photo_artifacts(photos: &PhotoSet) -> Result<Vec<Artifact>, Error> {
+    Ok(photos
         .read_files()?
         .into_iter()
         .map(|f| Artifact {
@@ -272,22 +254,7 @@ fn render(
             kind: render::ArtifactKind::Asset,
             bytes: f.bytes,
         })
-        .collect();
-    artifacts.extend(render::render_with_photos(
-        &theme,
-        &loaded.snapshot,
-        config,
-        images,
-    )?);
-    refuse_secrets(&artifacts, &loaded.snapshot, config)?;
-    Ok(Rendering {
-        rendered: Some(Rendered {
-            artifacts,
-            took: started.elapsed(),
-        }),
-        inputs,
-        files_on_disk: None,
-    })
+        .collect())
 }
 
 /// What `gen check` looks at: everything rendered in memory, nothing written.
@@ -305,9 +272,17 @@ pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked,
     let loaded = load(config, fetcher, &mut memory, PhotoMode::Skip, false).await?;
     let config = config.clone();
     blocking(move || {
-        let rendering = render(&config, &loaded, None, true)?;
+        let (theme, _) = inputs(&config, &loaded)?;
+        let mut artifacts = photo_artifacts(&loaded.photos)?;
+        artifacts.extend(render::render_with_photos(
+            &theme,
+            &loaded.snapshot,
+            &config,
+            loaded.photos.images(),
+        )?);
+        refuse_secrets(&artifacts, &loaded.snapshot, &config)?;
         Ok(Checked {
-            artifacts: rendering.rendered.map(|r| r.artifacts).unwrap_or_default(),
+            artifacts,
             snapshot: loaded.snapshot,
             tab_rows: loaded.tab_rows,
         })
@@ -349,27 +324,18 @@ pub(crate) async fn run(
     let config_owned = config.clone();
     let (loaded, inputs, outcome) = blocking(move || {
         let config = config_owned;
-        let Rendering {
-            rendered,
-            inputs,
-            files_on_disk,
-        } = render(&config, &loaded, inputs_seen, false)?;
-        let outcome = match rendered {
-            None => Outcome::Unchanged {
-                files: files_on_disk.unwrap_or(files_seen),
-            },
-            Some(Rendered { artifacts, took }) => {
-                let report = publish_artifacts(&config, &artifacts, opts)?;
-                publish::write_manifest(
-                    &config.site.state_dir,
-                    &config.site.out_dir,
-                    &hex(&inputs),
-                    &artifacts,
-                );
-                Outcome::Published {
-                    report,
-                    render: took,
-                }
+        let (theme, inputs) = inputs(&config, &loaded)?;
+        let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
+        let on_disk = if inputs_seen == Some(inputs) {
+            Some(files_seen)
+        } else {
+            publish::manifest_matches(state_dir, out_dir, &hex(&inputs))
+        };
+        let outcome = match on_disk {
+            Some(files) => Outcome::Unchanged { files },
+            None => {
+                let (report, render) = publish_site(&config, &theme, &loaded, &hex(&inputs), opts)?;
+                Outcome::Published { report, render }
             }
         };
         Ok((loaded, inputs, outcome))
@@ -443,13 +409,18 @@ fn inputs_digest(
     h.finalize().into()
 }
 
-fn publish_artifacts(
+/// Renders the site into a [`Publication`] page by page (a site is never
+/// held in memory whole: issue 15), each page through the last gate, then
+/// publishes it; the report and the time spent rendering.
+fn publish_site(
     config: &Config,
-    artifacts: &[Artifact],
+    theme: &Theme,
+    loaded: &Loaded,
+    inputs: &str,
     opts: CycleOptions,
-) -> Result<PublishReport, Error> {
-    let out_dir = &config.site.out_dir;
-    let state_dir = &config.site.state_dir;
+) -> Result<(PublishReport, Duration), Error> {
+    let started = Instant::now();
+    let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
     crate::files::create_private_dir(state_dir).map_err(|source| PublishError::Io {
         path: state_dir.clone(),
         source,
@@ -458,13 +429,30 @@ fn publish_artifacts(
         path: out_dir.clone(),
         source,
     })?;
+    let publish_opts = PublishOptions {
+        out_dir: out_dir.clone(),
+        tmp_dir: publish::tmp_dir_for(out_dir, state_dir),
+        allow_mass_removal: opts.allow_mass_removal,
+    };
+    let gate = SecretGate {
+        secrets: loaded.snapshot.secrets(),
+        tab: &config.players.tab,
+        column: &config.players.secret,
+    };
+    let publication = Publication::new(&publish_opts, Some(gate));
+    for artifact in photo_artifacts(&loaded.photos)? {
+        publication.add(&artifact)?;
+    }
+    render::render_each(
+        theme,
+        &loaded.snapshot,
+        config,
+        loaded.photos.images(),
+        |a| publication.add(&a).map_err(Error::from),
+    )?;
+    let rendered_in = started.elapsed();
     publish::forget_manifest(state_dir);
-    Ok(publish::publish(
-        artifacts,
-        &PublishOptions {
-            out_dir: out_dir.clone(),
-            tmp_dir: publish::tmp_dir_for(out_dir, state_dir),
-            allow_mass_removal: opts.allow_mass_removal,
-        },
-    )?)
+    let published = publication.finish()?;
+    publish::write_manifest_of(state_dir, out_dir, inputs, &published);
+    Ok((published.report, rendered_in))
 }

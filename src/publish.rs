@@ -4,12 +4,17 @@
 //! player pages, other pages, the index last, removals after. A reader sees
 //! the old file or the new one, never a torn one. No per-file fsync: the site
 //! is derived data and the next cycle repairs whatever a crash left behind.
+//!
+//! A [`Publication`] takes artifacts one at a time, as they are rendered, and
+//! keeps only what must be written, gzipped: a 10,000-player site is never
+//! held in memory whole (issue 15). Nothing under `out_dir` changes before
+//! [`Publication::finish`] has seen every artifact pass the secret gate.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use flate2::Compression;
@@ -36,6 +41,9 @@ const COMPRESSIBLE: [&str; 8] = [
 /// Old fingerprinted assets stay this long, so a page loaded just before a
 /// theme change still finds its stylesheet.
 const ASSET_GRACE: Duration = Duration::from_secs(3600);
+
+/// Published files are read by the web server.
+const PUBLIC_MODE: u32 = 0o644;
 
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
@@ -85,6 +93,12 @@ fn is_safe_rel_path(path: &str) -> bool {
         })
 }
 
+fn unsafe_path(path: &str) -> PublishError {
+    PublishError::Unsafe(format!(
+        "refusing to write {path:?}: not a plain relative path"
+    ))
+}
+
 pub fn is_compressible(path: &str) -> bool {
     path.rsplit_once('.')
         .is_some_and(|(_, ext)| COMPRESSIBLE.contains(&ext))
@@ -102,6 +116,13 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
+/// The bytes that `gz` (made by [`gzip`]) holds.
+fn gunzip(gz: &[u8], len: usize) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(len);
+    GzDecoder::new(gz).read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// True when the `.gz` on disk decompresses to exactly `expected`.
 fn gz_matches(path: &Path, expected: &[u8]) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
@@ -116,12 +137,11 @@ fn gz_matches(path: &Path, expected: &[u8]) -> bool {
     }
 }
 
-/// A file to write: the page's own bytes are borrowed from its artifact,
-/// only the gzip twin is new memory.
-struct PendingWrite<'a> {
-    rel: Cow<'a, str>,
-    kind: ArtifactKind,
-    bytes: Cow<'a, [u8]>,
+/// True when the file at `path` holds exactly `expected`. A file of another
+/// length is not read.
+fn file_matches(path: &Path, expected: &[u8]) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() == expected.len() as u64)
+        && std::fs::read(path).is_ok_and(|disk| disk == expected)
 }
 
 /// Player slugs that have a folder under `out_dir/p/`.
@@ -147,57 +167,84 @@ fn existing_player_slugs(out_dir: &Path) -> Result<BTreeSet<String>, PublishErro
 
 /// The last gate before anything is written (issue 14): no artifact may
 /// hold a secret of `secrets` as a whole token. Text artifacts are scanned
-/// as rendered; their `.gz` twins are `gzip` of exactly those bytes (see
-/// [`plan_one`]), so scanning the plain bytes covers both, and a deflate
-/// stream would hide a PIN from a byte scan anyway. Binary artifacts
-/// (re-encoded photos) are skipped: they hold pixels, and megabytes of JPEG
-/// would sooner or later contain six digit bytes between two non-letters by
-/// chance and refuse every cycle. On a hit, `Err` names the pages and the
-/// rows of `tab` whose secret they hold.
+/// as rendered; their `.gz` twins are `gzip` of exactly those bytes, so
+/// scanning the plain bytes covers both, and a deflate stream would hide a
+/// PIN from a byte scan anyway. Binary artifacts (re-encoded photos) are
+/// skipped: they hold pixels, and megabytes of JPEG would sooner or later
+/// contain six digit bytes between two non-letters by chance and refuse
+/// every cycle.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretGate<'a> {
+    pub secrets: &'a SecretIndex,
+    /// Where the secrets come from, for the refusal: the players' tab and
+    /// its secret column.
+    pub tab: &'a str,
+    pub column: &'a str,
+}
+
+impl SecretGate<'_> {
+    /// The spreadsheet row of a secret that `artifact` holds, if any.
+    fn scan(&self, artifact: &Artifact) -> Option<usize> {
+        let text = is_compressible(&artifact.path) || std::str::from_utf8(&artifact.bytes).is_ok();
+        if self.secrets.is_empty() || !text {
+            return None;
+        }
+        Some(self.secrets.find_any(&artifact.bytes)?.row)
+    }
+
+    /// `Err` naming the pages and the rows of `tab` whose secret they hold,
+    /// when there is any hit (path, row).
+    fn verdict(&self, mut hits: Vec<(String, usize)>) -> Result<(), PublishError> {
+        if hits.is_empty() {
+            return Ok(());
+        }
+        hits.sort();
+        const SHOWN: usize = 5;
+        let mut pages: Vec<&str> = hits.iter().map(|(p, _)| p.as_str()).take(SHOWN).collect();
+        let more = hits.len() - pages.len();
+        let more_text = format!("and {more} more file(s)");
+        if more > 0 {
+            pages.push(&more_text);
+        }
+        let mut rows: Vec<usize> = hits.iter().map(|(_, r)| *r).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let rows_text = match rows.as_slice() {
+            [one] => format!("row {one}"),
+            many => format!(
+                "rows {}",
+                many.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Err(PublishError::SecretInArtifact {
+            pages: pages.join(", "),
+            tab: self.tab.to_string(),
+            rows: rows_text,
+            column: self.column.to_string(),
+        })
+    }
+}
+
+/// The last gate over artifacts already in memory (see [`SecretGate`]).
 pub fn refuse_secrets(
     artifacts: &[Artifact],
     secrets: &SecretIndex,
     tab: &str,
     column: &str,
 ) -> Result<(), PublishError> {
-    if secrets.is_empty() {
-        return Ok(());
-    }
-    let mut hits: Vec<(&str, usize)> = artifacts
-        .par_iter()
-        .filter(|a| is_compressible(&a.path) || std::str::from_utf8(&a.bytes).is_ok())
-        .filter_map(|a| Some((a.path.as_str(), secrets.find_any(&a.bytes)?.row)))
-        .collect();
-    if hits.is_empty() {
-        return Ok(());
-    }
-    hits.sort();
-    const SHOWN: usize = 5;
-    let mut pages: Vec<&str> = hits.iter().map(|(p, _)| *p).take(SHOWN).collect();
-    let more = hits.len() - pages.len();
-    let more_text = format!("and {more} more file(s)");
-    if more > 0 {
-        pages.push(&more_text);
-    }
-    let mut rows: Vec<usize> = hits.iter().map(|(_, r)| *r).collect();
-    rows.sort_unstable();
-    rows.dedup();
-    let rows_text = match rows.as_slice() {
-        [one] => format!("row {one}"),
-        many => format!(
-            "rows {}",
-            many.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    let gate = SecretGate {
+        secrets,
+        tab,
+        column,
     };
-    Err(PublishError::SecretInArtifact {
-        pages: pages.join(", "),
-        tab: tab.to_string(),
-        rows: rows_text,
-        column: column.to_string(),
-    })
+    let hits = artifacts
+        .par_iter()
+        .filter_map(|a| Some((a.path.clone(), gate.scan(a)?)))
+        .collect();
+    gate.verdict(hits)
 }
 
 /// Publishes `artifacts` to `opts.out_dir` (see the module doc).
@@ -205,142 +252,242 @@ pub fn publish(
     artifacts: &[Artifact],
     opts: &PublishOptions,
 ) -> Result<PublishReport, PublishError> {
-    let out_dir = &opts.out_dir;
-    for a in artifacts {
-        if !is_safe_rel_path(&a.path) {
-            return Err(PublishError::Unsafe(format!(
-                "refusing to write {:?}: not a plain relative path",
-                a.path
-            )));
-        }
-    }
-    std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
-
-    // Decide removals first: a refused mass removal must change nothing.
-    let new_slugs: BTreeSet<&str> = artifacts
-        .iter()
-        .filter(|a| a.kind == ArtifactKind::Player)
-        .filter_map(|a| a.path.strip_prefix("p/")?.strip_suffix("/index.html"))
-        .collect();
-    let existing = existing_player_slugs(out_dir)?;
-    let gone: Vec<&String> = existing
-        .iter()
-        .filter(|s| !new_slugs.contains(s.as_str()))
-        .collect();
-    if !opts.allow_mass_removal && !existing.is_empty() && gone.len() * 2 > existing.len() {
-        return Err(PublishError::MassRemoval {
-            removing: gone.len(),
-            existing: existing.len(),
-        });
-    }
-
-    // Compare with the disk and compress what changed, on every core.
-    let planned: Vec<(Vec<PendingWrite<'_>>, usize)> =
-        artifacts.par_iter().map(|a| plan_one(out_dir, a)).collect();
-    let mut report = PublishReport::default();
-    let mut writes = Vec::new();
-    for (w, unchanged) in planned {
-        report.unchanged += unchanged;
-        writes.extend(w);
-    }
-    // Assets, players, other pages, the index last; files of one kind are
-    // independent, so they are written on every core (creating files is
-    // what a cold build spends its time on).
-    writes.sort_by_key(|w| w.kind);
-    if !writes.is_empty() {
-        prepare_tmp_dir(&opts.tmp_dir)?;
-    }
-    for group in writes.chunk_by(|a, b| a.kind == b.kind) {
-        group
-            .par_iter()
-            .try_for_each(|w| write_atomically(out_dir, &opts.tmp_dir, &w.rel, &w.bytes))?;
-        report.written += group.len();
-    }
-
-    for slug in gone {
-        let dir = out_dir.join("p").join(slug);
-        for name in ["index.html", "index.html.gz"] {
-            report.removed += remove_if_present(&dir.join(name))?;
-        }
-        // Anything else someone put there stays, and so does the folder.
-        let _ = std::fs::remove_dir(&dir);
-    }
-    report.removed += prune_index_pages(out_dir, artifacts)?;
-    report.removed += prune_assets(out_dir, artifacts)?;
-    Ok(report)
+    let publication = Publication::new(opts, None);
+    artifacts.par_iter().try_for_each(|a| publication.add(a))?;
+    Ok(publication.finish()?.report)
 }
 
-/// What must be written for one artifact, and how many files were already
-/// right on disk.
-fn plan_one<'a>(out_dir: &Path, a: &'a Artifact) -> (Vec<PendingWrite<'a>>, usize) {
-    let path = out_dir.join(&a.path);
-    let same = std::fs::read(&path).is_ok_and(|disk| disk == a.bytes);
-    let mut writes = Vec::new();
-    let mut unchanged = 0;
-    if same {
-        unchanged += 1;
-    } else {
-        writes.push(PendingWrite {
-            rel: Cow::Borrowed(&a.path),
+/// A publish fed one artifact at a time, from any thread (see the module
+/// doc). Each artifact is checked ([`SecretGate`], a safe path) and
+/// compared with the disk as it comes; only what differs is kept, gzipped
+/// when it is text. [`Publication::finish`] writes.
+pub struct Publication<'a> {
+    opts: &'a PublishOptions,
+    gate: Option<SecretGate<'a>>,
+    ledger: Mutex<Ledger>,
+}
+
+#[derive(Default)]
+struct Ledger {
+    /// Every artifact added, for removals, pruning and the manifest.
+    produced: Vec<(String, ArtifactKind)>,
+    pending: Vec<Pending>,
+    unchanged: usize,
+    /// (path, row) of every artifact that holds a secret.
+    secret_hits: Vec<(String, usize)>,
+}
+
+/// Files of one artifact that differ from the disk.
+struct Pending {
+    rel: String,
+    kind: ArtifactKind,
+    body: Body,
+    /// The file itself must be written (else only its `.gz` twin).
+    plain: bool,
+}
+
+enum Body {
+    /// A text file: its `.gz` twin, which is written, and from which the
+    /// file's own bytes are recovered when they are written too (gzip is
+    /// about a fifth of an HTML page, and both were to be made anyway).
+    Gzipped { gz: Vec<u8>, len: usize },
+    /// Anything else, as is.
+    Raw(Vec<u8>),
+}
+
+/// What a finished publish did, and the files the site has from it.
+#[derive(Debug)]
+pub struct Published {
+    pub report: PublishReport,
+    /// Every file of this publish relative to `out_dir`, `.gz` twins
+    /// included (for [`write_manifest_of`]).
+    pub files: Vec<String>,
+}
+
+impl<'a> Publication<'a> {
+    /// A publish to `opts.out_dir`; with a `gate`, any artifact holding a
+    /// secret refuses the whole publish.
+    pub fn new(opts: &'a PublishOptions, gate: Option<SecretGate<'a>>) -> Publication<'a> {
+        Publication {
+            opts,
+            gate,
+            ledger: Mutex::new(Ledger::default()),
+        }
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Checks `artifact` and keeps what of it must be written. Reads the
+    /// disk, writes nothing.
+    pub fn add(&self, artifact: &Artifact) -> Result<(), PublishError> {
+        if let Some(row) = self.gate.and_then(|g| g.scan(artifact)) {
+            // Kept scanning: the refusal names every page that has one.
+            self.ledger().secret_hits.push((artifact.path.clone(), row));
+            return Ok(());
+        }
+        if !is_safe_rel_path(&artifact.path) {
+            return Err(unsafe_path(&artifact.path));
+        }
+        let (pending, unchanged) = self.compare(artifact);
+        let mut ledger = self.ledger();
+        ledger.unchanged += unchanged;
+        ledger.pending.extend(pending);
+        ledger.produced.push((artifact.path.clone(), artifact.kind));
+        Ok(())
+    }
+
+    /// What of `a` differs from the disk, and how many of its files (the
+    /// page and its twin) are already right.
+    fn compare(&self, a: &Artifact) -> (Option<Pending>, usize) {
+        let out_dir = &self.opts.out_dir;
+        let same = file_matches(&out_dir.join(&a.path), &a.bytes);
+        if !is_compressible(&a.path) {
+            let pending = (!same).then(|| Pending {
+                rel: a.path.clone(),
+                kind: a.kind,
+                body: Body::Raw(a.bytes.clone()),
+                plain: true,
+            });
+            return (pending, usize::from(same));
+        }
+        let twin = out_dir.join(format!("{}.gz", a.path));
+        if same && gz_matches(&twin, &a.bytes) {
+            return (None, 2);
+        }
+        // Either twin may be renamed first: each is whole, and the next
+        // cycle compares both.
+        let pending = Pending {
+            rel: a.path.clone(),
             kind: a.kind,
-            bytes: Cow::Borrowed(&a.bytes),
-        });
+            body: Body::Gzipped {
+                gz: gzip(&a.bytes),
+                len: a.bytes.len(),
+            },
+            plain: !same,
+        };
+        (Some(pending), usize::from(same))
     }
-    if is_compressible(&a.path) {
-        let gz_rel = format!("{}.gz", a.path);
-        if same && gz_matches(&out_dir.join(&gz_rel), &a.bytes) {
-            unchanged += 1;
-        } else {
-            // Either twin may be renamed first: each is whole, and the next
-            // cycle compares both.
-            writes.insert(
-                0,
-                PendingWrite {
-                    rel: Cow::Owned(gz_rel),
-                    kind: a.kind,
-                    bytes: Cow::Owned(gzip(&a.bytes)),
-                },
-            );
+
+    /// Refuses the publish on a secret or a mass removal (changing
+    /// nothing), else writes what differs: assets, players, other pages,
+    /// the index last; then removes what the site no longer has.
+    pub fn finish(self) -> Result<Published, PublishError> {
+        let Publication { opts, gate, ledger } = self;
+        let ledger = ledger.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if let Some(gate) = gate {
+            gate.verdict(ledger.secret_hits)?;
         }
+        let Ledger {
+            produced,
+            mut pending,
+            unchanged,
+            ..
+        } = ledger;
+        let out_dir = &opts.out_dir;
+        std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+
+        // Decide removals first: a refused mass removal must change nothing.
+        let new_slugs: BTreeSet<&str> = produced
+            .iter()
+            .filter(|(_, kind)| *kind == ArtifactKind::Player)
+            .filter_map(|(path, _)| path.strip_prefix("p/")?.strip_suffix("/index.html"))
+            .collect();
+        let existing = existing_player_slugs(out_dir)?;
+        let gone: Vec<&String> = existing
+            .iter()
+            .filter(|s| !new_slugs.contains(s.as_str()))
+            .collect();
+        if !opts.allow_mass_removal && !existing.is_empty() && gone.len() * 2 > existing.len() {
+            return Err(PublishError::MassRemoval {
+                removing: gone.len(),
+                existing: existing.len(),
+            });
+        }
+
+        let mut report = PublishReport {
+            unchanged,
+            ..PublishReport::default()
+        };
+        // Files of one kind are independent, so they are written on every
+        // core (creating files is what a cold build spends its time on).
+        pending.sort_by_key(|p| p.kind);
+        if !pending.is_empty() {
+            prepare_tmp_dir(&opts.tmp_dir)?;
+        }
+        let mut pending = pending.into_iter().peekable();
+        while let Some(kind) = pending.peek().map(|p| p.kind) {
+            let mut group = Vec::new();
+            while let Some(p) = pending.next_if(|p| p.kind == kind) {
+                group.push(p);
+            }
+            report.written += group
+                .into_par_iter()
+                .map(|p| write_pending(out_dir, &opts.tmp_dir, p))
+                .try_reduce(|| 0, |a, b| Ok(a + b))?;
+        }
+
+        for slug in gone {
+            let dir = out_dir.join("p").join(slug);
+            for name in ["index.html", "index.html.gz"] {
+                report.removed += remove_if_present(&dir.join(name))?;
+            }
+            // Anything else someone put there stays, and so does the folder.
+            let _ = std::fs::remove_dir(&dir);
+        }
+        let paths: BTreeSet<&str> = produced.iter().map(|(p, _)| p.as_str()).collect();
+        report.removed += prune_index_pages(out_dir, &paths)?;
+        let assets: BTreeSet<&str> = produced
+            .iter()
+            .filter(|(_, kind)| *kind == ArtifactKind::Asset)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        report.removed += prune_assets(out_dir, &assets)?;
+        let files = published_files(produced.iter().map(|(p, _)| p.as_str()));
+        Ok(Published { report, files })
     }
-    (writes, unchanged)
 }
 
-/// Creates the temp folder and clears what an interrupted run left there.
+/// Writes the files of `p` (twin first), each whole; returns how many.
+fn write_pending(out_dir: &Path, tmp_dir: &Path, p: Pending) -> Result<usize, PublishError> {
+    let dest = out_dir.join(&p.rel);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let write = |path: &Path, bytes: &[u8]| {
+        crate::files::replace(path, bytes, tmp_dir, PUBLIC_MODE).map_err(io_err(path))
+    };
+    match p.body {
+        Body::Raw(bytes) => {
+            write(&dest, &bytes)?;
+            Ok(1)
+        }
+        Body::Gzipped { gz, len } => {
+            write(&out_dir.join(format!("{}.gz", p.rel)), &gz)?;
+            if !p.plain {
+                return Ok(1);
+            }
+            let bytes = gunzip(&gz, len).map_err(io_err(&dest))?;
+            drop(gz);
+            write(&dest, &bytes)?;
+            Ok(2)
+        }
+    }
+}
+
+/// Creates the temp folder and clears what an interrupted run left there:
+/// temp files of [`crate::files::replace`], and of gen before it.
 fn prepare_tmp_dir(tmp: &Path) -> Result<(), PublishError> {
     std::fs::create_dir_all(tmp).map_err(io_err(tmp))?;
     for entry in std::fs::read_dir(tmp).map_err(io_err(tmp))? {
         let entry = entry.map_err(io_err(tmp))?;
-        if entry.file_name().to_string_lossy().starts_with(".publish-") {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".tmp-") || name.starts_with(".publish-") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-    Ok(())
-}
-
-fn write_atomically(
-    out_dir: &Path,
-    tmp_dir: &Path,
-    rel: &str,
-    bytes: &[u8],
-) -> Result<(), PublishError> {
-    let dest = out_dir.join(rel);
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".publish-")
-        .tempfile_in(tmp_dir)
-        .map_err(io_err(tmp_dir))?;
-    tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
-    // Temp files are created 0600; the web server must read what we publish.
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))
-        .map_err(io_err(&dest))?;
-    tmp.persist(&dest).map_err(|e| PublishError::Io {
-        path: dest.clone(),
-        source: e.error,
-    })?;
     Ok(())
 }
 
@@ -353,7 +500,7 @@ fn remove_if_present(path: &Path) -> Result<usize, PublishError> {
 }
 
 /// Removes `page/N/` index pages beyond the current page count.
-fn prune_index_pages(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, PublishError> {
+fn prune_index_pages(out_dir: &Path, produced: &BTreeSet<&str>) -> Result<usize, PublishError> {
     let dir = out_dir.join("page");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(0);
@@ -365,7 +512,7 @@ fn prune_index_pages(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, Pu
             continue;
         }
         let rel = format!("page/{name}/index.html");
-        if artifacts.iter().any(|a| a.path == rel) {
+        if produced.contains(rel.as_str()) {
             continue;
         }
         removed += remove_if_present(&out_dir.join(&rel))?;
@@ -378,18 +525,13 @@ fn prune_index_pages(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, Pu
 /// Removes fingerprinted assets no longer produced, once past the grace
 /// time: the theme's under `assets/`, photos and avatars under
 /// `assets/photos/`.
-fn prune_assets(out_dir: &Path, artifacts: &[Artifact]) -> Result<usize, PublishError> {
-    let current: BTreeSet<&str> = artifacts
-        .iter()
-        .filter(|a| a.kind == ArtifactKind::Asset)
-        .map(|a| a.path.as_str())
-        .collect();
+fn prune_assets(out_dir: &Path, current: &BTreeSet<&str>) -> Result<usize, PublishError> {
     let mut removed = 0;
     for (folder, fingerprinted) in [
         ("assets", looks_fingerprinted as fn(&str) -> bool),
         ("assets/photos", looks_like_photo),
     ] {
-        removed += prune_folder(out_dir, folder, &current, fingerprinted)?;
+        removed += prune_folder(out_dir, folder, current, fingerprinted)?;
     }
     Ok(removed)
 }
@@ -472,12 +614,13 @@ fn stat(path: &Path) -> Option<(u64, i64, i64, u64)> {
     Some((m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 
-fn published_files(artifacts: &[Artifact]) -> Vec<String> {
-    artifacts
-        .iter()
-        .flat_map(|a| {
-            let gz = is_compressible(&a.path).then(|| format!("{}.gz", a.path));
-            std::iter::once(a.path.clone()).chain(gz)
+/// The files that artifacts at `paths` are published as: each, and its
+/// `.gz` twin when it has one.
+fn published_files<'p>(paths: impl Iterator<Item = &'p str>) -> Vec<String> {
+    paths
+        .flat_map(|path| {
+            let gz = is_compressible(path).then(|| format!("{path}.gz"));
+            std::iter::once(path.to_string()).chain(gz)
         })
         .collect()
 }
@@ -502,7 +645,17 @@ pub fn forget_manifest(state_dir: &Path) {
 /// Records a complete publish (best effort: without it the next run just
 /// compares everything).
 pub fn write_manifest(state_dir: &Path, out_dir: &Path, inputs: &str, artifacts: &[Artifact]) {
-    let files: Option<Vec<_>> = published_files(artifacts)
+    let files = published_files(artifacts.iter().map(|a| a.path.as_str()));
+    write_manifest_files(state_dir, out_dir, inputs, files);
+}
+
+/// [`write_manifest`] for a [`Publication`]'s result.
+pub fn write_manifest_of(state_dir: &Path, out_dir: &Path, inputs: &str, published: &Published) {
+    write_manifest_files(state_dir, out_dir, inputs, published.files.clone());
+}
+
+fn write_manifest_files(state_dir: &Path, out_dir: &Path, inputs: &str, files: Vec<String>) {
+    let files: Option<Vec<_>> = files
         .into_par_iter()
         .map(|rel| {
             let (len, s, ns, ino) = stat(&out_dir.join(&rel))?;
@@ -517,15 +670,7 @@ pub fn write_manifest(state_dir: &Path, out_dir: &Path, inputs: &str, artifacts:
     let Ok(bytes) = serde_json::to_vec(&manifest) else {
         return;
     };
-    let Ok(mut tmp) = tempfile::Builder::new()
-        .prefix(".published-")
-        .tempfile_in(state_dir)
-    else {
-        return;
-    };
-    if tmp.write_all(&bytes).is_ok() {
-        let _ = tmp.persist(state_dir.join(MANIFEST));
-    }
+    let _ = crate::files::write_private(state_dir, MANIFEST, &bytes);
 }
 
 #[cfg(test)]
@@ -552,6 +697,68 @@ mod tests {
         let mut out = Vec::new();
         GzDecoder::new(&a[..]).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"<html>hello</html>");
+    }
+
+    #[test]
+    fn a_publication_writes_nothing_until_every_artifact_passed_the_gate() {
+        let root = tempfile::tempdir().unwrap();
+        let opts = PublishOptions {
+            out_dir: root.path().join("out"),
+            tmp_dir: root.path().join("tmp"),
+            allow_mass_removal: false,
+        };
+        let page = |path: &str, text: &str| Artifact {
+            path: path.into(),
+            kind: ArtifactKind::Page,
+            bytes: text.as_bytes().to_vec(),
+        };
+        let secrets = SecretIndex::new([(2, "482913")]);
+        let gate = SecretGate {
+            secrets: &secrets,
+            tab: "Players",
+            column: "pin",
+        };
+
+        let refused = Publication::new(&opts, Some(gate));
+        refused.add(&page("a.html", "<p>fine</p>")).unwrap();
+        refused.add(&page("b.html", "<p>482913</p>")).unwrap();
+        let err = refused.finish().unwrap_err().to_string();
+        assert!(err.contains("b.html") && err.contains("row 2"), "{err}");
+        assert!(!err.contains("482913"), "{err}");
+        assert!(!opts.out_dir.join("a.html").exists());
+
+        let fine = Publication::new(&opts, Some(gate));
+        fine.add(&page("a.html", "<p>fine</p>")).unwrap();
+        let done = fine.finish().unwrap();
+        assert_eq!(done.report.written, 2);
+        assert_eq!(done.files, ["a.html", "a.html.gz"]);
+        assert_eq!(
+            std::fs::read(opts.out_dir.join("a.html")).unwrap(),
+            b"<p>fine</p>"
+        );
+        let gz = std::fs::read(opts.out_dir.join("a.html.gz")).unwrap();
+        assert_eq!(gz, gzip(b"<p>fine</p>"));
+        assert_eq!(std::fs::read_dir(&opts.tmp_dir).unwrap().count(), 0);
+
+        let again = Publication::new(&opts, Some(gate));
+        again.add(&page("a.html", "<p>fine</p>")).unwrap();
+        let report = again.finish().unwrap().report;
+        assert_eq!(
+            report,
+            PublishReport {
+                written: 0,
+                unchanged: 2,
+                removed: 0
+            }
+        );
+
+        // Only the twin is wrong: only the twin is written.
+        std::fs::write(opts.out_dir.join("a.html.gz"), b"torn").unwrap();
+        let twin = Publication::new(&opts, None);
+        twin.add(&page("a.html", "<p>fine</p>")).unwrap();
+        let report = twin.finish().unwrap().report;
+        assert_eq!((report.written, report.unchanged), (1, 1));
+        assert_eq!(std::fs::read(opts.out_dir.join("a.html.gz")).unwrap(), gz);
     }
 
     #[test]

@@ -161,11 +161,6 @@ impl Theme {
         })
     }
 
-    /// The fingerprinted file names of the assets (for pruning old ones).
-    pub fn asset_files(&self) -> impl Iterator<Item = &str> {
-        self.assets.values().map(|(f, _)| f.as_str())
-    }
-
     fn environment(&self) -> Result<Environment<'static>, RenderError> {
         let mut env = Environment::new();
         // Undefined values print as nothing but may be tested in `if`;
@@ -417,6 +412,203 @@ fn player_photos(
         .collect()
 }
 
+/// One render's shared part, prepared once: the environment, the players'
+/// photos, the index order. Each page is then rendered on its own, so a
+/// caller can publish pages as they come instead of holding them all.
+struct Pages<'a> {
+    theme: &'a Theme,
+    snapshot: &'a Snapshot,
+    config: &'a Config,
+    env: Environment<'static>,
+    globals: Value,
+    photo_of: Vec<Option<PublishedPhoto>>,
+    /// Initials avatars: path → SVG bytes.
+    avatar_files: BTreeMap<String, Vec<u8>>,
+    /// The index: its columns, (player, rank) in order, pages of it.
+    columns: Vec<String>,
+    order: Vec<(usize, usize)>,
+    index_pages: usize,
+}
+
+impl<'a> Pages<'a> {
+    fn new(
+        theme: &'a Theme,
+        snapshot: &'a Snapshot,
+        config: &'a Config,
+        photos: &PhotoImages,
+    ) -> Result<Pages<'a>, RenderError> {
+        let mut avatar_files = BTreeMap::new();
+        let photo_of = player_photos(snapshot, config, photos, &mut avatar_files);
+        let site = SiteView {
+            title: &config.site.title,
+            lang: config.site.lang.code(),
+        };
+        let order = roster_order(snapshot, config);
+        let index_pages = order.len().div_ceil(config.index.per_page).max(1);
+        Ok(Pages {
+            theme,
+            snapshot,
+            config,
+            env: theme.environment()?,
+            globals: context! { site => site, t => theme.strings.clone() },
+            photo_of,
+            avatar_files,
+            columns: index_columns(snapshot, config),
+            order,
+            index_pages,
+        })
+    }
+
+    fn render_one(&self, name: &str, ctx: Value) -> Result<Vec<u8>, RenderError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        let ctx = context! { ..ctx, ..self.globals.clone() };
+        template
+            .render(ctx)
+            .map(String::into_bytes)
+            .map_err(|e| template_error(name, &e))
+    }
+
+    /// The theme's assets and the avatars.
+    fn assets(&self) -> impl Iterator<Item = Artifact> + '_ {
+        let theme = self.theme.assets.values().map(|(file, bytes)| Artifact {
+            path: format!("assets/{file}"),
+            kind: ArtifactKind::Asset,
+            bytes: bytes.clone(),
+        });
+        let avatars = self.avatar_files.iter().map(|(path, bytes)| Artifact {
+            path: path.clone(),
+            kind: ArtifactKind::Asset,
+            bytes: bytes.clone(),
+        });
+        theme.chain(avatars)
+    }
+
+    fn players(&self) -> usize {
+        self.snapshot.players.len()
+    }
+
+    /// The page of player `i`.
+    fn player(&self, i: usize) -> Result<Artifact, RenderError> {
+        let (snapshot, config) = (self.snapshot, self.config);
+        let p = &snapshot.players[i];
+        let photo = self.photo_of.get(i).and_then(Option::as_ref);
+        let view = PlayerView {
+            id: &p.id,
+            name: &p.name,
+            slug: p.slug.as_str(),
+            url: player_url(p),
+            fields: snapshot
+                .columns
+                .iter()
+                .zip(&p.values)
+                .filter(|(c, _)| {
+                    Some(*c) != config.players.admin.as_ref()
+                        && Some(*c) != config.players.photo.as_ref()
+                })
+                .map(|(name, value)| Field { name, value })
+                .collect(),
+            photo: photo.map(|p| &p.page),
+            thumb: photo.map(|p| &p.thumb),
+        };
+        let tables: Vec<TableView> = snapshot
+            .tables
+            .iter()
+            .map(|t| TableView {
+                name: &t.name,
+                columns: &t.columns,
+                rows: t.rows.get(i).map_or(&[][..], Vec::as_slice),
+            })
+            .collect();
+        let ctx = context! { player => view, tables => tables };
+        Ok(Artifact {
+            path: format!("p/{}/index.html", p.slug),
+            kind: ArtifactKind::Player,
+            bytes: self.render_one("player.html", ctx)?,
+        })
+    }
+
+    /// The login and error pages.
+    fn fixed(&self) -> Result<Vec<Artifact>, RenderError> {
+        [
+            ("login.html", "login/index.html"),
+            ("404.html", "404.html"),
+            ("403.html", "403.html"),
+        ]
+        .into_iter()
+        .map(|(name, path)| {
+            Ok(Artifact {
+                path: path.to_string(),
+                kind: ArtifactKind::Page,
+                bytes: self.render_one(name, context! {})?,
+            })
+        })
+        .collect()
+    }
+
+    /// Page `page` (from 1) of the index.
+    fn index_page(&self, page: usize) -> Result<Artifact, RenderError> {
+        let (snapshot, config) = (self.snapshot, self.config);
+        let per_page = config.index.per_page;
+        let pages = self.index_pages;
+        let rows: Vec<RosterRow> = self
+            .order
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|&(i, rank)| {
+                let p = &snapshot.players[i];
+                RosterRow {
+                    rank,
+                    name: &p.name,
+                    slug: p.slug.as_str(),
+                    url: player_url(p),
+                    thumb: self
+                        .photo_of
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .map(|p| &p.thumb),
+                    cells: self
+                        .columns
+                        .iter()
+                        .map(|c| p.value(&snapshot.columns, c).unwrap_or(""))
+                        .collect(),
+                }
+            })
+            .collect();
+        let ctx = context! {
+            columns => &self.columns,
+            players => rows,
+            pagination => Pagination {
+                page,
+                pages,
+                total: self.order.len(),
+                prev_url: (page > 1).then(|| index_url(page - 1)),
+                next_url: (page < pages).then(|| index_url(page + 1)),
+            },
+            sort => SortView {
+                column: config.index.sort_by.as_deref(),
+                descending: config.index.descending,
+            },
+        };
+        Ok(Artifact {
+            path: if page == 1 {
+                "index.html".to_string()
+            } else {
+                format!("page/{page}/index.html")
+            },
+            kind: if page == 1 {
+                ArtifactKind::Index
+            } else {
+                ArtifactKind::Page
+            },
+            bytes: self.render_one("index.html", ctx)?,
+        })
+    }
+}
+
 /// [`render`] with the players' published photos.
 pub fn render_with_photos(
     theme: &Theme,
@@ -424,152 +616,46 @@ pub fn render_with_photos(
     config: &Config,
     photos: &PhotoImages,
 ) -> Result<Vec<Artifact>, RenderError> {
-    let mut avatar_files = BTreeMap::new();
-    let photo_of = player_photos(snapshot, config, photos, &mut avatar_files);
-    let env = theme.environment()?;
-    let site = SiteView {
-        title: &config.site.title,
-        lang: config.site.lang.code(),
-    };
-    let globals = context! { site => site, t => theme.strings.clone() };
-    let render_one = |name: &str, ctx: Value| -> Result<Vec<u8>, RenderError> {
-        let template = env
-            .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
-        let ctx = context! { ..ctx, ..globals.clone() };
-        template
-            .render(ctx)
-            .map(String::into_bytes)
-            .map_err(|e| template_error(name, &e))
-    };
-
-    let mut artifacts: Vec<Artifact> = theme
-        .assets
-        .values()
-        .map(|(file, bytes)| Artifact {
-            path: format!("assets/{file}"),
-            kind: ArtifactKind::Asset,
-            bytes: bytes.clone(),
-        })
-        .collect();
-    artifacts.extend(avatar_files.into_iter().map(|(path, bytes)| Artifact {
-        path,
-        kind: ArtifactKind::Asset,
-        bytes,
-    }));
-
-    let players: Vec<Artifact> = snapshot
-        .players
-        .par_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let view = PlayerView {
-                id: &p.id,
-                name: &p.name,
-                slug: p.slug.as_str(),
-                url: player_url(p),
-                fields: snapshot
-                    .columns
-                    .iter()
-                    .zip(&p.values)
-                    .filter(|(c, _)| {
-                        Some(*c) != config.players.admin.as_ref()
-                            && Some(*c) != config.players.photo.as_ref()
-                    })
-                    .map(|(name, value)| Field { name, value })
-                    .collect(),
-                photo: photo_of[i].as_ref().map(|p| &p.page),
-                thumb: photo_of[i].as_ref().map(|p| &p.thumb),
-            };
-            let tables: Vec<TableView> = snapshot
-                .tables
-                .iter()
-                .map(|t| TableView {
-                    name: &t.name,
-                    columns: &t.columns,
-                    rows: t.rows.get(i).map_or(&[][..], Vec::as_slice),
-                })
-                .collect();
-            let ctx = context! { player => view, tables => tables };
-            Ok(Artifact {
-                path: format!("p/{}/index.html", p.slug),
-                kind: ArtifactKind::Player,
-                bytes: render_one("player.html", ctx)?,
-            })
-        })
-        .collect::<Result<_, RenderError>>()?;
-    artifacts.extend(players);
-
-    for (name, path) in [
-        ("login.html", "login/index.html"),
-        ("404.html", "404.html"),
-        ("403.html", "403.html"),
-    ] {
-        artifacts.push(Artifact {
-            path: path.to_string(),
-            kind: ArtifactKind::Page,
-            bytes: render_one(name, context! {})?,
-        });
-    }
-
-    let columns = index_columns(snapshot, config);
-    let order = roster_order(snapshot, config);
-    let per_page = config.index.per_page;
-    let pages = order.len().div_ceil(per_page).max(1);
-    let index_pages: Vec<Artifact> = (1..=pages)
+    let pages = Pages::new(theme, snapshot, config, photos)?;
+    let mut artifacts: Vec<Artifact> = pages.assets().collect();
+    let players: Vec<Artifact> = (0..pages.players())
         .into_par_iter()
-        .map(|page| {
-            let rows: Vec<RosterRow> = order
-                .iter()
-                .skip((page - 1) * per_page)
-                .take(per_page)
-                .map(|&(i, rank)| {
-                    let p = &snapshot.players[i];
-                    RosterRow {
-                        rank,
-                        name: &p.name,
-                        slug: p.slug.as_str(),
-                        url: player_url(p),
-                        thumb: photo_of[i].as_ref().map(|p| &p.thumb),
-                        cells: columns
-                            .iter()
-                            .map(|c| p.value(&snapshot.columns, c).unwrap_or(""))
-                            .collect(),
-                    }
-                })
-                .collect();
-            let ctx = context! {
-                columns => &columns,
-                players => rows,
-                pagination => Pagination {
-                    page,
-                    pages,
-                    total: order.len(),
-                    prev_url: (page > 1).then(|| index_url(page - 1)),
-                    next_url: (page < pages).then(|| index_url(page + 1)),
-                },
-                sort => SortView {
-                    column: config.index.sort_by.as_deref(),
-                    descending: config.index.descending,
-                },
-            };
-            Ok(Artifact {
-                path: if page == 1 {
-                    "index.html".to_string()
-                } else {
-                    format!("page/{page}/index.html")
-                },
-                kind: if page == 1 {
-                    ArtifactKind::Index
-                } else {
-                    ArtifactKind::Page
-                },
-                bytes: render_one("index.html", ctx)?,
-            })
-        })
-        .collect::<Result<_, RenderError>>()?;
-    artifacts.extend(index_pages);
+        .map(|i| pages.player(i))
+        .collect::<Result<_, _>>()?;
+    artifacts.extend(players);
+    artifacts.extend(pages.fixed()?);
+    let index: Vec<Artifact> = (1..=pages.index_pages)
+        .into_par_iter()
+        .map(|page| pages.index_page(page))
+        .collect::<Result<_, _>>()?;
+    artifacts.extend(index);
     Ok(artifacts)
+}
+
+/// Renders what [`render_with_photos`] does, handing each artifact to
+/// `emit` as soon as it is made (pages on every core, so `emit` is called
+/// from several threads) instead of collecting them: with
+/// [`crate::publish::Publication::add`] as `emit`, a site is never held in
+/// memory whole. Stops at the first error.
+pub fn render_each<E>(
+    theme: &Theme,
+    snapshot: &Snapshot,
+    config: &Config,
+    photos: &PhotoImages,
+    emit: impl Fn(Artifact) -> Result<(), E> + Sync,
+) -> Result<(), E>
+where
+    E: From<RenderError> + Send,
+{
+    let pages = Pages::new(theme, snapshot, config, photos)?;
+    pages.assets().try_for_each(&emit)?;
+    (0..pages.players())
+        .into_par_iter()
+        .try_for_each(|i| emit(pages.player(i)?))?;
+    pages.fixed()?.into_iter().try_for_each(&emit)?;
+    (1..=pages.index_pages)
+        .into_par_iter()
+        .try_for_each(|page| emit(pages.index_page(page)?))
 }
 
 #[cfg(test)]

@@ -188,8 +188,8 @@ async fn run_cycle(
                     warn!(event = "row_problem", "{p}");
                 }
             }
-            if let Some(bytes) = &report.persist {
-                if let Err(e) = persist::save(&config.site.state_dir, bytes) {
+            if let Some(staged) = report.persist {
+                if let Err(e) = staged.save() {
                     warn!(
                         event = "persist_failed",
                         "cannot save the last good data in {}: {e}",

@@ -122,7 +122,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
         .into_keys()
         .filter(|rel| {
             let name = rel.rsplit('/').next().unwrap_or(rel);
-            [".publish-", ".published-", ".last-good-"]
+            [".publish-", ".published-", ".last-good-", ".tmp-"]
                 .iter()
                 .any(|p| name.starts_with(p))
         })
