@@ -172,7 +172,12 @@ pub async fn run(
             }
         }
     }
-    let front = Arc::new(crate::front::Front::new(&inner));
+    let auth = Arc::clone(&opts.auth);
+    let answer_auth: crate::front::AuthCheck = Box::new(move |cookies, slug| {
+        let status = auth.check(cookies.iter().map(String::as_str), slug, &state);
+        (status, crate::auth::auth_answer_ttl())
+    });
+    let front = Arc::new(crate::front::Front::new(&inner, answer_auth));
     let outcome = tokio::select! {
         e = front.run(listener.socket) => Err(std::io::Error::other(format!("the API listener failed: {e}"))),
         Some(message) = failed_rx.recv() => Err(std::io::Error::other(message)),
@@ -265,8 +270,8 @@ fn handle(request: Request, state: &AppState, opts: &ApiOptions) {
                 opts.auth.logout(request, state);
             }
         }
-        // nginx's auth_request: only 204, 401 or 403, whatever was sent.
-        "/api/auth" => opts.auth.check(request, state),
+        // `/api/auth`, nginx's auth_request, never comes here: the front
+        // door answers it (see `run`).
         _ => match &opts.preview {
             Some(preview) => preview.serve(request, state, &opts.auth),
             None => respond_text(request, 404, "not found", &[]),

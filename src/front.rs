@@ -10,8 +10,12 @@
 //! [`RELAY_SLOTS`] kept-alive connections, so its threads have a fixed
 //! bound. Refusals
 //! (oversize, `Transfer-Encoding`, a slow client) are answered here without
-//! reading further. This module parses HTTP with `httparse` and never looks
-//! at what a request means: routes stay in [`crate::api`].
+//! reading further. This module parses HTTP with `httparse`. It knows one
+//! route, `/api/auth`, which nginx asks for every uncached private page:
+//! that one it answers itself, on the connection's task, through the
+//! [`AuthCheck`] the API gives it (a signature and a lookup, no I/O), so
+//! that a herd of them never queues behind the relay. Every other route
+//! stays in [`crate::api`].
 
 use std::io;
 use std::net::IpAddr;
@@ -44,11 +48,11 @@ const MAX_CONNECTIONS: usize = 4096;
 /// Requests inside tiny_http at once: each one is a tiny_http thread.
 pub(crate) const RELAY_SLOTS: usize = 32;
 
-/// How long tiny_http's handlers may take to answer (they never wait on
-/// the network), and how long a client may take to read the answer.
 /// How long a kept-alive connection may wait for its next request.
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 
+/// How long tiny_http's handlers may take to answer (they never wait on
+/// the network), and how long a client may take to read the answer.
 const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
 const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -74,10 +78,17 @@ pub(crate) enum ClientListener {
     Unix(std::os::unix::net::UnixListener),
 }
 
+/// Answers `/api/auth` from the values of its `Cookie` headers and its
+/// `X-Player-Slug`: 204, 401 or 403, and how many seconds nginx may cache
+/// the answer.
+pub(crate) type AuthCheck = Box<dyn Fn(&[String], &str) -> (u16, u8) + Send + Sync>;
+
 /// What the front needs to run: where tiny_http listens (a unix socket in a
-/// 0700 folder that only this process's user can enter).
+/// 0700 folder that only this process's user can enter), and how to answer
+/// `/api/auth`.
 pub(crate) struct Front {
     inner: PathBuf,
+    auth: AuthCheck,
     connections: Arc<Semaphore>,
     relays: Arc<Semaphore>,
     /// Kept-alive connections to tiny_http, each served by one tiny_http
@@ -121,12 +132,22 @@ struct Forward {
     head_only: bool,
     /// The client may send another request on this connection.
     keep_alive: bool,
+    /// An `/api/auth` request, answered here.
+    auth: Option<AuthAsk>,
+}
+
+/// What an `/api/auth` request carries that its answer depends on.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct AuthAsk {
+    cookies: Vec<String>,
+    slug: String,
 }
 
 impl Front {
-    pub(crate) fn new(inner: &Path) -> Front {
+    pub(crate) fn new(inner: &Path, auth: AuthCheck) -> Front {
         Front {
             inner: inner.to_path_buf(),
+            auth,
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
             relays: Arc::new(Semaphore::new(RELAY_SLOTS)),
             idle: std::sync::Mutex::new(Vec::with_capacity(RELAY_SLOTS)),
@@ -211,7 +232,13 @@ impl Front {
                 ),
                 Ok(Err(ReadError::Closed)) => return,
                 Ok(Err(ReadError::Refused(r))) => (Err(r), false),
-                Ok(Ok(forward)) => (self.relay(&forward).await, forward.keep_alive),
+                Ok(Ok(forward)) => match &forward.auth {
+                    Some(ask) => {
+                        let (status, ttl) = (self.auth)(&ask.cookies, &ask.slug);
+                        (Ok(auth_answer(status, ttl)), forward.keep_alive)
+                    }
+                    None => (self.relay(&forward).await, forward.keep_alive),
+                },
             };
             let keep_alive = keep_alive && answer.is_ok();
             let bytes = answer.unwrap_or_else(|refusal| refusal_bytes(&refusal));
@@ -444,6 +471,7 @@ where
         body,
         head_only: parsed.head_only,
         keep_alive: parsed.keep_alive,
+        auth: parsed.auth,
     })
 }
 
@@ -454,6 +482,7 @@ struct ParsedHead {
     expects_continue: bool,
     head_only: bool,
     keep_alive: bool,
+    auth: Option<AuthAsk>,
 }
 
 /// `Ok(None)`: the head is not complete yet.
@@ -483,6 +512,7 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     let mut body_len: Option<usize> = None;
     let mut expects_continue = false;
     let mut has_real_ip = false;
+    let mut auth = auth_route.then(AuthAsk::default);
     let mut head = Vec::with_capacity(head_len + 64);
     // HTTP/1.1 to tiny_http whatever the client spoke: the connection to
     // it is kept alive, and each answer framed by Content-Length.
@@ -514,6 +544,17 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
                 expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
             }
             "x-real-ip" => has_real_ip = true,
+            // A header that isn't UTF-8 carries no session of ours.
+            "cookie" => {
+                if let (Some(ask), Ok(v)) = (auth.as_mut(), std::str::from_utf8(h.value)) {
+                    ask.cookies.push(v.to_string());
+                }
+            }
+            "x-player-slug" => {
+                if let (Some(ask), Ok(v)) = (auth.as_mut(), std::str::from_utf8(h.value)) {
+                    v.clone_into(&mut ask.slug);
+                }
+            }
             "connection" => {
                 let close = String::from_utf8_lossy(h.value)
                     .split(',')
@@ -543,7 +584,23 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
         expects_continue,
         head_only: method.eq_ignore_ascii_case("HEAD"),
         keep_alive,
+        auth,
     }))
+}
+
+/// The answer to `/api/auth`: a status and no body, cached by nginx for
+/// `ttl` seconds, never by anyone else.
+fn auth_answer(status: u16, ttl: u8) -> Vec<u8> {
+    let (status, reason, length) = match status {
+        204 => (204, "No Content", ""),
+        403 => (403, "Forbidden", "Content-Length: 0\r\n"),
+        _ => (401, "Unauthorized", "Content-Length: 0\r\n"),
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\n{length}Content-Type: text/plain; charset=utf-8\r\n\
+         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Accel-Expires: {ttl}\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// The bytes of a refusal. `/api/auth` answers only 204, 401 or 403
@@ -652,5 +709,48 @@ mod tests {
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.starts_with("HTTP/1.1 401 "), "{text}");
         assert!(text.ends_with("\r\n\r\n"), "{text}");
+    }
+
+    #[test]
+    fn auth_requests_carry_their_cookies_and_slug_and_nothing_else_does() {
+        let Ok(Some(p)) = parsed(
+            "GET /api/auth HTTP/1.1\r\nCookie: a=1\r\nX-Player-Slug: zoe\r\n\
+             cookie: gen_session=t\r\n\r\n",
+        ) else {
+            panic!("not parsed");
+        };
+        assert_eq!(
+            p.auth,
+            Some(AuthAsk {
+                cookies: vec!["a=1".to_string(), "gen_session=t".to_string()],
+                slug: "zoe".to_string(),
+            })
+        );
+        let Ok(Some(login)) = parsed("POST /api/login HTTP/1.1\r\nCookie: a=1\r\n\r\n") else {
+            panic!("not parsed");
+        };
+        assert_eq!(login.auth, None);
+        let Ok(Some(other)) = parsed("GET /api/authx HTTP/1.1\r\n\r\n") else {
+            panic!("not parsed");
+        };
+        assert_eq!(other.auth, None);
+    }
+
+    #[test]
+    fn auth_answers_are_bodiless_and_cached_by_nginx_only() {
+        for (status, line) in [
+            (204, "HTTP/1.1 204 No Content\r\n"),
+            (403, "HTTP/1.1 403 Forbidden\r\n"),
+            (401, "HTTP/1.1 401 Unauthorized\r\n"),
+            (500, "HTTP/1.1 401 Unauthorized\r\n"),
+        ] {
+            let bytes = auth_answer(status, 25);
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.starts_with(line), "{text}");
+            assert!(text.contains("\r\nX-Accel-Expires: 25\r\n"), "{text}");
+            assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{text}");
+            assert!(text.ends_with("\r\n\r\n"), "{text}");
+            assert_eq!(text.contains("Content-Length: 0"), status != 204, "{text}");
+        }
     }
 }

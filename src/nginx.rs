@@ -97,12 +97,12 @@ fn quoted(s: &str) -> String {
 
 /// How every request reaches gen: the client's address and scheme (gen
 /// trusts them from loopback only), the Host with its port (the browser's
-/// Origin has it), one request per connection (see the upstream).
+/// Origin has it), over the upstream's kept-alive connections.
 const TO_GEN: &str = "        proxy_set_header X-Real-IP $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header Host $http_host;
         proxy_http_version 1.1;
-        proxy_set_header Connection close;
+        proxy_set_header Connection \"\";
         proxy_connect_timeout 1s;
 ";
 
@@ -198,12 +198,11 @@ map $uri $sheetgen_cache_control {{
 
 upstream sheetgen_api {{
     server {upstream};
-    # No keepalive pool: tiny_http serves each connection on one thread of
-    # a pool that can leave a new connection queued behind open ones until
-    # one of them closes. With nginx's idle connections held open, the first
-    # burst after a quiet spell stalled until proxy_read_timeout (2 s, then
-    # a 500); with one request per connection every thread frees at once
-    # (issue 5: 100 fresh connections all answered within 1 s).
+    # Connections kept open between requests, per nginx worker: gen's front
+    # door reads them on tokio tasks, not threads (issue 14), so an idle
+    # one holds nothing. Closed by nginx before gen's own 15 s idle limit.
+    keepalive 32;
+    keepalive_timeout 10s;
 }}
 
 # ---- the site ----------------------------------------------------------------

@@ -205,9 +205,10 @@ impl Auth {
             .to_string()
     }
 
-    /// The session token in a `Cookie` header, if any.
-    fn token<'a>(&self, request: &'a Request) -> Option<&'a str> {
-        headers(request, "Cookie")
+    /// The session token in `Cookie` header values, if any.
+    fn token<'a>(&self, cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        cookie_headers
+            .into_iter()
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
             .find(|c| c.name() == self.cookie_name())
@@ -216,9 +217,21 @@ impl Auth {
 
     /// The player index whose valid session the request carries: ours,
     /// unexpired, not ended by a logout, its player still there with the
-    /// same PIN.
+    /// same login.
     pub fn session_player(&self, request: &Request, snapshot: &Snapshot) -> Option<usize> {
-        let claims = self.key.open(self.token(request)?, SystemTime::now())?;
+        self.session_player_of(headers(request, "Cookie"), snapshot)
+    }
+
+    /// [`Auth::session_player`] from the values of a request's `Cookie`
+    /// headers.
+    pub fn session_player_of<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        snapshot: &Snapshot,
+    ) -> Option<usize> {
+        let claims = self
+            .key
+            .open(self.token(cookie_headers)?, SystemTime::now())?;
         if self.logouts.ended(&claims) {
             return None;
         }
@@ -371,7 +384,7 @@ impl Auth {
         // player opened since.
         let snapshot = state.snapshot();
         let live = self
-            .token(&request)
+            .token(headers(&request, "Cookie"))
             .and_then(|t| self.key.open(t, now))
             .filter(|claims| !self.logouts.ended(claims))
             .filter(|claims| {
@@ -393,36 +406,35 @@ impl Auth {
         redirect(request, 200, "/login/", None, Some(&cookie));
     }
 
-    /// `GET /api/auth` for nginx: 204 if the session's player may read the
-    /// slug in `X-Player-Slug`, 401 without a valid session, 403 otherwise.
-    /// Never any other status: nginx turns those into a 500.
-    pub fn check(&self, request: Request, state: &AppState) {
-        let status = match state.snapshot() {
-            None => 401,
-            Some(snapshot) => match self.session_player(&request, &snapshot) {
-                None => 401,
-                Some(player) => {
-                    let slug = header(&request, "X-Player-Slug").unwrap_or("").trim();
-                    if may_read(&snapshot, player, slug) {
-                        204
-                    } else {
-                        403
-                    }
-                }
-            },
+    /// `GET /api/auth` for nginx: 204 if the session in `cookie_headers`
+    /// may read the page of `slug` (nginx's `X-Player-Slug`), 401 without a
+    /// valid session, 403 otherwise. Never any other status: nginx turns
+    /// those into a 500. The API's front door answers this route itself
+    /// (see [`crate::api::run`]): it is the one nginx asks for every
+    /// uncached private page, and needs nothing but the state.
+    pub fn check<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        slug: &str,
+        state: &AppState,
+    ) -> u16 {
+        let Some(snapshot) = state.snapshot() else {
+            return 401;
         };
-        // nginx caches this answer (≤ 30 s). Spreading the lifetimes over
-        // 20–30 s keeps sessions created together (a match day, a load
-        // test) from all asking gen again in the same second.
-        let ttl = (20 + fastrand::u8(0..=10)).to_string();
-        respond(
-            request,
-            status,
-            "text/plain; charset=utf-8",
-            Vec::new(),
-            &[("X-Accel-Expires", &ttl)],
-        );
+        match self.session_player_of(cookie_headers, &snapshot) {
+            None => 401,
+            Some(player) if may_read(&snapshot, player, slug.trim()) => 204,
+            Some(_) => 403,
+        }
     }
+}
+
+/// How long nginx may cache an `/api/auth` answer (its `X-Accel-Expires`),
+/// at most the 30 s DESIGN.md promises. Spreading the lifetimes over
+/// 20–30 s keeps sessions created together (a match day, a load test) from
+/// all asking gen again in the same second.
+pub fn auth_answer_ttl() -> u8 {
+    20 + fastrand::u8(0..=10)
 }
 
 /// A player reads their own page; an admin row reads every page.
