@@ -18,8 +18,8 @@
 # empty out_dir and state_dir, so its first cycle renders and writes the
 # whole site. The Google source is bench/loadkit.py fakegoogle: a python
 # http.server on 127.0.0.1 answering values:batchGet with the roster.
-# Every 0.1 s until the end, VmRSS and VmHWM of gen (/proc/PID/status; gen
-# re-executes itself once with MALLOC_ARENA_MAX=1, same PID) are read:
+# Every 0.1 s until the end, VmRSS and VmHWM of gen (/proc/PID/status) are
+# read:
 #   peak      VmHWM when the first cycle's "cycle ok" is logged: the most
 #             the process ever had resident, start-up and first cycle
 #   idle 1    VmRSS IDLE seconds (20) after the first cycle
@@ -175,7 +175,7 @@ scenario() {
     fi
     write_site "$dir" "$source" "$(free_port)" "$fake"
     echo "bench: $source, $players players: gen watch in $dir" >&2
-    (cd "$dir" && exec env -u MALLOC_ARENA_MAX GEN_GOOGLE_API_KEY=bench-key \
+    (cd "$dir" && exec env GEN_GOOGLE_API_KEY=bench-key \
         "$GEN" --config site.toml watch) 2>"$dir/gen.log" >/dev/null &
     pid=$!
     PIDS+=("$pid")

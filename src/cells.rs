@@ -47,6 +47,13 @@ impl Cells {
         (0..self.len()).map(|i| self.get(i).unwrap_or(""))
     }
 
+    /// Drops the growth slack: a row is built once and then only read
+    /// (1.6 million cells at 10,000 players).
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
     /// Pads with empty cells up to `width`.
     pub fn pad_to(&mut self, width: usize) {
         while self.len() < width {

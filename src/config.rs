@@ -2,8 +2,7 @@
 //! rejects unknown keys, turned into a validated [`Config`] with resolved
 //! paths, durations and addresses. `parse` works on a string and an [`Env`]
 //! (tests); `load` adds the file and the process environment. The only
-//! reader of the environment besides the process setup of `main` (logging's
-//! `RUST_LOG`, `MALLOC_ARENA_MAX`). Nothing here touches the data source.
+//! reader of the environment besides logging's `RUST_LOG`. Nothing here touches the data source.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -403,7 +402,7 @@ pub const DEFAULT_DRIVE_API_BASE: &str = "https://www.googleapis.com";
 pub const DEFAULT_PHOTO_RECHECK_HOURS: f64 = 6.0;
 
 /// The environment a config is resolved in: every variable gen reads
-/// (besides the process setup's `RUST_LOG` and `MALLOC_ARENA_MAX`), so tests
+/// (besides logging's `RUST_LOG`), so tests
 /// do not depend on the process environment.
 #[derive(Debug, Default, Clone)]
 pub struct Env {

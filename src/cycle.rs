@@ -83,7 +83,10 @@ impl CycleMemory {
 /// What one cycle did, for the log line and the caller.
 #[derive(Debug)]
 pub(crate) struct CycleReport {
+    /// What the API serves from now on ([`Snapshot::into_served`]).
     pub snapshot: Arc<Snapshot>,
+    /// What was wrong with rows (the served snapshot no longer has them).
+    pub problems: Vec<Problem>,
     /// The data as fetched, staged in `state_dir` for
     /// [`crate::persist::Staged::save`], when it differs from the previous
     /// pass's and persisting was asked for.
@@ -357,8 +360,10 @@ pub(crate) async fn run(
         }
     };
     memory.files = publish.written + publish.unchanged;
+    let mut snapshot = loaded.snapshot;
     Ok(CycleReport {
-        snapshot: Arc::new(loaded.snapshot),
+        problems: std::mem::take(&mut snapshot.problems),
+        snapshot: Arc::new(snapshot.into_served()),
         persist: loaded.persist,
         rendered,
         publish,

@@ -140,7 +140,7 @@ async fn build(
         },
     )
     .await?;
-    for p in &report.snapshot.problems {
+    for p in &report.problems {
         eprintln!("warning: {p}");
     }
     let weak = check::pin_warnings(&report.snapshot, config).len();

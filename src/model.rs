@@ -312,6 +312,23 @@ fn runaway_message(row: &RawRow, column: usize, origin: &str) -> String {
 }
 
 impl Snapshot {
+    /// What the API serves once the pages are published: logins, slugs,
+    /// admin rows and the data's age, without what only rendering needed
+    /// (the joined tables, the players' column values, the photo cells,
+    /// the problems). At 10,000 players with 20 matches each the tables
+    /// are most of the snapshot, and `gen watch` holds this between cycles
+    /// (issue 15). The hash stays: it still names the data.
+    pub fn into_served(mut self) -> Snapshot {
+        self.tables = Vec::new();
+        self.columns = Vec::new();
+        self.problems = Vec::new();
+        for p in &mut self.players {
+            p.values = Vec::new();
+            p.photo = None;
+        }
+        self
+    }
+
     /// Builds the snapshot. Fails only when the config names a tab or column
     /// the data does not have; bad rows become [`Problem`]s.
     /// Takes the raw tables by value: their cells move into the snapshot

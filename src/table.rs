@@ -97,6 +97,7 @@ pub fn table_from_rows<C: Into<Cells>>(
             }
             Some(h) => {
                 cells.pad_to(h.len());
+                cells.shrink_to_fit();
                 out.push(RawRow {
                     number,
                     cells,
@@ -105,6 +106,8 @@ pub fn table_from_rows<C: Into<Cells>>(
             }
         }
     }
+    // Held for the whole cycle: no growth slack (up to half of it).
+    out.shrink_to_fit();
     RawTable {
         name: name.to_string(),
         origin: origin.to_string(),

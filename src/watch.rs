@@ -184,7 +184,7 @@ async fn run_cycle(
             m.pages_removed
                 .fetch_add(report.publish.removed as u64, Ordering::Relaxed);
             if report.rendered {
-                for p in &report.snapshot.problems {
+                for p in &report.problems {
                     warn!(event = "row_problem", "{p}");
                 }
             }
@@ -235,7 +235,7 @@ fn restore_last_good(config: &Config, state: &AppState) {
                     "loaded the last good data from {}",
                     persist::path(&config.site.state_dir).display()
                 );
-                state.restore(Arc::new(snapshot));
+                state.restore(Arc::new(snapshot.into_served()));
             }
             Err(e) => warn!("the last good data no longer fits the config: {e}"),
         },

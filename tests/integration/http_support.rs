@@ -779,10 +779,21 @@ impl Gen {
 
 impl Drop for Gen {
     fn drop(&mut self) {
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        // SIGTERM, as systemd stops it: gen removes its private socket
+        // folder in /tmp on the way out (a SIGKILL leaves it behind).
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            let exited = poll(Duration::from_secs(3), || {
+                self.child.try_wait().ok().flatten()
+            });
+            if exited.is_none() {
+                let _ = self.child.kill();
+            }
         }
+        let _ = self.child.wait();
         self.join_readers();
     }
 }
