@@ -9,7 +9,8 @@
 #                              # (issue 15)" section of BENCHMARKS.md
 #   bench/memory.sh --quick    # the 1,000-player scenarios only
 #   options: --keep (keep the temp dir: rosters, sites, gen's logs)
-#   env:     GEN=/path/to/gen uses that binary instead of building the
+#   env:     IDLE=seconds after each cycle before reading idle RSS (20);
+#            GEN=/path/to/gen uses that binary instead of building the
 #            release one (in $CARGO_TARGET_DIR, default target/)
 #
 # Each scenario, in a temp dir of its own: a deterministic roster
@@ -53,7 +54,7 @@ done
 
 MATCHES=20
 REFRESH=30
-IDLE=20
+IDLE=${IDLE:-20}
 # source:players:idle target MB:peak target MB (0: no target, informational)
 if ((QUICK)); then
     SCENARIOS=("csv:1000:30:0" "google:1000:30:0")

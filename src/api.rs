@@ -29,13 +29,14 @@ pub const HANDLER_THREADS: usize = 8;
 
 /// gen's threads at most, whatever clients do (issue 14): main; the
 /// runtime's 2 workers and at most 16 blocking threads (the cycle, DNS);
-/// rayon's one per core (render, gzip); tiny_http's accept thread and its
+/// a cycle step's rayon pool, one thread per core (render, gzip), counted
+/// twice since the previous step's threads may still be ending; tiny_http's accept thread and its
 /// connection threads, at most [`crate::front::RELAY_SLOTS`] busy plus the
 /// 4 it keeps; the handlers; and a few more (notify, signals). Clients cost
 /// tokio tasks, not threads.
 pub fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    1 + 2 + 16 + cores + 1 + (crate::front::RELAY_SLOTS + 4) + HANDLER_THREADS + 8
+    1 + 2 + 16 + 2 * cores + 1 + (crate::front::RELAY_SLOTS + 4) + HANDLER_THREADS + 8
 }
 
 /// What the handlers need besides the state.

@@ -105,6 +105,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         // Part of gen's fixed thread bound (issue 14, api::MAX_THREADS):
         // blocking work is the cycle's and DNS look-ups, never per client.
         .max_blocking_threads(16)
+        // A blocking thread ends 1 s after its last task (tokio's default
+        // is 10 s): with it goes what the allocator kept for it (see
+        // `cycle::blocking`).
+        .thread_keep_alive(std::time::Duration::from_secs(1))
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;

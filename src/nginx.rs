@@ -72,11 +72,7 @@ pub(crate) struct NginxOptions {
 
 /// An absolute path for nginx (it resolves relative ones against its prefix).
 fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    }
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A path as one shell word, for a command the organiser copies.

@@ -642,14 +642,8 @@ pub fn forget_manifest(state_dir: &Path) {
     let _ = std::fs::remove_file(state_dir.join(MANIFEST));
 }
 
-/// Records a complete publish (best effort: without it the next run just
-/// compares everything).
-pub fn write_manifest(state_dir: &Path, out_dir: &Path, inputs: &str, artifacts: &[Artifact]) {
-    let files = published_files(artifacts.iter().map(|a| a.path.as_str()));
-    write_manifest_files(state_dir, out_dir, inputs, files);
-}
-
-/// [`write_manifest`] for a [`Publication`]'s result.
+/// Records a complete publish, a [`Publication`]'s result (best effort:
+/// without it the next run just compares everything).
 pub fn write_manifest_of(state_dir: &Path, out_dir: &Path, inputs: &str, published: &Published) {
     write_manifest_files(state_dir, out_dir, inputs, published.files.clone());
 }

@@ -272,11 +272,7 @@ enum Change {
 
 /// `path` made absolute without requiring it to exist.
 fn absolute(path: &Path) -> PathBuf {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     match (
         abs.parent().and_then(|p| p.canonicalize().ok()),
         abs.file_name(),
