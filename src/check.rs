@@ -1,11 +1,14 @@
 //! `gen check`'s own findings beyond row problems: PINs that are easy to
 //! guess or that look damaged by a spreadsheet. Messages name the row, never
-//! the PIN.
+//! the PIN. A PIN cell shown as a number (digit groups, decimals, scientific
+//! notation) is the model's to read and report; what it reads as digits is
+//! measured here with the others, so a number that also lost its leading
+//! zero is flagged here too.
 
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::model::{Problem, Severity, Snapshot};
+use crate::model::{PLAIN_TEXT_ADVICE, Problem, Severity, Snapshot};
 
 /// PINs people pick first; a guesser tries these before anything else.
 const COMMON_PINS: [&str; 24] = [
@@ -40,7 +43,12 @@ pub(crate) fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem>
         let pin = c.secret.expose();
         let digits = pin.bytes().all(|b| b.is_ascii_digit());
         let message = if digits && usual.is_some_and(|u| pin.len() < u) {
-            "this PIN is shorter than the others and looks like a number whose leading zero was lost: format the PIN column as plain text and retype it".to_string()
+            format!(
+                "this PIN has fewer digits than most PINs in the column and looks like a number \
+                 whose leading zero was lost: if so, this player cannot log in with the PIN they \
+                 were given. To fix it, {PLAIN_TEXT_ADVICE}, then retype this PIN with its \
+                 leading zeros"
+            )
         } else if COMMON_PINS.contains(&pin.to_lowercase().as_str()) {
             "this PIN is one of the most common ones: choose another".to_string()
         } else if pin.chars().count() < MIN_PIN_LEN {

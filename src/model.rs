@@ -1,10 +1,13 @@
 //! [`RawTables`] → [`Snapshot`]: players with stable unique slugs, other tabs
 //! joined to them, and the credentials split off so that nothing renderable
 //! can hold a secret. Bad rows are reported as [`Problem`]s and skipped; they
-//! never stop good rows from publishing. A problem never quotes a cell that
+//! never stop good rows from publishing. A PIN shown as a number is read as
+//! its digits, or refused when digits were lost (`model/pins.rs`); players sharing a
+//! login name each log in when their PINs differ. A problem never quotes a cell that
 //! could hold someone else's row (one spanning lines), and every message is
 //! scrubbed of the snapshot's secrets ([`secrets`]) before anyone sees it.
 
+mod pins;
 pub mod secrets;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +21,7 @@ use crate::config::{Config, Secret};
 use crate::error::ModelError;
 use crate::table::{RawRow, RawTable, RawTables};
 
+use pins::{NumberShape, PinCell};
 pub use secrets::SecretIndex;
 
 /// One immutable fetch, ready to render and to check logins against.
@@ -102,47 +106,123 @@ pub struct JoinedTable {
     pub rows: Vec<Vec<Cells>>,
 }
 
-/// Login name → player and secret. Kept apart from everything renderable.
+/// Login name → players and secrets. Kept apart from everything renderable.
+/// Players sharing a login name (homonyms) each log in when their PINs
+/// differ: name and PIN together tell them apart (issue 16).
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
-    by_login: HashMap<String, Credential>,
-    /// Player index → its normalised login (players without one can't log in).
-    login_of: HashMap<usize, String>,
+    /// Normalised login → the credentials of the players who log in with
+    /// it, in sheet order (one, or homonyms with different PINs).
+    by_login: HashMap<String, Vec<Credential>>,
+    /// Player index → its normalised login and its place in `by_login`
+    /// (players without one can't log in).
+    login_of: HashMap<usize, (String, usize)>,
+    /// The most players sharing one login: every login compares this many
+    /// PINs, whatever the name, so time does not tell how many share it.
+    widest: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credential {
     pub player: usize,
+    /// The PIN as the sheet meant it (the digits of a number-formatted
+    /// cell); sessions are bound to it.
     pub secret: Secret,
+    /// [`pins::login_digest`] of the secret: what a typed PIN is compared
+    /// with.
+    digest: [u8; 32],
+}
+
+/// Shows the player only: the digest of a 6-digit PIN is as good as the PIN.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("player", &self.player)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credential {
+    fn new(player: usize, secret: String) -> Credential {
+        Credential {
+            player,
+            digest: pins::login_digest(&secret),
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// What a typed PIN's [`login_digest`] must equal (compare it in
+    /// constant time).
+    pub(crate) fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
 }
 
 impl Credentials {
-    /// Looks a typed login name up: case, accents and spacing do not matter.
-    /// A name that folds to nothing (blank, invisible characters) is no one.
+    /// The credential of the only player who logs in with the typed name
+    /// (case, accents and spacing do not matter); `None` for no one, and
+    /// for homonyms (see [`Credentials::named`]). A name that folds to
+    /// nothing (blank, invisible characters) is no one.
     pub fn find(&self, typed: &str) -> Option<&Credential> {
+        match self.named(typed) {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The credentials of every player who logs in with the typed name:
+    /// none, one, or homonyms whose PINs differ.
+    pub(crate) fn named(&self, typed: &str) -> &[Credential] {
         let login = normalize_login(typed);
         if login.is_empty() {
-            return None;
+            return &[];
         }
-        self.by_login.get(&login)
+        self.by_login.get(&login).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The most players sharing one login name (at least 1): how many PINs
+    /// each login attempt compares.
+    pub(crate) fn widest(&self) -> usize {
+        self.widest.max(1)
     }
 
     /// The credential of player `player`, if that player can log in.
     pub fn for_player(&self, player: usize) -> Option<&Credential> {
-        self.by_login.get(self.login_of.get(&player)?)
+        let (login, at) = self.login_of.get(&player)?;
+        self.by_login.get(login)?.get(*at)
     }
 
+    /// How many players can log in.
     pub fn len(&self) -> usize {
-        self.by_login.len()
+        self.login_of.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_login.is_empty()
+        self.login_of.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Credential)> {
-        self.by_login.iter()
+    /// Every (normalised login, credential), homonyms each on their own.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Credential)> {
+        self.by_login
+            .iter()
+            .flat_map(|(login, cs)| cs.iter().map(move |c| (login.as_str(), c)))
     }
+
+    fn insert(&mut self, login: &str, credential: Credential) {
+        let player = credential.player;
+        let holders = self.by_login.entry(login.to_string()).or_default();
+        holders.push(credential);
+        self.widest = self.widest.max(holders.len());
+        self.login_of
+            .insert(player, (login.to_string(), holders.len() - 1));
+    }
+}
+
+/// The digest a typed PIN is compared with a [`Credential`]'s by: spaces
+/// of any kind ignored, a number typed with digit groups read as its
+/// digits, the same way the sheet's PINs are read.
+pub(crate) fn login_digest(typed_pin: &str) -> [u8; 32] {
+    pins::login_digest(typed_pin)
 }
 
 /// What a person would type, folded: `  Zoé  ÉLOÏSE ` → `zoe eloise`.
@@ -266,6 +346,41 @@ fn quoted(cell: &str) -> String {
     } else {
         format!("\"{cell}\"")
     }
+}
+
+/// The advice every damaged-PIN problem ends with (issue 16: the
+/// organiser should know which menu to open).
+pub(crate) const PLAIN_TEXT_ADVICE: &str =
+    "format the PIN column as Plain text in the sheet (Format → Number → Plain text)";
+
+/// What to tell the organiser about a PIN cell shown as a number, if
+/// anything. Never quotes the cell.
+fn pin_cell_message(pin: &PinCell) -> Option<String> {
+    let shown = match pin {
+        PinCell::Number { shape, .. } => match shape {
+            NumberShape::Grouped => {
+                "shown as a number with its digits in groups (a space, comma or dot between \
+                 groups of three digits)"
+            }
+            NumberShape::ZeroDecimal => "shown as a number with decimals (\".0\")",
+            NumberShape::GroupedZeroDecimal => {
+                "shown as a number with its digits in groups and decimals (\".00\")"
+            }
+        },
+        PinCell::Scientific => {
+            return Some(format!(
+                "this PIN is shown in scientific notation (a number with \"E+\"): the sheet \
+                 kept only its first digits, so this player cannot log in. To fix it, \
+                 {PLAIN_TEXT_ADVICE}, then retype this PIN in full"
+            ));
+        }
+        PinCell::Empty | PinCell::Text(_) => return None,
+    };
+    Some(format!(
+        "this PIN is {shown}: its digits alone are the PIN, and the player logs in by typing \
+         them (spaces are ignored). To be safe, {PLAIN_TEXT_ADVICE}, or a PIN starting with 0 \
+         loses its 0"
+    ))
 }
 
 /// A later line of `cell` that has as many delimiters as a row of the
@@ -393,7 +508,7 @@ impl Snapshot {
             values: Vec<String>,
             row: usize,
             admin: bool,
-            secret: String,
+            pin: PinCell,
             photo: Option<String>,
         }
         let mut kept: Vec<Kept> = Vec::new();
@@ -408,7 +523,14 @@ impl Snapshot {
             if let Some(secret) = row.cells.get(secret_col)
                 && !has_line_break(secret)
             {
-                all_secrets.push((row.number, secret.trim().to_string()));
+                let secret = secret.trim();
+                all_secrets.push((row.number, secret.to_string()));
+                // The PIN as logins take it (`739164` for `739 164`) is
+                // the one a page must never show.
+                let typed = pins::login_form(secret);
+                if typed != secret {
+                    all_secrets.push((row.number, typed));
+                }
             }
             if let Some(col) = runaway_cell(&row, &keys, tab.header.len()) {
                 let column = tab.header.get(col).map_or("", String::as_str);
@@ -473,7 +595,10 @@ impl Snapshot {
                 }
                 _ => false,
             };
-            let secret = cell(secret_col).to_string();
+            let pin = pins::read_pin(cell(secret_col));
+            if let Some(message) = pin_cell_message(&pin) {
+                problem(Severity::Warning, row.number, &pc.secret, message);
+            }
             let photo = photo_col
                 .map(|c| cell(c).to_string())
                 .filter(|c| !c.is_empty());
@@ -483,14 +608,16 @@ impl Snapshot {
                 values: public.iter().map(|&i| cell(i).to_string()).collect(),
                 row: row.number,
                 admin,
-                secret,
+                pin,
                 photo,
             });
         }
 
         let slugs = unique_slugs(kept.iter().map(|k| k.id.as_str()));
 
-        // Credentials: a login name shared by two rows logs in neither.
+        // Credentials. Players sharing a login name each log in with their
+        // own PIN; those whose PINs are the same too can't be told apart,
+        // so none of them logs in (issue 16).
         let mut by_login: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, k) in kept.iter().enumerate() {
             by_login
@@ -498,6 +625,10 @@ impl Snapshot {
                 .or_default()
                 .push(i);
         }
+        // Logins in sheet order: `widest` and the problems do not depend on
+        // a hash map's order.
+        let mut by_login: Vec<(String, Vec<usize>)> = by_login.into_iter().collect();
+        by_login.sort_by_key(|(_, holders)| holders.first().copied());
         let mut credentials = Credentials::default();
         for (login, holders) in by_login {
             if login.is_empty() {
@@ -516,43 +647,73 @@ impl Snapshot {
                 }
                 continue;
             }
-            if let [only] = holders[..] {
-                let k = &kept[only];
-                if k.secret.is_empty() {
-                    problem(
+            // Holders with a PIN one can type, and that PIN's digest.
+            let mut usable: Vec<(usize, Credential)> = Vec::new();
+            for &i in &holders {
+                let k = &kept[i];
+                match k.pin.pin() {
+                    Some(pin) => usable.push((i, Credential::new(i, pin.to_string()))),
+                    // Scientific notation was reported with the row.
+                    None if k.pin == PinCell::Scientific => {}
+                    None => problem(
                         Severity::Warning,
                         k.row,
                         &pc.secret,
                         format!("no PIN for {}: this player cannot log in", quoted(&k.name)),
-                    );
-                } else {
-                    credentials.login_of.insert(only, login.clone());
-                    credentials.by_login.insert(
-                        login,
-                        Credential {
-                            player: only,
-                            secret: Secret::new(k.secret.clone()),
-                        },
-                    );
-                }
-                continue;
-            }
-            for &i in &holders {
-                let others: Vec<String> = holders
-                    .iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| kept[j].row.to_string())
-                    .collect();
-                problem(
-                    Severity::Warning,
-                    kept[i].row,
-                    &pc.login,
-                    format!(
-                        "login name {} is also on row {}: neither row can log in until names differ",
-                        quoted(&kept[i].name),
-                        others.join(", ")
                     ),
-                );
+                }
+            }
+            let row_list = |rows: &[usize]| {
+                rows.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut admitted = Vec::with_capacity(usable.len());
+            for (i, credential) in &usable {
+                let (mut same_pin, mut other_pin) = (Vec::new(), Vec::new());
+                for (j, other) in usable.iter().filter(|(j, _)| j != i) {
+                    if other.digest() == credential.digest() {
+                        same_pin.push(kept[*j].row);
+                    } else {
+                        other_pin.push(kept[*j].row);
+                    }
+                }
+                let name = quoted(&kept[*i].name);
+                let message = match (same_pin.is_empty(), other_pin.is_empty()) {
+                    (true, true) => None,
+                    (true, false) => Some(format!(
+                        "login name {name} is also on row {}: each of these players logs in \
+                         with their own PIN (name and PIN tell them apart), but if their PINs \
+                         were ever the same neither could log in; to be safe, make the names \
+                         differ (add an initial)",
+                        row_list(&other_pin)
+                    )),
+                    (false, _) => {
+                        let mut m = format!(
+                            "login name {name} and its PIN are the same as on row {}: neither \
+                             row can log in until the names or the PINs differ (add an initial \
+                             to one name, or give one player another PIN)",
+                            row_list(&same_pin)
+                        );
+                        if !other_pin.is_empty() {
+                            m.push_str(&format!(
+                                "; row {} has this name with another PIN and logs in",
+                                row_list(&other_pin)
+                            ));
+                        }
+                        Some(m)
+                    }
+                };
+                if let Some(message) = message {
+                    problem(Severity::Warning, kept[*i].row, &pc.login, message);
+                }
+                admitted.push(same_pin.is_empty());
+            }
+            for ((_, credential), admit) in usable.into_iter().zip(admitted) {
+                if admit {
+                    credentials.insert(&login, credential);
+                }
             }
         }
 
@@ -753,7 +914,7 @@ fn content_hash(
         }
     }
     let mut logins: Vec<_> = credentials.iter().collect();
-    logins.sort_by(|a, b| a.0.cmp(b.0));
+    logins.sort_by_key(|(login, c)| (*login, c.player));
     for (login, c) in logins {
         feed(login);
         feed(&c.player.to_string());
@@ -805,6 +966,36 @@ mod tests {
         // Invisible only: folds to nothing, and nothing is no one.
         assert_eq!(normalize_login("\u{200b}\u{200b}"), "");
         assert!(Credentials::default().find("").is_none());
+    }
+
+    #[test]
+    fn homonyms_are_told_apart_by_their_pins() {
+        let mut c = Credentials::default();
+        assert_eq!(c.widest(), 1, "an empty roster still compares one PIN");
+        c.insert("sam martin", Credential::new(0, "482913".into()));
+        c.insert("ann", Credential::new(1, "615482".into()));
+        c.insert("sam martin", Credential::new(3, "739164".into()));
+        assert_eq!((c.len(), c.widest()), (3, 2));
+        let players =
+            |typed: &str| -> Vec<usize> { c.named(typed).iter().map(|x| x.player).collect() };
+        assert_eq!(players("  SAM  Martin"), [0, 3]);
+        assert_eq!(players("Ann"), [1]);
+        assert!(players("").is_empty() && players("nobody").is_empty());
+        // `find` is for a name only one player has.
+        assert!(c.find("sam martin").is_none());
+        assert_eq!(c.find("ann").map(|x| x.player), Some(1));
+        assert_eq!(c.for_player(3).map(|x| x.secret.expose()), Some("739164"));
+        assert!(c.for_player(2).is_none());
+        // Typed with spaces or digit groups, the same PIN.
+        assert_eq!(
+            c.for_player(3).map(Credential::digest),
+            Some(&login_digest("739 164"))
+        );
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("739164") && !debug.contains("digest"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -13,13 +13,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use tiny_http::Request;
 
 use crate::config::Config;
 use crate::http::{header, headers, read_body, respond};
-use crate::model::{Snapshot, normalize_login};
+use crate::model::{Snapshot, login_digest, normalize_login};
 use crate::state::AppState;
 use limits::{Client, Gate, LoginLimits};
 use logout::Logouts;
@@ -308,26 +307,45 @@ impl Auth {
             return;
         }
 
-        // The same work whether the name exists or not: one lookup, one
-        // constant-time comparison of fixed-length digests.
-        let credential = snapshot.as_ref().and_then(|s| s.credentials.find(&name));
-        let expected: [u8; 32] = match credential {
-            Some(c) => Sha256::digest(c.secret.expose().as_bytes()).into(),
-            None => Sha256::digest(b"\0no such player\0").into(),
-        };
-        let presented: [u8; 32] = Sha256::digest(pin.trim().as_bytes()).into();
-        let pin_ok = bool::from(presented.ct_eq(&expected))
-            & credential.is_some()
+        // The same work whatever the name: one lookup, then one
+        // constant-time comparison of 32-byte digests per slot, for as many
+        // slots as the most players sharing a name in this snapshot, so
+        // neither an unknown name nor the number of homonyms shows in the
+        // time. Homonyms whose PINs are the same never reach here (model.rs),
+        // so at most one slot matches. Spaces typed inside the PIN (or a
+        // PIN typed with digit groups, as a sheet shows it) do not count.
+        let candidates = snapshot
+            .as_ref()
+            .map_or(&[][..], |s| s.credentials.named(&name));
+        let slots = snapshot.as_ref().map_or(1, |s| s.credentials.widest());
+        let presented = login_digest(&pin);
+        let no_one = [0u8; 32];
+        let mut matched = Choice::from(0);
+        let mut which = 0u64;
+        for slot in 0..slots.max(candidates.len()) {
+            let (expected, real) = match candidates.get(slot) {
+                Some(c) => (c.digest(), Choice::from(1)),
+                None => (&no_one, Choice::from(0)),
+            };
+            let hit = presented.ct_eq(expected) & real;
+            which.conditional_assign(&(slot as u64), hit);
+            matched |= hit;
+        }
+        let pin_ok = bool::from(matched)
             & !pin.trim().is_empty()
             & (name.chars().count() <= MAX_NAME)
             & (gate == Gate::Open);
+        let credential = usize::try_from(which)
+            .ok()
+            .and_then(|i| candidates.get(i))
+            .filter(|_| pin_ok);
 
         let found = snapshot
             .as_ref()
             .zip(credential)
             .and_then(|(s, c)| s.players.get(c.player).map(|p| (p, c)));
         match found {
-            Some((player, c)) if pin_ok => {
+            Some((player, c)) => {
                 self.limits.succeeded(&client, &login, now);
                 state.metrics().logins_ok.fetch_add(1, Ordering::Relaxed);
                 let token = self.key.issue(
