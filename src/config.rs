@@ -3,6 +3,9 @@
 //! paths, durations and addresses. `parse` works on a string and an [`Env`]
 //! (tests); `load` adds the file and the process environment. The only
 //! reader of the environment besides logging's `RUST_LOG`. Nothing here touches the data source.
+//! A file serde refuses is explained key by key in the organiser's words
+//! (`SETTINGS`: what each key holds, with an example), "did you mean"
+//! included, with toml's line and caret (issue 16).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ConfigError;
 use crate::redact;
+use crate::suggest;
 
 /// The validated configuration, paths resolved against the config's folder.
 #[derive(Debug, Clone)]
@@ -391,6 +395,680 @@ fn default_session_hours() -> u64 {
     168
 }
 
+// ---- what each key holds, in the organiser's words (issue 16) -------------
+
+/// What a key's value must look like; decides the fix a message proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Text,
+    WholeNumber,
+    Number,
+    YesNo,
+    List,
+    OneOf(&'static [&'static str]),
+    /// `[name]`, or `[[tables]]`: `example` is then a whole sentence.
+    Section,
+}
+
+/// One key of `site.toml`: its dotted name (`tables.key` for every
+/// `[[tables]]`, `source.files.*` for any tab under `[source.files]`),
+/// what it holds in plain words, and an example value as it is written.
+struct Setting {
+    key: &'static str,
+    shape: Shape,
+    what: &'static str,
+    example: &'static str,
+}
+
+const fn setting(
+    key: &'static str,
+    shape: Shape,
+    what: &'static str,
+    example: &'static str,
+) -> Setting {
+    Setting {
+        key,
+        shape,
+        what,
+        example,
+    }
+}
+
+/// Every key the raw types above accept, with the words a message uses for
+/// it. A unit test holds this list and the raw types to the same keys.
+const SETTINGS: &[Setting] = &[
+    setting(
+        "site",
+        Shape::Section,
+        "a section with the site's title and folders",
+        "a line [site], then title = \"FC Example\" on the next line",
+    ),
+    setting(
+        "site.title",
+        Shape::Text,
+        "the site's name, in double quotes",
+        "\"FC Example\"",
+    ),
+    setting(
+        "site.lang",
+        Shape::OneOf(&["en", "fr"]),
+        "\"en\" or \"fr\" (the language of the pages)",
+        "\"fr\"",
+    ),
+    setting(
+        "site.out_dir",
+        Shape::Text,
+        "a folder name, in double quotes",
+        "\"public\"",
+    ),
+    setting(
+        "site.templates",
+        Shape::Text,
+        "a folder name, in double quotes",
+        "\"site-templates\"",
+    ),
+    setting(
+        "site.state_dir",
+        Shape::Text,
+        "a folder name, in double quotes",
+        "\".sheetgen\"",
+    ),
+    setting(
+        "site.refresh_secs",
+        Shape::WholeNumber,
+        "a whole number of seconds",
+        "30",
+    ),
+    setting(
+        "source",
+        Shape::Section,
+        "a section saying where the sheet is",
+        "a line [source], then kind = \"csv\" on the next line",
+    ),
+    setting(
+        "source.kind",
+        Shape::OneOf(&["google", "csv", "xlsx"]),
+        "\"google\", \"csv\" or \"xlsx\"",
+        "\"csv\"",
+    ),
+    setting(
+        "source.spreadsheet_id",
+        Shape::Text,
+        "the id in the sheet's web address (between /d/ and /edit), in double quotes",
+        "\"1AbCdEf\"",
+    ),
+    setting(
+        "source.api_base",
+        Shape::Text,
+        "a web address, in double quotes",
+        "\"https://sheets.googleapis.com\"",
+    ),
+    setting(
+        "source.drive_api_base",
+        Shape::Text,
+        "a web address, in double quotes",
+        "\"https://www.googleapis.com\"",
+    ),
+    setting(
+        "source.api_key",
+        Shape::Text,
+        "the Google API key, in double quotes",
+        "\"AIza…\"",
+    ),
+    setting(
+        "source.credentials",
+        Shape::Text,
+        "a file name, in double quotes",
+        "\"service-account.json\"",
+    ),
+    setting(
+        "source.path",
+        Shape::Text,
+        "a file name, in double quotes",
+        "\"roster.xlsx\"",
+    ),
+    setting(
+        "source.url",
+        Shape::Text,
+        "a web address, in double quotes",
+        "\"https://docs.google.com/spreadsheets/d/e/…/pub?output=csv\"",
+    ),
+    setting(
+        "source.files",
+        Shape::Section,
+        "a section with one line per tab: the tab's name = its file",
+        "a line [source.files], then Players = \"players.csv\" on the next line",
+    ),
+    setting(
+        "source.files.*",
+        Shape::Text,
+        "a file name, in double quotes",
+        "\"players.csv\"",
+    ),
+    setting(
+        "source.urls",
+        Shape::Section,
+        "a section with one line per tab: the tab's name = its web address",
+        "a line [source.urls], then Matches = \"https://…/pub?gid=123&output=csv\" on the next line",
+    ),
+    setting(
+        "source.urls.*",
+        Shape::Text,
+        "a web address, in double quotes",
+        "\"https://docs.google.com/spreadsheets/d/e/…/pub?gid=123&output=csv\"",
+    ),
+    setting(
+        "source.encoding",
+        Shape::OneOf(&["utf-8", "windows-1252"]),
+        "\"utf-8\" or \"windows-1252\"",
+        "\"windows-1252\"",
+    ),
+    setting(
+        "players",
+        Shape::Section,
+        "a section naming the players tab and its columns",
+        "a line [players], then tab = \"Players\" on the next line",
+    ),
+    setting(
+        "players.tab",
+        Shape::Text,
+        "a tab name, in double quotes",
+        "\"Players\"",
+    ),
+    setting(
+        "players.id",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"id\"",
+    ),
+    setting(
+        "players.login",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"name\"",
+    ),
+    setting(
+        "players.secret",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"pin\"",
+    ),
+    setting(
+        "players.private",
+        Shape::List,
+        "a list of column names",
+        "[\"email\", \"phone\"]",
+    ),
+    setting(
+        "players.photo",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"photo\"",
+    ),
+    setting(
+        "players.photo_recheck_hours",
+        Shape::Number,
+        "a number of hours",
+        "6",
+    ),
+    setting(
+        "players.photo_allow",
+        Shape::List,
+        "a list of host names",
+        "[\"photos.club.example\"]",
+    ),
+    setting(
+        "players.admin",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"admin\"",
+    ),
+    setting(
+        "index",
+        Shape::Section,
+        "a section about the public roster page",
+        "a line [index], then per_page = 500 on the next line",
+    ),
+    setting(
+        "index.columns",
+        Shape::List,
+        "a list of column names",
+        "[\"Name\", \"Points\"]",
+    ),
+    setting(
+        "index.sort_by",
+        Shape::Text,
+        "a column name, in double quotes",
+        "\"Points\"",
+    ),
+    setting(
+        "index.descending",
+        Shape::YesNo,
+        "true or false, without quotes",
+        "true",
+    ),
+    setting(
+        "index.per_page",
+        Shape::WholeNumber,
+        "a whole number of players per page",
+        "500",
+    ),
+    setting(
+        "tables",
+        Shape::Section,
+        "one [[tables]] section per extra tab, each with its tab and key",
+        "a line [[tables]], then tab = \"Matches\" and key = \"player_id\" on the next lines",
+    ),
+    setting(
+        "tables.tab",
+        Shape::Text,
+        "a tab name, in double quotes",
+        "\"Matches\"",
+    ),
+    setting(
+        "tables.key",
+        Shape::Text,
+        "the name of the column that holds the player id, in double quotes",
+        "\"player_id\"",
+    ),
+    setting(
+        "api",
+        Shape::Section,
+        "a section about the login service",
+        "a line [api], then session_hours = 168 on the next line",
+    ),
+    setting(
+        "api.listen",
+        Shape::Text,
+        "an address, in double quotes",
+        "\"127.0.0.1:8787\"",
+    ),
+    setting(
+        "api.session_hours",
+        Shape::WholeNumber,
+        "a whole number of hours",
+        "168",
+    ),
+    setting(
+        "api.insecure_http",
+        Shape::YesNo,
+        "true or false, without quotes",
+        "true",
+    ),
+    setting(
+        "api.login_failures_per_address",
+        Shape::WholeNumber,
+        "a whole number of failed logins",
+        "10",
+    ),
+];
+
+/// A step from the top of the document to a key or value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Where an error's span lies in the document: the smallest key or value
+/// that holds it.
+struct Spot<'d, 'i> {
+    path: Vec<Step>,
+    /// The span is the key's own name (an unknown key), not its value.
+    on_key: bool,
+    /// The value of that key (or array item).
+    value: &'d toml::de::DeValue<'i>,
+    width: usize,
+}
+
+fn locate<'d, 'i>(
+    doc: &'d toml::de::DeTable<'i>,
+    span: &std::ops::Range<usize>,
+) -> Option<Spot<'d, 'i>> {
+    fn consider<'d, 'i>(
+        best: &mut Option<Spot<'d, 'i>>,
+        at: std::ops::Range<usize>,
+        span: &std::ops::Range<usize>,
+        path: &[Step],
+        on_key: bool,
+        value: &'d toml::de::DeValue<'i>,
+    ) {
+        let width = at.end.saturating_sub(at.start);
+        // `<=`: of two that hold it equally, the deeper one.
+        if at.start <= span.start
+            && span.end <= at.end
+            && best.as_ref().is_none_or(|b| width <= b.width)
+        {
+            *best = Some(Spot {
+                path: path.to_vec(),
+                on_key,
+                value,
+                width,
+            });
+        }
+    }
+    fn table<'d, 'i>(
+        t: &'d toml::de::DeTable<'i>,
+        span: &std::ops::Range<usize>,
+        path: &mut Vec<Step>,
+        best: &mut Option<Spot<'d, 'i>>,
+    ) {
+        for (key, value) in t.iter() {
+            path.push(Step::Key(key.get_ref().to_string()));
+            consider(best, key.span(), span, path, true, value.get_ref());
+            item(value, span, path, best);
+            path.pop();
+        }
+    }
+    fn item<'d, 'i>(
+        value: &'d toml::Spanned<toml::de::DeValue<'i>>,
+        span: &std::ops::Range<usize>,
+        path: &mut Vec<Step>,
+        best: &mut Option<Spot<'d, 'i>>,
+    ) {
+        consider(best, value.span(), span, path, false, value.get_ref());
+        match value.get_ref() {
+            toml::de::DeValue::Table(t) => table(t, span, path, best),
+            toml::de::DeValue::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    item(v, span, path, best);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = None;
+    table(doc, span, &mut Vec::new(), &mut best);
+    best
+}
+
+/// The keys of `path`, without array positions.
+fn keys_of(path: &[Step]) -> Vec<&str> {
+    path.iter()
+        .filter_map(|s| match s {
+            Step::Key(k) => Some(k.as_str()),
+            Step::Index(_) => None,
+        })
+        .collect()
+}
+
+/// `path` as [`SETTINGS`] names it: `tables.key`, `source.files.*`.
+fn setting_key(path: &[Step]) -> String {
+    match keys_of(path).as_slice() {
+        ["source", map @ ("files" | "urls"), _] => format!("source.{map}.*"),
+        keys => keys.join("."),
+    }
+}
+
+fn setting_of(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// The keys one level under `parent` ("" for the top of the file).
+fn settings_under(parent: &str) -> impl Iterator<Item = &'static Setting> + '_ {
+    SETTINGS.iter().filter(move |s| {
+        let (p, leaf) = s.key.rsplit_once('.').unwrap_or(("", s.key));
+        p == parent && leaf != "*"
+    })
+}
+
+fn leaf_of(key: &str) -> &str {
+    key.rsplit_once('.').map_or(key, |(_, leaf)| leaf)
+}
+
+/// `path` as the organiser reads it: `site.refresh_secs`, `tables[0].key`.
+fn shown_path(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The section a setting key ("" for the top of the file) is written in.
+fn section_of(parent: &str) -> String {
+    match parent {
+        "" => "the top of site.toml (before any [section] line)".into(),
+        "tables" => "[[tables]]".into(),
+        other => format!("[{other}]"),
+    }
+}
+
+/// What a value is, in words (never the value: it may be `api_key`).
+fn found_words(value: &toml::de::DeValue<'_>) -> &'static str {
+    use toml::de::DeValue;
+    match value {
+        DeValue::String(_) => "text in quotes",
+        DeValue::Integer(_) => "a whole number",
+        DeValue::Float(_) => "a number with decimals",
+        DeValue::Boolean(_) => "true or false",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "a list in square brackets",
+        DeValue::Table(_) => "a section",
+    }
+}
+
+/// serde's message about a `site.toml` that parsed as TOML, in words, or
+/// `None` when it is not about a key this file knows. `spot`: where its
+/// span lies; `None` for the whole document (a missing section).
+fn explain(message: &str, spot: Option<&Spot<'_, '_>>) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next()?;
+        return missing_key(name, spot.map_or(&[], |s| s.path.as_slice()));
+    }
+    let spot = spot?;
+    if message.starts_with("unknown field `") {
+        if !spot.on_key {
+            return None;
+        }
+        let (name, parent) = spot.path.split_last()?;
+        let Step::Key(name) = name else { return None };
+        return Some(unknown_key(name, parent, spot.value));
+    }
+    if spot.on_key {
+        return None;
+    }
+    let setting = setting_of(&setting_key(&spot.path))?;
+    Some(wrong_value(setting, &spot.path, spot.value))
+}
+
+fn unknown_key(name: &str, parent: &[Step], value: &toml::de::DeValue<'_>) -> String {
+    let parent_key = setting_key(parent);
+    let siblings: Vec<&str> = settings_under(&parent_key)
+        .map(|s| leaf_of(s.key))
+        .collect();
+    let is_section = parent_key.is_empty() && matches!(value, toml::de::DeValue::Table(_));
+    let mut out = if is_section {
+        format!("unknown section [{name}]")
+    } else {
+        format!("unknown setting `{name}` in {}", section_of(&parent_key))
+    };
+    let home = SETTINGS
+        .iter()
+        .find(|s| leaf_of(s.key) == name && !s.key.ends_with('*'));
+    match (suggest::nearest(name, siblings.iter().copied()), home) {
+        (Some(suggest::Nearest::Close(near)), _) if is_section => {
+            out.push_str(&format!(": did you mean [{near}]?"));
+        }
+        (Some(suggest::Nearest::Close(near)), _) => {
+            out.push_str(&format!(": did you mean `{near}`?"));
+        }
+        (Some(near), _) => out.push_str(&format!(
+            ": `{name}` differs from `{}` only in {}",
+            near.name(),
+            match near {
+                suggest::Nearest::Spaces(_) => "spaces",
+                _ => "case",
+            }
+        )),
+        (None, Some(home)) => {
+            let (section, _) = home.key.rsplit_once('.').unwrap_or(("", home.key));
+            out.push_str(&format!(
+                ": `{name}` belongs in {}; move the line there",
+                section_of(section)
+            ));
+        }
+        (None, None) => {}
+    }
+    let listed: Vec<String> = if parent_key.is_empty() {
+        siblings.iter().map(|s| section_of(s)).collect()
+    } else {
+        siblings.iter().map(|s| s.to_string()).collect()
+    };
+    if parent_key.is_empty() {
+        out.push_str(&format!(" (the sections are {})", listed.join(", ")));
+    } else if !listed.is_empty() {
+        out.push_str(&format!(
+            " (the settings of {} are {})",
+            section_of(&parent_key),
+            listed.join(", ")
+        ));
+    }
+    out
+}
+
+fn missing_key(name: &str, path: &[Step]) -> Option<String> {
+    let here = setting_key(path);
+    let wanted = if here.is_empty() {
+        name.to_string()
+    } else {
+        format!("{here}.{name}")
+    };
+    let setting =
+        setting_of(&wanted).or_else(|| SETTINGS.iter().find(|s| leaf_of(s.key) == name))?;
+    let (parent, leaf) = setting.key.rsplit_once('.').unwrap_or(("", setting.key));
+    Some(match setting.shape {
+        Shape::Section => format!(
+            "site.toml needs a {} section: {}, e.g. {}",
+            section_of(setting.key),
+            setting.what,
+            setting.example
+        ),
+        _ => format!(
+            "{} needs `{leaf}`: {}, e.g. {leaf} = {}",
+            section_of(parent),
+            setting.what,
+            setting.example
+        ),
+    })
+}
+
+fn wrong_value(setting: &Setting, path: &[Step], value: &toml::de::DeValue<'_>) -> String {
+    use toml::de::DeValue;
+    let leaf = leaf_of(setting.key);
+    let leaf = if leaf == "*" {
+        keys_of(path).last().copied().unwrap_or(leaf)
+    } else {
+        leaf
+    };
+    let mut out = match setting.shape {
+        Shape::Section => format!(
+            "`{}` must be {}, e.g. {}",
+            shown_path(path),
+            setting.what,
+            setting.example
+        ),
+        _ => format!(
+            "`{}` must be {}, e.g. {leaf} = {}",
+            shown_path(path),
+            setting.what,
+            setting.example
+        ),
+    };
+    let found = found_words(value);
+    let fix = match (setting.shape, value) {
+        (Shape::WholeNumber, DeValue::String(s)) if s.trim().parse::<u64>().is_ok() => format!(
+            "here it is in quotes: write {leaf} = {} without them",
+            s.trim()
+        ),
+        (Shape::Number, DeValue::String(s)) if s.trim().parse::<f64>().is_ok() => format!(
+            "here it is in quotes: write {leaf} = {} without them",
+            s.trim()
+        ),
+        (Shape::YesNo, DeValue::String(s))
+            if matches!(s.trim().to_lowercase().as_str(), "true" | "false") =>
+        {
+            format!(
+                "here it is in quotes: write {leaf} = {} without them",
+                s.trim().to_lowercase()
+            )
+        }
+        (Shape::Section, DeValue::Table(_)) if setting.key == "tables" => {
+            "here it is [tables] with single brackets: write [[tables]], with two".into()
+        }
+        (Shape::WholeNumber, DeValue::Integer(n)) => {
+            format!("{} is below zero or too large", n.as_str())
+        }
+        (Shape::List, DeValue::String(s)) => format!(
+            "here it is one name in quotes: put the names in square brackets, {leaf} = [\"{s}\"]"
+        ),
+        (Shape::OneOf(choices), DeValue::String(s)) => {
+            suggest::sentence(s, choices.iter().copied(), "")
+                .unwrap_or_else(|| format!("\"{s}\" is not one of them"))
+        }
+        (Shape::Text, _) => format!("here it is {found}: put it in double quotes"),
+        _ => format!("here it is {found}"),
+    };
+    out.push_str("; ");
+    out.push_str(&fix);
+    out
+}
+
+/// A `site.toml` that toml or serde refused, as the organiser reads it:
+/// where (line, column and caret, as toml shows them) and, when it is about
+/// a key, what that key holds with an example and the likely fix. A TOML
+/// syntax error keeps toml's words.
+fn plain_words(text: &str, e: &toml::de::Error) -> String {
+    let toml_says = e.to_string();
+    let (Some(span), Ok(doc)) = (e.span(), toml::de::DeTable::parse(text)) else {
+        return toml_says.trim_end().to_string();
+    };
+    let spot = locate(doc.get_ref(), &span);
+    let Some(words) = explain(e.message(), spot.as_ref()) else {
+        return toml_says.trim_end().to_string();
+    };
+    if spot.is_none() {
+        // About the whole file (a missing section): no line to point at.
+        return words;
+    }
+    // toml's text is "TOML parse error at line 7, column 16", the line
+    // with a caret under the value, then its message.
+    let snippet = toml_says.trim_end();
+    let snippet = snippet.strip_suffix(e.message()).unwrap_or(snippet);
+    match snippet.trim_end().split_once('\n') {
+        Some((head, caret)) => {
+            let place = head.strip_prefix("TOML parse error at ").unwrap_or(head);
+            format!("{place}: {words}\n{caret}")
+        }
+        None => words,
+    }
+}
+
+/// toml quotes the line at fault: never show an `api_key` that way.
+fn hide_secret_lines(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| match line.split_once(" | ") {
+            Some((number, code))
+                if number.trim().parse::<u32>().is_ok() && code.contains("api_key") =>
+            {
+                format!("{number} | api_key = (hidden)")
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Rows per index page: 500 keeps a 10,000-player roster's pages well under
 /// 100 KB gzipped each (issue 2).
 pub const DEFAULT_PER_PAGE: usize = 500;
@@ -448,8 +1126,8 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             // toml quotes the offending line, which may be a published-CSV
-            // URL (a capability) or a URL with a password in it.
-            message: redact::urls_in_text(e.to_string().trim_end()),
+            // URL (a capability), a URL with a password in it, or an API key.
+            message: redact::urls_in_text(&hide_secret_lines(&plain_words(text, &e))),
         })?;
         let base = path
             .parent()
@@ -593,17 +1271,40 @@ impl Config {
             .chain(tables.iter().map(|t| &t.tab))
             .collect();
         let missing = match &mut source {
-            Source::CsvFiles { files, .. } => name_single_and_find_missing(files, &tabs),
-            Source::CsvUrls { urls, .. } => name_single_and_find_missing(urls, &tabs),
+            Source::CsvFiles { files, .. } => {
+                name_single_and_find_missing(files, &tabs).map(|tab| {
+                    (
+                        tab,
+                        "[source.files]",
+                        files.keys().cloned().collect::<Vec<_>>(),
+                    )
+                })
+            }
+            Source::CsvUrls { urls, .. } => name_single_and_find_missing(urls, &tabs).map(|tab| {
+                (
+                    tab,
+                    "[source.urls]",
+                    urls.keys().cloned().collect::<Vec<_>>(),
+                )
+            }),
             Source::Google(_) | Source::Workbook { .. } => None,
         };
-        if let Some(tab) = missing {
-            return Err(invalid(
-                "source.files",
-                format!(
-                    "has no file for the tab \"{tab}\" (add {tab} = \"file.csv\" under [source.files], or a URL under [source.urls])"
-                ),
-            ));
+        if let Some((tab, listed_in, given)) = missing {
+            let add = format!(
+                "add {tab} = \"file.csv\" under [source.files], or a URL under [source.urls]"
+            );
+            let message = match suggest::sentence(&tab, given.iter().map(String::as_str), "the tab")
+            {
+                // A typo on one side (issue 16): say which name is meant.
+                Some(near) => {
+                    let stop = if near.ends_with('?') { "" } else { "." };
+                    format!(
+                        "has no file for the tab \"{tab}\": {near}{stop} If that is the same tab, write its name the same way in [players] or [[tables]] and under {listed_in}; otherwise {add}"
+                    )
+                }
+                None => format!("has no file for the tab \"{tab}\" ({add})"),
+            };
+            return Err(invalid("source.files", message));
         }
 
         check_served_tree(&out_dir, &state_dir, path, &source)
@@ -1144,5 +1845,241 @@ session_hours = 168
         }
         let none = parse(SITE);
         assert!(none.api.session_key.is_none() && none.api.refresh_token.is_none());
+    }
+
+    /// serde's own list of a section's keys, from its "unknown field"
+    /// message: what the raw types really accept there.
+    fn accepted_keys(text: &str) -> std::collections::BTreeSet<String> {
+        let err = toml::from_str::<RawConfig>(text).unwrap_err();
+        let message = err.message();
+        let (_, expected) = message
+            .split_once("expected")
+            .unwrap_or_else(|| panic!("{message}"));
+        expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(String::from)
+            .collect()
+    }
+
+    /// SITE with `line` in `section` ("" is the top of the file).
+    fn with_line(section: &str, line: &str) -> String {
+        let header = format!("[{section}]\n");
+        if section.is_empty() {
+            format!("{line}\n{SITE}")
+        } else if section == "tables" {
+            format!("{SITE}[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n{line}\n")
+        } else if SITE.contains(&header) {
+            SITE.replace(&header, &format!("{header}{line}\n"))
+        } else {
+            format!("{SITE}{header}{line}\n")
+        }
+    }
+
+    fn refusal(text: &str) -> String {
+        parse_with(text, &Env::default()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn settings_name_every_key_the_raw_types_accept() {
+        for section in ["", "site", "source", "players", "index", "tables", "api"] {
+            let listed: std::collections::BTreeSet<String> = settings_under(section)
+                .map(|s| leaf_of(s.key).to_string())
+                .collect();
+            assert_eq!(
+                accepted_keys(&with_line(section, "zz_unknown = 1")),
+                listed,
+                "[{section}]"
+            );
+        }
+        // Every example is a value its key accepts.
+        for s in SETTINGS {
+            let Some((section, leaf)) = s.key.rsplit_once('.') else {
+                continue;
+            };
+            let text = match leaf {
+                "*" => format!("{SITE}[{section}]\nPlayers = {}\n", s.example),
+                _ if s.shape == Shape::Section => continue,
+                _ if section == "tables" || SITE.contains(&format!("\n{leaf} = ")) => continue,
+                _ => with_line(section, &format!("{leaf} = {}", s.example)),
+            };
+            if let Err(e) = toml::from_str::<RawConfig>(&text) {
+                panic!("{}: the example {} is refused: {e}", s.key, s.example);
+            }
+        }
+        for choice in ["en", "fr"] {
+            parse(&with_line("site", &format!("lang = \"{choice}\"")));
+        }
+        for choice in ["google", "csv", "xlsx"] {
+            let text = SITE.replace("kind = \"csv\"", &format!("kind = \"{choice}\""));
+            toml::from_str::<RawConfig>(&text).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_is_told_in_words_with_an_example_line_and_caret() {
+        let e = refusal(&with_line("site", "refresh_secs = \"30\""));
+        assert!(
+            e.contains(
+                "site.toml: line 3, column 16: `site.refresh_secs` must be a whole number of seconds, e.g. refresh_secs = 30; here it is in quotes: write refresh_secs = 30 without them"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("3 | refresh_secs = \"30\"\n"), "{e}");
+        assert!(e.ends_with("|                ^^^^"), "{e}");
+        for rust in ["u64", "invalid type", "TOML parse error", "sequence"] {
+            assert!(!e.contains(rust), "{rust}: {e}");
+        }
+
+        let e = refusal(&with_line("index", "columns = \"Name\""));
+        assert!(
+            e.contains(
+                "`index.columns` must be a list of column names, e.g. columns = [\"Name\", \"Points\"]; here it is one name in quotes: put the names in square brackets, columns = [\"Name\"]"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("sequence"), "{e}");
+
+        for (section, line, says) in [
+            (
+                "site",
+                "lang = \"FR\"",
+                "\"FR\" differs from \"fr\" only in case",
+            ),
+            ("site", "lang = \"de\"", "\"de\" is not one of them"),
+            (
+                "players",
+                "tab = 1",
+                "here it is a whole number: put it in double quotes",
+            ),
+            (
+                "index",
+                "descending = \"yes\"",
+                "must be true or false, without quotes, e.g. descending = true; here it is text in quotes",
+            ),
+            (
+                "index",
+                "descending = \"true\"",
+                "write descending = true without them",
+            ),
+            ("index", "per_page = -1", "-1 is below zero or too large"),
+            ("players", "private = \"email\"", "private = [\"email\"]"),
+            (
+                "players",
+                "photo_recheck_hours = \"6\"",
+                "must be a number of hours",
+            ),
+            (
+                "tables",
+                "key = 3",
+                "`tables[0].key` must be the name of the column",
+            ),
+            (
+                "source.files",
+                "Players = 3",
+                "`source.files.Players` must be a file name",
+            ),
+        ] {
+            let text = match section {
+                "tables" => format!("{SITE}[[tables]]\ntab = \"Matches\"\n{line}\n"),
+                _ => with_line(section, line),
+            };
+            let e = refusal(&text);
+            assert!(e.contains(says), "{line}: {e}");
+            assert!(e.contains(line), "{line} is not quoted: {e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_gets_the_nearest_or_its_section() {
+        for (section, line, says) in [
+            (
+                "site",
+                "refesh_secs = 5",
+                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs)",
+            ),
+            (
+                "site",
+                "Title = \"x\"",
+                "`Title` differs from `title` only in case",
+            ),
+            (
+                "api",
+                "refresh_secs = 5",
+                "`refresh_secs` belongs in [site]; move the line there",
+            ),
+            (
+                "",
+                "title = \"x\"",
+                "unknown setting `title` in the top of site.toml (before any [section] line): `title` belongs in [site]",
+            ),
+            (
+                "players",
+                "zz = 1",
+                "unknown setting `zz` in [players] (the settings of [players] are",
+            ),
+        ] {
+            let e = refusal(&with_line(section, line));
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        let e = refusal(&format!("{SITE}[indexx]\nper_page = 1\n"));
+        assert!(
+            e.contains("unknown section [indexx]: did you mean [index]? (the sections are [site], [source], [players], [index], [[tables]], [api])"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_named_with_its_section_and_an_example() {
+        let e = refusal(&SITE.replace("title = \"FC Test\"\n", ""));
+        assert!(
+            e.contains("[site] needs `title`: the site's name, in double quotes, e.g. title = \"FC Example\""),
+            "{e}"
+        );
+        let e = refusal(&format!("{SITE}[[tables]]\ntab = \"Matches\"\n"));
+        assert!(e.contains("[[tables]] needs `key`"), "{e}");
+        let e = refusal(&SITE.replace("[players]\n", ""));
+        assert!(e.contains("site.toml needs a [players] section"), "{e}");
+        let e = refusal(&format!("{SITE}[tables]\ntab = \"M\"\nkey = \"k\"\n"));
+        assert!(e.contains("write [[tables]], with two"), "{e}");
+    }
+
+    #[test]
+    fn an_api_key_line_is_never_quoted_back() {
+        for line in [
+            "api_key = 123456789",
+            "api_key = AIzaSyNotQuoted",
+            "api_key = \"AIza-one\" x",
+        ] {
+            let e = refusal(&with_line("source", line));
+            assert!(e.contains("api_key = (hidden)"), "{line}: {e}");
+            for secret in ["123456789", "AIzaSyNotQuoted", "AIza-one"] {
+                assert!(!e.contains(secret), "{line}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_tab_without_a_file_gets_the_nearest_file_s_tab() {
+        let text = format!("{SITE}[[tables]]\ntab = \"Matchs\"\nkey = \"player_id\"\n").replace(
+            "[players]\n",
+            "[source.files]\nMatches = \"m.csv\"\n[players]\n",
+        );
+        let e = refusal(&text);
+        assert!(
+            e.contains("has no file for the tab \"Matchs\": did you mean \"Matches\"? If that is the same tab"),
+            "{e}"
+        );
+        let e = refusal(&text.replace("\"Matchs\"", "\"matches\""));
+        assert!(
+            e.contains("\"matches\" differs from the tab \"Matches\" only in case. If that"),
+            "{e}"
+        );
+        let e = refusal(&text.replace("\"Matchs\"", "\"Results\""));
+        assert!(
+            e.contains("has no file for the tab \"Results\" (add Results = \"file.csv\""),
+            "{e}"
+        );
     }
 }

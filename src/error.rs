@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::suggest;
+
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read the config {}: {source}", path.display())]
@@ -45,7 +47,12 @@ pub enum SourceError {
     NotUtf8 { path: PathBuf, line: u64 },
     #[error("{}: {message}", path.display())]
     Workbook { path: PathBuf, message: String },
-    #[error("{origin}: no tab named \"{tab}\" (tabs are case-sensitive; found: {found})")]
+    /// `found`: the tabs there are, as `a, b, c`; the message suggests
+    /// the one `tab` was probably meant to be.
+    #[error(
+        "{origin}: no tab named \"{tab}\" (tabs are case-sensitive; found: {found}){hint}",
+        hint = suggest::after_list(.tab, .found, "the tab")
+    )]
     MissingTab {
         origin: String,
         tab: String,
@@ -105,8 +112,11 @@ pub enum SourceError {
 /// The rows are there but cannot make a site (a configured column is missing).
 #[derive(Debug, Error)]
 pub enum ModelError {
+    /// `found`: the header, as `a, b, c`; the message suggests the column
+    /// `column` was probably meant to be.
     #[error(
-        "tab \"{tab}\" ({origin}): no column \"{column}\" (named by `{key}` in the config); its columns are: {found}"
+        "tab \"{tab}\" ({origin}): no column \"{column}\" (named by `{key}` in the config); its columns are: {found}{hint}",
+        hint = suggest::after_list(.column, .found, "the sheet's")
     )]
     MissingColumn {
         tab: String,

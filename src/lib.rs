@@ -42,6 +42,7 @@
 //! read), [`photo_view`] (what a page shows in a photo's place),
 //! [`http`] (answers, headers, bounded bodies), [`files`] (private folders,
 //! temp + rename), [`persist`] (the last good data in `state_dir`),
+//! [`suggest`] ("did you mean": the nearest tab, column or config key),
 //! [`redact`] (URLs in messages), [`error`] (one error enum per stage), and
 //! [`cli`].
 
@@ -67,6 +68,7 @@ pub(crate) mod redact;
 pub mod render;
 pub mod source;
 pub(crate) mod state;
+pub(crate) mod suggest;
 pub mod table;
 pub(crate) mod watch;
 

@@ -41,6 +41,7 @@ mod hostile_rosters;
 mod login;
 mod nginx;
 mod organiser_pins;
+mod organiser_words;
 mod photos;
 mod pipeline;
 mod sec_redaction;
