@@ -38,6 +38,36 @@ pub enum Command {
     /// Print the nginx conf.d file for this config (or, with --main-values,
     /// what nginx.conf itself needs).
     Nginx(NginxArgs),
+    /// Write a commented config (--config, never overwritten) from a Google
+    /// Sheet, a folder of CSV files or a workbook: its tabs and header rows,
+    /// the columns guessed; then check it and say what to do next.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// A Google Sheet's URL or id, a folder of CSV files (one per tab), or a
+    /// workbook (.xlsx, .xls, .ods).
+    #[arg(value_name = "SHEET_OR_PATH")]
+    pub source: String,
+    /// Google: a service-account JSON key file (the private way in). Without
+    /// it: env GOOGLE_APPLICATION_CREDENTIALS, else an API key in env
+    /// GEN_GOOGLE_API_KEY. No key is ever written into the config.
+    #[arg(long, value_name = "KEY_FILE")]
+    pub credentials: Option<PathBuf>,
+    /// Google: the Sheets API's address (a proxy; tests).
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// The theme folder. Default: `site-templates` beside the config, else
+    /// the theme deploy.sh installs (/usr/local/share/sheetgen/site-templates).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// The site's title (else a placeholder marked TODO).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The language of the site's strings (else guessed from the column names).
+    #[arg(long, value_parser = ["en", "fr"])]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

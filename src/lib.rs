@@ -37,6 +37,7 @@
 //! - [`auth`]: logins, sessions, logouts and their limits.
 //! - [`preview`]: `gen serve`'s static files, with nginx's rules.
 //! - [`nginx`]: `gen nginx`'s conf.d file.
+//! - [`init`]: `gen init`'s first config, guessed from the header rows.
 //!
 //! Leaves, which import no stage: [`table`] and [`cells`] (the data as
 //! read), [`photo_view`] (what a page shows in a photo's place),
@@ -57,6 +58,7 @@ pub mod error;
 pub(crate) mod files;
 pub(crate) mod front;
 pub(crate) mod http;
+pub(crate) mod init;
 pub mod model;
 pub(crate) mod nginx;
 pub(crate) mod persist;
@@ -101,6 +103,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         print!("{}", nginx::MAIN_VALUES.to_lines());
         return Ok(());
     }
+    // `gen init` writes the config that the rest of this run checks.
+    let written = match &cli.command {
+        Command::Init(args) => Some(init::write(&cli.config, args)?),
+        _ => None,
+    };
     let config = Config::load(&cli.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -124,6 +131,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Command::Serve(args) => serve(&cli.config, &config, fetcher, args).await,
             Command::Nginx(args) => nginx(&config, args),
+            Command::Init(_) => init::finish(written.as_ref(), check(&config, &fetcher).await),
         }
     });
     // A cycle abandoned at stop must not hold the exit up.

@@ -329,11 +329,121 @@ pub async fn fetch(
     tabs: &[String],
     deadline: Instant,
 ) -> Result<RawTables, SourceError> {
+    let url = batch_get_url(&g.api_base, &g.spreadsheet_id, tabs);
+    let (answer, shown) = get(http, opts, tokens, g, url, tabs, deadline).await?;
+    parse_batch_get(&answer.body, tabs).map_err(|detail| not_sheets_api(&answer, shown, detail))
+}
+
+/// The first `rows` rows of every tab of `tabs` in one `values:batchGet`
+/// (`gen init` reads the header rows this way; the header is the first
+/// non-empty row, so a title row above it is no harm).
+pub(crate) async fn fetch_header_rows(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    tabs: &[String],
+    rows: u32,
+    deadline: Instant,
+) -> Result<RawTables, SourceError> {
+    let ranges = tabs
+        .iter()
+        .map(|tab| format!("{}!1:{rows}", a1_sheet_name(tab)));
+    let url = batch_get_url_of(&g.api_base, &g.spreadsheet_id, ranges);
+    let (answer, shown) = get(http, opts, tokens, g, url, tabs, deadline).await?;
+    parse_batch_get(&answer.body, tabs).map_err(|detail| not_sheets_api(&answer, shown, detail))
+}
+
+/// One tab of a spreadsheet, as `spreadsheets.get` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SheetTab {
+    pub(crate) title: String,
+    /// `GRID` for a tab of cells; `OBJECT` for a chart on a sheet of its
+    /// own, which has no cells to read.
+    pub(crate) sheet_type: String,
+}
+
+/// The tabs of the spreadsheet, in the order the sheet shows them: one
+/// `spreadsheets.get` with `fields=sheets.properties` (no cell is read).
+pub(crate) async fn list_tabs(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    deadline: Instant,
+) -> Result<Vec<SheetTab>, SourceError> {
+    let url = metadata_url(&g.api_base, &g.spreadsheet_id);
+    let (answer, shown) = get(http, opts, tokens, g, url, &[], deadline).await?;
+    parse_sheet_tabs(&answer.body).map_err(|detail| not_sheets_api(&answer, shown, detail))
+}
+
+/// `…/v4/spreadsheets/ID?fields=sheets.properties` (no credentials).
+pub(crate) fn metadata_url(api_base: &str, spreadsheet_id: &str) -> String {
+    format!(
+        "{}/v4/spreadsheets/{}?fields=sheets.properties",
+        api_base.trim_end_matches('/'),
+        utf8_percent_encode(spreadsheet_id, QUERY_VALUE)
+    )
+}
+
+/// The body of `spreadsheets.get` → its tabs, sorted by `index`. The error
+/// is a detail for [`SourceError::NotSheetsApi`].
+pub(crate) fn parse_sheet_tabs(body: &[u8]) -> Result<Vec<SheetTab>, String> {
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        if body.trim_ascii_start().starts_with(b"<") {
+            "an HTML page, not JSON".to_string()
+        } else {
+            format!("not valid JSON ({e})")
+        }
+    })?;
+    // A spreadsheet has at least one tab: no `sheets` is not an answer.
+    let sheets = json
+        .get("sheets")
+        .and_then(Value::as_array)
+        .ok_or("no \"sheets\" array")?;
+    let mut tabs = Vec::new();
+    for (i, sheet) in sheets.iter().enumerate() {
+        let properties = sheet.get("properties");
+        let field = |name: &str| properties.and_then(|p| p.get(name));
+        let title = field("title")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("sheets[{i}] has no properties.title"))?;
+        // Recorded answers carry it, even when 0; a missing one counts as 0.
+        let index = field("index").and_then(Value::as_u64).unwrap_or(0);
+        let sheet_type = field("sheetType")
+            .and_then(Value::as_str)
+            .unwrap_or("GRID")
+            .to_string();
+        tabs.push((
+            index,
+            SheetTab {
+                title: title.to_string(),
+                sheet_type,
+            },
+        ));
+    }
+    tabs.sort_by_key(|(index, _)| *index);
+    Ok(tabs.into_iter().map(|(_, tab)| tab).collect())
+}
+
+/// A GET of `url` (built without credentials) with the source's
+/// credentials: the API key in the query, or the service account's token.
+/// Returns a successful answer and the URL as messages may show it; any
+/// other answer becomes advice ([`explain`]; `tabs` name the requested
+/// tabs in it).
+async fn get(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    mut url: String,
+    tabs: &[String],
+    deadline: Instant,
+) -> Result<(http::Answer, String), SourceError> {
     let auth = Auth::from_source(g)?;
-    let mut url = batch_get_url(&g.api_base, &g.spreadsheet_id, tabs);
     let bearer = match &auth {
         Auth::ApiKey(key) => {
-            url.push_str("&key=");
+            url.push_str(if url.contains('?') { "&key=" } else { "?key=" });
             url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
             None
         }
@@ -355,7 +465,7 @@ pub async fn fetch(
         },
     )
     .await?;
-    tracing::debug!(url = %shown, status = answer.status, attempts = answer.attempts, bytes = answer.body.len(), "batchGet answered");
+    tracing::debug!(url = %shown, status = answer.status, attempts = answer.attempts, bytes = answer.body.len(), "Google answered");
     if answer.status == 401 && bearer.is_some() {
         tokens.clear().await;
     }
@@ -368,12 +478,16 @@ pub async fn fetch(
             &shown,
         ));
     }
-    parse_batch_get(&answer.body, tabs).map_err(|detail| SourceError::NotSheetsApi {
-        url: shown.clone(),
+    Ok((answer, shown))
+}
+
+fn not_sheets_api(answer: &http::Answer, url: String, detail: String) -> SourceError {
+    SourceError::NotSheetsApi {
+        url,
         status: answer.status,
         content_type: answer.content_type.clone(),
         detail,
-    })
+    }
 }
 
 /// Everything but the unreserved characters of RFC 3986 is escaped.
@@ -386,14 +500,27 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// `…/values:batchGet?ranges=A&ranges=B&majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE`
 /// (no credentials).
 pub fn batch_get_url(api_base: &str, spreadsheet_id: &str, tabs: &[String]) -> String {
+    batch_get_url_of(
+        api_base,
+        spreadsheet_id,
+        tabs.iter().map(|t| a1_sheet_name(t)),
+    )
+}
+
+/// [`batch_get_url`] for A1 ranges as given.
+fn batch_get_url_of(
+    api_base: &str,
+    spreadsheet_id: &str,
+    ranges: impl Iterator<Item = String>,
+) -> String {
     let mut url = format!(
         "{}/v4/spreadsheets/{}/values:batchGet?",
         api_base.trim_end_matches('/'),
         utf8_percent_encode(spreadsheet_id, QUERY_VALUE)
     );
-    for tab in tabs {
+    for range in ranges {
         url.push_str("ranges=");
-        url.extend(utf8_percent_encode(&a1_sheet_name(tab), QUERY_VALUE));
+        url.extend(utf8_percent_encode(&range, QUERY_VALUE));
         url.push('&');
     }
     url.push_str("majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE");
@@ -730,6 +857,48 @@ mod tests {
             url,
             "http://h/v4/spreadsheets/abc-_1/values:batchGet?ranges=Players&ranges=%27My%20Tab%27&ranges=%27Bob%27%27s%27&majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE"
         );
+    }
+
+    #[test]
+    fn header_rows_and_metadata_urls() {
+        let ranges = tabs(&["Players", "My Tab"])
+            .into_iter()
+            .map(|t| format!("{}!1:5", a1_sheet_name(&t)));
+        assert_eq!(
+            batch_get_url_of("http://h", "abc", ranges),
+            "http://h/v4/spreadsheets/abc/values:batchGet?ranges=Players%211%3A5&ranges=%27My%20Tab%27%211%3A5&majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE"
+        );
+        assert_eq!(
+            metadata_url("http://h/", "abc-_1"),
+            "http://h/v4/spreadsheets/abc-_1?fields=sheets.properties"
+        );
+    }
+
+    #[test]
+    fn lists_the_tabs_of_the_recorded_metadata() {
+        let t = parse_sheet_tabs(&fixture("spreadsheets_get_metadata.json")).unwrap();
+        assert_eq!(
+            t,
+            [SheetTab {
+                title: "Sheet1".into(),
+                sheet_type: "GRID".into()
+            }]
+        );
+        // With fields=sheets.properties: only `sheets`, in any order; a
+        // chart on a sheet of its own is OBJECT; no index counts as 0.
+        let body = br#"{"sheets":[{"properties":{"sheetId":7,"title":"Matches","index":2,"sheetType":"GRID"}},{"properties":{"sheetId":0,"title":"Players","sheetType":"GRID"}},{"properties":{"sheetId":9,"title":"Chart","index":1,"sheetType":"OBJECT"}}]}"#;
+        let t = parse_sheet_tabs(body).unwrap();
+        let titles: Vec<&str> = t.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["Players", "Chart", "Matches"]);
+        assert_eq!(t[1].sheet_type, "OBJECT");
+        assert!(
+            parse_sheet_tabs(b"<html>Sign in</html>")
+                .unwrap_err()
+                .contains("HTML")
+        );
+        assert!(parse_sheet_tabs(b"{}").unwrap_err().contains("sheets"));
+        let untitled = br#"{"sheets":[{"properties":{"index":0}}]}"#;
+        assert!(parse_sheet_tabs(untitled).unwrap_err().contains("title"));
     }
 
     #[test]

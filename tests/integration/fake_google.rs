@@ -1,5 +1,7 @@
-//! A fake Google on 127.0.0.1:0: the Sheets API v4 `values:batchGet`, an
-//! OAuth token endpoint that verifies the service account's JWT (RS256
+//! A fake Google on 127.0.0.1:0: the Sheets API v4 `values:batchGet` (whole
+//! tabs, or rows `Tab!1:5`), `spreadsheets.get` (the tabs, as
+//! `fields=sheets.properties` or whole, shaped like the recorded
+//! `spreadsheets_get_metadata.json`), an OAuth token endpoint that verifies the service account's JWT (RS256
 //! signature, `aud`, `scope`, `exp`) before it issues a token, and sheets
 //! "published to the web" as CSV (with a 302 in front, as Google does).
 //! It answers like the recorded bodies in tests/fixtures/sheets: trailing
@@ -76,6 +78,11 @@ pub enum Fault {
 struct State {
     /// Tab → rows as the sheet holds them.
     tabs: BTreeMap<String, Vec<Vec<String>>>,
+    /// Charts on sheets of their own (`sheetType: OBJECT`, no cells),
+    /// listed after the tabs.
+    charts: Vec<String>,
+    /// The query strings of `spreadsheets.get`, as sent.
+    metadata_queries: Vec<String>,
     /// Faults for the next Sheets requests, in order.
     next: VecDeque<Fault>,
     /// A fault for every Sheets request while set.
@@ -85,6 +92,8 @@ struct State {
     shared_with_service_account: bool,
     tokens: Vec<String>,
     last_sheets_query: String,
+    /// Every batchGet's query string, as sent, in order.
+    sheets_queries: Vec<String>,
     last_user_agent: String,
     token_rejections: Vec<String>,
 }
@@ -109,6 +118,7 @@ impl FakeGoogle {
         for name in RECORDED_ERRORS.map(|(_, name)| name) {
             fixture(name);
         }
+        fixture(METADATA);
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
@@ -190,6 +200,16 @@ impl FakeGoogle {
         self.state.lock().unwrap().always = fault;
     }
 
+    /// Adds a chart on a sheet of its own: listed, with no cells to read.
+    pub fn add_chart_sheet(&self, title: &str) {
+        self.state.lock().unwrap().charts.push(title.to_string());
+    }
+
+    /// The query strings of every `spreadsheets.get`, as sent.
+    pub fn metadata_queries(&self) -> Vec<String> {
+        self.state.lock().unwrap().metadata_queries.clone()
+    }
+
     pub fn unshare(&self) {
         self.state.lock().unwrap().shared_with_service_account = false;
     }
@@ -197,6 +217,11 @@ impl FakeGoogle {
     /// The query string of the last batchGet, as sent.
     pub fn last_sheets_query(&self) -> String {
         self.state.lock().unwrap().last_sheets_query.clone()
+    }
+
+    /// Every batchGet's query string, as sent, in order.
+    pub fn sheets_queries(&self) -> Vec<String> {
+        self.state.lock().unwrap().sheets_queries.clone()
     }
 
     pub fn last_user_agent(&self) -> String {
@@ -256,6 +281,7 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>, counters: &Coun
         let fault = {
             let mut s = state.lock().unwrap();
             s.last_sheets_query = query.clone();
+            s.sheets_queries.push(query.clone());
             s.last_user_agent = ua;
             s.next.pop_front().or_else(|| s.always.clone())
         };
@@ -268,6 +294,12 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>, counters: &Coun
             Some(Fault::Body(content_type, body)) => (200, content_type.to_string(), body, vec![]),
             None => batch_get(state, &path, &query, bearer.as_deref()),
         }
+    } else if let Some(id) = path.strip_prefix("/v4/spreadsheets/")
+        && !id.contains('/')
+        && *request.method() == tiny_http::Method::Get
+    {
+        let bearer = header(&request, "Authorization");
+        metadata(state, id, &query, bearer.as_deref())
     } else if path == "/token" && *request.method() == tiny_http::Method::Post {
         counters.1.fetch_add(1, Ordering::SeqCst);
         let mut body = String::new();
@@ -377,21 +409,8 @@ fn batch_get(state: &Mutex<State>, path: &str, query: &str, bearer: Option<&str>
     if path != expected_path {
         return error_reply(404);
     }
-    // Auth as Google does it: a valid key, or a valid token of an account
-    // the sheet is shared with.
-    let authorised = match (param("key"), bearer) {
-        (Some(key), _) => s.api_key.as_deref() == Some(key.as_str()),
-        (None, Some(b)) => {
-            let token = b.strip_prefix("Bearer ").unwrap_or_default();
-            if !s.tokens.iter().any(|t| t == token) {
-                return json_reply(401, json!({"error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}}).to_string());
-            }
-            s.shared_with_service_account
-        }
-        (None, None) => false,
-    };
-    if !authorised {
-        return error_reply(403);
+    if let Err(refused) = authorise(&s, param("key"), bearer) {
+        return refused;
     }
     if param("majorDimension").as_deref() != Some("ROWS")
         || param("valueRenderOption").as_deref() != Some("FORMATTED_VALUE")
@@ -400,15 +419,22 @@ fn batch_get(state: &Mutex<State>, path: &str, query: &str, bearer: Option<&str>
     }
     let mut ranges = Vec::new();
     for (_, range) in params.iter().filter(|(k, _)| k == "ranges") {
-        let Some(tab) = unquote(range) else {
+        let Some((tab, asked)) = split_range(range) else {
             return parse_range_error(range);
         };
         let Some(rows) = s.tabs.get(&tab) else {
             return parse_range_error(range);
         };
-        let values = google_values(rows);
+        let (first, last) = asked.unwrap_or((1, 1000));
+        let asked_rows = match asked {
+            Some(_) => rows
+                .get(first - 1..last.min(rows.len()))
+                .unwrap_or_default(),
+            None => rows.as_slice(),
+        };
+        let values = google_values(asked_rows);
         let mut vr = json!({
-            "range": format!("{}!A1:Z1000", quote(&tab)),
+            "range": format!("{}!A{first}:Z{last}", quote(&tab)),
             "majorDimension": "ROWS",
         });
         if !values.is_empty() {
@@ -423,6 +449,115 @@ fn batch_get(state: &Mutex<State>, path: &str, query: &str, bearer: Option<&str>
         )
         .unwrap(),
     )
+}
+
+/// Auth as Google does it: a valid key, or a valid token of an account the
+/// sheet is shared with; else Google's error answer.
+fn authorise(s: &State, key: Option<String>, bearer: Option<&str>) -> Result<(), Reply> {
+    let authorised = match (key, bearer) {
+        (Some(key), _) => s.api_key.as_deref() == Some(key.as_str()),
+        (None, Some(b)) => {
+            let token = b.strip_prefix("Bearer ").unwrap_or_default();
+            if !s.tokens.iter().any(|t| t == token) {
+                return Err(json_reply(401, json!({"error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}}).to_string()));
+            }
+            s.shared_with_service_account
+        }
+        (None, None) => false,
+    };
+    if authorised {
+        Ok(())
+    } else {
+        Err(error_reply(403))
+    }
+}
+
+/// The recorded `spreadsheets.get` answer the fake's is shaped on.
+const METADATA: &str = "spreadsheets_get_metadata.json";
+
+/// `GET /v4/spreadsheets/{id}`: the recorded answer with this sheet's tabs
+/// (then its charts); with `fields=sheets.properties`, only `sheets`.
+fn metadata(state: &Mutex<State>, id: &str, query: &str, bearer: Option<&str>) -> Reply {
+    let mut s = state.lock().unwrap();
+    s.metadata_queries.push(query.to_string());
+    let params = query_params(query);
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if id != SPREADSHEET_ID {
+        return error_reply(404);
+    }
+    if let Err(refused) = authorise(&s, param("key"), bearer) {
+        return refused;
+    }
+    let mut sheets = Vec::new();
+    for (index, (title, rows)) in s.tabs.iter().enumerate() {
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0).max(26);
+        sheets.push(json!({"properties": {
+            "sheetId": index * 1000,
+            "title": title,
+            "index": index,
+            "sheetType": "GRID",
+            "gridProperties": {"rowCount": rows.len().max(1000), "columnCount": columns},
+        }}));
+    }
+    for (i, title) in s.charts.iter().enumerate() {
+        let index = s.tabs.len() + i;
+        sheets.push(json!({"properties": {
+            "sheetId": index * 1000 + 7,
+            "title": title,
+            "index": index,
+            "sheetType": "OBJECT",
+        }}));
+    }
+    let body = match param("fields").as_deref() {
+        Some("sheets.properties") => json!({ "sheets": sheets }),
+        None => {
+            let mut whole: Value = serde_json::from_str(&fixture(METADATA)).unwrap();
+            whole["spreadsheetId"] = json!(SPREADSHEET_ID);
+            whole["properties"]["title"] = json!("Club roster");
+            whole["sheets"] = json!(sheets);
+            whole["spreadsheetUrl"] = json!(format!(
+                "https://docs.google.com/spreadsheets/d/{SPREADSHEET_ID}/edit"
+            ));
+            whole
+        }
+        Some(other) => {
+            return json_reply(400, json!({"error": {"code": 400, "message": format!("fake: fields={other} is not served (sheets.properties or none)"), "status": "INVALID_ARGUMENT"}}).to_string());
+        }
+    };
+    json_reply(200, serde_json::to_string_pretty(&body).unwrap())
+}
+
+/// A requested range → its tab and the rows asked for (1-based,
+/// inclusive; `None`: the whole tab, `Players`, `'My Tab'`), as in
+/// `Players!1:5`; `None` for what Google could not parse (or the fake does
+/// not serve).
+fn split_range(range: &str) -> Option<(String, Option<(usize, usize)>)> {
+    // The `!` that ends the sheet name: after its closing quote, if quoted.
+    let bang = if range.starts_with('\'') {
+        let mut i = 1;
+        let bytes = range.as_bytes();
+        loop {
+            match bytes.get(i)? {
+                b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                b'\'' => break range[i + 1..].starts_with('!').then_some(i + 1),
+                _ => i += 1,
+            }
+        }
+    } else {
+        range.find('!')
+    };
+    let Some(bang) = bang else {
+        return Some((unquote(range)?, None));
+    };
+    let tab = unquote(&range[..bang])?;
+    let (first, last) = range[bang + 1..].split_once(':')?;
+    let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+    (1 <= first && first <= last).then_some((tab, Some((first, last))))
 }
 
 fn parse_range_error(range: &str) -> Reply {

@@ -38,6 +38,7 @@ mod data_hardening;
 mod deploy;
 mod google;
 mod hostile_rosters;
+mod init;
 mod login;
 mod nginx;
 mod organiser_pins;
