@@ -722,6 +722,11 @@ impl Snapshot {
             .enumerate()
             .map(|(i, k)| (k.id.as_str(), i))
             .collect();
+        // A key typed in another case (`P001` for `p001`) is named as such.
+        let id_of_folded: HashMap<String, &str> = kept
+            .iter()
+            .map(|k| (k.id.to_lowercase(), k.id.as_str()))
+            .collect();
         let mut tables = Vec::new();
         for tc in &config.tables {
             let mut t = tabs.remove(&tc.tab).ok_or_else(|| ModelError::NoHeader {
@@ -772,7 +777,13 @@ impl Snapshot {
                         message: if key.is_empty() {
                             "empty player id; row ignored".into()
                         } else {
-                            format!("{} matches no player; row ignored", quoted(key))
+                            let case = id_of_folded
+                                .get(&key.to_lowercase())
+                                .and_then(|id| {
+                                    crate::suggest::sentence(key, [*id], "the player id")
+                                })
+                                .map_or(String::new(), |s| format!(". {s}"));
+                            format!("{} matches no player; row ignored{case}", quoted(key))
                         },
                     }),
                 }

@@ -246,3 +246,38 @@ fn an_api_key_of_the_wrong_type_is_not_quoted_back() {
     assert!(run.stderr.contains("api_key = (hidden)"), "{}", run.stderr);
     assert!(!run.stderr.contains("AIzaSyNotQuoted123"), "{}", run.stderr);
 }
+
+#[test]
+fn a_match_row_whose_player_id_differs_only_in_case_says_so() {
+    let site = Site::new();
+    site.write("players.csv", PLAYERS);
+    site.write(
+        "matches.csv",
+        "player_id,date\nA1,2026-01-01\nzz,2026-01-02\nb2,2026-01-03\n",
+    );
+    site.write_config(
+        &csv_config("", "[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n").replace(
+            "Players = \"players.csv\"",
+            "Players = \"players.csv\"\nMatches = \"matches.csv\"",
+        ),
+    );
+    let run = site.run(&["check"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(
+            "\"A1\" matches no player; row ignored. \"A1\" differs from the player id \"a1\" only in case"
+        ),
+        "{}",
+        run.stdout
+    );
+    // A key like no id at all gets no hint.
+    assert!(
+        run.stdout
+            .contains("\"zz\" matches no player; row ignored\n")
+            || run
+                .stdout
+                .ends_with("\"zz\" matches no player; row ignored"),
+        "{}",
+        run.stdout
+    );
+}
