@@ -40,6 +40,7 @@ mod google;
 mod hostile_rosters;
 mod login;
 mod nginx;
+mod organiser_rows;
 mod photos;
 mod pipeline;
 mod sec_redaction;
