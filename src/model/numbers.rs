@@ -1,6 +1,7 @@
 //! Numbers as the organiser writes them, and the one rule for when a column
 //! is a number column (issue 16). The model warns with it and render sorts
-//! with it, so a row the index lists last is always a row `gen check` names.
+//! with it, so every text cell that the index lists last is a row that
+//! `gen check` names.
 //! Reads cells only; never quotes the secret column (the index may not
 //! sort by it, nor by a private column: see `Config`).
 
