@@ -7,6 +7,7 @@
 //! could hold someone else's row (one spanning lines), and every message is
 //! scrubbed of the snapshot's secrets ([`secrets`]) before anyone sees it.
 
+pub(crate) mod numbers;
 mod pins;
 pub mod secrets;
 
@@ -796,6 +797,12 @@ impl Snapshot {
             });
         }
 
+        problems.extend(numbers::sort_column_problems(
+            config,
+            &tab.name,
+            &columns,
+            kept.iter().map(|k| (k.row, k.values.as_slice())),
+        ));
         let secrets = SecretIndex::new(all_secrets.iter().map(|(r, s)| (*r, s.as_str())));
         // Last line of defence for messages: a cell quoted above may equal
         // someone's PIN (a name typed as a PIN, a PIN in the wrong column).

@@ -3,6 +3,7 @@
 //! is the only disk read here; [`render`] touches no disk and never sees
 //! [`RawTables`](crate::table::RawTables) or the credentials.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::RenderError;
+use crate::model::numbers::{as_number, is_number_column};
 use crate::model::{Player, Snapshot};
 use crate::photo_view::{self, Image, PhotoImages, PublishedPhoto};
 
@@ -269,22 +271,33 @@ fn index_url(page: usize) -> String {
     }
 }
 
-/// A cell as a number, if it reads as one ("12", "-3.5", "12,5", "1 234").
-fn as_number(s: &str) -> Option<f64> {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    if t.is_empty() {
-        return None;
-    }
-    t.parse::<f64>().ok().filter(|f| f.is_finite())
+/// A cell's place in the index order (see [`roster_order`]).
+#[derive(Debug, Clone)]
+enum SortKey {
+    Number(f64),
+    Text(String),
 }
 
-/// The index order: by `sort_by` (numerically when every non-empty value is a
-/// number), empty values last, ties by name; returns (player index, rank).
+impl SortKey {
+    fn order(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            // Finite numbers only (`as_number`), so this never falls back;
+            // and -0 equals 0.
+            (SortKey::Number(x), SortKey::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+            (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+            // One column is all numbers or all text: never mixed.
+            (SortKey::Number(_), SortKey::Text(_)) => Ordering::Less,
+            (SortKey::Text(_), SortKey::Number(_)) => Ordering::Greater,
+        }
+    }
+}
+
+/// The index order: by `sort_by`, ties by name; returns (player index,
+/// rank). A number column (the model's rule, [`is_number_column`]: numbers
+/// are most of its filled cells) sorts as numbers, and its text cells (`n/a`,
+/// `-`: each one a warning from the model) go last with the empty ones, in
+/// both directions; they share the last rank. Any other column sorts as
+/// text, folded like login names, empty cells last.
 fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..snapshot.players.len()).collect();
     let name_key: Vec<String> = snapshot
@@ -303,35 +316,40 @@ fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
     let values: Vec<&str> = snapshot
         .players
         .iter()
-        .map(|p| p.value(&snapshot.columns, column).unwrap_or(""))
+        .map(|p| p.value(&snapshot.columns, column).unwrap_or("").trim())
         .collect();
-    let numeric = values
+    let numeric = is_number_column(values.iter().copied());
+    // Once per player, not once per comparison (10,000 players).
+    let keys: Vec<Option<SortKey>> = values
         .iter()
-        .filter(|v| !v.trim().is_empty())
-        .all(|v| as_number(v).is_some());
+        .map(|v| {
+            if numeric {
+                as_number(v).map(SortKey::Number)
+            } else if v.is_empty() {
+                None
+            } else {
+                Some(SortKey::Text(crate::model::normalize_login(v)))
+            }
+        })
+        .collect();
     let desc = config.index.descending;
-    let cmp_values = |a: usize, b: usize| -> std::cmp::Ordering {
-        let (va, vb) = (values[a].trim(), values[b].trim());
-        match (va.is_empty(), vb.is_empty()) {
-            (true, true) => return std::cmp::Ordering::Equal,
-            (true, false) => return std::cmp::Ordering::Greater,
-            (false, true) => return std::cmp::Ordering::Less,
-            _ => {}
+    let cmp_values = |a: usize, b: usize| -> Ordering {
+        match (&keys[a], &keys[b]) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => {
+                let o = x.order(y);
+                if desc { o.reverse() } else { o }
+            }
         }
-        let o = if numeric {
-            let (x, y) = (as_number(va).unwrap_or(0.0), as_number(vb).unwrap_or(0.0));
-            x.total_cmp(&y)
-        } else {
-            crate::model::normalize_login(va).cmp(&crate::model::normalize_login(vb))
-        };
-        if desc { o.reverse() } else { o }
     };
     order.sort_by(|&a, &b| cmp_values(a, b).then_with(|| name_key[a].cmp(&name_key[b])));
     // Competition ranking: equal values share a rank ("1, 2, 2, 4").
     let mut ranked = Vec::with_capacity(order.len());
     let mut rank = 0;
     for (pos, &i) in order.iter().enumerate() {
-        if pos == 0 || cmp_values(order[pos - 1], i) != std::cmp::Ordering::Equal {
+        if pos == 0 || cmp_values(order[pos - 1], i) != Ordering::Equal {
             rank = pos + 1;
         }
         ranked.push((i, rank));
@@ -656,19 +674,4 @@ where
     (1..=pages.index_pages)
         .into_par_iter()
         .try_for_each(|page| emit(pages.index_page(page)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_as_people_write_them() {
-        assert_eq!(as_number("12"), Some(12.0));
-        assert_eq!(as_number("12,5"), Some(12.5));
-        assert_eq!(as_number("1 234"), Some(1234.0));
-        assert_eq!(as_number("abc"), None);
-        assert_eq!(as_number(""), None);
-        assert_eq!(as_number("NaN"), None);
-    }
 }

@@ -21,7 +21,11 @@ pub struct RawTable {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RawRow {
-    /// The spreadsheet row number (the header is row 1).
+    /// The row number the organiser sees in the spreadsheet, whatever row
+    /// the header is on: Google's and a workbook's own row numbers; for a
+    /// CSV file, the row a spreadsheet app shows when it opens the file
+    /// (blank lines are rows, a cell spanning lines is one row: see
+    /// `source::file::parse_csv`). Every problem names rows by it.
     pub number: usize,
     pub cells: Cells,
     /// For a CSV file: the line this record starts on. It differs from
@@ -75,7 +79,7 @@ fn feed(h: &mut Sha256, s: &str) {
 
 /// Builds a table from rows as read: the first non-empty row is the header;
 /// later rows are padded (or, when longer, kept whole) to the header's width.
-/// `first_number` is the spreadsheet row number of `rows[0]`.
+/// Each row comes with its spreadsheet row number, which it keeps.
 pub fn table_from_rows<C: Into<Cells>>(
     name: &str,
     origin: &str,

@@ -36,6 +36,16 @@ pub fn read_csv_files(
 }
 
 /// Decodes and parses one CSV file's bytes.
+///
+/// Row numbers are the ones a spreadsheet shows when it opens the file
+/// (LibreOffice, Excel, Google Sheets' import): one row per line, so a blank
+/// line is an empty row and every row after it keeps its number, except
+/// that a quoted cell spanning lines is one cell of one row, so the rows
+/// after it are not shifted by its extra lines. That is: the line a record
+/// starts on, less the line breaks inside the quoted cells of the records
+/// before it (issue 16: "row 80" was line 81 after one blank line). The
+/// line itself is kept apart ([`RawRow::line`](super::RawRow::line)) for
+/// messages about stray quotes, which need the file's lines.
 pub fn parse_csv(
     tab: &str,
     path: &Path,
@@ -50,32 +60,58 @@ pub fn parse_csv(
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let mut lines = Vec::new();
+    // (row number, line) of every record, in increasing order of both.
+    let mut lines: Vec<(usize, Option<u64>)> = Vec::new();
     let mut line_of = LineCounter::new(text.as_bytes());
-    for (index, record) in reader.records().enumerate() {
+    let mut breaks_in_cells: u64 = 0;
+    let mut last = 0usize;
+    for record in reader.records() {
         let record = record.map_err(|e| SourceError::Csv {
             path: path.to_path_buf(),
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
-        lines.push(record.position().map(|p| line_of.at(p.byte())));
-        rows.push((index + 1, record.iter().collect::<super::Cells>()));
+        let line = record.position().map(|p| line_of.at(p.byte()));
+        // Always after the row before, even if a position were missing.
+        let number = line
+            .and_then(|l| usize::try_from(l.saturating_sub(breaks_in_cells)).ok())
+            .filter(|&n| n > last)
+            .unwrap_or(last + 1);
+        last = number;
+        breaks_in_cells += record
+            .iter()
+            .map(|cell| line_breaks(cell.as_bytes()))
+            .sum::<u64>();
+        lines.push((number, line));
+        rows.push((number, record.iter().collect::<super::Cells>()));
     }
     let mut table = table_from_rows(tab, &path.display().to_string(), rows);
-    // Row `n` is record `n - 1`: say on which line of the file each starts.
     for row in &mut table.rows {
-        row.line = row
-            .number
-            .checked_sub(1)
-            .and_then(|i| lines.get(i).copied().flatten());
+        row.line = lines
+            .binary_search_by_key(&row.number, |&(number, _)| number)
+            .ok()
+            .and_then(|i| lines.get(i))
+            .and_then(|&(_, line)| line);
     }
     Ok(table)
 }
 
+/// Line breaks as a spreadsheet counts them: `\r\n`, `\n` or a lone `\r`
+/// (old Mac files) each end one line.
+fn line_breaks(text: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && text.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Line numbers of byte offsets, counted once through the text (offsets
 /// come in increasing order). The csv crate's own `Position::line` of a
-/// record after a CRLF is one short: the record is said to start on the
-/// `\n` that ends the line before.
+/// record after a CRLF is one short (the record is said to start on the
+/// `\n` that ends the line before), and it skips blank lines.
 struct LineCounter<'a> {
     text: &'a [u8],
     offset: usize,
@@ -92,7 +128,9 @@ impl<'a> LineCounter<'a> {
     }
 
     /// The line of the first character at or after `byte` that is not a
-    /// line end: where the record starting there really begins.
+    /// line end: where the record starting there really begins (after any
+    /// blank lines). Each stretch counted ends on such a character, so a
+    /// `\r\n` is never cut in two.
     fn at(&mut self, byte: u64) -> u64 {
         let mut start = usize::try_from(byte)
             .unwrap_or(usize::MAX)
@@ -105,7 +143,7 @@ impl<'a> LineCounter<'a> {
             start += 1;
         }
         if let Some(skipped) = self.text.get(self.offset..start) {
-            self.line += skipped.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.line += line_breaks(skipped);
             self.offset = start;
         }
         self.line
@@ -261,6 +299,31 @@ mod tests {
         // The second record starts on line 4: the first spans two lines.
         assert_eq!(t.rows[0].line, Some(2));
         assert_eq!(t.rows[1].line, Some(4));
+    }
+
+    /// (row number, line) of each data row.
+    fn numbers(t: &super::super::RawTable) -> Vec<(usize, Option<u64>)> {
+        t.rows.iter().map(|r| (r.number, r.line)).collect()
+    }
+
+    #[test]
+    fn blank_lines_are_rows_and_a_cell_on_three_lines_is_one_row() {
+        // As a spreadsheet shows it: rows 1-2 empty, the header on row 3,
+        // row 5 empty, the cell "B..D" on row 6, row 8 empty.
+        let csv = "\n\nid,name\n1,A\n\n2,\"B\nC\nD\"\n3,E\r\n\r\n4,F\n";
+        let t = parse(csv.as_bytes(), Encoding::Utf8).unwrap();
+        assert_eq!(t.header, ["id", "name"]);
+        assert_eq!(
+            numbers(&t),
+            [(4, Some(4)), (6, Some(6)), (7, Some(9)), (9, Some(11))]
+        );
+        assert_eq!(t.rows[2].cells, ["3", "E"]);
+    }
+
+    #[test]
+    fn old_mac_line_ends_count_as_lines() {
+        let t = parse(b"id,name\r1,A\r\r2,\"B\rC\"\r3,D\r", Encoding::Utf8).unwrap();
+        assert_eq!(numbers(&t), [(2, Some(2)), (4, Some(4)), (5, Some(6))]);
     }
 
     #[test]

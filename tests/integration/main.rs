@@ -42,6 +42,7 @@ mod init;
 mod login;
 mod nginx;
 mod organiser_pins;
+mod organiser_rows;
 mod organiser_words;
 mod photos;
 mod pipeline;
