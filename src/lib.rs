@@ -31,7 +31,8 @@
 //! - [`watch`]: `gen watch`/`gen serve`: timer, file watcher, push trigger,
 //!   the API beside the cycles.
 //! - [`front`]: the API's front door: reads each request whole within a
-//!   deadline and caps, then relays it to tiny_http ([`api`]'s routes).
+//!   deadline and caps, answers nginx's `/api/auth` itself (through
+//!   [`auth`]), and relays every other route to tiny_http ([`api`]).
 //! - [`api`]: the routes (`/healthz`, `/metrics`, `/api/*`), run by
 //!   [`api::run`] on a listener until a shutdown signal.
 //! - [`auth`]: logins, sessions, logouts and their limits.
