@@ -777,23 +777,27 @@ impl Gen {
     }
 }
 
+/// Stops `child` as systemd would: SIGTERM, then SIGKILL if it is still
+/// running 3 s later; reaps it either way.
+pub fn terminate(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let exited = poll(Duration::from_secs(3), || child.try_wait().ok().flatten());
+        if exited.is_none() {
+            let _ = child.kill();
+        }
+    }
+    let _ = child.wait();
+}
+
 impl Drop for Gen {
     fn drop(&mut self) {
         // SIGTERM, as systemd stops it: gen removes its private socket
         // folder in /tmp on the way out (a SIGKILL leaves it behind).
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(self.child.id().to_string())
-                .status();
-            let exited = poll(Duration::from_secs(3), || {
-                self.child.try_wait().ok().flatten()
-            });
-            if exited.is_none() {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
+        terminate(&mut self.child);
         self.join_readers();
     }
 }
@@ -1027,18 +1031,6 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGTERM: the master stops its workers and cache processes (a
         // SIGKILL would orphan them, still listening); SIGKILL if it hangs.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(self.child.id().to_string())
-                .status();
-            let exited = poll(Duration::from_secs(3), || {
-                self.child.try_wait().ok().flatten()
-            });
-            if exited.is_none() {
-                let _ = self.child.kill();
-            }
-        }
-        let _ = self.child.wait();
+        terminate(&mut self.child);
     }
 }

@@ -108,15 +108,25 @@ fn assert_text_rows_named(build: &Run, check: &Run) {
     }
 }
 
+/// Builds the points site, checks the roster's order against `expected`
+/// (rank, name, points), and that build and check name the text rows.
+#[track_caller]
+fn sorted_with_text_last(descending: bool, expected: &[(&str, &str, &str)]) {
+    let site = points_site(descending);
+    let build = site.build_ok();
+    assert_eq!(roster(&site), rows(expected));
+    let check = site.run(&["check"]);
+    check.expect_ok();
+    assert_text_rows_named(&build, &check);
+}
+
 #[test]
 fn text_cells_in_a_points_column_go_last_and_are_named_ascending() {
-    let site = points_site(false);
-    let build = site.build_ok();
     // Numbers in number order (9 before 12,5 before 14), whatever text sits
     // among them; then the cells without a number, by name, sharing a rank.
-    assert_eq!(
-        roster(&site),
-        rows(&[
+    sorted_with_text_last(
+        false,
+        &[
             ("1", "Gaëlle", "2"),
             ("2", "Alice", "9"),
             ("3", "Farid", "12,5"),
@@ -124,21 +134,16 @@ fn text_cells_in_a_points_column_go_last_and_are_named_ascending() {
             ("5", "Bruno", "n/a"),
             ("5", "David", "-"),
             ("5", "Emma", ""),
-        ])
+        ],
     );
-    let check = site.run(&["check"]);
-    check.expect_ok();
-    assert_text_rows_named(&build, &check);
 }
 
 #[test]
 fn text_cells_in_a_points_column_go_last_and_are_named_descending() {
-    let site = points_site(true);
-    let build = site.build_ok();
     // Descending reverses the numbers only: no number is still last.
-    assert_eq!(
-        roster(&site),
-        rows(&[
+    sorted_with_text_last(
+        true,
+        &[
             ("1", "Chloé", "14"),
             ("2", "Farid", "12,5"),
             ("3", "Alice", "9"),
@@ -146,11 +151,8 @@ fn text_cells_in_a_points_column_go_last_and_are_named_descending() {
             ("5", "Bruno", "n/a"),
             ("5", "David", "-"),
             ("5", "Emma", ""),
-        ])
+        ],
     );
-    let check = site.run(&["check"]);
-    check.expect_ok();
-    assert_text_rows_named(&build, &check);
 }
 
 #[test]
