@@ -347,12 +347,13 @@ pub(crate) async fn run(
         let on_disk = if inputs_seen == Some(inputs) {
             Some(files_seen)
         } else {
-            publish::manifest_matches(state_dir, out_dir, &hex(&inputs))
+            publish::manifest_matches(state_dir, out_dir, &hex::encode(inputs))
         };
         let outcome = match on_disk {
             Some(files) => Outcome::Unchanged { files },
             None => {
-                let (report, render) = publish_site(&config, &theme, &loaded, &hex(&inputs), opts)?;
+                let (report, render) =
+                    publish_site(&config, &theme, &loaded, &hex::encode(inputs), opts)?;
                 Outcome::Published { report, render }
             }
         };
@@ -406,10 +407,6 @@ fn refuse_secrets(
 /// published by an older gen is rendered and checked again instead of
 /// being trusted through the manifest.
 const PUBLISH_RULES: &[u8] = b"issue-14 secret gate";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Everything that decides the output: the snapshot, the theme, the
 /// config's rendering settings ([`Config::render_digest`]) and the

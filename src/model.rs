@@ -250,7 +250,10 @@ pub fn slugify(id: &str) -> String {
     out.truncate(MAX_SLUG - 8);
     let out = out.trim_end_matches('-').to_string();
     if out.is_empty() {
-        format!("player-{}", &hex(&Sha256::digest(id.as_bytes()))[..8])
+        format!(
+            "player-{}",
+            &hex::encode(Sha256::digest(id.as_bytes()))[..8]
+        )
     } else {
         out
     }
@@ -284,10 +287,6 @@ impl fmt::Display for Problem {
         }
         write!(f, ": {}", self.message)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Finds `column` in `table`'s header or names what is there instead.
@@ -882,7 +881,7 @@ fn unique_slugs<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<Slug> {
             out[i] = Some(if Some(&i) == first {
                 bases[i].clone()
             } else {
-                let digest = hex(&Sha256::digest(ids[i].as_bytes()));
+                let digest = hex::encode(Sha256::digest(ids[i].as_bytes()));
                 format!("{}-{}", bases[i], &digest[..6])
             });
         }
@@ -938,7 +937,7 @@ fn content_hash(
         feed(&c.player.to_string());
         feed(c.secret.expose());
     }
-    hex(&h.finalize())
+    hex::encode(h.finalize())
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ impl Theme {
                     continue;
                 }
                 let bytes = read(&path)?;
-                let digest = hex(&Sha256::digest(&bytes));
+                let digest = hex::encode(Sha256::digest(&bytes));
                 let fingerprinted = match name.rsplit_once('.') {
                     Some((stem, ext)) => format!("{stem}.{}.{ext}", &digest[..10]),
                     None => format!("{name}.{}", &digest[..10]),
@@ -159,7 +159,7 @@ impl Theme {
             templates,
             strings,
             assets,
-            hash: hex(&hasher.finalize()),
+            hash: hex::encode(hasher.finalize()),
         })
     }
 
@@ -195,10 +195,6 @@ fn template_error(name: &str, e: &minijinja::Error) -> RenderError {
         name: name.to_string(),
         message: crate::error::chain(e),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // ---- views: all a template can ever see ------------------------------------
