@@ -18,6 +18,7 @@ use super::{Cells, RawTables, table_from_rows};
 use crate::config::{Config, GoogleSource, Secret, Source};
 use crate::error::SourceError;
 use crate::redact;
+use crate::suggest;
 
 /// Read-only access to spreadsheets: all a site generator needs.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
@@ -330,8 +331,90 @@ pub async fn fetch(
     deadline: Instant,
 ) -> Result<RawTables, SourceError> {
     let url = batch_get_url(&g.api_base, &g.spreadsheet_id, tabs);
-    let (answer, shown) = get(http, opts, tokens, g, url, tabs, deadline).await?;
+    let (answer, shown) = match request(http, opts, tokens, g, url, tabs, deadline).await {
+        Ok(ok) => ok,
+        Err(Refused {
+            error,
+            missing: Some(missing),
+        }) => return Err(with_the_tabs(http, opts, tokens, g, error, missing, deadline).await),
+        Err(Refused { error, .. }) => return Err(error),
+    };
     parse_batch_get(&answer.body, tabs).map_err(|detail| not_sheets_api(&answer, shown, detail))
+}
+
+/// A tab Google could not find ("Unable to parse range"): the configured
+/// tab it names and Google's own words.
+struct MissingRange {
+    status: u16,
+    tab: String,
+    said: String,
+}
+
+/// A GET that did not succeed: the advice, and, when Google could not find
+/// a tab, which one.
+struct Refused {
+    error: SourceError,
+    missing: Option<MissingRange>,
+}
+
+/// On "Unable to parse range" only: one `spreadsheets.get` for the tabs the
+/// spreadsheet has, to name them and the one the configured tab probably
+/// is. If that listing fails too, the first explanation stands, unchanged.
+async fn with_the_tabs(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    error: SourceError,
+    missing: MissingRange,
+    deadline: Instant,
+) -> SourceError {
+    match list_tabs(http, opts, tokens, g, deadline).await {
+        Ok(tabs) => match missing_tab_message(&missing, &tabs) {
+            Some(message) => SourceError::Google {
+                status: missing.status,
+                message,
+            },
+            None => error,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the spreadsheet's tabs to explain a missing one");
+            error
+        }
+    }
+}
+
+/// The advice for a missing tab, given the tabs the spreadsheet has:
+/// the tabs of cells listed, and "did you mean" or "only in case" when one
+/// is close. `None` when the listing contradicts Google's error (the tab
+/// is there after all): the first explanation then stands.
+fn missing_tab_message(missing: &MissingRange, tabs: &[SheetTab]) -> Option<String> {
+    let MissingRange { tab, said, .. } = missing;
+    let chart = tabs
+        .iter()
+        .any(|t| &t.title == tab && t.sheet_type != "GRID");
+    let grids: Vec<&str> = tabs
+        .iter()
+        .filter(|t| t.sheet_type == "GRID")
+        .map(|t| t.title.as_str())
+        .collect();
+    if grids.contains(&tab.as_str()) {
+        return None;
+    }
+    let found = if grids.is_empty() {
+        "none".to_string()
+    } else {
+        grids.join(", ")
+    };
+    let hint = if chart {
+        format!(". \"{tab}\" is a chart on a sheet of its own, with no cells to read")
+    } else {
+        suggest::after_list(tab, &found, "the tab")
+    };
+    let next = if hint.ends_with('?') { " " } else { ". " };
+    Some(format!(
+        "no tab named '{tab}' in the spreadsheet (tabs are case-sensitive; its tabs are: {found}){hint}{next}Rename the tab in the sheet, or change the tab name in the config {said}"
+    ))
 }
 
 /// The first `rows` rows of every tab of `tabs` in one `values:batchGet`
@@ -436,18 +519,43 @@ async fn get(
     opts: &HttpOptions,
     tokens: &TokenCache,
     g: &GoogleSource,
-    mut url: String,
+    url: String,
     tabs: &[String],
     deadline: Instant,
 ) -> Result<(http::Answer, String), SourceError> {
-    let auth = Auth::from_source(g)?;
+    request(http, opts, tokens, g, url, tabs, deadline)
+        .await
+        .map_err(|refused| refused.error)
+}
+
+/// [`get`], telling apart Google's "Unable to parse range" (see
+/// [`Refused`]).
+async fn request(
+    http: &reqwest::Client,
+    opts: &HttpOptions,
+    tokens: &TokenCache,
+    g: &GoogleSource,
+    mut url: String,
+    tabs: &[String],
+    deadline: Instant,
+) -> Result<(http::Answer, String), Refused> {
+    let refused = |error: SourceError| Refused {
+        error,
+        missing: None,
+    };
+    let auth = Auth::from_source(g).map_err(refused)?;
     let bearer = match &auth {
         Auth::ApiKey(key) => {
             url.push_str(if url.contains('?') { "&key=" } else { "?key=" });
             url.extend(utf8_percent_encode(key.expose(), QUERY_VALUE));
             None
         }
-        Auth::ServiceAccount(key) => Some(tokens.get(http, opts, key, deadline).await?),
+        Auth::ServiceAccount(key) => Some(
+            tokens
+                .get(http, opts, key, deadline)
+                .await
+                .map_err(refused)?,
+        ),
     };
     let shown = redact::url(&url);
     let answer = http::send_with_retry(
@@ -464,19 +572,17 @@ async fn get(
             }
         },
     )
-    .await?;
+    .await
+    .map_err(refused)?;
     tracing::debug!(url = %shown, status = answer.status, attempts = answer.attempts, bytes = answer.body.len(), "Google answered");
     if answer.status == 401 && bearer.is_some() {
         tokens.clear().await;
     }
     if !answer.is_success() {
-        return Err(explain(
-            &answer,
-            auth.kind(),
-            &g.spreadsheet_id,
-            tabs,
-            &shown,
-        ));
+        return Err(Refused {
+            error: explain(&answer, auth.kind(), &g.spreadsheet_id, tabs, &shown),
+            missing: missing_range(&answer, tabs),
+        });
     }
     Ok((answer, shown))
 }
@@ -686,18 +792,7 @@ pub fn explain(
     let said = format!("(Google said: {google_status} \"{google_message}\")");
     let message = match answer.status {
         400 if google_message.contains("Unable to parse range") => {
-            let range = google_message
-                .split_once("range:")
-                .map_or("", |(_, r)| r.trim());
-            let tab = tabs
-                .iter()
-                .find(|t| {
-                    range == t.as_str()
-                        || range == a1_sheet_name(t)
-                        || range.starts_with(&format!("{}!", a1_sheet_name(t)))
-                })
-                .cloned()
-                .unwrap_or_else(|| sheet_of_range(range));
+            let tab = unparsable_tab(google_message, tabs);
             format!(
                 "no tab named '{tab}' in the spreadsheet (tabs are case-sensitive): rename the tab back, or change the tab name in the config {said}"
             )
@@ -734,6 +829,42 @@ pub fn explain(
         status: answer.status,
         message,
     }
+}
+
+/// Google's answer "Unable to parse range: …" → the tab it names and
+/// Google's words; `None` for any other answer.
+fn missing_range(answer: &http::Answer, tabs: &[String]) -> Option<MissingRange> {
+    if answer.status != 400 {
+        return None;
+    }
+    let json: Value = serde_json::from_slice(&answer.body).ok()?;
+    let error = json.get("error")?;
+    let text = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or_default();
+    let (google_message, google_status) = (text("message"), text("status"));
+    if !google_message.contains("Unable to parse range") {
+        return None;
+    }
+    Some(MissingRange {
+        status: answer.status,
+        tab: unparsable_tab(google_message, tabs),
+        said: format!("(Google said: {google_status} \"{google_message}\")"),
+    })
+}
+
+/// The tab of "Unable to parse range: NOPE!A5:F15": the configured tab the
+/// range was made of, else the sheet part of the range.
+fn unparsable_tab(google_message: &str, tabs: &[String]) -> String {
+    let range = google_message
+        .split_once("range:")
+        .map_or("", |(_, r)| r.trim());
+    tabs.iter()
+        .find(|t| {
+            range == t.as_str()
+                || range == a1_sheet_name(t)
+                || range.starts_with(&format!("{}!", a1_sheet_name(t)))
+        })
+        .cloned()
+        .unwrap_or_else(|| sheet_of_range(range))
 }
 
 /// The tab part of an A1 range as Google echoes it: `'Bob''s'!A1:B2` →
@@ -1050,6 +1181,132 @@ mod tests {
         )
         .to_string();
         assert!(e.contains("no tab named 'My Tab'"), "{e}");
+    }
+
+    fn sheet_tabs(grids: &[&str], charts: &[&str]) -> Vec<SheetTab> {
+        let tab = |title: &&str, sheet_type: &str| SheetTab {
+            title: title.to_string(),
+            sheet_type: sheet_type.into(),
+        };
+        let grids = grids.iter().map(|t| tab(t, "GRID"));
+        grids
+            .chain(charts.iter().map(|t| tab(t, "OBJECT")))
+            .collect()
+    }
+
+    /// The missing tab of Google's answer to a batchGet of `Players` and
+    /// `asked`, explained with the tabs `grids` and `charts`.
+    #[track_caller]
+    fn missing(asked: &str, grids: &[&str], charts: &[&str]) -> Option<String> {
+        let body = serde_json::json!({"error": {"code": 400, "message": format!("Unable to parse range: {}", a1_sheet_name(asked)), "status": "INVALID_ARGUMENT"}});
+        let a = http::Answer {
+            status: 400,
+            content_type: "application/json".into(),
+            body: body.to_string().into_bytes(),
+            attempts: 1,
+        };
+        let Some(m) = missing_range(&a, &tabs(&["Players", asked])) else {
+            panic!("not seen as a missing tab: {body}");
+        };
+        assert_eq!(m.tab, asked);
+        missing_tab_message(&m, &sheet_tabs(grids, charts))
+    }
+
+    #[test]
+    fn a_missing_tab_is_told_with_the_tabs_there_are() {
+        let e = missing("Matchs", &["Players", "Matches"], &["Chart 1"]).unwrap();
+        assert_eq!(
+            e,
+            "no tab named 'Matchs' in the spreadsheet (tabs are case-sensitive; its tabs are: Players, Matches). Did you mean \"Matches\"? Rename the tab in the sheet, or change the tab name in the config (Google said: INVALID_ARGUMENT \"Unable to parse range: Matchs\")"
+        );
+        let e = missing("My tab", &["Players", "My Tab"], &[]).unwrap();
+        assert!(
+            e.contains("its tabs are: Players, My Tab). \"My tab\" differs from the tab \"My Tab\" only in case. Rename"),
+            "{e}"
+        );
+        assert!(e.contains("Unable to parse range: 'My tab'"), "{e}");
+        let e = missing("Results", &["Players", "Matches"], &[]).unwrap();
+        assert!(
+            e.contains("its tabs are: Players, Matches). Rename the tab"),
+            "{e}"
+        );
+        let e = missing("Chart 1", &["Players"], &["Chart 1"]).unwrap();
+        assert!(
+            e.contains("its tabs are: Players). \"Chart 1\" is a chart on a sheet of its own"),
+            "{e}"
+        );
+        // A listing that has the tab after all contradicts Google: the
+        // first explanation stands.
+        assert_eq!(missing("Matches", &["Players", "Matches"], &[]), None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_keeps_the_first_explanation() {
+        // Nothing listens on port 1: the listing cannot even connect.
+        let g = GoogleSource {
+            spreadsheet_id: "SHEETID".into(),
+            api_base: "http://127.0.0.1:1".into(),
+            api_key: Some(Secret::new("AIzaCANARY-unit".into())),
+            credentials: None,
+            drive_api_base: "http://127.0.0.1:1".into(),
+            drive_photos: false,
+        };
+        let opts = HttpOptions {
+            max_attempts: 1,
+            ..HttpOptions::default()
+        };
+        let client = http::client(&opts).unwrap();
+        let first = SourceError::Google {
+            status: 400,
+            message: "no tab named 'Matchs' in the spreadsheet (tabs are case-sensitive): FIRST"
+                .into(),
+        };
+        let missing = MissingRange {
+            status: 400,
+            tab: "Matchs".into(),
+            said: "(Google said: INVALID_ARGUMENT \"Unable to parse range: Matchs\")".into(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let e = with_the_tabs(
+            &client,
+            &opts,
+            &TokenCache::default(),
+            &g,
+            first,
+            missing,
+            deadline,
+        )
+        .await;
+        assert!(
+            matches!(e, SourceError::Google { status: 400, .. }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "Google Sheets answered HTTP 400: no tab named 'Matchs' in the spreadsheet (tabs are case-sensitive): FIRST"
+        );
+    }
+
+    #[test]
+    fn only_unable_to_parse_range_is_a_missing_tab() {
+        let t = tabs(&["Players", "Matches"]);
+        let m = missing_range(&answer(400, "error_400_unable_to_parse_range.json"), &t).unwrap();
+        assert_eq!(m.tab, "NOPE");
+        assert!(m.said.contains("Google said:"), "{}", m.said);
+        for (status, name) in [
+            (403, "error_403_permission_denied.json"),
+            (429, "error_429_resource_exhausted.json"),
+            (404, "extra/error_404_not_found.json"),
+        ] {
+            assert!(missing_range(&answer(status, name), &t).is_none(), "{name}");
+        }
+        let html = http::Answer {
+            status: 400,
+            content_type: "text/html".into(),
+            body: b"<html>Unable to parse range</html>".to_vec(),
+            attempts: 1,
+        };
+        assert!(missing_range(&html, &t).is_none());
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! holds, with an example, the file, the line and a caret, not serde's
 //! `expected u64`. Through the real `gen`, as the organiser runs it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rust_xlsxwriter::Workbook;
 
 use crate::common::{Run, Site, csv_config};
+use crate::fake_google::{FakeGoogle, row};
 
 const PLAYERS: &str = "id,name,pin,Points\na1,Alice,483920,3\nb2,Bob,572913,5\n";
 const MATCHES: &str = "player_id,date\na1,2026-01-01\n";
@@ -280,4 +282,97 @@ fn a_match_row_whose_player_id_differs_only_in_case_says_so() {
         "{}",
         run.stdout
     );
+}
+
+/// Must never appear in any output.
+const GOOGLE_KEY: &str = "AIzaCANARY-words-key-3f9a";
+
+/// A site reading the fake Google (tabs Players, Matches, Match Notes)
+/// through an API key, with `tables` appended to the config.
+fn google_site(tables: &str) -> (FakeGoogle, Site) {
+    let players = vec![
+        row(&["id", "name", "pin"]),
+        row(&["a1", "Alice", "483920"]),
+        row(&["b2", "Bob", "572913"]),
+    ];
+    let tabs = BTreeMap::from([
+        ("Players".to_string(), players),
+        (
+            "Matches".to_string(),
+            vec![row(&["player_id", "date"]), row(&["a1", "2026-01-01"])],
+        ),
+        (
+            "Match Notes".to_string(),
+            vec![row(&["player_id", "note"]), row(&["a1", "captain"])],
+        ),
+    ]);
+    let fake = FakeGoogle::start(GOOGLE_KEY, tabs);
+    let site = Site::new();
+    site.write_config(&crate::common::site_config(
+        "FC Google",
+        None,
+        &fake.api_key_source(GOOGLE_KEY),
+        tables,
+    ));
+    (fake, site)
+}
+
+/// `build` and `check` both fail with exit 1 (Google's answer, as any
+/// other failed read of the sheet: see `SourceError::Google`), an
+/// `error:` holding every one of `says`, no key, and nothing written;
+/// each run lists the tabs once, with `spreadsheets.get`.
+#[track_caller]
+fn google_refused_saying(fake: &FakeGoogle, site: &Site, says: &[&str]) {
+    for (i, cmd) in ["build", "check"].into_iter().enumerate() {
+        let run = site.run(&[cmd]);
+        run.expect_code(1);
+        assert!(run.stderr.contains("error:"), "{cmd}: {}", run.stderr);
+        for s in says {
+            assert!(
+                run.stderr.contains(s),
+                "{cmd}: stderr does not say {s:?}:\n{}",
+                run.stderr
+            );
+        }
+        for out in [&run.stdout, &run.stderr] {
+            assert!(!out.contains(GOOGLE_KEY), "{cmd}: the key leaked: {out}");
+        }
+        assert!(!site.out().exists(), "{cmd} created out_dir");
+        assert_eq!(
+            fake.metadata_queries().len(),
+            i + 1,
+            "{cmd}: one listing per failed read"
+        );
+    }
+    for query in fake.metadata_queries() {
+        assert!(query.contains("fields=sheets.properties"), "{query}");
+    }
+}
+
+#[test]
+fn a_misspelled_google_tab_gets_did_you_mean() {
+    let (fake, site) = google_site("[[tables]]\ntab = \"Matchs\"\nkey = \"player_id\"\n");
+    google_refused_saying(
+        &fake,
+        &site,
+        &[
+            "Google Sheets answered HTTP 400: no tab named 'Matchs' in the spreadsheet (tabs are case-sensitive; its tabs are: Match Notes, Matches, Players). Did you mean \"Matches\"? Rename the tab in the sheet, or change the tab name in the config",
+            "(Google said: INVALID_ARGUMENT \"Unable to parse range: Matchs\")",
+        ],
+    );
+}
+
+#[test]
+fn a_google_tab_named_in_another_case_is_named_as_a_case_difference() {
+    let (fake, site) = google_site("[[tables]]\ntab = \"match notes\"\nkey = \"player_id\"\n");
+    google_refused_saying(
+        &fake,
+        &site,
+        &[
+            "no tab named 'match notes' in the spreadsheet (tabs are case-sensitive; its tabs are: Match Notes, Matches, Players). \"match notes\" differs from the tab \"Match Notes\" only in case. Rename",
+            "Unable to parse range: 'match notes'",
+        ],
+    );
+    let run = site.run(&["check"]);
+    assert!(!run.stderr.contains("Did you mean"), "{}", run.stderr);
 }
