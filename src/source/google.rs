@@ -469,16 +469,23 @@ pub(crate) fn metadata_url(api_base: &str, spreadsheet_id: &str) -> String {
     )
 }
 
-/// The body of `spreadsheets.get` → its tabs, sorted by `index`. The error
-/// is a detail for [`SourceError::NotSheetsApi`].
-pub(crate) fn parse_sheet_tabs(body: &[u8]) -> Result<Vec<SheetTab>, String> {
-    let json: Value = serde_json::from_slice(body).map_err(|e| {
+/// A successful answer's JSON; the error is a detail for
+/// [`SourceError::NotSheetsApi`] (a proxy's or login page's HTML is named
+/// as such).
+fn json_body(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| {
         if body.trim_ascii_start().starts_with(b"<") {
             "an HTML page, not JSON".to_string()
         } else {
             format!("not valid JSON ({e})")
         }
-    })?;
+    })
+}
+
+/// The body of `spreadsheets.get` → its tabs, sorted by `index`. The error
+/// is a detail for [`SourceError::NotSheetsApi`].
+pub(crate) fn parse_sheet_tabs(body: &[u8]) -> Result<Vec<SheetTab>, String> {
+    let json = json_body(body)?;
     // A spreadsheet has at least one tab: no `sheets` is not an answer.
     let sheets = json
         .get("sheets")
@@ -672,13 +679,7 @@ fn looks_like_reference(s: &str) -> bool {
 /// row i+1. The error is a detail for [`SourceError::NotSheetsApi`]; it
 /// never quotes a cell.
 pub fn parse_batch_get(body: &[u8], tabs: &[String]) -> Result<RawTables, String> {
-    let json: Value = serde_json::from_slice(body).map_err(|e| {
-        if body.trim_ascii_start().starts_with(b"<") {
-            "an HTML page, not JSON".to_string()
-        } else {
-            format!("not valid JSON ({e})")
-        }
-    })?;
+    let json = json_body(body)?;
     let ranges = json
         .get("valueRanges")
         .and_then(Value::as_array)

@@ -380,6 +380,14 @@ fn error_reply(code: u16) -> Reply {
     json_reply(code, body)
 }
 
+/// The first value of `name` among decoded query parameters.
+fn first(params: &[(String, String)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
 fn query_params(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -399,12 +407,7 @@ fn query_params(query: &str) -> Vec<(String, String)> {
 fn batch_get(state: &Mutex<State>, path: &str, query: &str, bearer: Option<&str>) -> Reply {
     let s = state.lock().unwrap();
     let params = query_params(query);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| first(&params, name);
     let expected_path = format!("/v4/spreadsheets/{SPREADSHEET_ID}/values:batchGet");
     if path != expected_path {
         return error_reply(404);
@@ -481,12 +484,7 @@ fn metadata(state: &Mutex<State>, id: &str, query: &str, bearer: Option<&str>) -
     let mut s = state.lock().unwrap();
     s.metadata_queries.push(query.to_string());
     let params = query_params(query);
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| first(&params, name);
     if id != SPREADSHEET_ID {
         return error_reply(404);
     }
