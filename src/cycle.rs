@@ -267,7 +267,7 @@ pub(crate) enum Checked {
         /// Data rows each tab had as read.
         tab_rows: Vec<(String, usize)>,
     },
-    Site(CheckedSite),
+    Site(Box<CheckedSite>),
 }
 
 /// A site `gen check` rendered in memory.
@@ -322,12 +322,12 @@ pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked,
                 refused: r.is_mass(),
             }
         };
-        Ok(Checked::Site(CheckedSite {
+        Ok(Checked::Site(Box::new(CheckedSite {
             artifacts,
             snapshot,
             tab_rows,
             removals,
-        }))
+        })))
     })
     .await
 }

@@ -269,7 +269,7 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
         artifacts,
         tab_rows,
         removals,
-    } = site;
+    } = *site;
     print_tab_rows(&tab_rows);
     let public_secrets = (!snapshot.credentials.is_empty())
         .then(|| source::google::public_secret_warning(config))

@@ -339,7 +339,7 @@ struct PlayerColumns {
 fn player_columns(
     config: &Config,
     tab: &RawTable,
-) -> Result<PlayerColumns, (ModelError, Vec<ModelError>)> {
+) -> Result<PlayerColumns, Box<(ModelError, Vec<ModelError>)>> {
     let pc = &config.players;
     let mut missing = Vec::new();
     // A missing column's index is never used: `missing` is not empty then.
@@ -371,7 +371,7 @@ fn player_columns(
             photo,
             admin,
         }),
-        Some(first) => Err((first, missing.collect())),
+        Some(first) => Err(Box::new((first, missing.collect()))),
     }
 }
 
@@ -393,7 +393,8 @@ pub fn missing_columns(config: &Config, raw: &RawTables) -> Vec<ModelError> {
         Some(tab) => match require_header(tab) {
             Err(e) => out.push(e),
             Ok(()) => {
-                if let Err((first, more)) = player_columns(config, tab) {
+                if let Err(missing) = player_columns(config, tab) {
+                    let (first, more) = *missing;
                     out.push(first);
                     out.extend(more);
                 }
@@ -564,7 +565,7 @@ impl Snapshot {
             secret: secret_col,
             photo: photo_col,
             admin: admin_col,
-        } = player_columns(config, &tab).map_err(|(first, _)| first)?;
+        } = player_columns(config, &tab).map_err(|missing| missing.0)?;
         let tab_rows = std::mem::take(&mut tab.rows);
 
         let mut problems = Vec::new();
