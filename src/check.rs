@@ -4,6 +4,11 @@
 //! notation) is the model's to read and report; what it reads as digits is
 //! measured here with the others, so a number that also lost its leading
 //! zero is flagged here too.
+//!
+//! And how the report sorts what it prints (issue 16): each problem once,
+//! grouped by tab, counted by kind with the important kinds first, and who
+//! cannot log in by reason. The kinds are read from the model's own words;
+//! a message reworded there shows here as "other", never as a lost line.
 
 use std::collections::HashMap;
 
