@@ -1014,6 +1014,65 @@ fn content_hash(
 mod tests {
     use super::*;
 
+    /// A config naming `secret`, `sort_by` and a Matches table keyed by
+    /// `key`, over a players tab `id,name,pin,Points` and a Matches tab
+    /// `player_id,date`.
+    fn columns_case(secret: &str, sort_by: &str, key: &str) -> (Config, RawTables) {
+        let text = format!(
+            "[site]\ntitle = \"T\"\n[source]\nkind = \"csv\"\n[source.files]\n\
+             Players = \"p.csv\"\nMatches = \"m.csv\"\n[players]\ntab = \"Players\"\n\
+             id = \"id\"\nlogin = \"name\"\nsecret = \"{secret}\"\n[index]\n\
+             sort_by = \"{sort_by}\"\n[[tables]]\ntab = \"Matches\"\nkey = \"{key}\"\n"
+        );
+        let config = Config::parse(
+            &text,
+            std::path::Path::new("/nonexistent-sheetgen-test/site.toml"),
+            &crate::config::Env::default(),
+        )
+        .unwrap();
+        let tab = |name: &str, header: &[&str]| RawTable {
+            name: name.into(),
+            origin: format!("{name}.csv"),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        };
+        let mut raw = RawTables::default();
+        raw.tabs.insert(
+            "Players".into(),
+            tab("Players", &["id", "name", "pin", "Points"]),
+        );
+        raw.tabs
+            .insert("Matches".into(), tab("Matches", &["player_id", "date"]));
+        (config, raw)
+    }
+
+    #[test]
+    fn every_missing_column_is_found_and_build_stops_at_the_first() {
+        let (config, raw) = columns_case("code", "Pionts", "player");
+        let missing: Vec<(String, String)> = missing_columns(&config, &raw)
+            .into_iter()
+            .map(|e| match e {
+                ModelError::MissingColumn { tab, key, .. } => (tab, key),
+                other => panic!("not a missing column: {other}"),
+            })
+            .collect();
+        let expected = [
+            ("Players", "players.secret"),
+            ("Players", "index.sort_by"),
+            ("Matches", "tables.key"),
+        ]
+        .map(|(t, k)| (t.to_string(), k.to_string()));
+        assert_eq!(missing, expected);
+        match Snapshot::build(&config, raw) {
+            Err(ModelError::MissingColumn { key, .. }) => assert_eq!(key, "players.secret"),
+            other => panic!("{other:?}"),
+        }
+
+        let (config, raw) = columns_case("pin", "Points", "player_id");
+        assert!(missing_columns(&config, &raw).is_empty());
+        assert!(Snapshot::build(&config, raw).is_ok());
+    }
+
     #[test]
     fn slugs_are_ascii_and_path_safe() {
         assert_eq!(slugify("Zoé Éloïse"), "zoe-eloise");
