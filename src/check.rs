@@ -4,6 +4,11 @@
 //! notation) is the model's to read and report; what it reads as digits is
 //! measured here with the others, so a number that also lost its leading
 //! zero is flagged here too.
+//!
+//! And how the report sorts what it prints (issue 16): each problem once,
+//! grouped by tab, counted by kind with the important kinds first, and who
+//! cannot log in by reason. The kinds are read from the model's own words;
+//! a message reworded there shows here as "other", never as a lost line.
 
 use std::collections::HashMap;
 
@@ -66,4 +71,247 @@ pub(crate) fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem>
     }
     out.sort_by_key(|p| p.row);
     out
+}
+
+/// Why a player cannot log in, as the model reported it on their row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum LoginBlock {
+    NoPin,
+    /// Scientific notation: the sheet kept only the first digits.
+    DigitsLost,
+    SameNameAndPin,
+    InvisibleName,
+    /// None of the above was reported for the row.
+    Other,
+}
+
+impl LoginBlock {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            LoginBlock::NoPin => "no PIN",
+            LoginBlock::DigitsLost => "PIN digits lost (scientific notation)",
+            LoginBlock::SameNameAndPin => "same name and same PIN as another row",
+            LoginBlock::InvisibleName => "login name nobody can type (no letter or digit)",
+            LoginBlock::Other => "another reason (see the rows below)",
+        }
+    }
+
+    /// What the model's problem `p` on a player's row says, if it says
+    /// why that player cannot log in. Keyed on the model's own words.
+    fn of(p: &Problem, config: &Config) -> Option<LoginBlock> {
+        let (secret, login) = (&config.players.secret, &config.players.login);
+        let column = p.column.as_ref()?;
+        let m = p.message.as_str();
+        if column == secret && m.starts_with("no PIN for") {
+            Some(LoginBlock::NoPin)
+        } else if column == secret && m.contains("scientific notation") {
+            Some(LoginBlock::DigitsLost)
+        } else if column == login && m.contains("and its PIN are the same as on row") {
+            Some(LoginBlock::SameNameAndPin)
+        } else if column == login && m.contains("has no letter or digit") {
+            Some(LoginBlock::InvisibleName)
+        } else {
+            None
+        }
+    }
+}
+
+/// The players who cannot log in (no credential), by reason, reasons in
+/// a fixed order, each with the rows it holds.
+pub(crate) fn login_blocks(
+    snapshot: &Snapshot,
+    problems: &[Problem],
+    config: &Config,
+) -> Vec<(LoginBlock, Vec<usize>)> {
+    let mut by_reason: std::collections::BTreeMap<LoginBlock, Vec<usize>> = Default::default();
+    for (i, player) in snapshot.players.iter().enumerate() {
+        if snapshot.credentials.for_player(i).is_some() {
+            continue;
+        }
+        let reason = problems
+            .iter()
+            .filter(|p| p.tab == config.players.tab && p.row == Some(player.row))
+            .find_map(|p| LoginBlock::of(p, config))
+            .unwrap_or(LoginBlock::Other);
+        by_reason.entry(reason).or_default().push(player.row);
+    }
+    by_reason.into_iter().collect()
+}
+
+/// Rows whose PIN looks like it lost a leading zero: these players have a
+/// PIN, but probably not the one they were given.
+pub(crate) fn lost_zero_rows(problems: &[Problem], config: &Config) -> Vec<usize> {
+    problems
+        .iter()
+        .filter(|p| p.tab == config.players.tab && p.message.contains("leading zero was lost"))
+        .filter_map(|p| p.row)
+        .collect()
+}
+
+/// A kind of problem, for the summary's counts; the order is the order of
+/// importance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Error,
+    CannotLogIn,
+    LostZero,
+    RowSkipped,
+    RowIgnored,
+    WeakPin,
+    SharedName,
+    PinAsNumber,
+    AdminUnclear,
+    Other,
+}
+
+impl Kind {
+    fn of(p: &Problem, config: &Config) -> Kind {
+        let m = p.message.as_str();
+        if p.severity == Severity::Error {
+            Kind::Error
+        } else if LoginBlock::of(p, config).is_some() {
+            Kind::CannotLogIn
+        } else if m.contains("leading zero was lost") {
+            Kind::LostZero
+        } else if m.contains("row skipped") || m.contains("Row skipped") {
+            Kind::RowSkipped
+        } else if m.contains("row ignored") {
+            Kind::RowIgnored
+        } else if m.contains("most common ones") || m.contains("shorter than") {
+            Kind::WeakPin
+        } else if m.contains("each of these players logs in") {
+            Kind::SharedName
+        } else if m.contains("shown as a number") {
+            Kind::PinAsNumber
+        } else if m.contains("does not mean yes") {
+            Kind::AdminUnclear
+        } else {
+            Kind::Other
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Error => "error(s)",
+            Kind::CannotLogIn => "player(s) who cannot log in",
+            Kind::LostZero => "PIN(s) that lost a leading zero",
+            Kind::RowSkipped => "row(s) skipped",
+            Kind::RowIgnored => "row(s) of other tabs ignored",
+            Kind::WeakPin => "weak PIN(s)",
+            Kind::SharedName => "login name(s) shared by players with different PINs",
+            Kind::PinAsNumber => "PIN(s) shown as a number (they log in)",
+            Kind::AdminUnclear => "admin cell(s) that do not mean yes",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// `problems` each once (the first of equal ones), in their order.
+pub(crate) fn distinct(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut seen = std::collections::HashSet::new();
+    problems
+        .into_iter()
+        .filter(|p| {
+            seen.insert((
+                p.severity == Severity::Error,
+                p.tab.clone(),
+                p.row,
+                p.column.clone(),
+                p.message.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// Counts by kind, most important first: `"2 player(s) who cannot log
+/// in, 120 PIN(s) shown as a number (they log in)"`.
+pub(crate) fn kinds_line(problems: &[Problem], config: &Config) -> String {
+    let mut counts: std::collections::BTreeMap<Kind, usize> = Default::default();
+    for p in problems {
+        *counts.entry(Kind::of(p, config)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(kind, n)| format!("{n} {}", kind.describe()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `problems` grouped by tab: the players' tab first, then the joined
+/// tables in the config's order, then any other; rows in order within
+/// each (a problem without a row first).
+pub(crate) fn by_tab(problems: Vec<Problem>, config: &Config) -> Vec<(String, Vec<Problem>)> {
+    let rank = |tab: &str| {
+        if tab == config.players.tab {
+            0
+        } else {
+            config
+                .tables
+                .iter()
+                .position(|t| t.tab == tab)
+                .map_or(usize::MAX, |i| i + 1)
+        }
+    };
+    let mut groups: Vec<(String, Vec<Problem>)> = Vec::new();
+    for p in problems {
+        match groups.iter_mut().find(|(tab, _)| *tab == p.tab) {
+            Some((_, list)) => list.push(p),
+            None => groups.push((p.tab.clone(), vec![p])),
+        }
+    }
+    groups.sort_by(|(a, _), (b, _)| (rank(a), a).cmp(&(rank(b), b)));
+    for (_, list) in &mut groups {
+        list.sort_by_key(|p| p.row);
+    }
+    groups
+}
+
+/// Row numbers for the summary, the first few only.
+pub(crate) fn rows_list(rows: &[usize]) -> String {
+    const SHOWN: usize = 10;
+    let mut out = rows
+        .iter()
+        .take(SHOWN)
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if rows.len() > SHOWN {
+        out.push_str(&format!(" and {} more", rows.len() - SHOWN));
+    }
+    let noun = if rows.len() == 1 { "row" } else { "rows" };
+    format!("{noun} {out}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(tab: &str, row: Option<usize>, message: &str) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            tab: tab.into(),
+            row,
+            column: Some("pin".into()),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn equal_problems_are_kept_once_in_order() {
+        let a = problem("Players", Some(3), "a");
+        let b = problem("Players", Some(2), "b");
+        let out = distinct(vec![a.clone(), b.clone(), a.clone()]);
+        assert_eq!(out, vec![a, b]);
+    }
+
+    #[test]
+    fn rows_are_listed_up_to_ten() {
+        assert_eq!(rows_list(&[4]), "row 4");
+        assert_eq!(rows_list(&[4, 7]), "rows 4, 7");
+        let many: Vec<usize> = (1..=13).collect();
+        assert_eq!(
+            rows_list(&many),
+            "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more"
+        );
+    }
 }

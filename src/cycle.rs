@@ -6,13 +6,14 @@
 //! data, the theme nor the config changed since the last pass, nothing is
 //! rendered and nothing is written.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::error::{Error, PublishError};
+use crate::error::{Error, ModelError, PublishError};
 use crate::model::{Problem, Severity, Snapshot};
 use crate::persist;
 use crate::photos::{PhotoSet, Photos};
@@ -107,9 +108,20 @@ pub(crate) struct Loaded {
     raw_digest: [u8; 32],
     /// See [`CycleReport::persist`].
     persist: Option<persist::Staged>,
-    /// Data rows each tab had as read, before any row was skipped.
-    pub tab_rows: Vec<(String, usize)>,
     fetch: Duration,
+}
+
+/// Data rows each tab has as read, before any row was skipped.
+fn tab_rows(raw: &RawTables) -> Vec<(String, usize)> {
+    raw.tabs
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                t.rows.iter().filter(|r| !r.is_blank()).count(),
+            )
+        })
+        .collect()
 }
 
 /// What photos may do while loading.
@@ -117,8 +129,6 @@ pub(crate) struct Loaded {
 enum PhotoMode {
     /// Start due downloads and wait for them at most this long.
     Sync(Duration),
-    /// `gen check` writes nothing, the photo cache included: no photos.
-    Skip,
 }
 
 /// The model from data already at hand: the one way a [`Snapshot`] is
@@ -146,16 +156,6 @@ async fn load(
     let raw = fetcher.fetch(config).await?;
     let fetch = started.elapsed();
     let raw_digest = raw.digest();
-    let tab_rows = raw
-        .tabs
-        .iter()
-        .map(|(name, t)| {
-            (
-                name.clone(),
-                t.rows.iter().filter(|r| !r.is_blank()).count(),
-            )
-        })
-        .collect();
     let raw_changed = memory.raw != Some(raw_digest);
     let config_owned = config.clone();
     let (mut snapshot, persist) = blocking(move || {
@@ -182,14 +182,12 @@ async fn load(
     .await?;
     let photos = match photo_mode {
         PhotoMode::Sync(wait) => sync_photos(config, fetcher, memory, wait, &mut snapshot).await?,
-        PhotoMode::Skip => PhotoSet::default(),
     };
     Ok(Loaded {
         snapshot,
         photos,
         raw_digest,
         persist,
-        tab_rows,
         fetch,
     })
 }
@@ -261,34 +259,75 @@ fn photo_artifacts(photos: &PhotoSet) -> Result<Vec<Artifact>, Error> {
 }
 
 /// What `gen check` looks at: everything rendered in memory, nothing written.
-pub(crate) struct Checked {
+pub(crate) enum Checked {
+    /// The config names tabs or columns the data does not have: every one
+    /// of them (issue 16). Nothing was modelled or rendered.
+    MissingColumns {
+        errors: Vec<ModelError>,
+        /// Data rows each tab had as read.
+        tab_rows: Vec<(String, usize)>,
+    },
+    Site(Box<CheckedSite>),
+}
+
+/// A site `gen check` rendered in memory.
+pub(crate) struct CheckedSite {
     pub snapshot: Snapshot,
     pub artifacts: Vec<Artifact>,
     /// Data rows each tab had as read, before any row was skipped.
     pub tab_rows: Vec<(String, usize)>,
+    /// What publishing these artifacts would do to the player pages on
+    /// disk, by the rule `gen build` applies ([`publish::player_removals`]).
+    pub removals: Removals,
+}
+
+/// The player pages a publish would remove from `out_dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Removals {
+    pub removing: usize,
+    /// Player pages on disk now.
+    pub existing: usize,
+    /// More than half: `gen build` refuses without `--allow-mass-removal`.
+    pub refused: bool,
 }
 
 /// `gen check`: the pipeline up to the last gate; writes nothing (photos
 /// are not downloaded, so their problems show in build and watch only).
+/// Unlike a cycle, it looks for every missing column before modelling, so
+/// that one run names them all.
 pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
-    let mut memory = CycleMemory::one_shot();
-    let loaded = load(config, fetcher, &mut memory, PhotoMode::Skip, false).await?;
+    let raw = fetcher.fetch(config).await?;
+    let tab_rows = tab_rows(&raw);
     let config = config.clone();
     blocking(move || {
-        let (theme, _) = inputs(&config, &loaded)?;
-        let mut artifacts = photo_artifacts(&loaded.photos)?;
-        artifacts.extend(render::render_with_photos(
-            &theme,
-            &loaded.snapshot,
-            &config,
-            loaded.photos.images(),
-        )?);
-        refuse_secrets(&artifacts, &loaded.snapshot, &config)?;
-        Ok(Checked {
+        let errors = crate::model::missing_columns(&config, &raw);
+        if !errors.is_empty() {
+            return Ok(Checked::MissingColumns { errors, tab_rows });
+        }
+        let snapshot = snapshot_from(&config, raw, SystemTime::now())?;
+        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
+        // No photo is fetched: pages show what they show without one.
+        let artifacts =
+            render::render_with_photos(&theme, &snapshot, &config, PhotoSet::default().images())?;
+        refuse_secrets(&artifacts, &snapshot, &config)?;
+        let removals = {
+            let slugs: BTreeSet<&str> = artifacts
+                .iter()
+                .filter_map(|a| publish::player_slug(&a.path, a.kind))
+                .collect();
+            let r = publish::player_removals(&config.site.out_dir, &slugs)?;
+            Removals {
+                removing: r.gone.len(),
+                existing: r.existing,
+                refused: r.is_mass(),
+            }
+        };
+        Ok(Checked::Site(Box::new(CheckedSite {
             artifacts,
-            snapshot: loaded.snapshot,
-            tab_rows: loaded.tab_rows,
-        })
+            snapshot,
+            tab_rows,
+            removals,
+        })))
     })
     .await
 }

@@ -304,6 +304,112 @@ fn column_index(table: &RawTable, column: &str, key: &str) -> Result<usize, Mode
         })
 }
 
+/// A tab the config names that the data does not have at all.
+fn absent_tab(tab: &str) -> ModelError {
+    ModelError::NoHeader {
+        tab: tab.to_string(),
+        origin: "the source".into(),
+    }
+}
+
+/// A tab without a header row has no columns to find.
+fn require_header(tab: &RawTable) -> Result<(), ModelError> {
+    if tab.header.is_empty() {
+        return Err(ModelError::NoHeader {
+            tab: tab.name.clone(),
+            origin: tab.origin.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Where the players tab's configured columns are.
+struct PlayerColumns {
+    id: usize,
+    login: usize,
+    secret: usize,
+    photo: Option<usize>,
+    admin: Option<usize>,
+}
+
+/// Finds every column the config names in the players tab, in the
+/// config's order. Looks for all of them even after one is missing, so
+/// that `gen check` names every missing column in one run (issue 16); the
+/// error is the first missing column, then the others.
+fn player_columns(
+    config: &Config,
+    tab: &RawTable,
+) -> Result<PlayerColumns, Box<(ModelError, Vec<ModelError>)>> {
+    let pc = &config.players;
+    let mut missing = Vec::new();
+    // A missing column's index is never used: `missing` is not empty then.
+    let mut find = |column: &str, key: &str| {
+        column_index(tab, column, key)
+            .map_err(|e| missing.push(e))
+            .unwrap_or_default()
+    };
+    let id = find(&pc.id, "players.id");
+    let login = find(&pc.login, "players.login");
+    let secret = find(&pc.secret, "players.secret");
+    for c in &pc.private {
+        find(c, "players.private");
+    }
+    let photo = pc.photo.as_ref().map(|c| find(c, "players.photo"));
+    let admin = pc.admin.as_ref().map(|c| find(c, "players.admin"));
+    for c in config.index.columns.iter().flatten() {
+        find(c, "index.columns");
+    }
+    if let Some(c) = &config.index.sort_by {
+        find(c, "index.sort_by");
+    }
+    let mut missing = missing.into_iter();
+    match missing.next() {
+        None => Ok(PlayerColumns {
+            id,
+            login,
+            secret,
+            photo,
+            admin,
+        }),
+        Some(first) => Err(Box::new((first, missing.collect()))),
+    }
+}
+
+/// The key column of a joined table.
+fn key_column(table: &crate::config::Table, tab: &RawTable) -> Result<usize, ModelError> {
+    require_header(tab)?;
+    column_index(tab, &table.key, "tables.key")
+}
+
+/// Every tab and column the config names that the data does not have:
+/// each missing column of the players tab, each table's missing key
+/// column, each tab without a header row, in the config's order. Empty
+/// when [`Snapshot::build`] finds every column it needs. [`Snapshot::build`]
+/// stops at the first of these; `gen check` lists them all (issue 16).
+pub fn missing_columns(config: &Config, raw: &RawTables) -> Vec<ModelError> {
+    let mut out = Vec::new();
+    match raw.get(&config.players.tab) {
+        None => out.push(absent_tab(&config.players.tab)),
+        Some(tab) => match require_header(tab) {
+            Err(e) => out.push(e),
+            Ok(()) => {
+                if let Err(missing) = player_columns(config, tab) {
+                    let (first, more) = *missing;
+                    out.push(first);
+                    out.extend(more);
+                }
+            }
+        },
+    }
+    for table in &config.tables {
+        match raw.get(&table.tab) {
+            None => out.push(absent_tab(&table.tab)),
+            Some(tab) => out.extend(key_column(table, tab).err()),
+        }
+    }
+    out
+}
+
 /// The only `admin` cells that grant admin, compared case-insensitively.
 /// An allow-list: "none", "-", "off" or "✗" are meant as no, and used to
 /// grant every page (issue 14).
@@ -451,36 +557,15 @@ impl Snapshot {
     pub fn build(config: &Config, raw: RawTables) -> Result<Snapshot, ModelError> {
         let pc = &config.players;
         let mut tabs = raw.tabs;
-        let mut tab = tabs.remove(&pc.tab).ok_or_else(|| ModelError::NoHeader {
-            tab: pc.tab.clone(),
-            origin: "the source".into(),
-        })?;
-        if tab.header.is_empty() {
-            return Err(ModelError::NoHeader {
-                tab: tab.name.clone(),
-                origin: tab.origin.clone(),
-            });
-        }
-        let id_col = column_index(&tab, &pc.id, "players.id")?;
-        let login_col = column_index(&tab, &pc.login, "players.login")?;
-        let secret_col = column_index(&tab, &pc.secret, "players.secret")?;
-        for c in &pc.private {
-            column_index(&tab, c, "players.private")?;
-        }
-        let photo_col = match &pc.photo {
-            Some(c) => Some(column_index(&tab, c, "players.photo")?),
-            None => None,
-        };
-        let admin_col = match &pc.admin {
-            Some(c) => Some(column_index(&tab, c, "players.admin")?),
-            None => None,
-        };
-        for c in config.index.columns.iter().flatten() {
-            column_index(&tab, c, "index.columns")?;
-        }
-        if let Some(c) = &config.index.sort_by {
-            column_index(&tab, c, "index.sort_by")?;
-        }
+        let mut tab = tabs.remove(&pc.tab).ok_or_else(|| absent_tab(&pc.tab))?;
+        require_header(&tab)?;
+        let PlayerColumns {
+            id: id_col,
+            login: login_col,
+            secret: secret_col,
+            photo: photo_col,
+            admin: admin_col,
+        } = player_columns(config, &tab).map_err(|missing| missing.0)?;
         let tab_rows = std::mem::take(&mut tab.rows);
 
         let mut problems = Vec::new();
@@ -729,17 +814,8 @@ impl Snapshot {
             .collect();
         let mut tables = Vec::new();
         for tc in &config.tables {
-            let mut t = tabs.remove(&tc.tab).ok_or_else(|| ModelError::NoHeader {
-                tab: tc.tab.clone(),
-                origin: "the source".into(),
-            })?;
-            if t.header.is_empty() {
-                return Err(ModelError::NoHeader {
-                    tab: t.name.clone(),
-                    origin: t.origin.clone(),
-                });
-            }
-            let key_col = column_index(&t, &tc.key, "tables.key")?;
+            let mut t = tabs.remove(&tc.tab).ok_or_else(|| absent_tab(&tc.tab))?;
+            let key_col = key_column(tc, &t)?;
             let shown: Vec<usize> = (0..t.header.len())
                 .filter(|&i| i != key_col && !t.header[i].is_empty())
                 .collect();
@@ -943,6 +1019,65 @@ fn content_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config naming `secret`, `sort_by` and a Matches table keyed by
+    /// `key`, over a players tab `id,name,pin,Points` and a Matches tab
+    /// `player_id,date`.
+    fn columns_case(secret: &str, sort_by: &str, key: &str) -> (Config, RawTables) {
+        let text = format!(
+            "[site]\ntitle = \"T\"\n[source]\nkind = \"csv\"\n[source.files]\n\
+             Players = \"p.csv\"\nMatches = \"m.csv\"\n[players]\ntab = \"Players\"\n\
+             id = \"id\"\nlogin = \"name\"\nsecret = \"{secret}\"\n[index]\n\
+             sort_by = \"{sort_by}\"\n[[tables]]\ntab = \"Matches\"\nkey = \"{key}\"\n"
+        );
+        let config = Config::parse(
+            &text,
+            std::path::Path::new("/nonexistent-sheetgen-test/site.toml"),
+            &crate::config::Env::default(),
+        )
+        .unwrap();
+        let tab = |name: &str, header: &[&str]| RawTable {
+            name: name.into(),
+            origin: format!("{name}.csv"),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        };
+        let mut raw = RawTables::default();
+        raw.tabs.insert(
+            "Players".into(),
+            tab("Players", &["id", "name", "pin", "Points"]),
+        );
+        raw.tabs
+            .insert("Matches".into(), tab("Matches", &["player_id", "date"]));
+        (config, raw)
+    }
+
+    #[test]
+    fn every_missing_column_is_found_and_build_stops_at_the_first() {
+        let (config, raw) = columns_case("code", "Pionts", "player");
+        let missing: Vec<(String, String)> = missing_columns(&config, &raw)
+            .into_iter()
+            .map(|e| match e {
+                ModelError::MissingColumn { tab, key, .. } => (tab, key),
+                other => panic!("not a missing column: {other}"),
+            })
+            .collect();
+        let expected = [
+            ("Players", "players.secret"),
+            ("Players", "index.sort_by"),
+            ("Matches", "tables.key"),
+        ]
+        .map(|(t, k)| (t.to_string(), k.to_string()));
+        assert_eq!(missing, expected);
+        match Snapshot::build(&config, raw) {
+            Err(ModelError::MissingColumn { key, .. }) => assert_eq!(key, "players.secret"),
+            other => panic!("{other:?}"),
+        }
+
+        let (config, raw) = columns_case("pin", "Points", "player_id");
+        assert!(missing_columns(&config, &raw).is_empty());
+        assert!(Snapshot::build(&config, raw).is_ok());
+    }
 
     #[test]
     fn slugs_are_ascii_and_path_safe() {

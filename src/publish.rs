@@ -165,6 +165,49 @@ fn existing_player_slugs(out_dir: &Path) -> Result<BTreeSet<String>, PublishErro
     Ok(out)
 }
 
+/// The slug of a player page artifact (`p/<slug>/index.html`).
+pub(crate) fn player_slug(path: &str, kind: ArtifactKind) -> Option<&str> {
+    if kind != ArtifactKind::Player {
+        return None;
+    }
+    path.strip_prefix("p/")?.strip_suffix("/index.html")
+}
+
+/// The player pages on disk that a publish removes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlayerRemovals {
+    /// Slugs under `out_dir/p/` the new site has no page for.
+    pub gone: Vec<String>,
+    /// Player pages under `out_dir/p/` now.
+    pub existing: usize,
+}
+
+impl PlayerRemovals {
+    /// More than half of the player pages: a publish refuses it unless
+    /// `--allow-mass-removal` (a sheet emptied by mistake must not empty
+    /// the site).
+    pub(crate) fn is_mass(&self) -> bool {
+        self.existing > 0 && self.gone.len() * 2 > self.existing
+    }
+}
+
+/// The player pages under `out_dir/p/` that a site with the pages of
+/// `new_slugs` removes. Reads only: `gen check` asks it too, to say
+/// beforehand what `gen build` will do.
+pub(crate) fn player_removals(
+    out_dir: &Path,
+    new_slugs: &BTreeSet<&str>,
+) -> Result<PlayerRemovals, PublishError> {
+    let existing = existing_player_slugs(out_dir)?;
+    Ok(PlayerRemovals {
+        existing: existing.len(),
+        gone: existing
+            .into_iter()
+            .filter(|s| !new_slugs.contains(s.as_str()))
+            .collect(),
+    })
+}
+
 /// The last gate before anything is written (issue 14): no artifact may
 /// hold a secret of `secrets` as a whole token. Text artifacts are scanned
 /// as rendered; their `.gz` twins are `gzip` of exactly those bytes, so
@@ -391,18 +434,13 @@ impl<'a> Publication<'a> {
         // Decide removals first: a refused mass removal must change nothing.
         let new_slugs: BTreeSet<&str> = produced
             .iter()
-            .filter(|(_, kind)| *kind == ArtifactKind::Player)
-            .filter_map(|(path, _)| path.strip_prefix("p/")?.strip_suffix("/index.html"))
+            .filter_map(|(path, kind)| player_slug(path, *kind))
             .collect();
-        let existing = existing_player_slugs(out_dir)?;
-        let gone: Vec<&String> = existing
-            .iter()
-            .filter(|s| !new_slugs.contains(s.as_str()))
-            .collect();
-        if !opts.allow_mass_removal && !existing.is_empty() && gone.len() * 2 > existing.len() {
+        let removals = player_removals(out_dir, &new_slugs)?;
+        if !opts.allow_mass_removal && removals.is_mass() {
             return Err(PublishError::MassRemoval {
-                removing: gone.len(),
-                existing: existing.len(),
+                removing: removals.gone.len(),
+                existing: removals.existing,
             });
         }
 
@@ -428,7 +466,7 @@ impl<'a> Publication<'a> {
                 .try_reduce(|| 0, |a, b| Ok(a + b))?;
         }
 
-        for slug in gone {
+        for slug in removals.gone {
             let dir = out_dir.join("p").join(slug);
             for name in ["index.html", "index.html.gz"] {
                 report.removed += remove_if_present(&dir.join(name))?;

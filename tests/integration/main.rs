@@ -32,6 +32,7 @@ mod architecture;
 mod browser;
 mod build;
 mod check;
+mod check_report;
 mod config_errors;
 mod data_gate_cost;
 mod data_hardening;
