@@ -17,11 +17,14 @@
 //! - [`fake_google`]: the Sheets API and OAuth endpoint on 127.0.0.1:0,
 //!   answering with the recorded bodies in `tests/fixtures/sheets`.
 //! - [`photo_support`]: images made in the test and a server for them.
+//! - [`browser_support`]: headless Chromium over WebDriver, the demo behind
+//!   real nginx or `gen serve`.
 //!
 //! No test here may change the process's environment or working folder:
 //! they all run in one process, in parallel. A test that needs a variable
 //! sets it on the `gen` it starts ([`common::run_gen`]'s `env`).
 
+mod browser_support;
 mod common;
 mod fake_google;
 mod http_support;
