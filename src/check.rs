@@ -96,6 +96,18 @@ impl LoginBlock {
         }
     }
 
+    /// The name of its theme string on the organiser's page
+    /// (`admin.blocked.<key>`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            LoginBlock::NoPin => "no_pin",
+            LoginBlock::DigitsLost => "digits_lost",
+            LoginBlock::SameNameAndPin => "same_name_and_pin",
+            LoginBlock::InvisibleName => "invisible_name",
+            LoginBlock::Other => "other",
+        }
+    }
+
     /// What the model's problem `p` on a player's row says, if it says
     /// why that player cannot log in. Keyed on the model's own words.
     fn of(p: &Problem, config: &Config) -> Option<LoginBlock> {
@@ -151,7 +163,7 @@ pub(crate) fn lost_zero_rows(problems: &[Problem], config: &Config) -> Vec<usize
 /// A kind of problem, for the summary's counts; the order is the order of
 /// importance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Error,
     CannotLogIn,
     LostZero,
@@ -165,7 +177,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(p: &Problem, config: &Config) -> Kind {
+    pub(crate) fn of(p: &Problem, config: &Config) -> Kind {
         let m = p.message.as_str();
         if p.severity == Severity::Error {
             Kind::Error
@@ -201,6 +213,23 @@ impl Kind {
             Kind::SharedName => "login name(s) shared by players with different PINs",
             Kind::PinAsNumber => "PIN(s) shown as a number (they log in)",
             Kind::AdminUnclear => "admin cell(s) that do not mean yes",
+            Kind::Other => "other",
+        }
+    }
+
+    /// The name of its theme string on the organiser's page
+    /// (`admin.kind.<key>`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Kind::Error => "error",
+            Kind::CannotLogIn => "cannot_log_in",
+            Kind::LostZero => "lost_zero",
+            Kind::RowSkipped => "row_skipped",
+            Kind::RowIgnored => "row_ignored",
+            Kind::WeakPin => "weak_pin",
+            Kind::SharedName => "shared_name",
+            Kind::PinAsNumber => "pin_as_number",
+            Kind::AdminUnclear => "admin_unclear",
             Kind::Other => "other",
         }
     }

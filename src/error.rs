@@ -69,8 +69,14 @@ pub enum SourceError {
         message: String,
     },
     /// Google answered with an error; `message` says what to do about it.
+    /// `share_with`: the service account's e-mail when the answer means
+    /// the sheet is not shared with it (the organiser's page says so).
     #[error("Google Sheets answered HTTP {status}: {message}")]
-    Google { status: u16, message: String },
+    Google {
+        status: u16,
+        message: String,
+        share_with: Option<String>,
+    },
     /// An answer that does not have the shape of the Sheets API (an HTML
     /// page from a proxy or a captive portal, a cut-off body, wrong types).
     #[error(

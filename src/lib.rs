@@ -25,6 +25,8 @@
 //! - [`cycle`]: one pass: [`cycle::run`] (build, watch), [`cycle::check`]
 //!   (stops before writing), and the one way a snapshot is built;
 //!   [`check`]: the extra warnings of `gen check`.
+//! - [`organiser`]: the organiser's page (`/admin/`), written after every
+//!   cycle, the failed ones included (the one file those may change).
 //!
 //! Serving, which reads the shared state and never calls a stage:
 //! - [`state`]: the current snapshot and health, a cheap-clone handle.
@@ -62,6 +64,7 @@ pub(crate) mod http;
 pub(crate) mod init;
 pub mod model;
 pub(crate) mod nginx;
+pub(crate) mod organiser;
 pub(crate) mod persist;
 pub(crate) mod photo_view;
 pub(crate) mod photos;
@@ -145,7 +148,7 @@ async fn build(
     fetcher: &source::Fetcher,
     allow_mass_removal: bool,
 ) -> Result<(), Error> {
-    let report = cycle::run(
+    let ran = cycle::run(
         config,
         fetcher,
         &mut cycle::CycleMemory::one_shot(),
@@ -154,7 +157,23 @@ async fn build(
             persist: false,
         },
     )
-    .await?;
+    .await;
+    // The organiser's page says what this build did, failed or not.
+    let mut board = organiser::Board::default();
+    let report = match ran {
+        Ok(report) => {
+            board.succeeded(config, &report.snapshot, &report.problems, true);
+            board.publish_logged(config, Some(&report.snapshot));
+            report
+        }
+        Err(e) => {
+            if config.site.out_dir.is_dir() {
+                board.failed(&e);
+                board.publish_logged(config, None);
+            }
+            return Err(e);
+        }
+    };
     for p in &report.problems {
         eprintln!("warning: {p}");
     }
@@ -220,12 +239,28 @@ fn demo_login_hint(config: &Config) -> Option<String> {
     let headers = reader.headers().ok()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (login, secret) = (col(&config.players.login)?, col(&config.players.secret)?);
-    let row = reader.records().next()?.ok()?;
-    Some(format!(
+    let admin = config.players.admin.as_deref().and_then(col);
+    let rows: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
+    let row = rows.first()?;
+    let mut hint = format!(
         "demo login: name \"{}\", PIN {} (fictional player from examples/demo/)",
         row.get(login)?,
         row.get(secret)?
-    ))
+    );
+    let organiser = admin.and_then(|a| {
+        rows.iter().find(|r| {
+            r.get(a)
+                .is_some_and(|v| model::ADMIN_YES.contains(&v.trim().to_lowercase().as_str()))
+        })
+    });
+    if let Some(r) = organiser {
+        hint.push_str(&format!(
+            "\norganiser's page /admin/: name \"{}\", PIN {}",
+            r.get(login)?,
+            r.get(secret)?
+        ));
+    }
+    Some(hint)
 }
 
 fn nginx(config: &Config, args: cli::NginxArgs) -> Result<(), Error> {

@@ -189,6 +189,7 @@ proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m in
 map $uri $sheetgen_cache_control {{
     ~^/assets/  "public, max-age=31536000, immutable";
     ~^/p/       "private, no-cache";
+    ~^/admin/   "private, no-cache";
     default     "no-cache";
 }}
 
@@ -255,6 +256,17 @@ server {{
         open_file_cache off;
     }}
 
+    # The organiser's page: admin rows only. gen reads an empty slug as
+    # "no player's own page": only an admin session passes.
+    location ^~ /admin/ {{
+        set $slug "";
+        auth_request /_sheetgen_auth;
+        error_page 401 = @sheetgen_login_admin;
+        error_page 403 /403.html;
+        try_files ${{uri}}index.html $uri =404;
+        open_file_cache off;
+    }}
+
     location = /_sheetgen_auth {{
         internal;
         proxy_pass http://sheetgen_api/api/auth;
@@ -283,6 +295,10 @@ server {{
     # $slug, not $uri: $uri is decoded and would let %0D%0A into a header.
     location @sheetgen_login {{
         return 303 /login/?next=/p/$slug/;
+    }}
+
+    location @sheetgen_login_admin {{
+        return 303 /login/?next=/admin/;
     }}
 
     location = /api/login {{

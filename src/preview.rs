@@ -1,6 +1,6 @@
 //! `gen serve` only: a static server over `out_dir` that behaves like the
 //! nginx config `gen nginx` prints (gzip twins with `Vary`, content types,
-//! the `/p/<slug>/` auth rule, GET/HEAD only, no dotfiles, nothing outside
+//! the `/p/<slug>/` and `/admin/` auth rules, GET/HEAD only, no dotfiles, nothing outside
 //! `out_dir`), so newcomers can try the site without nginx. Not for
 //! production: nginx is what serves players.
 
@@ -92,11 +92,18 @@ impl Preview {
             }
         }
         let dir_url = path.ends_with('/') || segments.is_empty();
-        // As nginx's `location ~ ^/p/(?<slug>[a-z0-9-]+)/`.
-        let slug = segments.get(1).filter(|s| Slug::parse(s).is_some());
-        if let (Some(&"p"), Some(slug), true) =
-            (segments.first(), slug, segments.len() > 2 || dir_url)
-        {
+        // As nginx's `location ~ ^/p/(?<slug>[a-z0-9-]+)/` and `location
+        // ^~ /admin/`: whose page it is ("" for the organiser's page, which
+        // only an admin session may read) and where a login comes back.
+        let below = segments.len() > 1 || dir_url;
+        let private = match segments.as_slice() {
+            ["p", slug, ..] if Slug::parse(slug).is_some() && (segments.len() > 2 || dir_url) => {
+                Some((*slug, format!("/p/{slug}/")))
+            }
+            ["admin", ..] if below => Some(("", "/admin/".to_string())),
+            _ => None,
+        };
+        if let Some((slug, home)) = private {
             let allowed = state.snapshot().and_then(|s| {
                 auth.session_player(&request, &s)
                     .map(|p| may_read(&s, p, slug))
@@ -105,10 +112,9 @@ impl Preview {
                 Some(true) => {}
                 Some(false) => return self.error_page(request, 403),
                 None => {
-                    let next = format!("/{}/", segments[..2].join("/"));
                     let location = format!(
                         "/login/?next={}",
-                        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                        form_urlencoded::byte_serialize(home.as_bytes()).collect::<String>()
                     );
                     respond(
                         request,
@@ -201,7 +207,7 @@ impl Preview {
         // As `gen nginx` sends them: no shared cache stores a player's page.
         let cache = if rel.starts_with("assets") {
             "public, max-age=31536000, immutable"
-        } else if rel.starts_with("p") {
+        } else if rel.starts_with("p") || rel.starts_with("admin") {
             "private, no-cache"
         } else {
             "no-cache"

@@ -43,7 +43,7 @@ const COMPRESSIBLE: [&str; 8] = [
 const ASSET_GRACE: Duration = Duration::from_secs(3600);
 
 /// Published files are read by the web server.
-const PUBLIC_MODE: u32 = 0o644;
+pub(crate) const PUBLIC_MODE: u32 = 0o644;
 
 #[derive(Debug, Clone)]
 pub struct PublishOptions {

@@ -51,6 +51,8 @@ pub struct Theme {
     pub dir: PathBuf,
     templates: BTreeMap<String, String>,
     strings: Value,
+    /// The UI strings as read, for pages that add built-in defaults.
+    strings_table: toml::Table,
     /// Asset name → (fingerprinted file name, bytes).
     assets: BTreeMap<String, (String, Vec<u8>)>,
     /// Digest of everything above: a different theme renders differently.
@@ -132,6 +134,7 @@ impl Theme {
         })?;
         hasher.update(text.as_bytes());
         let strings = Value::from_serialize(&table);
+        let strings_table = table;
 
         let mut assets = BTreeMap::new();
         let asset_dir = dir.join("assets");
@@ -158,6 +161,7 @@ impl Theme {
             dir: dir.to_path_buf(),
             templates,
             strings,
+            strings_table,
             assets,
             hash: hex::encode(hasher.finalize()),
         })
@@ -187,6 +191,53 @@ impl Theme {
             })
         });
         Ok(env)
+    }
+}
+
+impl Theme {
+    /// Renders one page outside a cycle's pages (the organiser's page) with
+    /// `ctx` and the site's globals. A theme made before that page existed
+    /// gets `built_in` as its template, and the strings table `section` of
+    /// `built_in_strings` (the default theme's, for the site's language)
+    /// when its own strings lack it.
+    pub(crate) fn render_extra(
+        &self,
+        config: &Config,
+        name: &str,
+        built_in: &str,
+        (section, built_in_strings): (&str, &str),
+        ctx: Value,
+    ) -> Result<Vec<u8>, RenderError> {
+        let mut env = self.environment()?;
+        if !self.templates.contains_key(name) {
+            env.add_template_owned(name.to_string(), built_in.to_string())
+                .map_err(|e| template_error(name, &e))?;
+        }
+        let strings = if self.strings_table.contains_key(section) {
+            self.strings.clone()
+        } else {
+            let mut table = self.strings_table.clone();
+            let defaults: toml::Table =
+                toml::from_str(built_in_strings).map_err(|e| RenderError::Template {
+                    name: name.to_string(),
+                    message: format!("built-in strings: {e}"),
+                })?;
+            if let Some(v) = defaults.get(section) {
+                table.insert(section.to_string(), v.clone());
+            }
+            Value::from_serialize(&table)
+        };
+        let site = SiteView {
+            title: &config.site.title,
+            lang: config.site.lang.code(),
+        };
+        let template = env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        template
+            .render(context! { ..ctx, ..context! { site => site, t => strings } })
+            .map(String::into_bytes)
+            .map_err(|e| template_error(name, &e))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::api::{self, ApiOptions};
 use crate::config::{Config, ListenAddr};
 use crate::cycle::{self, CycleMemory, CycleOptions};
 use crate::error::{ConfigError, Error};
+use crate::organiser;
 use crate::persist;
 use crate::source::Fetcher;
 use crate::state::{AppState, observe};
@@ -46,7 +47,8 @@ pub(crate) async fn run(
     let stop = stop_signal()?;
     tokio::pin!(stop);
     let state = AppState::new(config.site.refresh);
-    restore_last_good(&config, &state);
+    let mut board = organiser::Board::default();
+    restore_last_good(&config, &state, &mut board);
 
     // `gen serve --listen` parses as `api.listen` does, and is named so.
     let listen = match listen_override {
@@ -97,7 +99,7 @@ pub(crate) async fn run(
             }
         }
 
-        let cycle = run_cycle(&config, &fetcher, &mut memory, &state);
+        let cycle = run_cycle(&config, &fetcher, &mut memory, &state, &mut board);
         tokio::pin!(cycle);
         let ok = tokio::select! {
             ok = &mut cycle => ok,
@@ -154,12 +156,14 @@ fn next_wait(refresh: Duration, failures: u32) -> Duration {
     base.mul_f64(0.8 + 0.4 * fastrand::f64())
 }
 
-/// One cycle with its log line, health and metrics. Returns success.
+/// One cycle with its log line, health, metrics and the organiser's page.
+/// Returns success.
 async fn run_cycle(
     config: &Config,
     fetcher: &Fetcher,
     memory: &mut CycleMemory,
     state: &AppState,
+    board: &mut organiser::Board,
 ) -> bool {
     let opts = CycleOptions {
         allow_mass_removal: false,
@@ -199,6 +203,8 @@ async fn run_cycle(
             }
             state.set_snapshot(Arc::clone(&report.snapshot));
             state.record_success(SystemTime::now());
+            board.succeeded(config, &report.snapshot, &report.problems, report.rendered);
+            board.publish_logged(config, Some(&report.snapshot));
             info!(
                 event = "cycle",
                 source = %config.source.describe(),
@@ -218,14 +224,16 @@ async fn run_cycle(
             let message = e.to_string();
             error!(event = "cycle_failed", error = %message, "cycle failed; the previous site and logins stay in force");
             state.record_failure(message);
+            board.failed(&e);
+            board.publish_logged(config, state.snapshot().as_deref());
             false
         }
     }
 }
 
 /// Loads the data persisted by the last good cycle, so logins work before
-/// the first fetch.
-fn restore_last_good(config: &Config, state: &AppState) {
+/// the first fetch (and the organiser's page knows what is published).
+fn restore_last_good(config: &Config, state: &AppState, board: &mut organiser::Board) {
     match persist::load(&config.site.state_dir) {
         Ok(Some((raw, fetched_at))) => match cycle::snapshot_from(config, raw, fetched_at) {
             Ok(snapshot) => {
@@ -235,6 +243,7 @@ fn restore_last_good(config: &Config, state: &AppState) {
                     "loaded the last good data from {}",
                     persist::path(&config.site.state_dir).display()
                 );
+                board.restored(config, &snapshot);
                 state.restore(Arc::new(snapshot.into_served()));
             }
             Err(e) => warn!("the last good data no longer fits the config: {e}"),

@@ -249,7 +249,7 @@ fn render_players(out: &mut String, p: &PlayersPlan) {
         line(
             out,
             &format!("# admin = {}", toml_string(c)),
-            "TODO: uncomment to let the rows marked yes/oui/x read every player's page",
+            "TODO: uncomment to let the rows marked yes/oui/x read every player's page and the organiser's page /admin/",
         );
     }
     out.push('\n');

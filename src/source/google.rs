@@ -374,6 +374,7 @@ async fn with_the_tabs(
             Some(message) => SourceError::Google {
                 status: missing.status,
                 message,
+                share_with: None,
             },
             None => error,
         },
@@ -772,6 +773,7 @@ pub fn explain(
             return SourceError::Google {
                 status: answer.status,
                 message: failing(answer.attempts),
+                share_with: None,
             };
         }
         return SourceError::NotSheetsApi {
@@ -826,9 +828,18 @@ pub fn explain(
         500..600 => format!("{} {said}", failing(answer.attempts)),
         _ => format!("unexpected answer {said}"),
     };
+    let share_with = match auth {
+        AuthKind::ServiceAccount { client_email }
+            if answer.status == 403 && !reasons.contains(&"SERVICE_DISABLED") =>
+        {
+            Some(client_email.to_string())
+        }
+        _ => None,
+    };
     SourceError::Google {
         status: answer.status,
         message,
+        share_with,
     }
 }
 
@@ -1261,6 +1272,7 @@ mod tests {
             status: 400,
             message: "no tab named 'Matchs' in the spreadsheet (tabs are case-sensitive): FIRST"
                 .into(),
+            share_with: None,
         };
         let missing = MissingRange {
             status: 400,

@@ -362,9 +362,22 @@ pub fn dirs(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every file under `dir` with its bytes.
+/// The organiser's page under `out_dir`: the one file a failed cycle may
+/// update (issue 16), so the "nothing changed" checks of [`tree_bytes`]
+/// and [`stamps`] leave it out; `organiser_page.rs` checks when it changes.
+pub const ORGANISER_PAGE: &str = "admin/";
+
+/// Every file under `dir` but the organiser's page ([`ORGANISER_PAGE`]).
+fn player_files(dir: &Path) -> BTreeMap<String, PathBuf> {
+    let mut all = files(dir);
+    all.retain(|rel, _| !rel.starts_with(ORGANISER_PAGE));
+    all
+}
+
+/// Every file under `dir` with its bytes (the organiser's page apart:
+/// [`ORGANISER_PAGE`]).
 pub fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    files(dir)
+    player_files(dir)
         .into_iter()
         .map(|(rel, path)| (rel, std::fs::read(path).unwrap()))
         .collect()
@@ -378,9 +391,10 @@ pub fn file_contains(path: &Path, text: &str) -> bool {
 /// What identifies a file's last write: (mtime s, mtime ns, inode, size).
 pub type Stamp = (i64, i64, u64, u64);
 
-/// The [`Stamp`] of every file under `dir`.
+/// The [`Stamp`] of every file under `dir` (the organiser's page apart:
+/// [`ORGANISER_PAGE`]).
 pub fn stamps(dir: &Path) -> BTreeMap<String, Stamp> {
-    files(dir)
+    player_files(dir)
         .into_iter()
         .map(|(rel, path)| {
             let m = std::fs::symlink_metadata(&path).unwrap();

@@ -149,15 +149,17 @@ fn a_csv_folder_of_the_demo_becomes_a_config_that_checks() {
     assert_commented(&text, "secret = \"pin\"", "never shown");
     assert_commented(&text, "key = \"player_id\"", "holds the player's id");
     assert_commented(&text, "lang = \"en\"", "guessed from the column names");
-    // The one thing it cannot know: the club's name.
+    // What it cannot know: the club's name, and whether the demo's admin
+    // column should grant every page (left commented out on purpose).
     assert_commented(&text, "title = ", "TODO: the club's name");
-    assert_eq!(text.matches("TODO").count(), 1, "{text}");
+    assert_commented(&text, "# admin = \"admin\"", "TODO: uncomment");
+    assert_eq!(text.matches("TODO").count(), 2, "{text}");
 
     // It checked what it wrote, said so, and what comes next.
     assert!(run.stdout.contains("checking it"), "{}", run.stdout);
     assert!(run.stdout.contains("ok: publishable"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("1 line(s) marked TODO"),
+        run.stdout.contains("2 line(s) marked TODO"),
         "{}",
         run.stdout
     );
@@ -193,6 +195,7 @@ fn write_french_workbook(path: &Path) {
             "assists" => "Passes",
             "played" => "Joués",
             "email" => "Courriel",
+            "admin" => "Organisateur",
             "player_id" => "N° joueur",
             "date" => "Date",
             "opponent" => "Adversaire",
@@ -246,7 +249,10 @@ fn a_french_workbook_becomes_a_french_config_that_checks() {
         tables(&toml),
         [("Matchs".to_string(), "N° joueur".to_string())]
     );
-    assert!(!text.contains("TODO"), "{text}");
+    // The one thing left to decide: whether the admin column grants
+    // every page (the title comes from the workbook's name).
+    assert_commented(&text, "# admin = \"Organisateur\"", "TODO: uncomment");
+    assert_eq!(text.matches("TODO").count(), 1, "{text}");
     assert!(
         run.stdout.contains("left out tab \"Notes\": empty"),
         "{}",

@@ -1,0 +1,500 @@
+//! The organiser's page, `/admin/`: what the last cycle did, in the site's
+//! language, for the rows marked admin (`[players] admin`) and no one
+//! else (nginx and `gen serve` ask `/api/auth` with an empty slug, which
+//! only an admin session passes: [`crate::auth::may_read`]).
+//!
+//! The URL is `/admin/` because `admin` is the word the organiser already
+//! wrote in the config (`[players] admin`) and in the sheet's column, and
+//! it cannot be a player's URL (those are all under `/p/`).
+//!
+//! It is the one file a failed cycle may update: the players' files never
+//! change on a failure, but the organiser must see why their edit does not
+//! show. It says when the data shown was read, whether the last read
+//! failed and why (Google's "share the sheet with …" included), the
+//! problems most important first, and the counts: players, who can log
+//! in, who cannot and why, photos failing. Its content moves only when one
+//! of those does, and it is written only when its bytes change: a cycle
+//! that changes nothing writes nothing (a repeated failure included). No
+//! PIN can be on it: it passes the same last gate as every page.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use minijinja::context;
+use serde::Serialize;
+
+use crate::check::{self, Kind, LoginBlock};
+use crate::config::Config;
+use crate::error::{Error, ModelError, PublishError, SourceError};
+use crate::model::{Problem, Severity, Snapshot};
+use crate::publish;
+use crate::render::{Artifact, ArtifactKind, Theme};
+
+/// Where the page is published, under `out_dir`.
+pub(crate) const PAGE: &str = "admin/index.html";
+/// The theme's template, and the default theme's copy for themes made
+/// before it existed.
+const TEMPLATE: &str = "admin.html";
+const BUILT_IN: &str = include_str!("../site-templates/admin.html");
+const BUILT_IN_EN: &str = include_str!("../site-templates/strings/en.toml");
+const BUILT_IN_FR: &str = include_str!("../site-templates/strings/fr.toml");
+/// Problems listed on the page (a roster of 10,000 rows can have as many
+/// warnings); the page says how many more `gen check` lists.
+const SHOWN: usize = 300;
+
+/// What the page reports, kept by the loop of cycles (`gen watch`) or made
+/// for one cycle (`gen build`).
+#[derive(Debug, Default)]
+pub(crate) struct Board {
+    good: Option<Good>,
+    failure: Option<Failure>,
+    /// The page on disk says what this board says (it was written or found
+    /// equal since the last change): a cycle that changed nothing then
+    /// costs nothing here.
+    current: bool,
+}
+
+/// The last successful cycle.
+#[derive(Debug)]
+struct Good {
+    /// The data's digest and when it was first read: the page says
+    /// "data as of" that time, which a cycle reading the same data again
+    /// does not move.
+    data: (String, SystemTime),
+    players: usize,
+    can_log_in: usize,
+    blocks: Vec<(LoginBlock, Vec<usize>)>,
+    lost_zero: Vec<usize>,
+    photos_failing: usize,
+    /// Most important first.
+    problems: Vec<Problem>,
+}
+
+/// The failure of the last cycle, if it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    /// The first cycle of this run of equal failures.
+    since: SystemTime,
+    /// Its theme string, `admin.failure.<kind>`.
+    kind: &'static str,
+    /// The error as gen words it (English, specific: file, tab, row, key).
+    message: String,
+    /// Google: the e-mail to share the sheet with.
+    share_with: Option<String>,
+}
+
+impl Board {
+    /// The data a restarted `gen watch` serves before its first cycle
+    /// (persisted when it changed, so its time is when it was read).
+    pub(crate) fn restored(&mut self, config: &Config, snapshot: &Snapshot) {
+        self.good = Some(Good::of(config, snapshot, &snapshot.problems, None));
+        self.current = false;
+    }
+
+    /// A cycle published `snapshot` (served or full: players and logins
+    /// are what is read) with these row `problems`; `rendered`: it found
+    /// the data, the theme or the config changed (else, after a success,
+    /// there is nothing new to say).
+    pub(crate) fn succeeded(
+        &mut self,
+        config: &Config,
+        snapshot: &Snapshot,
+        problems: &[Problem],
+        rendered: bool,
+    ) {
+        if !rendered && self.current && self.failure.is_none() && self.good.is_some() {
+            return;
+        }
+        let previous = self.good.take().map(|g| g.data);
+        self.good = Some(Good::of(config, snapshot, problems, previous));
+        self.failure = None;
+        self.current = false;
+    }
+
+    /// A cycle failed with `error` (already free of secrets: errors are
+    /// built so). An equal failure keeps its first time.
+    pub(crate) fn failed(&mut self, error: &Error) {
+        let (kind, share_with) = classify(error);
+        let message = error.to_string();
+        let since = match &self.failure {
+            Some(f) if f.kind == kind && f.message == message => f.since,
+            _ => SystemTime::now(),
+        };
+        let failure = Failure {
+            since,
+            kind,
+            message,
+            share_with,
+        };
+        if self.failure.as_ref() != Some(&failure) {
+            self.failure = Some(failure);
+            self.current = false;
+        }
+    }
+
+    /// Renders the page and writes it (and its `.gz`) into `out_dir` if its
+    /// bytes changed. `secrets`: the snapshot whose PINs must not be on
+    /// it (the one in force). Returns whether it wrote.
+    pub(crate) fn publish(
+        &self,
+        config: &Config,
+        secrets: Option<&Snapshot>,
+    ) -> Result<bool, Error> {
+        let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
+        let bytes = self.render(&theme, config)?;
+        let artifact = Artifact {
+            path: PAGE.to_string(),
+            kind: ArtifactKind::Page,
+            bytes,
+        };
+        if let Some(s) = secrets {
+            publish::refuse_secrets(
+                std::slice::from_ref(&artifact),
+                s.secrets(),
+                &config.players.tab,
+                &config.players.secret,
+            )?;
+        }
+        Ok(write_if_changed(config, &artifact)?)
+    }
+
+    /// [`Board::publish`] when the board changed since it last did, its
+    /// failure logged: the page never stops a cycle.
+    pub(crate) fn publish_logged(&mut self, config: &Config, secrets: Option<&Snapshot>) {
+        if self.current {
+            return;
+        }
+        match self.publish(config, secrets) {
+            Ok(wrote) => {
+                self.current = true;
+                if wrote {
+                    tracing::info!(event = "organiser_page", "organiser's page updated");
+                }
+            }
+            Err(e) => tracing::warn!(
+                event = "organiser_page_failed",
+                "cannot update the organiser's page {}: {e}",
+                config.site.out_dir.join(PAGE).display()
+            ),
+        }
+    }
+
+    fn render(&self, theme: &Theme, config: &Config) -> Result<Vec<u8>, Error> {
+        let lang = config.site.lang;
+        let view = PageView {
+            refresh_secs: config.site.refresh.as_secs(),
+            data_as_of: self.good.as_ref().map(|g| when(g.data.1, lang)),
+            failure: self.failure.as_ref().map(|f| FailureView {
+                since: when(f.since, lang),
+                kind: f.kind,
+                message: &f.message,
+                share_with: f.share_with.as_deref(),
+            }),
+            counts: self.good.as_ref().map(|g| CountsView {
+                players: g.players,
+                can_log_in: g.can_log_in,
+                blocked: g
+                    .blocks
+                    .iter()
+                    .map(|(reason, rows)| BlockedView {
+                        reason: reason.key(),
+                        count: rows.len(),
+                        rows: check::rows_list(rows),
+                    })
+                    .collect(),
+                lost_zero: g.lost_zero.len(),
+                lost_zero_rows: check::rows_list(&g.lost_zero),
+                photos_failing: config.players.photo.is_some().then_some(g.photos_failing),
+            }),
+            problems: self.good.as_ref().map_or(Vec::new(), |g| {
+                g.problems
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| ProblemView {
+                        kind: Kind::of(p, config).key(),
+                        error: p.severity == Severity::Error,
+                        tab: &p.tab,
+                        row: p.row,
+                        column: p.column.as_deref(),
+                        message: &p.message,
+                    })
+                    .collect()
+            }),
+            problems_total: self.good.as_ref().map_or(0, |g| g.problems.len()),
+            problem_kinds: self.good.as_ref().map_or(Vec::new(), |g| {
+                let mut counts: std::collections::BTreeMap<Kind, usize> = Default::default();
+                for p in &g.problems {
+                    *counts.entry(Kind::of(p, config)).or_default() += 1;
+                }
+                counts
+                    .into_iter()
+                    .map(|(kind, count)| KindView {
+                        kind: kind.key(),
+                        count,
+                    })
+                    .collect()
+            }),
+        };
+        let strings = match lang {
+            crate::config::Lang::Fr => BUILT_IN_FR,
+            crate::config::Lang::En => BUILT_IN_EN,
+        };
+        Ok(theme.render_extra(
+            config,
+            TEMPLATE,
+            BUILT_IN,
+            ("admin", strings),
+            context! { admin => view },
+        )?)
+    }
+}
+
+impl Good {
+    fn of(
+        config: &Config,
+        snapshot: &Snapshot,
+        problems: &[Problem],
+        previous: Option<(String, SystemTime)>,
+    ) -> Good {
+        let data = match previous {
+            Some((hash, at)) if hash == snapshot.hash => (hash, at),
+            _ => (snapshot.hash.clone(), snapshot.fetched_at),
+        };
+        let mut all = problems.to_vec();
+        all.extend(check::pin_warnings(snapshot, config));
+        let mut all = check::distinct(all);
+        let rank = |tab: &str| {
+            if tab == config.players.tab {
+                0
+            } else {
+                config
+                    .tables
+                    .iter()
+                    .position(|t| t.tab == tab)
+                    .map_or(usize::MAX, |i| i + 1)
+            }
+        };
+        all.sort_by(|a, b| {
+            (Kind::of(a, config), rank(&a.tab), &a.tab, a.row).cmp(&(
+                Kind::of(b, config),
+                rank(&b.tab),
+                &b.tab,
+                b.row,
+            ))
+        });
+        let photo = config.players.photo.as_ref();
+        Good {
+            data,
+            players: snapshot.players.len(),
+            can_log_in: (0..snapshot.players.len())
+                .filter(|&i| snapshot.credentials.for_player(i).is_some())
+                .count(),
+            blocks: check::login_blocks(snapshot, &all, config),
+            lost_zero: check::lost_zero_rows(&all, config),
+            photos_failing: all
+                .iter()
+                .filter(|p| photo.is_some() && p.tab == config.players.tab)
+                .filter(|p| p.column.as_ref() == photo)
+                .count(),
+            problems: all,
+        }
+    }
+}
+
+/// The theme string that explains `error` to the organiser, and the
+/// e-mail to share the sheet with when that is the cause.
+fn classify(error: &Error) -> (&'static str, Option<String>) {
+    let kind = match error {
+        Error::Source(SourceError::Google {
+            share_with: Some(email),
+            ..
+        }) => return ("google_share", Some(email.clone())),
+        Error::Source(SourceError::Google { status, .. }) => match status {
+            401 | 403 => "google_access",
+            404 => "google_not_found",
+            400 => "google_request",
+            _ => "google_busy",
+        },
+        Error::Source(SourceError::Network { .. }) => "network",
+        Error::Source(
+            SourceError::Credentials { .. } | SourceError::Token { .. } | SourceError::NoGoogleAuth,
+        ) => "credentials",
+        Error::Source(SourceError::MissingTab { .. }) => "missing_tab",
+        Error::Model(ModelError::MissingColumn { .. }) => "missing_column",
+        Error::Model(ModelError::NoHeader { .. }) => "no_header",
+        Error::Source(
+            SourceError::Io { .. }
+            | SourceError::Csv { .. }
+            | SourceError::NotUtf8 { .. }
+            | SourceError::Workbook { .. },
+        ) => "file",
+        Error::Source(SourceError::NotSheetsApi { .. } | SourceError::Published { .. }) => {
+            "google_busy"
+        }
+        Error::Publish(PublishError::MassRemoval { .. }) => "mass_removal",
+        Error::Publish(PublishError::SecretInArtifact { .. }) => "secret",
+        Error::Render(_) => "theme",
+        _ => "other",
+    };
+    (kind, None)
+}
+
+/// `t` in UTC, worded for `lang`.
+fn when(t: SystemTime, lang: crate::config::Lang) -> String {
+    let stamp = humantime::format_rfc3339_seconds(t).to_string();
+    // "2026-11-30T14:05:09Z"
+    let (date, time) = stamp.split_once('T').unwrap_or((&stamp, ""));
+    let hm = time.get(..5).unwrap_or(time);
+    match lang {
+        crate::config::Lang::Fr => format!("{date} à {hm} UTC"),
+        crate::config::Lang::En => format!("{date}, {hm} UTC"),
+    }
+}
+
+/// Writes the page and its `.gz` twin unless the page on disk already has
+/// these bytes.
+fn write_if_changed(config: &Config, artifact: &Artifact) -> Result<bool, PublishError> {
+    let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
+    let target = out_dir.join(&artifact.path);
+    let gz_target = out_dir.join(format!("{}.gz", artifact.path));
+    let same = std::fs::read(&target).is_ok_and(|b| b == artifact.bytes) && gz_target.is_file();
+    if same {
+        return Ok(false);
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PublishError::Io { path, source }
+    };
+    let tmp = publish::tmp_dir_for(out_dir, state_dir);
+    if tmp.starts_with(state_dir) {
+        crate::files::create_private_dir(state_dir).map_err(io(state_dir))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    // The twin first: nginx's gzip_static prefers it, and a reader must
+    // never get an old .gz beside a new page for long.
+    let mode = publish::PUBLIC_MODE;
+    crate::files::replace(&gz_target, &publish::gzip(&artifact.bytes), &tmp, mode)
+        .map_err(io(&gz_target))?;
+    crate::files::replace(&target, &artifact.bytes, &tmp, mode).map_err(io(&target))?;
+    Ok(true)
+}
+
+// ---- the view: all the template sees ----------------------------------------
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    refresh_secs: u64,
+    /// When the data the site shows was read; none before any success.
+    data_as_of: Option<String>,
+    failure: Option<FailureView<'a>>,
+    counts: Option<CountsView>,
+    /// Most important first, at most [`SHOWN`].
+    problems: Vec<ProblemView<'a>>,
+    problems_total: usize,
+    problem_kinds: Vec<KindView>,
+}
+
+#[derive(Serialize)]
+struct FailureView<'a> {
+    since: String,
+    kind: &'static str,
+    message: &'a str,
+    share_with: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CountsView {
+    players: usize,
+    can_log_in: usize,
+    blocked: Vec<BlockedView>,
+    lost_zero: usize,
+    lost_zero_rows: String,
+    /// None without `[players] photo`.
+    photos_failing: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct BlockedView {
+    reason: &'static str,
+    count: usize,
+    rows: String,
+}
+
+#[derive(Serialize)]
+struct KindView {
+    kind: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct ProblemView<'a> {
+    kind: &'static str,
+    error: bool,
+    tab: &'a str,
+    row: Option<usize>,
+    column: Option<&'a str>,
+    message: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_share_names_the_e_mail() {
+        let e = Error::Source(SourceError::Google {
+            status: 403,
+            message: "share the sheet with gen@p.iam.gserviceaccount.com".into(),
+            share_with: Some("gen@p.iam.gserviceaccount.com".into()),
+        });
+        assert_eq!(
+            classify(&e),
+            (
+                "google_share",
+                Some("gen@p.iam.gserviceaccount.com".to_string())
+            )
+        );
+    }
+
+    #[test]
+    fn an_equal_failure_keeps_its_first_time() {
+        let mut board = Board::default();
+        let e = Error::Runtime("x".into());
+        board.failed(&e);
+        let first = board.failure.clone().map(|f| f.since);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        board.failed(&e);
+        assert_eq!(board.failure.map(|f| f.since), first);
+    }
+
+    #[test]
+    fn every_failure_kind_has_its_strings() {
+        let kinds = [
+            "google_share",
+            "google_access",
+            "google_not_found",
+            "google_request",
+            "google_busy",
+            "network",
+            "credentials",
+            "missing_tab",
+            "missing_column",
+            "no_header",
+            "file",
+            "mass_removal",
+            "secret",
+            "theme",
+            "other",
+        ];
+        for strings in [BUILT_IN_EN, BUILT_IN_FR] {
+            let t: toml::Table = toml::from_str(strings).unwrap();
+            let failure = &t["admin"]["failure"];
+            for k in kinds {
+                assert!(failure.get(k).is_some(), "admin.failure.{k} missing");
+            }
+        }
+    }
+}
