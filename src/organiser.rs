@@ -79,8 +79,18 @@ struct Failure {
     kind: &'static str,
     /// The error as gen words it (English, specific: file, tab, row, key).
     message: String,
-    /// Google: the e-mail to share the sheet with.
-    share_with: Option<String>,
+    /// What its sentence names: the e-mail to share the sheet with, the
+    /// tab and column that are missing.
+    names: Names,
+}
+
+/// The values a failure's sentence puts in its `{email}`, `{tab}`,
+/// `{column}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+struct Names {
+    email: Option<String>,
+    tab: Option<String>,
+    column: Option<String>,
 }
 
 impl Board {
@@ -114,7 +124,7 @@ impl Board {
     /// A cycle failed with `error` (already free of secrets: errors are
     /// built so). An equal failure keeps its first time.
     pub(crate) fn failed(&mut self, error: &Error) {
-        let (kind, share_with) = classify(error);
+        let (kind, names) = classify(error);
         let message = error.to_string();
         let since = match &self.failure {
             Some(f) if f.kind == kind && f.message == message => f.since,
@@ -124,7 +134,7 @@ impl Board {
             since,
             kind,
             message,
-            share_with,
+            names,
         };
         if self.failure.as_ref() != Some(&failure) {
             self.failure = Some(failure);
@@ -188,7 +198,7 @@ impl Board {
                 since: when(f.since, lang),
                 kind: f.kind,
                 message: &f.message,
-                share_with: f.share_with.as_deref(),
+                names: &f.names,
             }),
             counts: self.good.as_ref().map(|g| CountsView {
                 players: g.players,
@@ -301,14 +311,35 @@ impl Good {
     }
 }
 
-/// The theme string that explains `error` to the organiser, and the
-/// e-mail to share the sheet with when that is the cause.
-fn classify(error: &Error) -> (&'static str, Option<String>) {
+/// The theme string that explains `error` to the organiser, and what it
+/// names (the e-mail to share the sheet with, the missing tab or column).
+fn classify(error: &Error) -> (&'static str, Names) {
     let kind = match error {
         Error::Source(SourceError::Google {
             share_with: Some(email),
             ..
-        }) => return ("google_share", Some(email.clone())),
+        }) => {
+            let names = Names {
+                email: Some(email.clone()),
+                ..Names::default()
+            };
+            return ("google_share", names);
+        }
+        Error::Source(SourceError::MissingTab { tab, .. }) => {
+            let names = Names {
+                tab: Some(tab.clone()),
+                ..Names::default()
+            };
+            return ("missing_tab", names);
+        }
+        Error::Model(ModelError::MissingColumn { tab, column, .. }) => {
+            let names = Names {
+                tab: Some(tab.clone()),
+                column: Some(column.clone()),
+                ..Names::default()
+            };
+            return ("missing_column", names);
+        }
         Error::Source(SourceError::Google { status, .. }) => match status {
             401 | 403 => "google_access",
             404 => "google_not_found",
@@ -319,8 +350,6 @@ fn classify(error: &Error) -> (&'static str, Option<String>) {
         Error::Source(
             SourceError::Credentials { .. } | SourceError::Token { .. } | SourceError::NoGoogleAuth,
         ) => "credentials",
-        Error::Source(SourceError::MissingTab { .. }) => "missing_tab",
-        Error::Model(ModelError::MissingColumn { .. }) => "missing_column",
         Error::Model(ModelError::NoHeader { .. }) => "no_header",
         Error::Source(
             SourceError::Io { .. }
@@ -336,7 +365,7 @@ fn classify(error: &Error) -> (&'static str, Option<String>) {
         Error::Render(_) => "theme",
         _ => "other",
     };
-    (kind, None)
+    (kind, Names::default())
 }
 
 /// `t` in UTC, worded for `lang`.
@@ -402,7 +431,7 @@ struct FailureView<'a> {
     since: String,
     kind: &'static str,
     message: &'a str,
-    share_with: Option<&'a str>,
+    names: &'a Names,
 }
 
 #[derive(Serialize)]
@@ -450,12 +479,11 @@ mod tests {
             message: "share the sheet with gen@p.iam.gserviceaccount.com".into(),
             share_with: Some("gen@p.iam.gserviceaccount.com".into()),
         });
+        let (kind, names) = classify(&e);
+        assert_eq!(kind, "google_share");
         assert_eq!(
-            classify(&e),
-            (
-                "google_share",
-                Some("gen@p.iam.gserviceaccount.com".to_string())
-            )
+            names.email.as_deref(),
+            Some("gen@p.iam.gserviceaccount.com")
         );
     }
 

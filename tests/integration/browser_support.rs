@@ -191,11 +191,12 @@ impl Stack {
         site.write_config(&config);
 
         // gen on a free port, read from its log.
-        let command = match front {
-            Front::Nginx => "watch",
-            Front::Serve => "serve",
+        // `gen serve` listens on --listen (8080 by default), not api.listen.
+        let command: &[&str] = match front {
+            Front::Nginx => &["watch"],
+            Front::Serve => &["serve", "--listen", "127.0.0.1:0"],
         };
-        let gen_ = Gen::start(&site.config_path(), site.root(), &[command]);
+        let gen_ = Gen::start(&site.config_path(), site.root(), command);
         assert!(
             gen_.addr.starts_with("127.0.0.1:") && !gen_.addr.ends_with(":0"),
             "gen's API address: {:?}",

@@ -45,6 +45,7 @@ mod hostile_rosters;
 mod init;
 mod login;
 mod nginx;
+mod organiser_page;
 mod organiser_pins;
 mod organiser_rows;
 mod organiser_words;
