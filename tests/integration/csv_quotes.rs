@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::common::{
     self, CSV_SOURCE, Run, Site, demo_logins, player_slugs, site_config, toml_str, tree_bytes,
 };
-use crate::http_support::{Gen, poll, post_form};
+use crate::http_support::{Gen, login_succeeds, poll};
 use crate::photo_support::ImageServer;
 
 /// The refusal for the demo with the quote typed at row 12: its 109 later
@@ -77,29 +77,12 @@ fn assert_no_demo_pin(text: &str, what: &str) {
     }
 }
 
-/// A login as nginx forwards it; true when it succeeds (303 + cookie).
-fn login_succeeds(addr: &str, name: &str, pin: &str) -> bool {
-    let r = post_form(
-        addr,
-        "/api/login",
-        &[("X-Real-IP", "127.0.0.1"), ("X-Forwarded-Proto", "https")],
-        &[("name", name), ("pin", pin)],
-    );
-    r.status == 303 && r.set_cookie("__Host-gen_session").is_some()
-}
-
 #[test]
 fn an_unclosed_quote_is_not_publishable_and_build_writes_nothing() {
     let site = demo_site();
     site.write("players.csv", demo_with_stray_quote());
 
-    let check = site.run(&["check"]);
-    check.expect_code(2);
-    assert!(
-        check.stdout.contains("verdict: NOT publishable"),
-        "{}",
-        check.stdout
-    );
+    let check = common::check_not_publishable(&site);
     assert!(!check.stdout.contains("publishable ("), "{}", check.stdout);
     assert!(check.stderr.contains(DEMO_REFUSAL), "{}", check.stderr);
     assert!(

@@ -210,13 +210,7 @@ fn a_stray_quote_in_a_name_refuses_the_cycle_shows_no_pin_and_names_the_row() {
     );
 
     // `gen check` says the same, without a PIN.
-    let check = site.run(&["check"]);
-    check.expect_code(2);
-    assert!(
-        check.stdout.contains("verdict: NOT publishable"),
-        "{}",
-        check.stdout
-    );
+    let check = common::check_not_publishable(&site);
     assert!(
         check.stderr.contains("row 3, column \"name\""),
         "{}",
