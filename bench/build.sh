@@ -7,6 +7,8 @@
 #                             # "## gen build" section of BENCHMARKS.md
 #   bench/build.sh --quick    # 1 run per size, table on stdout only
 #   bench/build.sh --keep     # keep the temp dir (rosters, sites) for a look
+#   env: GEN=/path/to/gen uses that binary instead of building the release
+#        one (in $CARGO_TARGET_DIR, default target/)
 #
 # For each size it generates a deterministic roster (bench/synth.py, 20
 # matches per player) in a temp dir with its own site.toml (out_dir and
@@ -29,6 +31,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 QUICK=0
 KEEP=0
 for arg in "$@"; do
@@ -36,7 +40,7 @@ for arg in "$@"; do
         --quick) QUICK=1 ;;
         --keep) KEEP=1 ;;
         -h | --help)
-            sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+            print_help "$0"
             exit 0
             ;;
         *)
@@ -59,19 +63,8 @@ fi
 MATCHES=20
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench: cargo build --release" >&2
-(cd "$ROOT" && cargo build --release --quiet)
-GEN="$ROOT/target/release/gen"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-bench.XXXXXX")
-cleanup() {
-    if ((KEEP)); then
-        echo "bench: kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
+release_gen
+bench_workdir bench
 
 # ---- helpers -----------------------------------------------------------------
 
@@ -150,7 +143,6 @@ EOF
 
 ROWS=()  # "scenario|players|runs|wall|rss_mb|gen_ms|written|check|target|met"
 
-fmt_mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 bench_size() {
@@ -190,7 +182,7 @@ bench_size() {
         target="≤ 4 s, RSS ≤ 200 MB"
         le "$wall" 4 && le "$rss" $((200 * 1024)) && met=yes || met=NO
     fi
-    ROWS+=("cold build|$n|$runs|$wall|$(fmt_mb "$rss")|$ms|$written|empty out_dir and state_dir|$target|$met")
+    ROWS+=("cold build|$n|$runs|$wall|$(mb "$rss")|$ms|$written|empty out_dir and state_dir|$target|$met")
 
 
     # 2. no change (the site from the last cold run is up to date)
@@ -216,7 +208,7 @@ bench_size() {
         target="≤ 1 s, 0 files"
         le "$wall" 1 && ((wmax == 0 && newer_max == 0)) && met=yes || met=NO
     fi
-    ROWS+=("no-change rebuild|$n|$runs|$wall|$(fmt_mb "$rss")|$ms|$wmax (max)|find -newer: $newer_max (max)|$target|$met")
+    ROWS+=("no-change rebuild|$n|$runs|$wall|$(mb "$rss")|$ms|$wmax (max)|find -newer: $newer_max (max)|$target|$met")
 
     # 3. one changed player, applied then reverted alternately
     local label
@@ -260,7 +252,7 @@ bench_size() {
             ((ok)) && met=yes || met=NO
             label="1 changed player (mid-table, $pid points $old↔$new)"
         fi
-        ROWS+=("$label|$n|$runs|$wall|$(fmt_mb "$rss")|$ms|$written|$detail (each run)|$target|$met")
+        ROWS+=("$label|$n|$runs|$wall|$(mb "$rss")|$ms|$written|$detail (each run)|$target|$met")
     done
 }
 
@@ -284,7 +276,7 @@ bench_wipe() {
     rss=$(printf '%s\n' "${wiped[@]}" | awk '{ print $2 }' | median)
     ms=$(printf '%s\n' "${wiped[@]}" | awk '{ print $6 }' | median)
     written=$(printf '%s\n' "${wiped[@]}" | awk '{ print $3 }' | median)
-    ROWS+=("cold build right after rm -rf of the previous site|$n|$runs|$wall|$(fmt_mb "$rss")|$ms|$written|same, out_dir just deleted|(informational)|–")
+    ROWS+=("cold build right after rm -rf of the previous site|$n|$runs|$wall|$(mb "$rss")|$ms|$written|same, out_dir just deleted|(informational)|–")
 }
 
 for spec in "${SIZES[@]}"; do
@@ -349,13 +341,5 @@ failed.
 
 EOF
 fi
-# Replace the "## gen build" section (up to the next "## " heading), or append it.
-tmp=$(mktemp "$md.XXXXXX")
-awk -v table="$table" '
-    /^## / { if (skip) skip = 0 }
-    /^## gen build[[:space:]]*$/ { print table; print ""; skip = 1; done = 1; next }
-    !skip { print }
-    END { if (!done) { print table } }
-' "$md" >"$tmp"
-mv "$tmp" "$md"
+replace_section "$md" "## gen build" "$table"
 echo "bench: rewrote the \"## gen build\" section of $md" >&2

@@ -13,8 +13,8 @@
 #                             # no idle minute; stdout only
 #   options: --players N  --duration S  --runs N  --soak-min M  --skip-idle
 #            --keep
-#   env:     GEN=/path/to/gen uses that binary instead of building
-#            target/release/gen
+#   env:     GEN=/path/to/gen uses that binary instead of building the
+#            release one (in $CARGO_TARGET_DIR, default target/)
 #
 # Setup (all on 127.0.0.1, every process started here is stopped by pid at
 # exit, every run is bounded by wrk's -d):
@@ -73,6 +73,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 QUICK=0
 KEEP=0
 SKIP_IDLE=0
@@ -91,7 +93,7 @@ while (($#)); do
         --runs) RUNS=$2; shift ;;
         --soak-min) SOAK_MIN=$2; shift ;;
         -h | --help)
-            sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+            print_help "$0"
             exit 0
             ;;
         *)
@@ -134,13 +136,7 @@ NGINX=$(command -v nginx || true)
     exit 2
 }
 
-if [[ -n ${GEN:-} ]]; then
-    echo "bench: using GEN=$GEN" >&2
-else
-    echo "bench: cargo build --release" >&2
-    (cd "$ROOT" && cargo build --release --quiet)
-    GEN="$ROOT/target/release/gen"
-fi
+release_gen
 
 # nginx.conf's capacity values as deploy.sh sets them, from their one source
 # (`gen nginx --main-values`): multi_accept, worker_connections, nofile.
@@ -168,44 +164,9 @@ echo "bench: raised the open-file limit (ulimit -n) to $NOFILE for wrk and nginx
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-load.XXXXXX")
+bench_workdir load
 chmod 755 "$WORK"
-PIDS=()
-CLEAN_DIRS=() # removed at exit, even with --keep
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.3
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    rm -rf "${CLEAN_DIRS[@]}"
-    if ((KEEP)); then
-        echo "bench: kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() { # wait_for SECONDS CMD…: polls CMD every 0.2 s
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.2
-    done
-}
 
 KIT="$ROOT/bench/loadkit.py"
 LUA="$ROOT/bench/load.lua"
@@ -400,7 +361,6 @@ stop_sampler() {
     wait "$SAMPLER_PID" 2>/dev/null || true
     sample >>"$1"
 }
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 # ---- republishing ------------------------------------------------------------------
 
@@ -869,23 +829,9 @@ if ((QUICK)); then
 fi
 
 md="$ROOT/BENCHMARKS.md"
-# Replace a "## NAME" section (up to the next "## " heading), or append it.
-replace_section() { # replace_section HEADING TEXT
-    local tmp
-    tmp=$(mktemp "$md.XXXXXX")
-    awk -v head="$1" -v table="$2" '
-        /^## / { if (skip) skip = 0 }
-        $0 == head { print table; print ""; skip = 1; done = 1; next }
-        !skip { print }
-        END { if (!done) { print ""; print table } }
-    ' "$md" >"$tmp"
-    # No blank line doubled at the end.
-    cat -s "$tmp" >"$md"
-    rm -f "$tmp"
-}
-replace_section "## Load (issue 5 and 7)" "$table"
+replace_section "$md" "## Load (issue 5 and 7)" "$table"
 echo "bench: rewrote the \"## Load (issue 5 and 7)\" section of $md" >&2
 if ((!SKIP_IDLE)); then
-    replace_section "## gen watch idle" "$idle_table"
+    replace_section "$md" "## gen watch idle" "$idle_table"
     echo "bench: rewrote the \"## gen watch idle\" section of $md" >&2
 fi

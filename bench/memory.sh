@@ -33,6 +33,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 WRITE=0
 QUICK=0
 KEEP=0
@@ -42,7 +44,7 @@ for arg in "$@"; do
         --quick) QUICK=1 ;;
         --keep) KEEP=1 ;;
         -h | --help)
-            sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+            print_help "$0"
             exit 0
             ;;
         *)
@@ -63,51 +65,8 @@ else
 fi
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if [[ -z ${GEN:-} ]]; then
-    echo "bench: cargo build --release" >&2
-    (cd "$ROOT" && cargo build --release --quiet)
-    GEN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gen"
-fi
-[[ -x $GEN ]] || {
-    echo "bench: no gen binary at $GEN" >&2
-    exit 2
-}
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sheetgen-memory.XXXXXX")
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 1 20); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.25
-        done
-    done
-    if ((KEEP)); then
-        echo "bench: kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() { # wait_for SECONDS CMD…: polls CMD every 0.2 s
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.2
-    done
-}
-
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+release_gen
+bench_workdir memory
 
 # status_kb PID FIELD: a kB field of /proc/PID/status (0 once gone)
 status_kb() {
@@ -299,16 +258,5 @@ if ((!WRITE)); then
     exit 0
 fi
 md="$ROOT/BENCHMARKS.md"
-# Replace the "## Memory (issue 15)" section (up to the next "## "
-# heading), or append it.
-tmp=$(mktemp "$md.XXXXXX")
-awk -v head="## Memory (issue 15)" -v table="$table" '
-    /^## / { if (skip) skip = 0 }
-    $0 == head { print table; print ""; skip = 1; done = 1; next }
-    !skip { print }
-    END { if (!done) { print ""; print table } }
-' "$md" >"$tmp"
-# No blank line doubled at the end.
-cat -s "$tmp" >"$md"
-rm -f "$tmp"
+replace_section "$md" "## Memory (issue 15)" "$table"
 echo "bench: rewrote the \"## Memory (issue 15)\" section of $md" >&2

@@ -34,17 +34,46 @@ pub enum SourceError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}, line {line}: {message}", path.display())]
+    #[error("{} (tab \"{tab}\"), line {line}: {message}", path.display())]
     Csv {
         path: PathBuf,
+        tab: String,
         line: u64,
         message: String,
     },
+    /// A quote opened a cell and never closed it, so the rows after it
+    /// were read into that cell (issue: a name typed `"Zoé Martin`). Names
+    /// where the quote opens, never the cell's text (it holds other rows'
+    /// PINs).
     #[error(
-        "{}, line {line}: not valid UTF-8 (set `encoding = \"windows-1252\"` under [source] if the file comes from Excel on Windows)",
+        "{} (tab \"{tab}\"), row {row}{at_line}, column {column}: this cell starts with a quote (\") \
+         that is never closed, so {swallowed} read as part of this cell. Remove the quote, or \
+         close it, then build again",
+        path.display(),
+        at_line = line.map_or(String::new(), |l| format!(" (line {l} of the file)")),
+        swallowed = swallowed(*rows)
+    )]
+    UnclosedQuote {
+        path: PathBuf,
+        tab: String,
+        row: usize,
+        /// The file's line, when it is not the row's number (a quoted cell
+        /// on several lines above it).
+        line: Option<u64>,
+        /// `"name"`, or a letter when the header has no name for it.
+        column: String,
+        /// Rows read into the cell.
+        rows: usize,
+    },
+    #[error(
+        "{} (tab \"{tab}\"), line {line}: not valid UTF-8 (set `encoding = \"windows-1252\"` under [source] if the file comes from Excel on Windows)",
         path.display()
     )]
-    NotUtf8 { path: PathBuf, line: u64 },
+    NotUtf8 {
+        path: PathBuf,
+        tab: String,
+        line: u64,
+    },
     #[error("{}: {message}", path.display())]
     Workbook { path: PathBuf, message: String },
     /// `found`: the tabs there are, as `a, b, c`; the message suggests
@@ -113,6 +142,15 @@ pub enum SourceError {
         status: u16,
         message: String,
     },
+}
+
+/// What an unclosed quote swallowed, for [`SourceError::UnclosedQuote`].
+fn swallowed(rows: usize) -> String {
+    match rows {
+        0 => "the rest of the file was".into(),
+        1 => "the 1 row after it was".into(),
+        n => format!("the {n} rows after it were"),
+    }
 }
 
 /// The rows are there but cannot make a site (a configured column is missing).
@@ -208,6 +246,7 @@ impl Error {
             Error::Source(
                 SourceError::MissingTab { .. }
                 | SourceError::Credentials { .. }
+                | SourceError::UnclosedQuote { .. }
                 | SourceError::NoGoogleAuth,
             ) => 2,
             Error::Source(_) | Error::Render(_) | Error::Publish(_) | Error::Runtime(_) => 1,

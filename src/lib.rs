@@ -293,7 +293,16 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
     if let config::Source::Google(g) = &config.source {
         println!("auth: {}", source::google::auth_description(g));
     }
-    let site = match cycle::check(config, fetcher).await? {
+    let checked = match cycle::check(config, fetcher).await {
+        Ok(checked) => checked,
+        // Nothing to sum up (the data could not be read as it is: a quote
+        // that swallowed rows, an unreachable source…), but still a verdict.
+        Err(e) => {
+            println!("verdict: NOT publishable: see the error below");
+            return Err(e);
+        }
+    };
+    let site = match checked {
         cycle::Checked::MissingColumns { errors, tab_rows } => {
             print_tab_rows(&tab_rows);
             return Err(missing_columns(errors));

@@ -489,26 +489,15 @@ fn pin_cell_message(pin: &PinCell) -> Option<String> {
     ))
 }
 
-/// A later line of `cell` that has as many delimiters as a row of the
-/// file: what a quote opened and never closed leaves (the following rows
-/// read into one cell). An address or a note on two lines does not.
-fn looks_like_rows(cell: &str, width: usize) -> bool {
-    let need = width.saturating_sub(1).max(2);
-    cell.lines().skip(1).any(|line| {
-        [',', ';', '\t']
-            .iter()
-            .any(|&d| line.matches(d).count() >= need)
-    })
-}
-
-/// The first cell of `row` that swallowed other rows: one of `keys` (id,
-/// login, secret: none may hold a line break) spanning lines, or, in a CSV
-/// file, any cell whose later lines look like rows. The cells after it
-/// came from other lines, so the whole row is unusable.
-fn runaway_cell(row: &RawRow, keys: &[usize], width: usize) -> Option<usize> {
-    row.cells.iter().enumerate().position(|(i, c)| {
-        has_line_break(c) && (keys.contains(&i) || row.line.is_some() && looks_like_rows(c, width))
-    })
+/// The first of `keys` (id, login, secret) in `row` that spans lines: none
+/// may hold a line break, and the cells after it may have come from other
+/// lines. A quote that swallowed rows never gets here: the CSV reader
+/// refuses the file ([`crate::error::SourceError::UnclosedQuote`]).
+fn runaway_cell(row: &RawRow, keys: &[usize]) -> Option<usize> {
+    row.cells
+        .iter()
+        .enumerate()
+        .position(|(i, c)| has_line_break(c) && keys.contains(&i))
 }
 
 /// What to tell the organiser about a row refused by [`runaway_cell`].
@@ -520,10 +509,8 @@ fn runaway_message(row: &RawRow, column: usize, origin: &str) -> String {
             let open = line + row.cells.iter().take(column).map(breaks).sum::<u64>();
             let close = open + row.cells.get(column).map_or(0, breaks);
             format!(
-                "this cell runs from line {open} to line {close} of {origin}: a quote (\") \
-                 opened on line {open} is probably never closed, so the lines after it were \
-                 read into this cell. Row skipped, and the rows on those lines are missing \
-                 too: fix the quotes on line {open}, then build again"
+                "this cell runs from line {open} to line {close} of {origin}, and an id, a login \
+                 name or a PIN cannot hold a line break: row skipped; retype the cell on one line"
             )
         }
         None => "this cell holds a line break, which an id, a login name or a PIN cannot \
@@ -617,7 +604,7 @@ impl Snapshot {
                     all_secrets.push((row.number, typed));
                 }
             }
-            if let Some(col) = runaway_cell(&row, &keys, tab.header.len()) {
+            if let Some(col) = runaway_cell(&row, &keys) {
                 let column = tab.header.get(col).map_or("", String::as_str);
                 problem(
                     Severity::Warning,
@@ -824,9 +811,7 @@ impl Snapshot {
                 if row.is_blank() {
                     continue;
                 }
-                // A stray quote here swallows match rows, not PINs, but the
-                // row's later cells still come from other lines.
-                if let Some(col) = runaway_cell(&row, &[key_col], t.header.len()) {
+                if let Some(col) = runaway_cell(&row, &[key_col]) {
                     problems.push(Problem {
                         severity: Severity::Warning,
                         tab: t.name.clone(),
@@ -1171,8 +1156,5 @@ mod tests {
             "(a cell spanning several lines, not shown)"
         );
         assert!(quoted(&"x".repeat(500)).len() < 80);
-        // Rows of the file inside a cell, not an address on two lines.
-        assert!(looks_like_rows("Red\na2,Bob,551204,Blue", 4));
-        assert!(!looks_like_rows("12 rue des Lilas\n75011 Paris, France", 4));
     }
 }

@@ -1,7 +1,9 @@
 //! Local sources: one CSV file per tab, or a workbook (.xlsx, .xls, .ods).
 //! CSV the way people export it: UTF-8 with or without BOM, UTF-16 with BOM,
 //! Windows-1252 on request, `,` `;` or tab delimiters, quoted fields with
-//! newlines, CRLF, ragged rows.
+//! newlines, CRLF, ragged rows. A quote that is never closed refuses the
+//! file ([`SourceError::UnclosedQuote`]): the rows it swallowed would be lost
+//! without a word.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,14 +47,14 @@ pub fn read_csv_files(
 /// starts on, less the line breaks inside the quoted cells of the records
 /// before it (issue 16: "row 80" was line 81 after one blank line). The
 /// line itself is kept apart ([`RawRow::line`](super::RawRow::line)) for
-/// messages about stray quotes, which need the file's lines.
+/// messages about cells on several lines, which need the file's lines.
 pub fn parse_csv(
     tab: &str,
     path: &Path,
     bytes: &[u8],
     encoding: Encoding,
 ) -> Result<super::RawTable, SourceError> {
-    let text = decode(path, bytes, encoding)?;
+    let text = decode(tab, path, bytes, encoding)?;
     let delimiter = sniff_delimiter(&text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -62,12 +64,15 @@ pub fn parse_csv(
     let mut rows = Vec::new();
     // (row number, line) of every record, in increasing order of both.
     let mut lines: Vec<(usize, Option<u64>)> = Vec::new();
+    // Where each record starts in `text`, in the order of `rows`.
+    let mut starts: Vec<Option<u64>> = Vec::new();
     let mut line_of = LineCounter::new(text.as_bytes());
     let mut breaks_in_cells: u64 = 0;
     let mut last = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| SourceError::Csv {
             path: path.to_path_buf(),
+            tab: tab.to_string(),
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),
         })?;
@@ -83,7 +88,20 @@ pub fn parse_csv(
             .map(|cell| line_breaks(cell.as_bytes()))
             .sum::<u64>();
         lines.push((number, line));
+        starts.push(record.position().map(|p| p.byte()));
         rows.push((number, record.iter().collect::<super::Cells>()));
+    }
+    if let Some(stray) = unclosed_quote(&text, delimiter, &rows, &starts) {
+        let (number, cells) = &rows[stray.record];
+        let line = lines.get(stray.record).and_then(|&(_, line)| line);
+        return Err(SourceError::UnclosedQuote {
+            path: path.to_path_buf(),
+            tab: tab.to_string(),
+            row: *number,
+            line: line.filter(|&l| usize::try_from(l).ok() != Some(*number)),
+            column: column_name(&rows, stray.record, stray.column),
+            rows: swallowed_rows(cells.get(stray.column).unwrap_or("")),
+        });
     }
     let mut table = table_from_rows(tab, &path.display().to_string(), rows);
     for row in &mut table.rows {
@@ -94,6 +112,128 @@ pub fn parse_csv(
             .and_then(|&(_, line)| line);
     }
     Ok(table)
+}
+
+/// A cell that a quote opened and never closed: the record and column.
+struct StrayQuote {
+    record: usize,
+    column: usize,
+}
+
+/// The first cell that swallowed rows: a quote opened at the start of a
+/// field and never closed (a name typed `"Zoé Martin`) makes the parser read
+/// the lines after it, up to the next quote or the end of the file, as that
+/// one cell. Every row in there would be lost without a word, so the whole
+/// read is refused. A cell spanning lines swallowed rows when its quote
+/// does not close where the cell ends (it runs to the end of the file, or
+/// "closes" on a quote followed by more text: the opening quote of a later
+/// cell), or when its later lines look like rows of this file (a later
+/// quote at the end of a cell, `5'11"`, closed it). An address or a note on
+/// two lines, quoted and closed, is data.
+fn unclosed_quote(
+    text: &str,
+    delimiter: u8,
+    rows: &[(usize, super::Cells)],
+    starts: &[Option<u64>],
+) -> Option<StrayQuote> {
+    let width = rows
+        .iter()
+        .map(|(_, cells)| {
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.trim().is_empty())
+                .last()
+                .map_or(0, |(i, _)| i + 1)
+        })
+        .find(|&w| w > 0)
+        .unwrap_or(0);
+    let offset = |i: usize| {
+        starts
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|b| usize::try_from(b).ok())
+    };
+    rows.iter().enumerate().find_map(|(i, (_, cells))| {
+        let column = cells.iter().position(|cell| {
+            if !has_line_break(cell) {
+                return false;
+            }
+            // The record's own text: from its start to the next record's.
+            let start = offset(i).unwrap_or(0);
+            let end = offset(i + 1).unwrap_or(text.len());
+            let raw = text.get(start..end).or_else(|| text.get(start..));
+            !raw.is_some_and(|raw| closed_where_it_ends(raw, cell, delimiter))
+                || looks_like_rows(cell, width, delimiter)
+        })?;
+        Some(StrayQuote { record: i, column })
+    })
+}
+
+fn has_line_break(cell: &str) -> bool {
+    cell.contains(['\n', '\r'])
+}
+
+/// Whether `raw` (a record as written) holds `cell` quoted and closed, the
+/// closing quote followed by a delimiter, a line end or the end of file:
+/// what a quoted cell that ends where its quote closes looks like.
+fn closed_where_it_ends(raw: &str, cell: &str, delimiter: u8) -> bool {
+    let quoted = format!("\"{}\"", cell.replace('"', "\"\""));
+    raw.match_indices(&quoted).any(|(i, _)| {
+        matches!(
+            raw.as_bytes().get(i + quoted.len()),
+            None | Some(b'\r' | b'\n')
+        ) || raw.as_bytes().get(i + quoted.len()) == Some(&delimiter)
+    })
+}
+
+/// A later line of `cell` that has as many delimiters as a row of the
+/// file: rows read into one cell. An address or a note on two lines does
+/// not (at least two delimiters, so that a note with a comma in a file of
+/// two columns is not taken for a row).
+fn looks_like_rows(cell: &str, width: usize, delimiter: u8) -> bool {
+    let need = width.saturating_sub(1).max(2);
+    cell.lines()
+        .skip(1)
+        .any(|line| line.matches(char::from(delimiter)).count() >= need)
+}
+
+/// The rows a runaway cell holds: its later lines that are not blank.
+fn swallowed_rows(cell: &str) -> usize {
+    cell.lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .count()
+}
+
+/// The header's name of `column`, or its letter as a spreadsheet shows it
+/// when the quote opened in the header row itself (or before it).
+fn column_name(rows: &[(usize, super::Cells)], record: usize, column: usize) -> String {
+    let header = rows
+        .iter()
+        .position(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    match header {
+        Some(h) if h < record => rows[h]
+            .1
+            .get(column)
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map_or_else(|| column_letters(column), |name| format!("\"{name}\"")),
+        _ => column_letters(column),
+    }
+}
+
+/// `A` for the first column, `Z`, `AA`, `AB`…
+fn column_letters(column: usize) -> String {
+    let mut n = column + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
 }
 
 /// Line breaks as a spreadsheet counts them: `\r\n`, `\n` or a lone `\r`
@@ -150,19 +290,19 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, SourceError> {
+fn decode(tab: &str, path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, SourceError> {
     // A BOM says what the file is, whatever the config says.
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         if had_errors {
-            return Err(not_utf8(path, &bytes[bom_len..]));
+            return Err(not_utf8(tab, path, &bytes[bom_len..]));
         }
         return Ok(text.into_owned());
     }
     match encoding {
         Encoding::Utf8 => match std::str::from_utf8(bytes) {
             Ok(text) => Ok(text.to_string()),
-            Err(_) => Err(not_utf8(path, bytes)),
+            Err(_) => Err(not_utf8(tab, path, bytes)),
         },
         Encoding::Windows1252 => {
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
@@ -171,7 +311,7 @@ fn decode(path: &Path, bytes: &[u8], encoding: Encoding) -> Result<String, Sourc
     }
 }
 
-fn not_utf8(path: &Path, bytes: &[u8]) -> SourceError {
+fn not_utf8(tab: &str, path: &Path, bytes: &[u8]) -> SourceError {
     let valid = match std::str::from_utf8(bytes) {
         Ok(_) => bytes.len(),
         Err(e) => e.valid_up_to(),
@@ -179,6 +319,7 @@ fn not_utf8(path: &Path, bytes: &[u8]) -> SourceError {
     let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
     SourceError::NotUtf8 {
         path: path.to_path_buf(),
+        tab: tab.to_string(),
         line,
     }
 }
@@ -330,7 +471,10 @@ mod tests {
     fn windows_1252_needs_the_setting_and_the_error_names_the_line() {
         let bytes = b"id,name\n1,Ok\n2,Zo\xe9\n";
         let err = parse(bytes, Encoding::Utf8).unwrap_err().to_string();
-        assert!(err.contains("players.csv, line 3"), "{err}");
+        assert!(
+            err.contains("players.csv (tab \"Players\"), line 3"),
+            "{err}"
+        );
         assert!(err.contains("windows-1252"), "{err}");
         let t = parse(bytes, Encoding::Windows1252).unwrap();
         assert_eq!(t.rows[1].cells.get(1), Some("Zoé"));
@@ -345,6 +489,88 @@ mod tests {
         }
         let t = parse(&bytes, Encoding::Utf8).unwrap();
         assert_eq!(t.rows[0].cells, ["1", "Éloïse"]);
+    }
+
+    /// The error for `csv`, as the organiser reads it.
+    fn refusal(csv: &str) -> String {
+        parse(csv.as_bytes(), Encoding::Utf8)
+            .expect_err("an unclosed quote")
+            .to_string()
+    }
+
+    #[test]
+    fn a_quote_never_closed_refuses_the_file_and_names_where_it_opens() {
+        // Runs to the end of the file.
+        let e = refusal("id,name,pin\n1,Ann,1\n2,\"Zoé Martin,2\n3,Bob,3\n4,Cy,4\n");
+        assert_eq!(
+            e,
+            "players.csv (tab \"Players\"), row 3, column \"name\": this cell starts with a \
+             quote (\") that is never closed, so the 2 rows after it were read as part of this \
+             cell. Remove the quote, or close it, then build again"
+        );
+        // "Closed" by the opening quote of a later cell, in a file of two
+        // columns (rows with one comma only).
+        let e = refusal("id,name\n1,\"Ann\n2,Bob\n3,\"Cy, Jr\"\n4,Dee\n");
+        assert!(e.contains("row 2, column \"name\""), "{e}");
+        assert!(e.contains("the 2 rows after it"), "{e}");
+        // On the last row: the rest of the file.
+        let e = refusal("id,name,team\n1,Ann,\"Red\n");
+        assert!(e.contains("row 2, column \"team\""), "{e}");
+        assert!(e.contains("so the rest of the file was read"), "{e}");
+        // Closed by a quote at the end of a later cell, where a cell may
+        // end: the lines inside look like rows of the file.
+        let e = refusal("id,name,pin,height\n1,\"Ann,1,160\n2,Bob,2,5'11\",3\n4,Cy,4,170\n");
+        assert!(e.contains("row 2, column \"name\""), "{e}");
+        // In the header row: the column by its letter.
+        let e = refusal("id,\"name,pin\n1,Ann,1\n");
+        assert!(e.contains("row 1, column B:"), "{e}");
+        assert!(e.contains("the 1 row after it was read"), "{e}");
+    }
+
+    #[test]
+    fn an_unclosed_quote_names_the_line_when_it_is_not_the_row() {
+        // Row 3 is on lines 3-4; the stray quote opens on row 4, line 5.
+        let e =
+            refusal("id,name,note\n1,Ann,ok\n2,Bob,\"two\nlines\"\n3,\"Cy,x\n4,Dee,y\n5,Eve,z\n");
+        assert!(
+            e.contains("row 4 (line 5 of the file), column \"name\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn closed_quoted_cells_on_several_lines_are_data() {
+        let csv = "id,name,address\n\
+                   1,Ann,\"12 rue des Lilas\n75011 Paris, France\"\n\
+                   2,\"Bob \"\"Jr\"\"\nSmith\",\"a;b\"\r\n\
+                   3,Cy,\"last\nrow\"";
+        let t = parse(csv.as_bytes(), Encoding::Utf8).unwrap();
+        assert_eq!(numbers(&t), [(2, Some(2)), (3, Some(4)), (4, Some(6))]);
+        assert_eq!(t.rows[1].cells.get(1), Some("Bob \"Jr\"\nSmith"));
+        assert_eq!(t.rows[2].cells.get(2), Some("last\nrow"));
+    }
+
+    #[test]
+    fn rows_in_a_cell_are_told_from_an_address() {
+        assert!(looks_like_rows("Red\na2,Bob,551204,Blue", 4, b','));
+        assert!(!looks_like_rows(
+            "12 rue des Lilas\n75011 Paris, France",
+            4,
+            b','
+        ));
+        // Commas in a file delimited by semicolons are text.
+        assert!(!looks_like_rows("a\nb, c, d, e", 4, b';'));
+        assert!(looks_like_rows("a\nb;c;d;e", 4, b';'));
+    }
+
+    #[test]
+    fn column_letters_go_on_after_z() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(27), "AB");
+        assert_eq!(column_letters(701), "ZZ");
+        assert_eq!(column_letters(702), "AAA");
     }
 
     #[test]

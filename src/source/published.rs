@@ -78,11 +78,10 @@ pub async fn fetch(
                 answer.content_type
             )));
         }
-        // The host alone does not say which tab: the tab goes in the label
-        // of parse errors; later messages name the tab themselves.
-        let label = format!("the published CSV of tab \"{tab}\" ({shown})");
-        let mut table = parse_csv(tab, Path::new(&label), &answer.body, encoding)?;
-        table.origin = format!("published CSV at {shown}");
+        // Parse errors name the tab themselves.
+        let origin = format!("published CSV at {shown}");
+        let mut table = parse_csv(tab, Path::new(&origin), &answer.body, encoding)?;
+        table.origin = origin;
         out.tabs.insert(tab.clone(), table);
     }
     Ok(out)

@@ -551,3 +551,17 @@ pub fn tool(command: &str, package: &str) -> PathBuf {
         )
     })
 }
+
+/// `gen check` on `site`, which must refuse to publish: exit 2 and the
+/// verdict saying so.
+#[track_caller]
+pub fn check_not_publishable(site: &Site) -> Run {
+    let check = site.run(&["check"]);
+    check.expect_code(2);
+    assert!(
+        check.stdout.contains("verdict: NOT publishable"),
+        "{}",
+        check.stdout
+    );
+    check
+}

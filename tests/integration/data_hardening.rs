@@ -7,9 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{
-    self, CSV_SOURCE, Run, Site, assert_absent, csv_text, player_slugs, site_config,
-};
+use crate::common::{self, CSV_SOURCE, Run, Site, csv_text, player_slugs, site_config};
 use crate::http_support::{COOKIE, Gen, Response, auth_status, post_form};
 
 /// A CSV site with `players.csv` as given, extra `[players]` keys, and the
@@ -174,59 +172,63 @@ const STRAY_IN_NAME: &str = "id,name,pin,team\n\
 
 const SWALLOWED: [&str; 3] = ["551204", "660127", "771938"];
 
+/// A build refused by a quote that swallowed rows: exit 2, nothing under
+/// `out_dir`, the error names where the quote opens (`file (tab "T"), row N,
+/// column "c"`), never the cell's text nor a PIN.
+#[track_caller]
+fn assert_refused_by_quote(site: &Site, at: &str, secrets: &[&str], hidden: &[&str]) -> Run {
+    let run = site.build();
+    run.expect_code(2);
+    assert!(!site.out().join("index.html").exists(), "{}", run.stdout);
+    assert!(player_slugs(&site.out()).is_empty(), "{}", run.stdout);
+    let err = output(&run);
+    assert!(err.contains(at), "no {at:?} in:\n{err}");
+    assert!(
+        err.contains("starts with a quote") && err.contains("never closed"),
+        "{err}"
+    );
+    assert_no_secret_in(&err, secrets, "gen build");
+    for piece in hidden {
+        assert!(!err.contains(piece), "{piece} quoted:\n{err}");
+    }
+    run
+}
+
+// Issue "stray quote": these rows were once skipped with a warning while the
+// rest published; a quote that swallows rows now refuses the whole cycle.
 #[test]
-fn a_stray_quote_in_a_name_publishes_no_pin_and_names_the_line() {
+fn a_stray_quote_in_a_name_refuses_the_cycle_shows_no_pin_and_names_the_row() {
     let site = site_with(STRAY_IN_NAME, "");
-    let run = site.build_ok();
-    let slugs: BTreeSet<String> = ["a1", "a5"].map(String::from).into();
-    assert_eq!(player_slugs(&site.out()), slugs, "{}", run.stderr);
-    assert!(run.stdout.contains("published 2 players"), "{}", run.stdout);
     let mut all_pins = SWALLOWED.to_vec();
     all_pins.extend(["482913", "880246"]);
-    let pins: Vec<String> = all_pins.iter().map(|s| s.to_string()).collect();
-    assert_absent(&site.out(), &pins);
-    assert_no_secret_in(&output(&run), &all_pins, "gen build");
-
-    let warned: Vec<&str> = run
-        .warnings()
-        .into_iter()
-        .filter(|w| w.contains("tab \"Players\", row 3, column \"name\""))
-        .collect();
-    assert_eq!(warned.len(), 1, "{}", run.stderr);
-    let w = warned[0];
-    assert!(w.contains("line 3"), "{w}");
-    assert!(w.contains("line 5"), "{w}");
-    assert!(w.contains("quote"), "{w}");
-    assert!(w.contains("skipped"), "{w}");
     // The cell is never quoted: it holds other rows.
-    for piece in ["Bob Stray", "Carol", "Dave"] {
-        assert!(
-            !run.stderr.contains(piece),
-            "{piece} quoted:\n{}",
-            run.stderr
-        );
-    }
+    assert_refused_by_quote(
+        &site,
+        "players.csv (tab \"Players\"), row 3, column \"name\"",
+        &all_pins,
+        &["Bob Stray", "Carol", "Dave"],
+    );
 
     // `gen check` says the same, without a PIN.
-    let check = site.run(&["check"]);
-    check.expect_ok();
-    assert!(check.stdout.contains("line 3"), "{}", check.stdout);
+    let check = common::check_not_publishable(&site);
+    assert!(
+        check.stderr.contains("row 3, column \"name\""),
+        "{}",
+        check.stderr
+    );
     assert_no_secret_in(&output(&check), &all_pins, "gen check");
 
-    // And so does `gen watch`'s log (it logs row problems when it renders:
-    // no site yet); the refused row cannot log in.
-    std::fs::remove_dir_all(site.out()).unwrap();
-    let g = watch(&site);
-    assert!(g.log().contains("line 3"), "{}", g.log());
+    // And so does `gen watch`'s log; nobody logs in from data it refused,
+    // not even a row after the closing quote.
+    let g = Gen::start(&site.config_path(), site.root(), &["watch"]);
+    g.wait_log_count("cycle_failed", 1, std::time::Duration::from_secs(15));
+    assert!(g.log().contains("row 3, column"), "{}", g.log());
     assert_no_secret_in(&g.log(), &all_pins, "gen watch's log");
     let r = login(&g.addr, "198.51.100.7", "Bob Stray", "771938");
-    assert_refused(&r, "the refused row");
+    assert_refused(&r, "the row that swallowed rows");
     let r = login(&g.addr, "198.51.100.8", "Eve", "880246");
-    assert!(
-        r.set_cookie(COOKIE).is_some(),
-        "a row after the closing quote: {}",
-        r.head
-    );
+    assert_refused(&r, "a row after the closing quote");
+    assert!(!site.out().join("index.html").exists());
 }
 
 /// The quote opens in the team column, after the PIN: the row's own id,
@@ -239,31 +241,20 @@ const STRAY_IN_TEAM: &str = "id,name,pin,team\n\
     a4,Dave,771938,Blue\n";
 
 #[test]
-fn a_stray_quote_in_another_column_refuses_the_row_that_swallowed_rows() {
+fn a_stray_quote_in_another_column_refuses_the_cycle() {
     let site = site_with(STRAY_IN_TEAM, "");
-    let run = site.build_ok();
-    let slugs: BTreeSet<String> = ["a4"].map(String::from).into();
-    assert_eq!(player_slugs(&site.out()), slugs, "{}", run.stderr);
-    let pins: Vec<String> = ["482913", "551204", "660127", "771938"]
-        .map(String::from)
-        .into();
-    assert_absent(&site.out(), &pins);
-    let pin_refs: Vec<&str> = pins.iter().map(String::as_str).collect();
-    assert_no_secret_in(&output(&run), &pin_refs, "gen build");
-    let w = run
-        .warnings()
-        .into_iter()
-        .find(|w| w.contains("tab \"Players\", row 2, column \"team\""))
-        .unwrap_or_else(|| panic!("no warning for row 2:\n{}", run.stderr));
-    assert!(w.contains("line 2") && w.contains("line 4"), "{w}");
-    assert!(!w.contains("Bob") && !w.contains("Green"), "{w}");
+    assert_refused_by_quote(
+        &site,
+        "players.csv (tab \"Players\"), row 2, column \"team\"",
+        &["482913", "551204", "660127", "771938"],
+        &["Bob", "Green"],
+    );
 }
 
-/// In a joined tab the same stray quote swallows match rows: the row that
-/// swallowed them is refused and named by line; rows after the closing
-/// quote still join.
+/// In a joined tab the same stray quote swallows match rows: the cycle is
+/// refused, the error names the tab and the row.
 #[test]
-fn a_stray_quote_in_a_joined_tab_refuses_that_row_and_reads_on() {
+fn a_stray_quote_in_a_joined_tab_refuses_the_cycle() {
     let site = Site::new();
     site.write_config(&site_config(
         "FC Data",
@@ -283,17 +274,12 @@ fn a_stray_quote_in_a_joined_tab_refuses_that_row_and_reads_on() {
          a2,2026-01-15,\"City\"\n\
          a2,2026-01-22,United\n",
     );
-    let run = site.build_ok();
-    let w = run
-        .warnings()
-        .into_iter()
-        .find(|w| w.contains("tab \"Matches\", row 2, column \"opponent\""))
-        .unwrap_or_else(|| panic!("no warning for row 2:\n{}", run.stderr));
-    assert!(w.contains("line 2 to line 4"), "{w}");
-    assert!(!w.contains("Town") && !w.contains("City"), "{w}");
-    let a1 = site.page("p/a1/index.html");
-    assert!(!a1.contains("Rovers") && !a1.contains("Town"), "{a1}");
-    assert!(site.page("p/a2/index.html").contains("United"));
+    assert_refused_by_quote(
+        &site,
+        "matches.csv (tab \"Matches\"), row 2, column \"opponent\"",
+        &["482913", "551204"],
+        &["Town", "City"],
+    );
 }
 
 /// A multi-line cell that does not look like rows (an address) is data.

@@ -1034,3 +1034,19 @@ impl Drop for Nginx {
         terminate(&mut self.child);
     }
 }
+
+/// A login as nginx forwards it (HTTPS, from 127.0.0.1); true when it
+/// succeeds (303 + a session cookie).
+#[track_caller]
+pub fn login_succeeds(addr: &str, name: &str, pin: &str) -> bool {
+    let r = post_form(
+        addr,
+        "/api/login",
+        &[("X-Real-IP", "127.0.0.1"), ("X-Forwarded-Proto", "https")],
+        &[("name", name), ("pin", pin)],
+    );
+    r.status == 303
+        && r.headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("Set-Cookie") && v.contains("gen_session="))
+}

@@ -58,6 +58,14 @@ fn site_with(players_csv: &str, api_extra: &str) -> Site {
     site
 }
 
+/// The usual roster ([`PLAYERS`]) with `api_extra` under `[api]`, and
+/// `gen watch` on it after its first cycle.
+fn started(api_extra: &str) -> (Site, Gen) {
+    let site = site_with(&roster_csv(PLAYERS, 1), api_extra);
+    let g = start(&site);
+    (site, g)
+}
+
 fn start(site: &Site) -> Gen {
     let g = Gen::start(&site.config_path(), site.root(), &["watch"]);
     g.wait_first_cycle();
@@ -83,6 +91,28 @@ fn login_ok(addr: &str, ip: &str, name: &str, pin: &str) -> String {
         .unwrap_or_else(|| panic!("no {COOKIE} cookie:\n{}", r.head))
 }
 
+/// What an attacker compares between two answers: the head (its date
+/// aside) and the body.
+fn norm(r: &Response) -> (String, Vec<u8>) {
+    (r.head_without_date(), r.body.clone())
+}
+
+/// One wrong login for `name` with `pin` from each of `ips`: each answer
+/// must be byte for byte `wrong`'s (a lock, when there is one, looks the same).
+#[track_caller]
+fn fail_like(
+    addr: &str,
+    ips: impl IntoIterator<Item = String>,
+    name: &str,
+    pin: &str,
+    wrong: &Response,
+) {
+    for (i, ip) in ips.into_iter().enumerate() {
+        let r = login(addr, &ip, name, pin, None);
+        assert_eq!(norm(&r), norm(wrong), "attempt {i} from {ip}");
+    }
+}
+
 fn session_key(site: &Site) -> SessionKey {
     let bytes = std::fs::read(site.state().join("session.key")).unwrap();
     SessionKey::from_bytes(bytes.as_slice().try_into().unwrap())
@@ -92,8 +122,7 @@ fn session_key(site: &Site) -> SessionKey {
 
 #[test]
 fn right_pin_sets_a_host_cookie_and_auth_answers_204_401_403() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "session_hours = 1\n");
-    let g = start(&site);
+    let (site, g) = started("session_hours = 1\n");
     let addr = g.addr.as_str();
 
     let r = login(addr, "198.51.100.1", "Alice Martin", "482913", None);
@@ -314,11 +343,9 @@ fn another_gens_token_is_refused_and_insecure_http_drops_secure() {
 
 #[test]
 fn wrong_pin_and_unknown_name_get_byte_identical_answers() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "login_failures_per_address = 0\n");
-    let g = start(&site);
+    let (_site, g) = started("login_failures_per_address = 0\n");
     let addr = g.addr.as_str();
 
-    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
     for next in [None, Some("/p/alice/")] {
         let wrong = login(addr, "198.51.100.3", "Alice Martin", "111111", next);
         let unknown = login(addr, "198.51.100.4", "Nobody Here", "111111", next);
@@ -378,8 +405,7 @@ fn wrong_pin_and_unknown_name_get_byte_identical_answers() {
 
 #[test]
 fn changing_a_pin_ends_that_players_sessions_after_one_cycle() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (site, g) = started("");
     let addr = g.addr.as_str();
     let alice = login_ok(addr, "198.51.100.7", "Alice Martin", "482913");
     let bob = login_ok(addr, "198.51.100.7", "Bob Stone", "739164");
@@ -441,8 +467,7 @@ fn changing_a_pin_ends_that_players_sessions_after_one_cycle() {
 
 #[test]
 fn logout_expires_the_cookie() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let token = login_ok(addr, "198.51.100.9", "Bob Stone", "739164");
     let cookie = format!("{COOKIE}={token}");
@@ -489,8 +514,7 @@ fn logout_expires_the_cookie() {
 /// login works, and a restart remembers it.
 #[test]
 fn logout_ends_the_session_at_once_and_after_a_restart() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let mut g = start(&site);
+    let (site, mut g) = started("");
     let addr = g.addr.clone();
     let phone = login_ok(&addr, "198.51.100.40", "Bob Stone", "739164");
     let laptop = login_ok(&addr, "198.51.100.41", "Bob Stone", "739164");
@@ -524,7 +548,6 @@ fn logout_ends_the_session_at_once_and_after_a_restart() {
     assert_eq!(auth(&addr, &again, "bob"), 204);
 
     // The same answer whatever the cookie: valid, already ended, junk, none.
-    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
     let reference = norm(&logout(Some(&alice)));
     assert_eq!(auth(&addr, &alice, "alice"), 401);
     for (what, token) in [
@@ -567,8 +590,7 @@ fn logout_ends_the_session_at_once_and_after_a_restart() {
 
 #[test]
 fn next_never_redirects_off_site() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let evil = [
         "https://evil.example",
@@ -653,8 +675,7 @@ fn next_never_redirects_off_site() {
 /// with no `Location` at all; the player goes to their own page instead.
 #[test]
 fn a_non_ascii_next_sends_the_player_to_their_page() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     for next in ["/p/zoé/", "/p/alice/é", "/p/a b/", "/\u{a0}"] {
         let r = login(addr, "198.51.100.12", "Alice Martin", "482913", Some(next));
@@ -713,8 +734,7 @@ fn a_non_ascii_next_sends_the_player_to_their_page() {
 
 #[test]
 fn twelve_wrong_pins_from_one_address_get_429_and_the_limit_is_per_address() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let ip = "203.0.113.7";
     let mut statuses = Vec::new();
@@ -764,10 +784,8 @@ fn twelve_wrong_pins_from_one_address_get_429_and_the_limit_is_per_address() {
 
 #[test]
 fn a_locked_name_answers_exactly_like_a_wrong_pin() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "login_failures_per_address = 0\n");
-    let g = start(&site);
+    let (_site, g) = started("login_failures_per_address = 0\n");
     let addr = g.addr.as_str();
-    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
     let wrong = login(addr, "198.51.100.20", "Alice Martin", "111111", None);
     for i in 0..5 {
         let ip = format!("198.51.100.{}", 21 + i);
@@ -792,23 +810,18 @@ fn a_locked_name_answers_exactly_like_a_wrong_pin() {
 /// real player wait longer: their right PIN from their own network works.
 #[test]
 fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
-    let norm = |r: &Response| (r.head_without_date(), r.body.clone());
     let wrong = login(addr, "192.0.2.1", "Alice Martin", "111111", None);
     // Eight wrong PINs on Bob's name from one /24, then eight more while
     // locked, each from another address of it (under the per-address limit).
-    for i in 0..16 {
-        let r = login(
-            addr,
-            &format!("203.0.113.{}", 10 + i),
-            "Bob Stone",
-            "000000",
-            None,
-        );
-        assert_eq!(norm(&r), norm(&wrong), "attempt {i}");
-    }
+    fail_like(
+        addr,
+        (0..16).map(|i| format!("203.0.113.{}", 10 + i)),
+        "Bob Stone",
+        "000000",
+        &wrong,
+    );
     // Within that network the name is locked: the right PIN answers like a
     // wrong one…
     let locked = login(addr, "203.0.113.99", "Bob Stone", "739164", None);
@@ -822,16 +835,13 @@ fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() 
     assert_eq!(auth(addr, &token, "bob"), 204);
 
     // The same over IPv6: the lock holds for the stranger's /64 only.
-    for i in 0..8 {
-        let r = login(
-            addr,
-            &format!("2001:db8:66:1::{:x}", 0x10 + i),
-            "Alice Martin",
-            "000000",
-            None,
-        );
-        assert_eq!(norm(&r), norm(&wrong), "IPv6 attempt {i}");
-    }
+    fail_like(
+        addr,
+        (0..8).map(|i| format!("2001:db8:66:1::{:x}", 0x10 + i)),
+        "Alice Martin",
+        "000000",
+        &wrong,
+    );
     let locked = login(addr, "2001:db8:66:1::ffff", "Alice Martin", "482913", None);
     assert_eq!(norm(&locked), norm(&wrong), "locked over IPv6");
     login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
@@ -942,8 +952,7 @@ fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
 
 #[test]
 fn oversized_and_chunked_bodies_are_refused_without_being_read() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
 
     // 1 MB declared, 10 bytes sent: the answer comes without the rest.
@@ -1000,8 +1009,7 @@ fn oversized_and_chunked_bodies_are_refused_without_being_read() {
 
 #[test]
 fn names_match_case_accent_and_space_insensitively() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     for typed in [
         "  zoé ÉLOÏSE ",
@@ -1032,8 +1040,7 @@ fn names_match_case_accent_and_space_insensitively() {
 
 #[test]
 fn cross_site_posts_are_refused_and_plain_http_from_afar_is_explained() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let fields = form(&[("name", "Alice Martin"), ("pin", "482913")]);
     let post = |headers: &[(&str, &str)]| {
@@ -1078,8 +1085,7 @@ fn cross_site_posts_are_refused_and_plain_http_from_afar_is_explained() {
 
 #[test]
 fn json_mode_answers_with_json_instead_of_redirects() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let json_login = |name: &str, pin: &str| {
         request(
@@ -1217,8 +1223,7 @@ fn concurrent_logins_during_cycles_never_fail_for_stable_players() {
 
 #[test]
 fn restart_with_the_source_gone_logs_in_from_the_persisted_snapshot() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let mut g = start(&site);
+    let (site, mut g) = started("");
     let token = login_ok(&g.addr, "198.51.100.60", "Bob Stone", "739164");
     let persisted = site.state().join("last-good.json");
     assert!(persisted.is_file(), "no {}", persisted.display());
@@ -1245,8 +1250,7 @@ fn restart_with_the_source_gone_logs_in_from_the_persisted_snapshot() {
 /// (DESIGN.md: tiny_http 0.12 left most of them waiting for seconds).
 #[test]
 fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
-    let site = site_with(&roster_csv(PLAYERS, 1), "");
-    let g = start(&site);
+    let (_site, g) = started("");
     let addr = g.addr.as_str();
     let token = login_ok(addr, "198.51.100.70", "Alice Martin", "482913");
     let cookie = format!("{COOKIE}={token}");

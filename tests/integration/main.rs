@@ -37,6 +37,7 @@ mod build;
 mod check;
 mod check_report;
 mod config_errors;
+mod csv_quotes;
 mod data_gate_cost;
 mod data_hardening;
 mod deploy;

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
+use crate::common;
+
 /// The GPS latitude written into the fixture's EXIF (48/1, 51/1, 2900/100),
 /// as it sits in the file: it must not reach a published image.
 pub const GPS_BYTES: [u8; 24] = [
@@ -55,9 +57,15 @@ pub fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
             image::Rgb([20, 20, 220])
         }
     });
+    jpeg_of(&img, orientation)
+}
+
+/// `img` as a JPEG (quality 90) with an EXIF APP1 segment (`orientation`,
+/// GPS) right after its start-of-image marker, as phones write it.
+pub fn jpeg_of(img: &image::RgbImage, orientation: u16) -> Vec<u8> {
     let mut plain = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
-        .encode_image(&img)
+        .encode_image(img)
         .unwrap();
     assert_eq!(&plain[..2], &[0xff, 0xd8]);
     let mut out = plain[..2].to_vec();
@@ -311,4 +319,24 @@ impl Drop for ImageServer {
             let _ = t.join();
         }
     }
+}
+
+/// The columns of [`photo_rows`].
+pub const PHOTO_HEADER: [&str; 4] = ["id", "name", "pin", "photo"];
+
+/// Roster rows for players whose photo cells are `cells` (`p0` on row 2):
+/// id, name, PIN, photo.
+pub fn photo_rows<S: AsRef<str>>(cells: &[S]) -> Vec<Vec<String>> {
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            vec![
+                format!("p{i}"),
+                format!("Player{i} Name"),
+                common::roster_pin(i),
+                c.as_ref().to_string(),
+            ]
+        })
+        .collect()
 }

@@ -10,29 +10,16 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::{self, Site, changed, contains, csv_config, csv_text, files, stamps, toml_str};
 use crate::fake_google;
-use crate::photo_support::{self, GPS_BYTES, ImageServer, Route, jpeg_with_exif, png, png_bomb};
+use crate::photo_support::{
+    self, GPS_BYTES, ImageServer, PHOTO_HEADER, Route, jpeg_with_exif, photo_rows, png, png_bomb,
+};
 
 /// A site whose players have these photo cells (row 2 is the first player),
 /// allow-listing the good server's host; `extra_players` is appended to the
 /// `[players]` section.
 fn photo_site(cells: &[&str], extra_players: &str) -> Site {
-    let rows: Vec<Vec<String>> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            vec![
-                format!("p{i}"),
-                format!("Player{i} Name"),
-                common::roster_pin(i),
-                c.to_string(),
-            ]
-        })
-        .collect();
     let site = Site::new();
-    site.write(
-        "players.csv",
-        csv_text(&["id", "name", "pin", "photo"], &rows),
-    );
+    site.write("players.csv", csv_text(&PHOTO_HEADER, &photo_rows(cells)));
     let config = csv_config("", "").replace(
         "secret = \"pin\"\n",
         &format!(
@@ -495,13 +482,7 @@ fn bytes_per_player_view() {
         let c = |v: u32, m: u32| (((v * 255) / m) as i32 + n).clamp(0, 255) as u8;
         image::Rgb([c(x, w), c(y, h), c((x + y) / 2, (w + h) / 2)])
     });
-    let mut plain = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
-        .encode_image(&img)
-        .unwrap();
-    let mut original = plain[..2].to_vec();
-    original.extend(photo_support::exif_app1(6));
-    original.extend_from_slice(&plain[2..]);
+    let original = photo_support::jpeg_of(&img, 6);
 
     let server = ImageServer::start("127.0.0.1:0");
     server.image("/phone.jpg", original.clone(), "image/jpeg", "p");

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
 use crate::http_support::Gen;
+use crate::photo_support;
 
 /// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
 const PATH_SECRET: &str = "CAPSECRETpath7Q";
@@ -278,24 +279,15 @@ fn passwords_in_api_base_are_never_shown() {
 
 /// A CSV site whose players have these photo cells, 127.0.0.1 allowed.
 fn photo_site(cells: &[String]) -> Site {
-    let rows: Vec<Vec<String>> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            vec![
-                format!("p{i}"),
-                format!("Player{i} Name"),
-                common::roster_pin(i),
-                c.clone(),
-                if i == 0 { "yes".into() } else { String::new() },
-            ]
-        })
-        .collect();
+    // p0 is an admin.
+    let mut rows = photo_support::photo_rows(cells);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.push(if i == 0 { "yes".into() } else { String::new() });
+    }
+    let mut header = photo_support::PHOTO_HEADER.to_vec();
+    header.push("admin");
     let site = Site::new();
-    site.write(
-        "players.csv",
-        csv_text(&["id", "name", "pin", "photo", "admin"], &rows),
-    );
+    site.write("players.csv", csv_text(&header, &rows));
     site.write_config(&site_config(
         "FC Redact",
         Some(1),

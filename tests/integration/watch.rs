@@ -18,7 +18,7 @@ use crate::common::{
     self, CSV_SOURCE, Site, TEMPLATES, demo_logins, file_contains, files, player_slugs,
     roster_with, site_config, toml_str, tree_bytes,
 };
-use crate::http_support::{Conn, Gen, get, poll, post_form, raw_request, request};
+use crate::http_support::{Conn, Gen, get, login_succeeds, poll, raw_request, request};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -154,21 +154,6 @@ fn shown_points(html: &str) -> Option<u64> {
 }
 
 // ---------------------------------------------------------------- HTTP
-
-/// A login as nginx forwards it; true when it succeeds (303 + cookie).
-#[track_caller]
-fn login_succeeds(addr: &str, name: &str, pin: &str) -> bool {
-    let r = post_form(
-        addr,
-        "/api/login",
-        &[("X-Real-IP", "127.0.0.1"), ("X-Forwarded-Proto", "https")],
-        &[("name", name), ("pin", pin)],
-    );
-    r.status == 303
-        && r.headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("Set-Cookie") && v.contains("gen_session="))
-}
 
 /// A connection that declared a 1 MB body and sent 3 bytes of it; its
 /// reads wait 2 s at most.
