@@ -256,6 +256,35 @@ fn logged_in_state(lang: &str, front: Front) {
     );
     assert!(!b.displayed(&b.find("main a[data-signed-out]")));
 
+    // An admin row's hint (as the login sets it for one): the header also
+    // offers the organiser's page, and every name stays a link.
+    b.add_cookie(HINT, &format!("{}:admin", player.slug), true);
+    b.goto(&stack.url("/"));
+    wait_true(
+        &b,
+        "the admin's header",
+        "return !!document.querySelector('.site-header a[data-admin]')",
+    );
+    assert_eq!(
+        nav_items(&b),
+        vec![
+            (my_page.clone(), own.clone()),
+            (ui_string(lang, "organiser_page"), "/admin/".to_string()),
+            (logout.clone(), String::new()),
+        ]
+    );
+    assert_eq!(
+        b.exec(
+            "return document.querySelectorAll('table.roster tbody a').length",
+            json!([])
+        ),
+        json!(120)
+    );
+    if front == Front::Nginx {
+        b.screenshot(&format!("roster-admin-{suffix}.png"));
+    }
+    b.add_cookie(HINT, &player.slug, true);
+
     // Log out from the roster's header → the form, and "Log in" again.
     b.goto(&stack.url("/"));
     wait_true(

@@ -603,7 +603,14 @@ fn next_never_redirects_off_site() {
             location == "/p/alice/" || next.starts_with('/'),
             "next={next:?} → Location {location:?}"
         );
-        assert!(r.headers_all("Set-Cookie").len() == 1, "{}", r.head);
+        // The session and its "my page" hint (issue 17), nothing else.
+        assert!(
+            r.headers_all("Set-Cookie").len() == 2
+                && r.set_cookie(COOKIE).is_some()
+                && r.set_cookie("__Host-gen_player").is_some(),
+            "{}",
+            r.head
+        );
         // The failure path back to the form keeps only a local `next`.
         let ip = format!("198.51.101.{i}");
         let r = login(addr, &ip, &format!("Ghost {i}"), "1", Some(next));

@@ -305,7 +305,18 @@ fn filters_and_contact_reach_the_pages() {
         "{index}"
     );
     assert!(index.contains(" data-f=\"a1\">"), "{index}");
-    assert!(index.contains("id=\"roster-search\""), "{index}");
+    // Without JavaScript: "Log in", every name a link, no search box.
+    assert!(
+        index.contains("id=\"roster-search\" role=\"search\" hidden>"),
+        "{index}"
+    );
+    assert!(
+        index.contains(
+            "<nav aria-label=\"Site\"><a class=\"nav-login\" href=\"/login/\">Log in</a></nav>"
+        ),
+        "{index}"
+    );
+    assert_eq!(index.matches("<td><a href=").count(), 2, "{index}");
     let login = site.html("login/index.html");
     assert!(
         login.contains("<span class=\"contact\">coach@club.example &lt;b&gt;06 12&lt;")
