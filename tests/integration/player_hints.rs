@@ -330,3 +330,36 @@ fn filters_and_contact_reach_the_pages() {
     assert!(!login.contains("class=\"contact\""), "{login}");
     assert!(login.contains("Ask the club"), "{login}");
 }
+
+/// gen up but no roster read yet (a first start on a broken sheet): the
+/// form says the service is unavailable, not "wrong PIN".
+#[test]
+fn no_roster_yet_is_server_trouble_not_a_wrong_pin() {
+    let site = Site::new();
+    site.write_config(&site_config(
+        "FC Hint",
+        Some(3600),
+        CSV_SOURCE,
+        "[api]\nlisten = \"127.0.0.1:0\"\n",
+    ));
+    // No PIN column: every cycle fails, nothing is ever published.
+    site.write("players.csv", "id,name\nzoe,Zoé Martin\n");
+    let g = Gen::start(&site.config_path(), site.root(), &["watch"]);
+    g.wait_log_count("cycle failed", 1, std::time::Duration::from_secs(10));
+    let r = post_form(
+        &g.addr,
+        "/api/login",
+        &[],
+        &[
+            ("name", "Zoé Martin"),
+            ("pin", "615482"),
+            ("next", "/p/zoe/"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert_eq!(
+        r.header("Location"),
+        Some("/login/?error=server&next=%2Fp%2Fzoe%2F")
+    );
+    assert!(r.set_cookie(COOKIE).is_none() && r.set_cookie(HINT).is_none());
+}
