@@ -165,8 +165,13 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
                 "# Logins per client address; gen also limits failures per address and name.\nlimit_req_zone $binary_remote_addr zone=sheetgen_login:10m rate={rate}r/m;\n"
             ),
             format!(
-                "        limit_req zone=sheetgen_login burst={} nodelay;\n        limit_req_status 429;\n        error_page 429 = @sheetgen_limited;\n",
-                opts.login_burst
+                "        limit_req zone=sheetgen_login{};\n        limit_req_status 429;\n        error_page 429 = @sheetgen_limited;\n",
+                // nginx refuses `burst=0` ("invalid burst value"): no burst
+                // is written as none.
+                match opts.login_burst {
+                    0 => String::new(),
+                    burst => format!(" burst={burst} nodelay"),
+                }
             ),
         ),
     };

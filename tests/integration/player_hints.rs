@@ -7,8 +7,10 @@
 //! the config and on the pages. The browser side is `browser_players.rs`.
 
 use crate::browser_support::{Front, Stack, demo_player};
-use crate::common::{CSV_SOURCE, Site, csv_config, csv_text, site_config};
-use crate::http_support::{COOKIE, Gen, Response, form, get, post_form, request};
+use crate::common::{CSV_SOURCE, Site, csv_config, csv_text, run_gen, site_config};
+use crate::http_support::{
+    COOKIE, Gen, Nginx, NginxSetup, Response, form, get, post_form, request,
+};
 
 const HINT: &str = "__Host-gen_player";
 const PLAIN_HINT: &str = "gen_player";
@@ -362,4 +364,47 @@ fn no_roster_yet_is_server_trouble_not_a_wrong_pin() {
         Some("/login/?error=server&next=%2Fp%2Fzoe%2F")
     );
     assert!(r.set_cookie(COOKIE).is_none() && r.set_cookie(HINT).is_none());
+}
+
+/// nginx's own limit on `/api/login` (per address, per minute) sends the
+/// browser back to the form too, which says to wait a minute, instead of
+/// nginx's bare 429 page.
+#[test]
+fn nginx_own_login_limit_is_an_answer_of_the_form() {
+    let stack = Stack::start_with(Some("en"), Front::Nginx, &|_| {});
+    let nginx_toml = stack.site.root().join("nginx-site.toml");
+    let root = stack.site.root().to_path_buf();
+    let strict = move |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--login-rate", "1", "--login-burst", "0"]);
+        let run = run_gen(&nginx_toml, &root, &args, &[]);
+        run.expect_ok();
+        run.stdout
+    };
+    let nginx = Nginx::start(
+        &strict,
+        NginxSetup {
+            workers: 1,
+            access_log: true,
+        },
+    );
+    let player = demo_player();
+    let post = || {
+        post_form(
+            &nginx.addr,
+            "/api/login",
+            &[],
+            &[("name", &player.name), ("pin", "000000")],
+        )
+    };
+    let first = post();
+    assert_eq!(
+        first.header("Location"),
+        Some("/login/?error=1"),
+        "{}",
+        first.head
+    );
+    let second = post();
+    assert_eq!(second.status, 303, "{}\n{}", second.head, second.text());
+    assert_eq!(second.header("Location"), Some("/login/?error=limited"));
 }
