@@ -325,6 +325,15 @@ fn filters_and_contact_reach_the_pages() {
             && !login.contains("<b>06"),
         "{login}"
     );
+    assert!(!index.contains("this page of the roster"), "one page: {index}");
+    // Several pages: the box says it searches this page only.
+    let paged = filter_site("per_page = 1");
+    paged.run(&["build"]).expect_code(0);
+    let page2 = paged.html("page/2/index.html");
+    assert!(
+        page2.contains("<p class=\"muted\">The search covers this page of the roster.</p>"),
+        "{page2}"
+    );
     // Without a contact, the page says to ask the organiser.
     let plain = filter_site("");
     plain.run(&["build"]).expect_code(0);
