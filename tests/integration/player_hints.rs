@@ -325,7 +325,10 @@ fn filters_and_contact_reach_the_pages() {
             && !login.contains("<b>06"),
         "{login}"
     );
-    assert!(!index.contains("this page of the roster"), "one page: {index}");
+    assert!(
+        !index.contains("this page of the roster"),
+        "one page: {index}"
+    );
     // Several pages: the box says it searches this page only.
     let paged = filter_site("per_page = 1");
     paged.run(&["build"]).expect_code(0);
