@@ -45,6 +45,10 @@ pub struct Site {
     pub templates: PathBuf,
     pub state_dir: PathBuf,
     pub refresh: Duration,
+    /// How players reach the organiser (an e-mail, a phone…), shown as
+    /// text on the login page under "Forgot your PIN?"; `None`: the page
+    /// says to ask the club's organiser.
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -174,6 +178,8 @@ pub struct Index {
     pub sort_by: Option<String>,
     pub descending: bool,
     pub per_page: usize,
+    /// Columns the roster's search box looks in, besides the name.
+    pub filters: Vec<String>,
 }
 
 /// Another tab, joined to players by `key` (a column holding the player id).
@@ -268,6 +274,7 @@ struct RawSite {
     state_dir: PathBuf,
     #[serde(default = "default_refresh_secs")]
     refresh_secs: u64,
+    contact: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +331,8 @@ struct RawIndex {
     #[serde(default)]
     descending: bool,
     per_page: Option<usize>,
+    #[serde(default)]
+    filters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -478,6 +487,12 @@ const SETTINGS: &[Setting] = &[
         Shape::WholeNumber,
         "a whole number of seconds",
         "30",
+    ),
+    setting(
+        "site.contact",
+        Shape::Text,
+        "how players reach the organiser about a forgotten PIN (an e-mail or a phone number), in double quotes; shown on the login page",
+        "\"coach@club.example\"",
     ),
     setting(
         "source",
@@ -652,6 +667,12 @@ const SETTINGS: &[Setting] = &[
         Shape::WholeNumber,
         "a whole number of players per page",
         "500",
+    ),
+    setting(
+        "index.filters",
+        Shape::List,
+        "a list of column names the roster's search box also looks in (it always looks in the name)",
+        "[\"team\"]",
     ),
     setting(
         "tables",
@@ -1226,11 +1247,18 @@ impl Config {
             sort_by: raw.index.sort_by.clone(),
             descending: raw.index.descending,
             per_page: raw.index.per_page.unwrap_or(DEFAULT_PER_PAGE),
+            filters: raw.index.filters.clone(),
         };
         if index.per_page == 0 {
             return Err(invalid("index.per_page", "must be at least 1".into()));
         }
-        for column in index.columns.iter().flatten().chain(&index.sort_by) {
+        for column in index
+            .columns
+            .iter()
+            .flatten()
+            .chain(&index.sort_by)
+            .chain(&index.filters)
+        {
             if column == &players.secret {
                 return Err(invalid(
                     "index",
@@ -1330,6 +1358,12 @@ impl Config {
                 templates,
                 state_dir,
                 refresh: Duration::from_secs(site.refresh_secs),
+                contact: site
+                    .contact
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string),
             },
             source,
             players,
@@ -1369,7 +1403,8 @@ impl Config {
     /// - `players`: `tab`, `id` (slugs), `login`, `secret` (the column kept
     ///   out of every page), `private`, `photo`, `admin`: which columns go
     ///   where;
-    /// - `index`: `columns`, `sort_by`, `descending`, `per_page`;
+    /// - `site.contact`: on the login page;
+    /// - `index`: `columns`, `sort_by`, `descending`, `per_page`, `filters`;
     /// - `tables`: each `tab` and its `key`, in order.
     ///
     /// Left out, since no page shows them: the config's own path,
@@ -1384,6 +1419,7 @@ impl Config {
         d.text("site.lang", self.site.lang.code());
         d.path("site.out_dir", &self.site.out_dir);
         d.path("site.templates", &self.site.templates);
+        d.optional("site.contact", self.site.contact.as_deref());
         let p = &self.players;
         d.text("players.tab", &p.tab);
         d.text("players.id", &p.id);
@@ -1400,6 +1436,7 @@ impl Config {
         d.optional("index.sort_by", i.sort_by.as_deref());
         d.text("index.descending", if i.descending { "yes" } else { "no" });
         d.text("index.per_page", &i.per_page.to_string());
+        d.list("index.filters", &i.filters);
         for t in &self.tables {
             d.text("tables.tab", &t.tab);
             d.text("tables.key", &t.key);
@@ -1756,6 +1793,8 @@ session_hours = 168
             ("[players]", "[index]\nper_page = 10"),
             ("[players]", "[index]\nsort_by = \"points\""),
             ("[players]", "[index]\ncolumns = []"),
+            ("[site]", "contact = \"coach@club.example\""),
+            ("[players]", "[index]\nfilters = [\"team\"]"),
         ] {
             assert_ne!(with(section, line), base, "{line} must change the digest");
         }
@@ -1997,7 +2036,7 @@ session_hours = 168
             (
                 "site",
                 "refesh_secs = 5",
-                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs)",
+                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs, contact)",
             ),
             (
                 "site",

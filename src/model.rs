@@ -362,6 +362,9 @@ fn player_columns(
     if let Some(c) = &config.index.sort_by {
         find(c, "index.sort_by");
     }
+    for c in &config.index.filters {
+        find(c, "index.filters");
+    }
     let mut missing = missing.into_iter();
     match missing.next() {
         None => Ok(PlayerColumns {

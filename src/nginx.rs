@@ -8,6 +8,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::auth::clear_hint_cookie;
 use crate::config::{Config, ListenAddr};
 use crate::http::CSP;
 
@@ -102,6 +103,22 @@ const TO_GEN: &str = "        proxy_set_header X-Real-IP $remote_addr;
         proxy_connect_timeout 1s;
 ";
 
+/// The headers every answer of the site carries, for the server block
+/// (`indent` ""), and for a location that adds a header of its own and so
+/// no longer inherits them (`indent` one more level).
+fn server_headers(indent: &str) -> String {
+    [
+        "add_header Cache-Control $sheetgen_cache_control always;".to_string(),
+        format!("add_header Content-Security-Policy \"{CSP}\" always;"),
+        "add_header X-Content-Type-Options nosniff always;".to_string(),
+        "add_header Referrer-Policy same-origin always;".to_string(),
+        "add_header X-Frame-Options DENY always;".to_string(),
+    ]
+    .iter()
+    .map(|line| format!("    {indent}{line}\n"))
+    .collect()
+}
+
 /// The public API routes (login, logout, refresh).
 fn api_proxy() -> String {
     format!(
@@ -148,10 +165,21 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
                 "# Logins per client address; gen also limits failures per address and name.\nlimit_req_zone $binary_remote_addr zone=sheetgen_login:10m rate={rate}r/m;\n"
             ),
             format!(
-                "        limit_req zone=sheetgen_login burst={} nodelay;\n        limit_req_status 429;\n",
-                opts.login_burst
+                "        limit_req zone=sheetgen_login{};\n        limit_req_status 429;\n        error_page 429 = @sheetgen_limited;\n",
+                // nginx refuses `burst=0` ("invalid burst value"): no burst
+                // is written as none.
+                match opts.login_burst {
+                    0 => String::new(),
+                    burst => format!(" burst={burst} nodelay"),
+                }
             ),
         ),
+    };
+    // nginx's own limit says nothing of how long to wait: its rate is per
+    // minute, and the form's message says "a minute".
+    let limited = match opts.login_rate_per_minute {
+        0 => String::new(),
+        _ => "    # Too many logins from one address at nginx: the form says to wait.\n    location @sheetgen_limited {\n        return 303 /login/?error=limited;\n    }\n\n".to_string(),
     };
     // nginx creates the cache folder itself, but not its parents: Debian's
     // nginx has no /var/cache/nginx, and `nginx -t` then fails with
@@ -231,12 +259,7 @@ server {{
     gzip_vary on;
     etag on;
 
-    add_header Cache-Control $sheetgen_cache_control always;
-    add_header Content-Security-Policy "{csp}" always;
-    add_header X-Content-Type-Options nosniff always;
-    add_header Referrer-Policy same-origin always;
-    add_header X-Frame-Options DENY always;
-
+{headers}
     error_page 404 /404.html;
 
     # No dotfiles (temp folders, editors' files).
@@ -293,18 +316,30 @@ server {{
     }}
 
     # $slug, not $uri: $uri is decoded and would let %0D%0A into a header.
+    # No valid session: the "my page" hint goes too (issue 17), so a stale
+    # one cannot send the login page back here. An add_header here replaces
+    # the server's, which are therefore repeated.
     location @sheetgen_login {{
-        return 303 /login/?next=/p/$slug/;
+        add_header Set-Cookie {clear_hint} always;
+{location_headers}        return 303 /login/?next=/p/$slug/;
+    }}
+
+    # A login nginx could not hand to gen (gen stopped, failing or slow):
+    # back to the form, which says so in the site's language (issue 17).
+    location @sheetgen_down {{
+        return 303 /login/?error=server;
     }}
 
     location @sheetgen_login_admin {{
-        return 303 /login/?next=/admin/;
+        add_header Set-Cookie {clear_hint} always;
+{location_headers}        return 303 /login/?next=/admin/;
     }}
 
     location = /api/login {{
+        error_page 502 503 504 = @sheetgen_down;
 {login_limit}{api_proxy}    }}
 
-    location = /api/logout {{
+{limited}    location = /api/logout {{
 {api_proxy}    }}
 
     # The push trigger of the sheet's Apps Script.
@@ -342,7 +377,10 @@ server {{
         backlog = listen_backlog(&opts.listen),
         server_name = opts.server_name,
         root = quoted(&root.display().to_string()),
-        csp = CSP,
+        headers = server_headers(""),
+        location_headers = server_headers("    "),
+        clear_hint = quoted(&clear_hint_cookie(config.api.insecure_http)),
+        limited = limited,
         api_proxy = api_proxy(),
         to_gen = TO_GEN,
         login_zone = login_zone,

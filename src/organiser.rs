@@ -355,7 +355,8 @@ fn classify(error: &Error) -> (&'static str, Names) {
             SourceError::Io { .. }
             | SourceError::Csv { .. }
             | SourceError::NotUtf8 { .. }
-            | SourceError::Workbook { .. },
+            | SourceError::Workbook { .. }
+            | SourceError::UnclosedQuote { .. },
         ) => "file",
         Error::Source(SourceError::NotSheetsApi { .. } | SourceError::Published { .. }) => {
             "google_busy"

@@ -116,12 +116,15 @@ impl Preview {
                         "/login/?next={}",
                         form_urlencoded::byte_serialize(home.as_bytes()).collect::<String>()
                     );
+                    // As nginx's: a stale "my page" hint goes with the
+                    // session it outlived (issue 17).
+                    let clear = auth.clear_hint();
                     respond(
                         request,
                         303,
                         "text/plain; charset=utf-8",
                         Vec::new(),
-                        &[("Location", &location)],
+                        &[("Location", &location), ("Set-Cookie", &clear)],
                     );
                     return;
                 }

@@ -227,10 +227,7 @@ impl Theme {
             }
             Value::from_serialize(&table)
         };
-        let site = SiteView {
-            title: &config.site.title,
-            lang: config.site.lang.code(),
-        };
+        let site = SiteView::of(config);
         let template = env
             .get_template(name)
             .map_err(|e| template_error(name, &e))?;
@@ -254,6 +251,18 @@ fn template_error(name: &str, e: &minijinja::Error) -> RenderError {
 struct SiteView<'a> {
     title: &'a str,
     lang: &'a str,
+    /// `[site] contact`: how to reach the organiser (login page).
+    contact: Option<&'a str>,
+}
+
+impl SiteView<'_> {
+    fn of(config: &Config) -> SiteView<'_> {
+        SiteView {
+            title: &config.site.title,
+            lang: config.site.lang.code(),
+            contact: config.site.contact.as_deref(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -289,6 +298,9 @@ struct RosterRow<'a> {
     url: String,
     thumb: Option<&'a Image>,
     cells: Vec<&'a str>,
+    /// The values of the `[index] filters` columns the roster does not
+    /// show, for the search box (`data-f`); `None` when there are none.
+    filter: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -405,8 +417,23 @@ fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
 }
 
 /// The columns of the public index: configured, or every public column but
-/// the id, login, private, photo and admin ones.
+/// the id, login, private, photo and admin ones; the sort column first, so
+/// that on a phone it shows beside the name without scrolling (issue 17).
 fn index_columns(snapshot: &Snapshot, config: &Config) -> Vec<String> {
+    let mut columns = shown_columns(snapshot, config);
+    if let Some(at) = config
+        .index
+        .sort_by
+        .as_ref()
+        .and_then(|s| columns.iter().position(|c| c == s))
+    {
+        let sort = columns.remove(at);
+        columns.insert(0, sort);
+    }
+    columns
+}
+
+fn shown_columns(snapshot: &Snapshot, config: &Config) -> Vec<String> {
     if let Some(columns) = &config.index.columns {
         return columns.clone();
     }
@@ -491,6 +518,8 @@ struct Pages<'a> {
     avatar_files: BTreeMap<String, Vec<u8>>,
     /// The index: its columns, (player, rank) in order, pages of it.
     columns: Vec<String>,
+    /// `[index] filters` columns the index does not show.
+    hidden_filters: Vec<String>,
     order: Vec<(usize, usize)>,
     index_pages: usize,
 }
@@ -504,11 +533,16 @@ impl<'a> Pages<'a> {
     ) -> Result<Pages<'a>, RenderError> {
         let mut avatar_files = BTreeMap::new();
         let photo_of = player_photos(snapshot, config, photos, &mut avatar_files);
-        let site = SiteView {
-            title: &config.site.title,
-            lang: config.site.lang.code(),
-        };
+        let site = SiteView::of(config);
         let order = roster_order(snapshot, config);
+        let columns = index_columns(snapshot, config);
+        let hidden_filters = config
+            .index
+            .filters
+            .iter()
+            .filter(|f| !columns.contains(f))
+            .cloned()
+            .collect();
         let index_pages = order.len().div_ceil(config.index.per_page).max(1);
         Ok(Pages {
             theme,
@@ -518,7 +552,8 @@ impl<'a> Pages<'a> {
             globals: context! { site => site, t => theme.strings.clone() },
             photo_of,
             avatar_files,
-            columns: index_columns(snapshot, config),
+            columns,
+            hidden_filters,
             order,
             index_pages,
         })
@@ -613,6 +648,18 @@ impl<'a> Pages<'a> {
         .collect()
     }
 
+    /// What the search box of the roster looks in besides the cells shown.
+    fn row_filter(&self, p: &Player) -> Option<String> {
+        let values: Vec<&str> = self
+            .hidden_filters
+            .iter()
+            .filter_map(|c| p.value(&self.snapshot.columns, c))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        (!values.is_empty()).then(|| values.join(" "))
+    }
+
     /// Page `page` (from 1) of the index.
     fn index_page(&self, page: usize) -> Result<Artifact, RenderError> {
         let (snapshot, config) = (self.snapshot, self.config);
@@ -640,11 +687,13 @@ impl<'a> Pages<'a> {
                         .iter()
                         .map(|c| p.value(&snapshot.columns, c).unwrap_or(""))
                         .collect(),
+                    filter: self.row_filter(p),
                 }
             })
             .collect();
         let ctx = context! {
             columns => &self.columns,
+            filters => &config.index.filters,
             players => rows,
             pagination => Pagination {
                 page,

@@ -28,6 +28,43 @@ use session::SessionKey;
 pub const SECURE_COOKIE: &str = "__Host-gen_session";
 /// The cookie when the organiser chose `insecure_http = true`.
 pub const PLAIN_COOKIE: &str = "gen_session";
+/// Beside the session, a cookie the pages' script may read (not HttpOnly)
+/// naming the logged-in player's slug, and `:admin` for an admin row, so
+/// that pages identical for everyone can show "my page" (issue 17). A hint
+/// only: nothing trusts it for access, every private page still checks the
+/// signed session. Set and cleared with the session, and cleared by every
+/// redirect to the login page for a missing session (nginx, `gen serve`),
+/// so a stale hint cannot bounce a player between /login/ and their page.
+pub const SECURE_HINT: &str = "__Host-gen_player";
+/// The hint when the organiser chose `insecure_http = true`.
+pub const PLAIN_HINT: &str = "gen_player";
+
+/// The hint cookie's name for this `insecure_http` setting.
+pub fn hint_cookie_name(insecure_http: bool) -> &'static str {
+    if insecure_http {
+        PLAIN_HINT
+    } else {
+        SECURE_HINT
+    }
+}
+
+/// The `Set-Cookie` value that removes the hint (same name, path and
+/// `Secure` as when it was set, or the browser keeps it).
+pub fn clear_hint_cookie(insecure_http: bool) -> String {
+    make_cookie(hint_cookie_name(insecure_http), "", 0, false, insecure_http)
+}
+
+fn make_cookie(name: &str, value: &str, max_age: u64, http_only: bool, insecure: bool) -> String {
+    cookie::Cookie::build((name, value))
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age).unwrap_or(i64::MAX),
+        ))
+        .http_only(http_only)
+        .same_site(cookie::SameSite::Lax)
+        .secure(!insecure)
+        .to_string()
+}
 
 const MAX_NAME: usize = 200;
 const MAX_PIN: usize = 200;
@@ -133,18 +170,15 @@ struct JsonAnswer<'a> {
     error: Option<&'a str>,
 }
 
-/// A 303 to `location` (or its JSON form), with optional cookie.
+/// A 303 to `location` (or its JSON form), setting `cookies`.
 fn redirect(
     request: Request,
     json_status: u16,
     location: &str,
     error: Option<&str>,
-    cookie: Option<&str>,
+    cookies: &[String],
 ) {
-    let mut extra: Vec<(&str, &str)> = Vec::new();
-    if let Some(c) = cookie {
-        extra.push(("Set-Cookie", c));
-    }
+    let mut extra: Vec<(&str, &str)> = cookies.iter().map(|c| ("Set-Cookie", c.as_str())).collect();
     if wants_json(&request) {
         let body = serde_json::to_vec(&JsonAnswer {
             ok: error.is_none(),
@@ -193,15 +227,28 @@ impl Auth {
     }
 
     fn set_cookie(&self, token: &str, max_age: u64) -> String {
-        cookie::Cookie::build((self.cookie_name(), token))
-            .path("/")
-            .max_age(cookie::time::Duration::seconds(
-                i64::try_from(max_age).unwrap_or(i64::MAX),
-            ))
-            .http_only(true)
-            .same_site(cookie::SameSite::Lax)
-            .secure(!self.insecure_http)
-            .to_string()
+        make_cookie(self.cookie_name(), token, max_age, true, self.insecure_http)
+    }
+
+    /// The hint cookie for `player` (see [`SECURE_HINT`]).
+    fn set_hint(&self, player: &crate::model::Player, max_age: u64) -> String {
+        let value = if player.admin {
+            format!("{}:admin", player.slug)
+        } else {
+            player.slug.to_string()
+        };
+        make_cookie(
+            hint_cookie_name(self.insecure_http),
+            &value,
+            max_age,
+            false,
+            self.insecure_http,
+        )
+    }
+
+    /// The `Set-Cookie` value that removes the hint cookie.
+    pub fn clear_hint(&self) -> String {
+        clear_hint_cookie(self.insecure_http)
     }
 
     /// The session token in `Cookie` header values, if any.
@@ -254,12 +301,14 @@ impl Auth {
         };
         let (name, pin, next) = form_fields(&body);
         let next = local_next(&next);
-        let again = match next {
+        // The login page again, with what went wrong (login.js shows it in
+        // the site's language) and where to go after.
+        let back = |error: &str| match next {
             Some(n) => format!(
-                "/login/?error=1&next={}",
+                "/login/?error={error}&next={}",
                 form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
             ),
-            None => "/login/?error=1".to_string(),
+            None => format!("/login/?error={error}"),
         };
         if !origin.https && !self.insecure_http && !is_local_host(&origin.host) {
             // Browsers drop a Secure cookie set over plain HTTP: say so
@@ -269,7 +318,7 @@ impl Auth {
                 400,
                 "/login/?error=https",
                 Some("https_required"),
-                None,
+                &[],
             );
             return;
         }
@@ -277,6 +326,12 @@ impl Auth {
         let login = normalize_login(&name);
         let client = Client::parse(&origin.client);
         let snapshot = state.snapshot();
+        if snapshot.is_none() {
+            // No roster read yet (a first start on a failing sheet): no
+            // PIN can be right, and the player should hear it is ours.
+            redirect(request, 503, &back("server"), Some("unavailable"), &[]);
+            return;
+        }
         let players = snapshot.as_ref().map_or(0, |s| s.players.len());
         let gate = self.limits.gate(&client, &login, now, players);
         if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
@@ -284,7 +339,6 @@ impl Auth {
                 .metrics()
                 .logins_rate_limited
                 .fetch_add(1, Ordering::Relaxed);
-            let wait = wait.to_string();
             if wants_json(&request) {
                 let body = br#"{"ok":false,"error":"rate_limited"}"#.to_vec();
                 respond(
@@ -292,17 +346,13 @@ impl Auth {
                     429,
                     "application/json",
                     body,
-                    &[("Retry-After", &wait)],
+                    &[("Retry-After", &wait.to_string())],
                 );
             } else {
-                let body = b"too many failed logins from this address; try again later\n".to_vec();
-                respond(
-                    request,
-                    429,
-                    "text/plain; charset=utf-8",
-                    body,
-                    &[("Retry-After", &wait)],
-                );
+                // A browser: back to the form, which says how long to wait
+                // in the site's language (issue 17).
+                let location = back(&format!("limited&wait={wait}"));
+                redirect(request, 429, &location, Some("rate_limited"), &[]);
             }
             return;
         }
@@ -354,11 +404,14 @@ impl Auth {
                     self.lifetime,
                     SystemTime::now(),
                 );
-                let cookie = self.set_cookie(&token, self.lifetime.as_secs());
+                let cookies = [
+                    self.set_cookie(&token, self.lifetime.as_secs()),
+                    self.set_hint(player, self.lifetime.as_secs()),
+                ];
                 let own = format!("/p/{}/", player.slug);
                 let location = next.unwrap_or(&own);
                 tracing::info!(event = "login", player = %player.slug, "login ok");
-                redirect(request, 200, location, None, Some(&cookie));
+                redirect(request, 200, location, None, &cookies);
             }
             _ => {
                 if let Some(spent) = self.limits.failed(&client, &login, gate, now, players) {
@@ -384,7 +437,7 @@ impl Auth {
                     .logins_failed
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::info!(event = "login_failed", client = %origin.client, "login failed");
-                redirect(request, 401, &again, Some("invalid"), None);
+                redirect(request, 401, &back("1"), Some("invalid"), &[]);
             }
         }
     }
@@ -420,8 +473,8 @@ impl Auth {
             }
             tracing::info!(event = "logout", player = %claims.id, "logout");
         }
-        let cookie = self.set_cookie("", 0);
-        redirect(request, 200, "/login/", None, Some(&cookie));
+        let cookies = [self.set_cookie("", 0), self.clear_hint()];
+        redirect(request, 200, "/login/", None, &cookies);
     }
 
     /// `GET /api/auth` for nginx: 204 if the session in `cookie_headers`

@@ -602,3 +602,41 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+// ---------------------------------------------------------------- issue 17
+
+impl Browser {
+    /// Runs `script` (a function body; `arguments[i]` are `args`) in the
+    /// page; its return value.
+    pub fn exec(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Sets a cookie for the current page's site (path `/`), as a stale
+    /// cookie left in the browser would be.
+    pub fn add_cookie(&self, name: &str, value: &str, secure: bool) {
+        self.cmd(
+            "POST",
+            "/cookie",
+            Some(json!({ "cookie": {
+                "name": name, "value": value, "path": "/", "secure": secure,
+                "httpOnly": false, "sameSite": "Lax",
+            }})),
+        );
+    }
+
+    /// The value of the cookie `name` the browser holds for the current
+    /// page, HttpOnly ones included (WebDriver sees them all).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let all = self.cmd("GET", "/cookie", None);
+        all.as_array()?
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["value"].as_str())
+            .map(str::to_string)
+    }
+}

@@ -625,7 +625,14 @@ fn next_never_redirects_off_site() {
             location == "/p/alice/" || next.starts_with('/'),
             "next={next:?} → Location {location:?}"
         );
-        assert!(r.headers_all("Set-Cookie").len() == 1, "{}", r.head);
+        // The session and its "my page" hint (issue 17), nothing else.
+        assert!(
+            r.headers_all("Set-Cookie").len() == 2
+                && r.set_cookie(COOKIE).is_some()
+                && r.set_cookie("__Host-gen_player").is_some(),
+            "{}",
+            r.head
+        );
         // The failure path back to the form keeps only a local `next`.
         let ip = format!("198.51.101.{i}");
         let r = login(addr, &ip, &format!("Ghost {i}"), "1", Some(next));
@@ -732,6 +739,19 @@ fn a_non_ascii_next_sends_the_player_to_their_page() {
 
 // ---------------------------------------------------------------- limits
 
+/// `/login/?error=limited&wait=<secs>`: where a browser is sent when its
+/// address is over the limit (issue 17: the form says how long, in the
+/// site's language); the seconds to wait.
+#[track_caller]
+fn limited_wait(r: &Response) -> u64 {
+    assert_eq!(r.status, 303, "{}", r.head);
+    let location = r.header("Location").unwrap_or_default();
+    let wait = location
+        .strip_prefix("/login/?error=limited&wait=")
+        .unwrap_or_else(|| panic!("not the themed lockout: {}", r.head));
+    wait.parse().unwrap()
+}
+
 #[test]
 fn twelve_wrong_pins_from_one_address_get_429_and_the_limit_is_per_address() {
     let (_site, g) = started("");
@@ -745,19 +765,16 @@ fn twelve_wrong_pins_from_one_address_get_429_and_the_limit_is_per_address() {
         statuses.push(r.status);
         last = Some(r);
     }
-    assert_eq!(&statuses[..10], &[303; 10], "{statuses:?}");
-    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // A browser (a form post) is sent back to the form with the wait
+    // (issue 17); JSON clients get the 429 and its Retry-After.
+    assert_eq!(&statuses, &[303; 12], "{statuses:?}");
     let last = last.unwrap();
-    let retry: u64 = last
-        .header("Retry-After")
-        .expect("429 without Retry-After")
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry), "Retry-After {retry}");
+    let retry = limited_wait(&last);
+    assert!((1..=900).contains(&retry), "wait {retry}");
     assert!(last.set_cookie(COOKIE).is_none());
     // Even the right PIN is refused from that address…
     let r = login(addr, ip, "Bob Stone", "739164", None);
-    assert_eq!(r.status, 429);
+    limited_wait(&r);
     assert!(r.set_cookie(COOKIE).is_none());
     // …in JSON too…
     let r = request(
@@ -908,19 +925,14 @@ fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
             let ip = format!("10.{}.0.9", attempt % 50);
             attempt += 1;
             let r = login(addr, &ip, &format!("Player {i:04}"), pin, None);
-            match r.status {
-                303 => {
-                    assert_eq!(r.header("Location"), Some("/login/?error=1"), "{}", r.head);
-                    checked += 1;
-                }
-                429 => {
-                    assert!(
-                        r.header("Retry-After")
-                            .is_some_and(|s| s.parse::<u64>().is_ok())
-                    );
+            match (r.status, r.header("Location")) {
+                (303, Some("/login/?error=1")) => checked += 1,
+                // Issue 17: the themed lockout, with the wait.
+                (303, Some(l)) if l.starts_with("/login/?error=limited&wait=") => {
+                    limited_wait(&r);
                     refused += 1;
                 }
-                other => panic!("status {other}: {}", r.head),
+                (other, _) => panic!("status {other}: {}", r.head),
             }
         }
     }
