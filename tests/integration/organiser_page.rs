@@ -258,14 +258,16 @@ fn only_admins_read_it(front: Front) {
     let location = anonymous.header("Location").unwrap_or_default().to_string();
     assert_eq!(path_of(&location), "/login/", "{location}");
     assert_eq!(query_param(&location, "next").as_deref(), Some("/admin/"));
-    assert!(!anonymous.text().contains(&t("admin.title")));
+    assert!(!anonymous.text().contains(&t("admin.ok_title")));
 
     let (name, pin) = player();
     let player_cookie = session(&addr, &name, &pin);
     let refused = admin_page_as(&addr, Some(&player_cookie));
     assert_eq!(refused.status, 403, "{}", refused.head);
     assert!(refused.text().contains(&t("forbidden_title")));
-    assert!(!refused.text().contains(&t("admin.title")));
+    for k in ["admin.ok_title", "admin.counts_title", "admin.help"] {
+        assert!(!refused.text().contains(&t(k)), "{k} in a 403");
+    }
 
     let admin_cookie = session(&addr, ADMIN_NAME, &admin_pin());
     let shown = admin_page_as(&addr, Some(&admin_cookie));
@@ -321,10 +323,13 @@ fn admin_in_the_browser(lang: &str, front: Front) {
     let (name, pin) = player();
     b.login(&name, &pin);
     b.wait_text("the 403 page", |text| text.contains(&t("forbidden_title")));
-    assert!(!b.body_text().contains(&t("admin.title")));
+    assert!(!b.body_text().contains(&t("admin.failed_title")));
     // The browser logs the 403 it was shown: expected here, and only here.
     b.collect_logs();
     b.console.clear();
+    // They log out from the header, then the organiser logs in.
+    b.click(&b.find(r#"form[action="/api/logout"] [type="submit"]"#));
+    b.wait_url("the login form after logout", |u| path_of(u) == "/login/");
     b.goto(&stack.url("/login/?next=/admin/"));
 
     // The admin: the page, with the failure in the organiser's words.
