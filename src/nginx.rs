@@ -8,7 +8,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, ListenAddr};
+use crate::config::{Config, ListenAddr, Visibility};
 use crate::http::CSP;
 
 /// What nginx.conf itself needs for thousands of players at once. Kept here
@@ -127,6 +127,124 @@ fn listen_backlog(listen: &str) -> String {
     }
 }
 
+/// What `[site] visibility = "players"` adds to the config: the roster,
+/// every other page and the photos behind an "any valid session?"
+/// subrequest (gen's `/api/auth/players`), with the login page, the error
+/// pages and the theme's assets left public. `public` adds nothing.
+struct PlayersOnly {
+    /// http level: where the login page sends a visitor back.
+    next_map: &'static str,
+    /// Inside `location ~ /$` and `location /`.
+    gate: &'static str,
+    /// More locations in the server block.
+    locations: String,
+}
+
+/// Where the login page sends a visitor back: the path they asked for if
+/// it is plain, else the roster. `$uri` is decoded, so the pattern also
+/// keeps `%0D%0A`, quotes and spaces out of the `Location` header.
+const NEXT_MAP: &str = r#"
+# [site] visibility = "players": where the login page sends a visitor back.
+map $uri $sheetgen_next {
+    ~^(/[A-Za-z0-9/._-]*)$  $1;
+    default                 /;
+}
+"#;
+
+/// A page that names players, readable with any valid session. Its own
+/// `error_page`s replace the server's, so the 404 page is repeated.
+const PLAYERS_GATE: &str = "        auth_request /_sheetgen_players;
+        error_page 401 = @sheetgen_site_login;
+        error_page 404 /404.html;
+";
+
+fn players_only(visibility: Visibility) -> PlayersOnly {
+    match visibility {
+        Visibility::Public => PlayersOnly {
+            next_map: "",
+            gate: "",
+            locations: String::new(),
+        },
+        Visibility::Players => PlayersOnly {
+            next_map: NEXT_MAP,
+            gate: PLAYERS_GATE,
+            locations: format!(
+                r#"
+    # [site] visibility = "players": the photos (thumbnails, 320-px photos,
+    # initials avatars; their names are derivable) need a session too.
+    location /assets/photos/ {{
+{PLAYERS_GATE}        try_files $uri =404;
+    }}
+
+    # Public under "players": the login page and the error pages name no
+    # one (their .gz twins and everything else need a session).
+    location = /login/ {{
+        try_files /login/index.html =404;
+    }}
+
+    location = /login/index.html {{
+    }}
+
+    location = /404.html {{
+    }}
+
+    location = /403.html {{
+    }}
+
+    # "Is this any valid session?", for every page that names players. The
+    # path, not a header, says so: nginx passes a client's own headers on
+    # to this subrequest. Cached as /_sheetgen_auth, under a key no slug
+    # can take ("*" is not in a slug).
+    location = /_sheetgen_players {{
+        internal;
+        proxy_pass http://sheetgen_api/api/auth/players;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+{TO_GEN}        proxy_send_timeout 2s;
+        proxy_read_timeout 2s;
+
+        proxy_cache sheetgen_auth;
+        proxy_cache_key "*players $http_cookie";
+        proxy_cache_valid 204 401 30s;
+        proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+        proxy_cache_lock on;
+        proxy_cache_background_update on;
+        open_file_cache off;
+        proxy_ignore_headers Cache-Control Expires Set-Cookie;
+    }}
+
+    # $sheetgen_next, not $uri: see its map.
+    location @sheetgen_site_login {{
+        return 303 /login/?next=$sheetgen_next;
+    }}
+"#
+            ),
+        },
+    }
+}
+
+/// Who may keep a copy of what (`Cache-Control` by `$uri`).
+fn cache_control_map(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => {
+            r#"map $uri $sheetgen_cache_control {
+    ~^/assets/  "public, max-age=31536000, immutable";
+    ~^/p/       "private, no-cache";
+    default     "no-cache";
+}"#
+        }
+        // Everything that names or shows a player is for the browser of a
+        // logged-in player only.
+        Visibility::Players => {
+            r#"map $uri $sheetgen_cache_control {
+    ~^/assets/photos/  "private, max-age=31536000, immutable";
+    ~^/assets/         "public, max-age=31536000, immutable";
+    default            "private, no-cache";
+}"#
+        }
+    }
+}
+
 pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match &config.api.listen {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
@@ -163,10 +281,13 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
         ),
         None => String::new(),
     };
+    let visibility = config.site.visibility;
+    let players = players_only(visibility);
     let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
         r#"# sheetgen: generated by `gen nginx` from {config_path}
+# ([site] visibility = "{visibility}": run `gen nginx` again after changing it)
 # Install as /etc/nginx/conf.d/sheetgen.conf (nginx includes conf.d inside
 # http {{ }}), then `nginx -t && systemctl reload nginx`.
 {make_cache_parent}# For thousands of players at once, nginx.conf itself needs (deploy.sh sets
@@ -185,13 +306,9 @@ proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m in
 
 # Fingerprinted assets never change; pages revalidate (ETag → 304); a
 # player's page is for that player only: no shared cache in front (a CDN,
-# a company proxy) may store it.
-map $uri $sheetgen_cache_control {{
-    ~^/assets/  "public, max-age=31536000, immutable";
-    ~^/p/       "private, no-cache";
-    default     "no-cache";
-}}
-
+# a CDN, a company proxy) may store it.
+{cache_control_map}
+{next_map}
 upstream sheetgen_api {{
     server {upstream};
     # Connections kept open between requests, per nginx worker: gen's front
@@ -307,13 +424,13 @@ server {{
 
     # Directory URLs cost one lookup.
     location ~ /$ {{
-        try_files ${{uri}}index.html =404;
+{gate}        try_files ${{uri}}index.html =404;
     }}
 
     location / {{
-        try_files $uri $uri/ =404;
+{gate}        try_files $uri $uri/ =404;
     }}
-}}
+{players_locations}}}
 "#,
         config_path = config.path.display(),
         make_cache_parent = make_cache_parent,
@@ -331,6 +448,11 @@ server {{
         to_gen = TO_GEN,
         login_zone = login_zone,
         login_limit = login_limit,
+        visibility = visibility.word(),
+        cache_control_map = cache_control_map(visibility),
+        next_map = players.next_map,
+        gate = players.gate,
+        players_locations = players.locations,
     );
     Ok(out)
 }

@@ -601,3 +601,24 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+impl Stack {
+    /// [`Stack::start_with`] for `gen serve` on a free port (`--listen
+    /// 127.0.0.1:0`), so that several can run at once: `Front::Serve`
+    /// there listens on gen serve's default, 8080.
+    pub fn start_serve_with(lang: Option<&str>, tweak: &dyn Fn(&mut toml::Table)) -> Stack {
+        let site = Site::for_nginx();
+        site.copy_demo_roster();
+        let (config, lang) = demo_config(lang, "127.0.0.1:0", tweak);
+        site.write_config(&config);
+        let args = ["serve", "--listen", "127.0.0.1:0"];
+        let gen_ = Gen::start(&site.config_path(), site.root(), &args);
+        gen_.wait_first_cycle();
+        Stack {
+            lang,
+            nginx: None,
+            gen_,
+            site,
+        }
+    }
+}

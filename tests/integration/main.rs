@@ -52,6 +52,7 @@ mod photos;
 mod pipeline;
 mod sec_redaction;
 mod sec_symlinks;
+mod visibility;
 mod watch;
 mod watch_google;
 mod xlsx;
