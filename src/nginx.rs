@@ -460,6 +460,55 @@ server {{
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Env;
+
+    fn conf_for(site_lines: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("players.csv"),
+            "id,name,pin\na,Ann,123456\n",
+        )
+        .unwrap();
+        let text = format!(
+            "[site]\ntitle = \"T\"\n{site_lines}[source]\nkind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\n[players]\n"
+        );
+        let config =
+            Config::parse(&text, &dir.path().join("site.toml"), &Env::from_process()).unwrap();
+        let opts = NginxOptions {
+            listen: "80".into(),
+            server_name: "_".into(),
+            cache_dir: dir.path().join("cache"),
+            login_rate_per_minute: 30,
+            login_burst: 20,
+        };
+        render(&config, &opts).unwrap()
+    }
+
+    #[test]
+    fn players_only_gates_pages_and_photos_and_public_adds_nothing() {
+        let public = conf_for("");
+        assert_eq!(public.matches("auth_request ").count(), 1, "{public}");
+        assert!(!public.contains("_sheetgen_players"), "{public}");
+        assert!(!public.contains("sheetgen_next"), "{public}");
+        assert!(public.contains("default     \"no-cache\";"), "{public}");
+
+        let players = conf_for("visibility = \"players\"\n");
+        // `location ~ /$`, `location /` and the photos.
+        assert_eq!(
+            players.matches("auth_request /_sheetgen_players;").count(),
+            3,
+            "{players}"
+        );
+        // The page rule and its cache key are untouched; the players' own
+        // key can't be a slug's.
+        assert!(players.contains("proxy_set_header X-Player-Slug $slug;"));
+        assert!(players.contains("proxy_cache_key \"$slug $http_cookie\";"));
+        assert!(players.contains("proxy_cache_key \"*players $http_cookie\";"));
+        assert!(players.contains("proxy_pass http://sheetgen_api/api/auth/players;"));
+        assert!(players.contains("default            \"private, no-cache\";"));
+        assert!(players.contains("return 303 /login/?next=$sheetgen_next;"));
+        assert!(players.contains("([site] visibility = \"players\": run `gen nginx` again"));
+    }
 
     #[test]
     fn main_values_are_name_value_lines_for_scripts() {

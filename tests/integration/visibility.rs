@@ -437,6 +437,24 @@ fn with_a_session(front: Front) {
     assert_eq!(r.status, 403, "{}", r.head);
     assert!(!contains(&r.decoded(), roster.other_name.as_bytes()));
 
+    // gen's answers, as nginx asks them: the players' question is "any
+    // valid session?", whatever slug a client slips in; the page question
+    // keeps its meaning (no slug: admins only).
+    let api = &stack.gen_.addr;
+    let auth = |route: &str, cookie: &str, slug: Option<&str>| {
+        let mut headers = vec![("Cookie", cookie)];
+        headers.extend(slug.map(|s| ("X-Player-Slug", s)));
+        get(api, route, &headers).status
+    };
+    let other = roster.other_slug.as_str();
+    assert_eq!(auth("/api/auth/players", &cookie, None), 204);
+    assert_eq!(auth("/api/auth/players", &cookie, Some(other)), 204);
+    assert_eq!(auth("/api/auth/players", "gen_session=forged", None), 401);
+    assert_eq!(auth("/api/auth/players", "", None), 401);
+    assert_eq!(auth("/api/auth", &cookie, Some(slug)), 204);
+    assert_eq!(auth("/api/auth", &cookie, Some(other)), 403);
+    assert_eq!(auth("/api/auth", &cookie, None), 403);
+
     // A missing page with a session: the 404 page.
     let r = as_player("/no/such/page");
     assert_eq!(r.status, 404, "{}", r.head);
