@@ -10,12 +10,12 @@
 //! [`RELAY_SLOTS`] kept-alive connections, so its threads have a fixed
 //! bound. Refusals
 //! (oversize, `Transfer-Encoding`, a slow client) are answered here without
-//! reading further. This module parses HTTP with `httparse`. It knows one
-//! route, `/api/auth` (and `/api/auth/players`), which nginx asks for every
-//! uncached private page: that one it answers itself, on the connection's task, through the
-//! [`AuthCheck`] the API gives it (a signature and a lookup, no I/O), so
-//! that a herd of them never queues behind the relay. Every other route
-//! stays in [`crate::api`].
+//! reading further. This module parses HTTP with `httparse`. It knows two
+//! routes, `/api/auth` and [`PLAYERS_AUTH_ROUTE`], which nginx asks for
+//! every uncached private page: those it answers itself, on the
+//! connection's task, through the [`AuthCheck`] the API gives it (a
+//! signature and a lookup, no I/O), so that a herd of them never queues
+//! behind the relay. Every other route stays in [`crate::api`].
 
 use std::io;
 use std::net::IpAddr;

@@ -94,7 +94,7 @@ pub(crate) async fn run(
                     if new.site.visibility != config.site.visibility {
                         warn!(
                             event = "visibility_changed",
-                            "site.visibility changed from \"{}\" to \"{}\" in {}: gen serve applies it now, but nginx keeps the old rule until you run `gen nginx` again, install its output (e.g. /etc/nginx/conf.d/sheetgen.conf) and reload nginx (`nginx -t && systemctl reload nginx`)",
+                            "site.visibility changed from \"{}\" to \"{}\" in {}: gen serve applies it now, but nginx keeps the old rule until you run `gen nginx` again, install its output (e.g. /etc/nginx/conf.d/sheetgen.conf) and reload nginx (`nginx -t && systemctl reload nginx`), or run deploy.sh again",
                             config.site.visibility.word(),
                             new.site.visibility.word(),
                             config_path.display()
