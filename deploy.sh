@@ -483,7 +483,8 @@ else
     echo "# $CONFIG: written by deploy.sh on the first install, from the demo."
     echo "# deploy.sh never changes this file again: edit it (every key is in"
     echo "# README.md); gen watch picks up changes by itself. After changing"
-    echo "# [api] listen or out_dir, run deploy.sh again (it regenerates nginx's site)."
+    echo "# [api] listen, out_dir or [site] visibility, run deploy.sh again (it"
+    echo "# regenerates nginx's site)."
     echo "# Secrets (API key, service account, refresh token) go in $ENV_FILE."
     echo
     sed -e "s#^out_dir[[:space:]]*=.*#out_dir = \"$WWW\"#" \

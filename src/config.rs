@@ -49,6 +49,7 @@ pub struct Site {
     /// text on the login page under "Forgot your PIN?"; `None`: the page
     /// says to ask the club's organiser.
     pub contact: Option<String>,
+    pub visibility: Visibility,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -63,6 +64,28 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Fr => "fr",
+        }
+    }
+}
+
+/// `[site] visibility`: who may read the pages that name or show players
+/// (the roster, photos). A player's own page is private either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Anyone: the roster and photos are public (the default).
+    #[default]
+    Public,
+    /// Logged-in players only: without a session, nothing names or shows a
+    /// player, and `/` leads to the login page.
+    Players,
+}
+
+impl Visibility {
+    pub fn word(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Players => "players",
         }
     }
 }
@@ -275,6 +298,8 @@ struct RawSite {
     #[serde(default = "default_refresh_secs")]
     refresh_secs: u64,
     contact: Option<String>,
+    #[serde(default)]
+    visibility: Visibility,
 }
 
 #[derive(Debug, Deserialize)]
@@ -493,6 +518,12 @@ const SETTINGS: &[Setting] = &[
         Shape::Text,
         "how players reach the organiser about a forgotten PIN (an e-mail or a phone number), in double quotes; shown on the login page",
         "\"coach@club.example\"",
+    ),
+    setting(
+        "site.visibility",
+        Shape::OneOf(&["public", "players"]),
+        "\"public\" (anyone may read the roster and photos) or \"players\" (only logged-in players may; then run gen nginx again and reload nginx)",
+        "\"players\"",
     ),
     setting(
         "source",
@@ -1364,6 +1395,7 @@ impl Config {
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
                     .map(str::to_string),
+                visibility: site.visibility,
             },
             source,
             players,
@@ -1408,7 +1440,8 @@ impl Config {
     /// - `tables`: each `tab` and its `key`, in order.
     ///
     /// Left out, since no page shows them: the config's own path,
-    /// `site.state_dir` and `site.refresh_secs`; the source (its data is
+    /// `site.state_dir`, `site.refresh_secs` and `site.visibility` (who may
+    /// read a page is nginx's and `gen serve`'s business); the source (its data is
     /// digested as fetched, its URLs and keys appear nowhere);
     /// `players.photo_recheck_hours` and `photo_allow` (the photos they let
     /// through are digested with the photos); `[api]`; the environment's
@@ -1950,6 +1983,14 @@ session_hours = 168
         for choice in ["en", "fr"] {
             parse(&with_line("site", &format!("lang = \"{choice}\"")));
         }
+        assert_eq!(parse(SITE).site.visibility, Visibility::Public);
+        for (choice, visibility) in [
+            ("public", Visibility::Public),
+            ("players", Visibility::Players),
+        ] {
+            let line = format!("visibility = \"{choice}\"");
+            assert_eq!(parse(&with_line("site", &line)).site.visibility, visibility);
+        }
         for choice in ["google", "csv", "xlsx"] {
             let text = SITE.replace("kind = \"csv\"", &format!("kind = \"{choice}\""));
             toml::from_str::<RawConfig>(&text).unwrap();
@@ -1987,6 +2028,11 @@ session_hours = 168
                 "\"FR\" differs from \"fr\" only in case",
             ),
             ("site", "lang = \"de\"", "\"de\" is not one of them"),
+            (
+                "site",
+                "visibility = \"private\"",
+                "`site.visibility` must be \"public\" (anyone may read the roster and photos) or \"players\"",
+            ),
             (
                 "players",
                 "tab = 1",
@@ -2036,7 +2082,7 @@ session_hours = 168
             (
                 "site",
                 "refesh_secs = 5",
-                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs, contact)",
+                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs, contact, visibility)",
             ),
             (
                 "site",

@@ -10,12 +10,12 @@
 //! [`RELAY_SLOTS`] kept-alive connections, so its threads have a fixed
 //! bound. Refusals
 //! (oversize, `Transfer-Encoding`, a slow client) are answered here without
-//! reading further. This module parses HTTP with `httparse`. It knows one
-//! route, `/api/auth`, which nginx asks for every uncached private page:
-//! that one it answers itself, on the connection's task, through the
-//! [`AuthCheck`] the API gives it (a signature and a lookup, no I/O), so
-//! that a herd of them never queues behind the relay. Every other route
-//! stays in [`crate::api`].
+//! reading further. This module parses HTTP with `httparse`. It knows two
+//! routes, `/api/auth` and [`PLAYERS_AUTH_ROUTE`], which nginx asks for
+//! every uncached private page: those it answers itself, on the
+//! connection's task, through the [`AuthCheck`] the API gives it (a
+//! signature and a lookup, no I/O), so that a herd of them never queues
+//! behind the relay. Every other route stays in [`crate::api`].
 
 use std::io;
 use std::net::IpAddr;
@@ -79,9 +79,17 @@ pub(crate) enum ClientListener {
 }
 
 /// Answers `/api/auth` from the values of its `Cookie` headers and its
-/// `X-Player-Slug`: 204, 401 or 403, and how many seconds nginx may cache
-/// the answer.
-pub(crate) type AuthCheck = Box<dyn Fn(&[String], &str) -> (u16, u8) + Send + Sync>;
+/// `X-Player-Slug` (`Some`; no header is `Some("")`), or
+/// `/api/auth/players` from its cookies alone (`None`: is this any valid
+/// session?): 204, 401 or 403, and how many seconds nginx may cache the
+/// answer.
+pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, u8) + Send + Sync>;
+
+/// nginx's question for `[site] visibility = "players"`: may this cookie
+/// read the roster and photos (any valid session)? A route of its own,
+/// not a header: nginx passes a client's headers on to its auth
+/// subrequests, and the path is the one thing a client can't choose.
+pub(crate) const PLAYERS_AUTH_ROUTE: &str = "/api/auth/players";
 
 /// What the front needs to run: where tiny_http listens (a unix socket in a
 /// 0700 folder that only this process's user can enter), and how to answer
@@ -140,7 +148,9 @@ struct Forward {
 #[derive(Debug, Default, PartialEq, Eq)]
 struct AuthAsk {
     cookies: Vec<String>,
-    slug: String,
+    /// `X-Player-Slug` on `/api/auth` (`""` when absent); `None` on
+    /// [`PLAYERS_AUTH_ROUTE`], which ignores that header.
+    slug: Option<String>,
 }
 
 impl Front {
@@ -234,7 +244,7 @@ impl Front {
                 Ok(Err(ReadError::Refused(r))) => (Err(r), false),
                 Ok(Ok(forward)) => match &forward.auth {
                     Some(ask) => {
-                        let (status, ttl) = (self.auth)(&ask.cookies, &ask.slug);
+                        let (status, ttl) = (self.auth)(&ask.cookies, ask.slug.as_deref());
                         (Ok(auth_answer(status, ttl)), forward.keep_alive)
                     }
                     None => (self.relay(&forward).await, forward.keep_alive),
@@ -501,7 +511,8 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     else {
         return Err(Refusal::new(400, "malformed request"));
     };
-    let auth_route = path.split('?').next() == Some("/api/auth");
+    let route = path.split('?').next();
+    let auth_route = matches!(route, Some("/api/auth" | PLAYERS_AUTH_ROUTE));
     let refuse = |status, text| Refusal {
         status,
         text,
@@ -512,7 +523,10 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     let mut body_len: Option<usize> = None;
     let mut expects_continue = false;
     let mut has_real_ip = false;
-    let mut auth = auth_route.then(AuthAsk::default);
+    let mut auth = auth_route.then(|| AuthAsk {
+        cookies: Vec::new(),
+        slug: (route != Some(PLAYERS_AUTH_ROUTE)).then(String::new),
+    });
     let mut head = Vec::with_capacity(head_len + 64);
     // HTTP/1.1 to tiny_http whatever the client spoke: the connection to
     // it is kept alive, and each answer framed by Content-Length.
@@ -551,8 +565,9 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
                 }
             }
             "x-player-slug" => {
-                if let (Some(ask), Ok(v)) = (auth.as_mut(), std::str::from_utf8(h.value)) {
-                    v.clone_into(&mut ask.slug);
+                let slug = auth.as_mut().and_then(|ask| ask.slug.as_mut());
+                if let (Some(slug), Ok(v)) = (slug, std::str::from_utf8(h.value)) {
+                    v.clone_into(slug);
                 }
             }
             "connection" => {
@@ -723,7 +738,25 @@ mod tests {
             p.auth,
             Some(AuthAsk {
                 cookies: vec!["a=1".to_string(), "gen_session=t".to_string()],
-                slug: "zoe".to_string(),
+                slug: Some("zoe".to_string()),
+            })
+        );
+        // No slug header: admins only, as before.
+        let Ok(Some(bare)) = parsed("GET /api/auth HTTP/1.1\r\nCookie: a=1\r\n\r\n") else {
+            panic!("not parsed");
+        };
+        assert_eq!(bare.auth.and_then(|a| a.slug), Some(String::new()));
+        // The players' question ignores a slug, whoever set it.
+        let Ok(Some(players)) =
+            parsed("GET /api/auth/players HTTP/1.1\r\nCookie: a=1\r\nX-Player-Slug: zoe\r\n\r\n")
+        else {
+            panic!("not parsed");
+        };
+        assert_eq!(
+            players.auth,
+            Some(AuthAsk {
+                cookies: vec!["a=1".to_string()],
+                slug: None,
             })
         );
         let Ok(Some(login)) = parsed("POST /api/login HTTP/1.1\r\nCookie: a=1\r\n\r\n") else {

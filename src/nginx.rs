@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::auth::clear_hint_cookie;
-use crate::config::{Config, ListenAddr};
+use crate::config::{Config, ListenAddr, Visibility};
 use crate::http::CSP;
 
 /// What nginx.conf itself needs for thousands of players at once. Kept here
@@ -144,6 +144,130 @@ fn listen_backlog(listen: &str) -> String {
     }
 }
 
+/// What `[site] visibility = "players"` adds to the config: the roster,
+/// every other page and the photos behind an "any valid session?"
+/// subrequest (gen's `/api/auth/players`), with the login page, the error
+/// pages and the theme's assets left public. `public` adds nothing.
+struct PlayersOnly {
+    /// A line of the file's header. None under `public`, whose file stays
+    /// as it was before the setting existed (deploy.sh compares it).
+    note: &'static str,
+    /// http level: where the login page sends a visitor back.
+    next_map: &'static str,
+    /// Inside `location ~ /$` and `location /`.
+    gate: &'static str,
+    /// More locations in the server block.
+    locations: String,
+}
+
+/// Where the login page sends a visitor back: the path they asked for if
+/// it is plain, else the roster. `$uri` is decoded, so the pattern also
+/// keeps `%0D%0A`, quotes and spaces out of the `Location` header.
+const NEXT_MAP: &str = r#"
+# [site] visibility = "players": where the login page sends a visitor back.
+map $uri $sheetgen_next {
+    ~^(/[A-Za-z0-9/._-]*)$  $1;
+    default                 /;
+}
+"#;
+
+/// A page that names players, readable with any valid session. Its own
+/// `error_page`s replace the server's, so the 404 page is repeated.
+const PLAYERS_GATE: &str = "        auth_request /_sheetgen_players;
+        error_page 401 = @sheetgen_site_login;
+        error_page 404 /404.html;
+";
+
+fn players_only(visibility: Visibility) -> PlayersOnly {
+    match visibility {
+        Visibility::Public => PlayersOnly {
+            note: "",
+            next_map: "",
+            gate: "",
+            locations: String::new(),
+        },
+        Visibility::Players => PlayersOnly {
+            note: "# [site] visibility = \"players\": the roster and photos need a session.\n# After changing it, run `gen nginx` again, install the file, reload nginx.\n",
+            next_map: NEXT_MAP,
+            gate: PLAYERS_GATE,
+            locations: format!(
+                r#"
+    # [site] visibility = "players": the photos (thumbnails, 320-px photos,
+    # initials avatars; their names are derivable) need a session too.
+    location /assets/photos/ {{
+{PLAYERS_GATE}        try_files $uri =404;
+    }}
+
+    # Public under "players": the login page and the error pages name no
+    # one (their .gz twins and everything else need a session).
+    location = /login/ {{
+        try_files /login/index.html =404;
+    }}
+
+    location = /login/index.html {{
+    }}
+
+    location = /404.html {{
+    }}
+
+    location = /403.html {{
+    }}
+
+    # "Is this any valid session?", for every page that names players. The
+    # path, not a header, says so: nginx passes a client's own headers on
+    # to this subrequest. Cached as /_sheetgen_auth, under a key no slug
+    # can take ("*" is not in a slug).
+    location = /_sheetgen_players {{
+        internal;
+        proxy_pass http://sheetgen_api/api/auth/players;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+{TO_GEN}        proxy_send_timeout 2s;
+        proxy_read_timeout 2s;
+
+        proxy_cache sheetgen_auth;
+        proxy_cache_key "*players $http_cookie";
+        proxy_cache_valid 204 401 30s;
+        proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+        proxy_cache_lock on;
+        proxy_cache_background_update on;
+        open_file_cache off;
+        proxy_ignore_headers Cache-Control Expires Set-Cookie;
+    }}
+
+    # $sheetgen_next, not $uri: see its map.
+    location @sheetgen_site_login {{
+        return 303 /login/?next=$sheetgen_next;
+    }}
+"#
+            ),
+        },
+    }
+}
+
+/// Who may keep a copy of what (`Cache-Control` by `$uri`).
+fn cache_control_map(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => {
+            r#"map $uri $sheetgen_cache_control {
+    ~^/assets/  "public, max-age=31536000, immutable";
+    ~^/p/       "private, no-cache";
+    ~^/admin/   "private, no-cache";
+    default     "no-cache";
+}"#
+        }
+        // Everything that names or shows a player is for the browser of a
+        // logged-in player only.
+        Visibility::Players => {
+            r#"map $uri $sheetgen_cache_control {
+    ~^/assets/photos/  "private, max-age=31536000, immutable";
+    ~^/assets/         "public, max-age=31536000, immutable";
+    default            "private, no-cache";
+}"#
+        }
+    }
+}
+
 pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let upstream = match &config.api.listen {
         ListenAddr::Tcp(addr) if addr.port() == 0 => {
@@ -191,11 +315,13 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
         ),
         None => String::new(),
     };
+    let visibility = config.site.visibility;
+    let players = players_only(visibility);
     let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
         r#"# sheetgen: generated by `gen nginx` from {config_path}
-# Install as /etc/nginx/conf.d/sheetgen.conf (nginx includes conf.d inside
+{visibility_note}# Install as /etc/nginx/conf.d/sheetgen.conf (nginx includes conf.d inside
 # http {{ }}), then `nginx -t && systemctl reload nginx`.
 {make_cache_parent}# For thousands of players at once, nginx.conf itself needs (deploy.sh sets
 # them): `multi_accept {multi_accept};` and `worker_connections {worker_connections};` in events {{ }},
@@ -213,14 +339,9 @@ proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m in
 
 # Fingerprinted assets never change; pages revalidate (ETag → 304); a
 # player's page is for that player only: no shared cache in front (a CDN,
-# a company proxy) may store it.
-map $uri $sheetgen_cache_control {{
-    ~^/assets/  "public, max-age=31536000, immutable";
-    ~^/p/       "private, no-cache";
-    ~^/admin/   "private, no-cache";
-    default     "no-cache";
-}}
-
+# a CDN, a company proxy) may store it.
+{cache_control_map}
+{next_map}
 upstream sheetgen_api {{
     server {upstream};
     # Connections kept open between requests, per nginx worker: gen's front
@@ -358,13 +479,13 @@ server {{
 
     # Directory URLs cost one lookup.
     location ~ /$ {{
-        try_files ${{uri}}index.html =404;
+{gate}        try_files ${{uri}}index.html =404;
     }}
 
     location / {{
-        try_files $uri $uri/ =404;
+{gate}        try_files $uri $uri/ =404;
     }}
-}}
+{players_locations}}}
 "#,
         config_path = config.path.display(),
         make_cache_parent = make_cache_parent,
@@ -385,6 +506,11 @@ server {{
         to_gen = TO_GEN,
         login_zone = login_zone,
         login_limit = login_limit,
+        visibility_note = players.note,
+        cache_control_map = cache_control_map(visibility),
+        next_map = players.next_map,
+        gate = players.gate,
+        players_locations = players.locations,
     );
     Ok(out)
 }
@@ -392,6 +518,56 @@ server {{
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Env;
+
+    fn conf_for(site_lines: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("players.csv"),
+            "id,name,pin\na,Ann,123456\n",
+        )
+        .unwrap();
+        let text = format!(
+            "[site]\ntitle = \"T\"\n{site_lines}[source]\nkind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\n[players]\n"
+        );
+        let config =
+            Config::parse(&text, &dir.path().join("site.toml"), &Env::from_process()).unwrap();
+        let opts = NginxOptions {
+            listen: "80".into(),
+            server_name: "_".into(),
+            cache_dir: dir.path().join("cache"),
+            login_rate_per_minute: 30,
+            login_burst: 20,
+        };
+        render(&config, &opts).unwrap()
+    }
+
+    #[test]
+    fn players_only_gates_pages_and_photos_and_public_adds_nothing() {
+        let public = conf_for("");
+        assert_eq!(public.matches("auth_request ").count(), 1, "{public}");
+        assert!(!public.contains("_sheetgen_players"), "{public}");
+        assert!(!public.contains("sheetgen_next"), "{public}");
+        assert!(public.contains("default     \"no-cache\";"), "{public}");
+
+        let players = conf_for("visibility = \"players\"\n");
+        // `location ~ /$`, `location /` and the photos.
+        assert_eq!(
+            players.matches("auth_request /_sheetgen_players;").count(),
+            3,
+            "{players}"
+        );
+        // The page rule and its cache key are untouched; the players' own
+        // key can't be a slug's.
+        assert!(players.contains("proxy_set_header X-Player-Slug $slug;"));
+        assert!(players.contains("proxy_cache_key \"$slug $http_cookie\";"));
+        assert!(players.contains("proxy_cache_key \"*players $http_cookie\";"));
+        assert!(players.contains("proxy_pass http://sheetgen_api/api/auth/players;"));
+        assert!(players.contains("default            \"private, no-cache\";"));
+        assert!(players.contains("return 303 /login/?next=$sheetgen_next;"));
+        assert!(players.contains("# After changing it, run `gen nginx` again"));
+        assert!(!public.contains("visibility"), "{public}");
+    }
 
     #[test]
     fn main_values_are_name_value_lines_for_scripts() {

@@ -1,14 +1,16 @@
 //! `gen serve` only: a static server over `out_dir` that behaves like the
 //! nginx config `gen nginx` prints (gzip twins with `Vary`, content types,
-//! the `/p/<slug>/` and `/admin/` auth rules, GET/HEAD only, no dotfiles, nothing outside
-//! `out_dir`), so newcomers can try the site without nginx. Not for
-//! production: nginx is what serves players.
+//! the `/p/<slug>/` and `/admin/` auth rules, `[site] visibility = "players"`
+//! read from the config in force, GET/HEAD only, no dotfiles, nothing
+//! outside `out_dir`), so newcomers can try the site without nginx. Not
+//! for production: nginx is what serves players.
 
 use std::path::{Component, Path, PathBuf};
 
 use tiny_http::{Method, Request};
 
 use crate::auth::{Auth, may_read};
+use crate::config::Visibility;
 use crate::http::{CSP, header, respond};
 use crate::model::Slug;
 use crate::state::AppState;
@@ -50,12 +52,50 @@ fn accepts_gzip(request: &Request) -> bool {
     })
 }
 
+/// What stays readable without a session under `visibility = "players"`,
+/// as `gen nginx` prints it: the login page, the error pages and the
+/// theme's assets (CSS, JS), never the photos. Everything else, including
+/// every `.gz` twin of a page, needs a session.
+fn public_without_session(segments: &[&str], dir_url: bool) -> bool {
+    match segments {
+        ["login"] => dir_url,
+        ["login", "index.html"] | ["404.html"] | ["403.html"] => !dir_url,
+        ["assets", rest @ ..] => rest.first() != Some(&"photos"),
+        _ => false,
+    }
+}
+
+/// Where the login page sends a visitor back: the normalised path when it
+/// is plain (as nginx's `$sheetgen_next` map), else the roster.
+fn next_of(segments: &[&str], dir_url: bool) -> String {
+    let mut next = format!("/{}", segments.join("/"));
+    if dir_url && !segments.is_empty() {
+        next.push('/');
+    }
+    let plain = next
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+    if plain { next } else { "/".to_string() }
+}
+
+/// A 303 to the login page, coming back to `next` after it.
+fn to_login(request: Request, next: &str) {
+    respond(
+        request,
+        303,
+        "text/plain; charset=utf-8",
+        Vec::new(),
+        &[("Location", &format!("/login/?next={next}"))],
+    );
+}
+
 impl Preview {
     pub fn new(root: PathBuf) -> Preview {
         Preview { root }
     }
 
     pub fn serve(&self, request: Request, state: &AppState, auth: &Auth) {
+        let players_only = state.visibility() == Visibility::Players;
         if !matches!(request.method(), Method::Get | Method::Head) {
             respond(
                 request,
@@ -73,7 +113,7 @@ impl Preview {
             .unwrap_or("/")
             .to_string();
         let Ok(path) = percent_encoding::percent_decode_str(&raw).decode_utf8() else {
-            self.error_page(request, 400);
+            self.error_page(request, 400, players_only);
             return;
         };
         // Like nginx: merge slashes, resolve "..", refuse dotfiles.
@@ -85,7 +125,7 @@ impl Preview {
                     segments.pop();
                 }
                 s if s.starts_with('.') || s.contains('\0') || s.contains('\\') => {
-                    self.error_page(request, 404);
+                    self.error_page(request, 404, players_only);
                     return;
                 }
                 s => segments.push(s),
@@ -110,7 +150,7 @@ impl Preview {
             });
             match allowed {
                 Some(true) => {}
-                Some(false) => return self.error_page(request, 403),
+                Some(false) => return self.error_page(request, 403, players_only),
                 None => {
                     let location = format!(
                         "/login/?next={}",
@@ -129,6 +169,17 @@ impl Preview {
                     return;
                 }
             }
+        } else if players_only && !public_without_session(&segments, dir_url) {
+            // As `gen nginx` under visibility = "players": any valid
+            // session reads the roster and photos; nothing else does,
+            // whether the file exists or not.
+            let session = state
+                .snapshot()
+                .and_then(|s| auth.session_player(&request, &s));
+            if session.is_none() {
+                to_login(request, &next_of(&segments, dir_url));
+                return;
+            }
         }
         let mut rel: PathBuf = segments.iter().collect();
         if dir_url {
@@ -144,20 +195,20 @@ impl Preview {
             );
             return;
         }
-        self.file(request, &rel, 200);
+        self.file(request, &rel, 200, players_only);
     }
 
-    fn error_page(&self, request: Request, status: u16) {
+    fn error_page(&self, request: Request, status: u16, players_only: bool) {
         let page = match status {
             403 => "403.html",
             _ => "404.html",
         };
-        self.file_or_text(request, Path::new(page), status);
+        self.file_or_text(request, Path::new(page), status, players_only);
     }
 
-    fn file_or_text(&self, request: Request, rel: &Path, status: u16) {
+    fn file_or_text(&self, request: Request, rel: &Path, status: u16, players_only: bool) {
         if self.root.join(rel).is_file() {
-            self.file(request, rel, status);
+            self.file(request, rel, status, players_only);
         } else {
             respond(
                 request,
@@ -169,9 +220,9 @@ impl Preview {
         }
     }
 
-    fn file(&self, request: Request, rel: &Path, status: u16) {
+    fn file(&self, request: Request, rel: &Path, status: u16, players_only: bool) {
         if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return self.error_page(request, 404);
+            return self.error_page(request, 404, players_only);
         }
         let full = self.root.join(rel);
         // Symlinks must not lead out of the served tree.
@@ -189,7 +240,7 @@ impl Preview {
                     &[],
                 );
             } else {
-                self.error_page(request, 404);
+                self.error_page(request, 404, players_only);
             }
             return;
         }
@@ -207,13 +258,19 @@ impl Preview {
             );
             return;
         };
-        // As `gen nginx` sends them: no shared cache stores a player's page.
-        let cache = if rel.starts_with("assets") {
-            "public, max-age=31536000, immutable"
-        } else if rel.starts_with("p") || rel.starts_with("admin") {
-            "private, no-cache"
-        } else {
-            "no-cache"
+        // As `gen nginx` sends them: no shared cache stores a player's page,
+        // nor, under visibility = "players", anything that names or shows
+        // one.
+        let cache = match (rel.starts_with("assets"), players_only) {
+            (true, true) if rel.starts_with("assets/photos") => {
+                "private, max-age=31536000, immutable"
+            }
+            (true, _) => "public, max-age=31536000, immutable",
+            (false, true) => "private, no-cache",
+            (false, false) if rel.starts_with("p") || rel.starts_with("admin") => {
+                "private, no-cache"
+            }
+            (false, false) => "no-cache",
         };
         let mut extra: Vec<(&str, &str)> = vec![
             ("Content-Security-Policy", CSP),

@@ -3,13 +3,14 @@
 //! held across an `.await` or while a request is answered (the snapshot is an
 //! `Arc` swapped whole, so a reader sees the old one or the new one).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use crate::config::Visibility;
 use crate::model::Snapshot;
 
 #[derive(Clone)]
@@ -25,6 +26,9 @@ struct Inner {
     /// gets to them collapse into one.
     trigger: Notify,
     started: SystemTime,
+    /// `[site] visibility = "players"` in the config in force (watch sets
+    /// it at start and on every reload): `gen serve` reads it per request.
+    players_only: AtomicBool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -90,6 +94,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 trigger: Notify::new(),
                 started: SystemTime::now(),
+                players_only: AtomicBool::new(false),
             }),
         }
     }
@@ -119,6 +124,21 @@ impl AppState {
 
     pub fn set_refresh(&self, refresh: Duration) {
         self.health().refresh = refresh;
+    }
+
+    /// Who may read the roster and photos, per the config in force.
+    pub fn visibility(&self) -> Visibility {
+        if self.inner.players_only.load(Ordering::Relaxed) {
+            Visibility::Players
+        } else {
+            Visibility::Public
+        }
+    }
+
+    pub fn set_visibility(&self, visibility: Visibility) {
+        self.inner
+            .players_only
+            .store(visibility == Visibility::Players, Ordering::Relaxed);
     }
 
     /// A snapshot loaded from disk at start: its data is as old as its fetch.

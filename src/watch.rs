@@ -48,6 +48,13 @@ pub(crate) async fn run(
     tokio::pin!(stop);
     let state = AppState::new(config.site.refresh);
     let mut board = organiser::Board::default();
+    state.set_visibility(config.site.visibility);
+    if config.site.visibility == crate::config::Visibility::Players {
+        info!(
+            event = "visibility",
+            "site.visibility = \"players\": the roster and photos are for logged-in players only; nginx enforces it only with the config `gen nginx` prints for this setting"
+        );
+    }
     restore_last_good(&config, &state, &mut board);
 
     // `gen serve --listen` parses as `api.listen` does, and is named so.
@@ -86,8 +93,18 @@ pub(crate) async fn run(
                             new.api.listen
                         );
                     }
+                    if new.site.visibility != config.site.visibility {
+                        warn!(
+                            event = "visibility_changed",
+                            "site.visibility changed from \"{}\" to \"{}\" in {}: gen serve applies it now, but nginx keeps the old rule until you run `gen nginx` again, install its output (e.g. /etc/nginx/conf.d/sheetgen.conf) and reload nginx (`nginx -t && systemctl reload nginx`), or run deploy.sh again",
+                            config.site.visibility.word(),
+                            new.site.visibility.word(),
+                            config_path.display()
+                        );
+                    }
                     config = new;
                     state.set_refresh(config.site.refresh);
+                    state.set_visibility(config.site.visibility);
                     _watcher = watch_local_files(&config_path, &config, &state, &signals);
                     info!(
                         event = "config_reloaded",

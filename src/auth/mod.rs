@@ -479,23 +479,27 @@ impl Auth {
 
     /// `GET /api/auth` for nginx: 204 if the session in `cookie_headers`
     /// may read the page of `slug` (nginx's `X-Player-Slug`), 401 without a
-    /// valid session, 403 otherwise. Never any other status: nginx turns
-    /// those into a 500. The API's front door answers this route itself
-    /// (see [`crate::api::run`]): it is the one nginx asks for every
-    /// uncached private page, and needs nothing but the state.
+    /// valid session, 403 otherwise. `slug` is `None` for
+    /// `GET /api/auth/players`, nginx's question for the roster and photos
+    /// under `[site] visibility = "players"`: any valid session may read
+    /// them (204), none may not (401). Never any other status: nginx turns
+    /// those into a 500. The API's front door answers both routes itself
+    /// (see [`crate::api::run`]): they are what nginx asks for every
+    /// uncached private page, and need nothing but the state.
     pub fn check<'a>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
-        slug: &str,
+        slug: Option<&str>,
         state: &AppState,
     ) -> u16 {
         let Some(snapshot) = state.snapshot() else {
             return 401;
         };
-        match self.session_player_of(cookie_headers, &snapshot) {
-            None => 401,
-            Some(player) if may_read(&snapshot, player, slug.trim()) => 204,
-            Some(_) => 403,
+        match (self.session_player_of(cookie_headers, &snapshot), slug) {
+            (None, _) => 401,
+            (Some(_), None) => 204,
+            (Some(player), Some(slug)) if may_read(&snapshot, player, slug.trim()) => 204,
+            (Some(_), Some(_)) => 403,
         }
     }
 }

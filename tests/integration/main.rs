@@ -56,6 +56,7 @@ mod pipeline;
 mod player_hints;
 mod sec_redaction;
 mod sec_symlinks;
+mod visibility;
 mod watch;
 mod watch_google;
 mod xlsx;
