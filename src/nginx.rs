@@ -545,7 +545,8 @@ mod tests {
     #[test]
     fn players_only_gates_pages_and_photos_and_public_adds_nothing() {
         let public = conf_for("");
-        assert_eq!(public.matches("auth_request ").count(), 1, "{public}");
+        // `/p/` and the organiser's `/admin/`, nothing else.
+        assert_eq!(public.matches("auth_request ").count(), 2, "{public}");
         assert!(!public.contains("_sheetgen_players"), "{public}");
         assert!(!public.contains("sheetgen_next"), "{public}");
         assert!(public.contains("default     \"no-cache\";"), "{public}");
