@@ -518,11 +518,43 @@ mod tests {
             "theme",
             "other",
         ];
+        let problem_kinds = [
+            Kind::Error,
+            Kind::CannotLogIn,
+            Kind::LostZero,
+            Kind::RowSkipped,
+            Kind::RowIgnored,
+            Kind::WeakPin,
+            Kind::SharedName,
+            Kind::PinAsNumber,
+            Kind::AdminUnclear,
+            Kind::Other,
+        ];
+        let blocks = [
+            LoginBlock::NoPin,
+            LoginBlock::DigitsLost,
+            LoginBlock::SameNameAndPin,
+            LoginBlock::InvisibleName,
+            LoginBlock::Other,
+        ];
         for strings in [BUILT_IN_EN, BUILT_IN_FR] {
             let t: toml::Table = toml::from_str(strings).unwrap();
-            let failure = &t["admin"]["failure"];
+            let admin = &t["admin"];
             for k in kinds {
-                assert!(failure.get(k).is_some(), "admin.failure.{k} missing");
+                assert!(
+                    admin["failure"].get(k).is_some(),
+                    "admin.failure.{k} missing"
+                );
+            }
+            for k in problem_kinds.map(Kind::key) {
+                assert!(admin["kind"].get(k).is_some(), "admin.kind.{k} missing");
+                assert!(admin["advice"].get(k).is_some(), "admin.advice.{k} missing");
+            }
+            for k in blocks.map(LoginBlock::key) {
+                assert!(
+                    admin["blocked"].get(k).is_some(),
+                    "admin.blocked.{k} missing"
+                );
             }
         }
     }
