@@ -205,6 +205,15 @@ struct SiteView<'a> {
     lang: &'a str,
 }
 
+/// When the data last changed, in `[site] timezone`: `text` as the
+/// theme's strings word it (`data_as_of`, `months`, `first_day`), `iso`
+/// for a `<time datetime>` (issue 17).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct AsOfView {
+    text: String,
+    iso: String,
+}
+
 #[derive(Serialize)]
 struct Field<'a> {
     name: &'a str,
@@ -217,6 +226,11 @@ struct PlayerView<'a> {
     name: &'a str,
     slug: &'a str,
     url: String,
+    /// Rank in the roster's order and out of how many; `rank` only when
+    /// `[index] sort_by` is set (a roster sorted by name ranks nothing).
+    rank: Option<usize>,
+    total: usize,
+    /// The configured fields (`[player_page] fields`), labelled.
     fields: Vec<Field<'a>>,
     /// Page photo (or avatar) and thumbnail; none without `[players] photo`.
     photo: Option<&'a Image>,
@@ -226,7 +240,8 @@ struct PlayerView<'a> {
 #[derive(Serialize)]
 struct TableView<'a> {
     name: &'a str,
-    columns: &'a [String],
+    /// Labels (`[labels]`) of the configured columns, in order.
+    columns: Vec<&'a str>,
     rows: &'a [crate::cells::Cells],
 }
 
@@ -353,6 +368,72 @@ fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
     ranked
 }
 
+/// The "data as of" line for `at`, or `None` when the theme's strings
+/// lack `data_as_of` or `months` (a theme made before issue 17).
+fn as_of_view(strings: &Value, config: &Config, at: std::time::SystemTime) -> Option<AsOfView> {
+    let text_of = |key: &str| {
+        strings
+            .get_attr(key)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
+    let pattern = text_of("data_as_of")?;
+    let months: Vec<String> = strings
+        .get_attr("months")
+        .ok()?
+        .try_iter()
+        .ok()?
+        .filter_map(|m| m.as_str().map(str::to_string))
+        .collect();
+    let zoned = jiff::Timestamp::try_from(at)
+        .ok()?
+        .to_zoned_datetime(config.site.timezone.clone());
+    let month = months
+        .get(usize::try_from(zoned.month()).ok()?.checked_sub(1)?)?
+        .clone();
+    let day = match (zoned.day(), text_of("first_day")) {
+        (1, Some(first)) => first,
+        (d, _) => d.to_string(),
+    };
+    let text = pattern
+        .replace("{day}", &day)
+        .replace("{month}", &month)
+        .replace("{year}", &zoned.year().to_string())
+        .replace("{hour}", &zoned.hour().to_string())
+        .replace("{minute}", &format!("{:02}", zoned.minute()));
+    Some(AsOfView {
+        text,
+        iso: zoned.strftime("%Y-%m-%dT%H:%M%:z").to_string(),
+    })
+}
+
+/// The label pages show for `column`: `[labels]`, or the column's name.
+fn label<'a>(config: &'a Config, column: &'a str) -> &'a str {
+    config.labels.get(column).map_or(column, String::as_str)
+}
+
+/// The player page's fields: `[player_page] fields`, or every public
+/// column but the id, the login (the page's title), the photo and admin
+/// ones. The secret column is never among `snapshot.columns`.
+fn field_columns(snapshot: &Snapshot, config: &Config) -> Vec<usize> {
+    let pc = &config.players;
+    match &config.player_page.fields {
+        Some(fields) => fields
+            .iter()
+            .filter_map(|f| snapshot.columns.iter().position(|c| c == f))
+            .collect(),
+        None => (0..snapshot.columns.len())
+            .filter(|&i| {
+                let c = &snapshot.columns[i];
+                *c != pc.id
+                    && *c != pc.login
+                    && Some(c) != pc.photo.as_ref()
+                    && Some(c) != pc.admin.as_ref()
+            })
+            .collect(),
+    }
+}
+
 /// The columns of the public index: configured, or every public column but
 /// the id, login, private, photo and admin ones.
 fn index_columns(snapshot: &Snapshot, config: &Config) -> Vec<String> {
@@ -442,6 +523,10 @@ struct Pages<'a> {
     columns: Vec<String>,
     order: Vec<(usize, usize)>,
     index_pages: usize,
+    /// Each player's rank (by player index), when the roster has a sort.
+    rank_of: Vec<Option<usize>>,
+    /// Which of the snapshot's columns the player page shows, in order.
+    fields: Vec<usize>,
 }
 
 impl<'a> Pages<'a> {
@@ -459,17 +544,35 @@ impl<'a> Pages<'a> {
         };
         let order = roster_order(snapshot, config);
         let index_pages = order.len().div_ceil(config.index.per_page).max(1);
+        let mut rank_of = vec![None; snapshot.players.len()];
+        if config.index.sort_by.is_some() {
+            for &(i, rank) in &order {
+                rank_of[i] = Some(rank);
+            }
+        }
+        let mut env = theme.environment()?;
+        // `{{ label(column) }}`: a column's `[labels]` label, or its name.
+        let labels = Arc::new(config.labels.clone());
+        env.add_function("label", move |column: &str| {
+            labels
+                .get(column)
+                .cloned()
+                .unwrap_or_else(|| column.to_string())
+        });
+        let as_of = as_of_view(&theme.strings, config, snapshot.changed_at);
         Ok(Pages {
             theme,
             snapshot,
             config,
-            env: theme.environment()?,
-            globals: context! { site => site, t => theme.strings.clone() },
+            env,
+            globals: context! { site => site, t => theme.strings.clone(), as_of => as_of },
             photo_of,
             avatar_files,
             columns: index_columns(snapshot, config),
             order,
             index_pages,
+            rank_of,
+            fields: field_columns(snapshot, config),
         })
     }
 
@@ -514,15 +617,15 @@ impl<'a> Pages<'a> {
             name: &p.name,
             slug: p.slug.as_str(),
             url: player_url(p),
-            fields: snapshot
-                .columns
+            rank: self.rank_of.get(i).copied().flatten(),
+            total: snapshot.players.len(),
+            fields: self
+                .fields
                 .iter()
-                .zip(&p.values)
-                .filter(|(c, _)| {
-                    Some(*c) != config.players.admin.as_ref()
-                        && Some(*c) != config.players.photo.as_ref()
+                .map(|&c| Field {
+                    name: label(config, &snapshot.columns[c]),
+                    value: p.values.get(c).map_or("", String::as_str),
                 })
-                .map(|(name, value)| Field { name, value })
                 .collect(),
             photo: photo.map(|p| &p.page),
             thumb: photo.map(|p| &p.thumb),
@@ -532,7 +635,7 @@ impl<'a> Pages<'a> {
             .iter()
             .map(|t| TableView {
                 name: &t.name,
-                columns: &t.columns,
+                columns: t.columns.iter().map(|c| label(config, c)).collect(),
                 rows: t.rows.get(i).map_or(&[][..], Vec::as_slice),
             })
             .collect();
