@@ -50,6 +50,7 @@ mod organiser_rows;
 mod organiser_words;
 mod photos;
 mod pipeline;
+mod player_page;
 mod sec_redaction;
 mod sec_symlinks;
 mod watch;
