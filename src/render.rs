@@ -407,6 +407,25 @@ fn as_of_view(strings: &Value, config: &Config, at: std::time::SystemTime) -> Op
     })
 }
 
+/// `{{ value|soft_breaks }}`: `value` escaped, with a line-break
+/// opportunity (`<wbr>`) after each `@` and before each `.` of a long
+/// word, so that an e-mail address too wide for a phone wraps as
+/// `agnieszka.wasowski@` / `example.org` rather than mid-word (issue 17).
+fn soft_breaks(value: &str) -> Value {
+    let out: String = value
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let escaped = minijinja::HtmlEscape(word).to_string();
+            if word.trim_end().chars().count() > 16 {
+                crate::model::secrets::with_soft_breaks(&escaped)
+            } else {
+                escaped
+            }
+        })
+        .collect();
+    Value::from_safe_string(out)
+}
+
 /// The label pages show for `column`: `[labels]`, or the column's name.
 fn label<'a>(config: &'a Config, column: &'a str) -> &'a str {
     config.labels.get(column).map_or(column, String::as_str)
@@ -559,6 +578,7 @@ impl<'a> Pages<'a> {
                 .cloned()
                 .unwrap_or_else(|| column.to_string())
         });
+        env.add_filter("soft_breaks", soft_breaks);
         let as_of = as_of_view(&theme.strings, config, snapshot.changed_at);
         Ok(Pages {
             theme,

@@ -569,6 +569,15 @@ impl Browser {
     pub fn collect_logs_quietly(&mut self) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect_logs()));
     }
+
+    /// Runs `script` (a function body: `return …`) in the page; its value.
+    pub fn exec(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
 }
 
 // ---------------------------------------------------------------- URLs

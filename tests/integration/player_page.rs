@@ -375,3 +375,140 @@ fn a_wrong_time_zone_is_refused_naming_the_key() {
     );
     assert!(!site.out().exists(), "nothing published");
 }
+
+// ---------------------------------------------------------------- a phone
+
+/// The demo player's rank among the demo's players by points, high to
+/// low (the demo's `[index]`), with equal points sharing a rank; and how
+/// many players there are.
+fn demo_rank(slug: &str) -> (usize, usize) {
+    let mut players =
+        csv::Reader::from_path(common::repo().join("examples/demo/players.csv")).unwrap();
+    let h = players.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (id, points) = (col("id"), col("points"));
+    let rows: Vec<(String, f64)> = players
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[id].to_string(), r[points].trim().parse().unwrap())
+        })
+        .collect();
+    let mine = rows.iter().find(|(i, _)| i == slug).unwrap().1;
+    let above = rows.iter().filter(|(_, p)| *p > mine).count();
+    (above + 1, rows.len())
+}
+
+fn player_page_on_a_phone(lang: &str) {
+    use crate::browser_support::{Browser, Stack, Tools, demo_player, path_of, ui_string};
+
+    let tools = Tools::find();
+    let stack = Stack::start(Some(lang));
+    let player = demo_player();
+    let private = format!("/p/{}/", player.slug);
+    let mut b = Browser::start(&tools, &stack.site.root().join("chrome"));
+    b.goto(&stack.url(&private));
+    b.wait_url("the login form", |u| path_of(u) == "/login/");
+    b.login(&player.name, &player.pin);
+    b.wait_url("the player's page after login", |u| path_of(u) == private);
+    b.wait_text("the player's page", |t| t.contains(&player.name));
+
+    // Rank out of how many, read as a person reads it.
+    let (rank, total) = demo_rank(&player.slug);
+    let shown = b.text(&b.find(".player-meta .rank"));
+    let words: Vec<&str> = shown.split_whitespace().collect();
+    assert_eq!(
+        words.first().copied(),
+        Some(ui_string(lang, "player_rank").as_str()),
+        "{shown}"
+    );
+    assert!(
+        words.contains(&rank.to_string().as_str()),
+        "rank {rank}: {shown}"
+    );
+    assert!(
+        words.contains(&total.to_string().as_str()),
+        "of {total}: {shown}"
+    );
+    let strong = b.text(&b.find(".player-meta .rank strong"));
+    assert_eq!(strong, rank.to_string());
+
+    // When the data last changed, in the demo's time zone.
+    let (_, at) = recorded_change(&stack.site);
+    let (line, iso) = expected_line(lang, "Europe/Paris", at);
+    let time = b.find(".player-meta time");
+    assert_eq!(b.text(&time), line);
+    assert_eq!(
+        b.exec("return document.querySelector('.player-meta time').getAttribute('datetime')"),
+        Value::String(iso)
+    );
+
+    // Nothing is wider than the phone: the page never scrolls sideways,
+    // the e-mail address fits its box (tables scroll inside their own).
+    let width = b.exec("return document.documentElement.scrollWidth");
+    assert!(width.as_u64().unwrap() <= 390, "page width {width}");
+    let overflowing = b.exec(
+        "const out = [];
+         for (const el of document.querySelectorAll('body *')) {
+           if (el.closest('.table-wrap') || el.closest('.visually-hidden') || el.closest('.skip')) continue;
+           const r = el.getBoundingClientRect();
+           if (r.width > 0 && (r.left < -0.5 || r.right > window.innerWidth + 0.5))
+             out.push(el.tagName + '.' + el.className + ' ' + r.left + '..' + r.right);
+         }
+         return out;",
+    );
+    assert_eq!(overflowing, Value::Array(vec![]), "elements past 390 px");
+    let email = b.exec(
+        "const dd = [...document.querySelectorAll('.fields dd')].find(d => d.textContent.includes('@'));
+         return dd ? [dd.scrollWidth, dd.clientWidth, dd.getClientRects().length, dd.textContent] : null;",
+    );
+    let email = email
+        .as_array()
+        .expect("an e-mail field on the demo player's page");
+    assert!(
+        email[0].as_u64() <= email[1].as_u64(),
+        "the e-mail overflows its box: {email:?}"
+    );
+    // Not broken mid-word at 390 px: a line after the first starts right
+    // after the `@`, or at a `.` before it.
+    let breaks = b.exec(
+        "const dd = [...document.querySelectorAll('.fields dd')].find(d => d.textContent.includes('@'));
+         const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
+         const out = []; let top = null, prev = '', at = 0;
+         for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+           for (let i = 0; i < n.length; i++, at++) {
+             const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+             const t = r.getBoundingClientRect().top;
+             if (top !== null && t > top + 1) out.push([prev + n.data[i], at]);
+             top = t; prev = n.data[i];
+           }
+         }
+         return out;",
+    );
+    let at = email[3].as_str().unwrap().find('@').unwrap();
+    for line_break in breaks.as_array().unwrap() {
+        let pair = line_break[0].as_str().unwrap();
+        let index = line_break[1].as_u64().unwrap() as usize;
+        assert!(
+            pair.starts_with('@') || pair.ends_with('.') && index < at,
+            "the e-mail address {email:?} breaks mid-word: {pair:?} ({breaks})"
+        );
+    }
+    b.screenshot(&format!("player-page-{lang}.png"));
+    b.collect_logs();
+    assert!(
+        b.console.iter().all(|l| !l.starts_with("SEVERE")),
+        "console errors: {:?}",
+        b.console
+    );
+}
+
+#[test]
+fn player_page_on_a_phone_en() {
+    player_page_on_a_phone("en");
+}
+
+#[test]
+fn player_page_on_a_phone_fr() {
+    player_page_on_a_phone("fr");
+}
