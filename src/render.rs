@@ -407,10 +407,12 @@ fn as_of_view(strings: &Value, config: &Config, at: std::time::SystemTime) -> Op
     })
 }
 
-/// `{{ value|soft_breaks }}`: `value` escaped, with a line-break
-/// opportunity (`<wbr>`) after each `@` and before each `.` of a long
-/// word, so that an e-mail address too wide for a phone wraps as
-/// `agnieszka.wasowski@` / `example.org` rather than mid-word (issue 17).
+/// `{{ value|soft_breaks }}`: `value` escaped, each word of more than 16
+/// characters with line-break opportunities (`<wbr>`) after its `@` and
+/// before the dots ahead of it ([`crate::model::secrets::with_soft_breaks`],
+/// which the secret gate knows), so that an e-mail address too wide for a
+/// phone wraps as `agnieszka.wasowski@` / `example.org`, not mid-word
+/// (issue 17).
 fn soft_breaks(value: &str) -> Value {
     let out: String = value
         .split_inclusive(char::is_whitespace)
@@ -793,4 +795,56 @@ where
     (1..=pages.index_pages)
         .into_par_iter()
         .try_for_each(|page| emit(pages.index_page(page)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn config(lang: &str, timezone: &str) -> Config {
+        let text = format!(
+            "[site]\ntitle = \"T\"\nlang = \"{lang}\"\ntimezone = \"{timezone}\"\n\
+             [source]\nkind = \"csv\"\npath = \"p.csv\"\n[players]\n"
+        );
+        Config::parse(
+            &text,
+            Path::new("/nonexistent-sheetgen-test/site.toml"),
+            &crate::config::Env::default(),
+        )
+        .unwrap()
+    }
+
+    fn line(lang: &str, timezone: &str, unix: u64) -> AsOfView {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("site-templates");
+        let theme = Theme::load(&dir, lang).unwrap();
+        let at = UNIX_EPOCH + Duration::from_secs(unix);
+        as_of_view(&theme.strings, &config(lang, timezone), at).unwrap()
+    }
+
+    #[test]
+    fn data_as_of_reads_naturally_in_each_language_and_zone() {
+        // 2026-03-01 08:05 UTC: 09:05 in Paris (winter), 03:05 in New York.
+        let t = 1_772_352_300;
+        let fr = line("fr", "Europe/Paris", t);
+        assert_eq!(fr.text, "Données du 1er mars 2026 à 9 h 05");
+        assert_eq!(fr.iso, "2026-03-01T09:05+01:00");
+        let en = line("en", "America/New_York", t);
+        assert_eq!(en.text, "Data as of 1 March 2026, 3:05");
+        assert_eq!(en.iso, "2026-03-01T03:05-05:00");
+        // Summer time: 2026-07-14 12:30 UTC is 14:30 in Paris.
+        let summer = line("fr", "Europe/Paris", 1_784_032_200);
+        assert_eq!(summer.text, "Données du 14 juillet 2026 à 14 h 30");
+        assert_eq!(summer.iso, "2026-07-14T14:30+02:00");
+    }
+
+    #[test]
+    fn soft_breaks_escape_and_break_long_words_only() {
+        let out = soft_breaks("agnieszka.wasowski@example.org <b>x.y</b>");
+        assert_eq!(
+            out.as_str().unwrap(),
+            "agnieszka<wbr>.wasowski@<wbr>example.org &lt;b&gt;x.y&lt;&#x2f;b&gt;"
+        );
+    }
 }

@@ -118,8 +118,9 @@ fn demo_builds_every_page_with_gz_twins_and_no_pin() {
             assert!(page.contains(&r[name]), "page of {} lacks the name", &r[id]);
             assert!(index.contains(&r[name]), "index lacks {}", &r[name]);
         }
+        // Long values carry line-break hints (`<wbr>`, issue 17).
         assert!(
-            page.contains(&r[email]),
+            page.replace("<wbr>", "").contains(&r[email]),
             "page of {} lacks the e-mail",
             &r[id]
         );
