@@ -353,13 +353,23 @@ fn a_table_sorts_by_dates_as_typed_and_names_a_bad_date() {
 }
 
 #[test]
-fn a_table_column_that_is_not_in_the_tab_is_named() {
+fn a_configured_column_that_is_not_in_its_tab_is_named() {
     let site = matches_site("sort_by = \"when\"\n");
     let run = site.build();
     run.expect_code(2);
     assert!(run.stderr.contains("\"when\""), "{}", run.stderr);
     assert!(run.stderr.contains("tables.sort_by"), "{}", run.stderr);
     assert!(run.stderr.contains("Matches"), "{}", run.stderr);
+
+    let site = roster_site(
+        "en",
+        "Europe/Paris",
+        "[player_page]\nfields = [\"Points\"]\n",
+    );
+    let run = site.build();
+    run.expect_code(2);
+    assert!(run.stderr.contains("player_page.fields"), "{}", run.stderr);
+    assert!(run.stderr.contains("\"Points\""), "{}", run.stderr);
 }
 
 #[test]
