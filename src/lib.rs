@@ -46,11 +46,13 @@
 //! read), [`photo_view`] (what a page shows in a photo's place),
 //! [`http`] (answers, headers, bounded bodies), [`files`] (private folders,
 //! temp + rename), [`persist`] (the last good data in `state_dir`),
+//! [`as_of`] (when the data last changed, for the pages' "data as of"),
 //! [`suggest`] ("did you mean": the nearest tab, column or config key),
 //! [`redact`] (URLs in messages), [`error`] (one error enum per stage), and
 //! [`cli`].
 
 pub mod api;
+pub(crate) mod as_of;
 pub mod auth;
 pub mod cells;
 pub(crate) mod check;

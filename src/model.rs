@@ -7,6 +7,7 @@
 //! could hold someone else's row (one spanning lines), and every message is
 //! scrubbed of the snapshot's secrets ([`secrets`]) before anyone sees it.
 
+pub(crate) mod dates;
 pub(crate) mod numbers;
 mod pins;
 pub mod secrets;
@@ -43,6 +44,9 @@ pub struct Snapshot {
     /// is a change).
     pub hash: String,
     pub fetched_at: SystemTime,
+    /// When this data first appeared (`as_of`): the pages' "data as of"
+    /// time; the fetch time until the cycle says otherwise.
+    pub changed_at: SystemTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,6 +369,9 @@ fn player_columns(
     for c in &config.index.filters {
         find(c, "index.filters");
     }
+    for c in config.player_page.fields.iter().flatten() {
+        find(c, "player_page.fields");
+    }
     let mut missing = missing.into_iter();
     match missing.next() {
         None => Ok(PlayerColumns {
@@ -382,6 +389,46 @@ fn player_columns(
 fn key_column(table: &crate::config::Table, tab: &RawTable) -> Result<usize, ModelError> {
     require_header(tab)?;
     column_index(tab, &table.key, "tables.key")
+}
+
+/// Where a joined table's configured columns are: the key, the columns
+/// shown (configured, or all but the key and unnamed ones) and the sort
+/// column. Every missing one is named (the first is the error).
+struct TableColumns {
+    key: usize,
+    shown: Vec<usize>,
+    sort: Option<usize>,
+}
+
+fn table_columns(
+    table: &crate::config::Table,
+    tab: &RawTable,
+) -> Result<TableColumns, Vec<ModelError>> {
+    let mut missing = Vec::new();
+    let key = key_column(table, tab).map_err(|e| vec![e])?;
+    let mut find = |column: &str, setting: &str| {
+        column_index(tab, column, setting)
+            .map_err(|e| missing.push(e))
+            .ok()
+    };
+    let shown: Vec<usize> = match &table.columns {
+        Some(columns) => columns
+            .iter()
+            .filter_map(|c| find(c, "tables.columns"))
+            .collect(),
+        None => (0..tab.header.len())
+            .filter(|&i| i != key && !tab.header[i].is_empty())
+            .collect(),
+    };
+    let sort = table
+        .sort_by
+        .as_ref()
+        .and_then(|c| find(c, "tables.sort_by"));
+    if missing.is_empty() {
+        Ok(TableColumns { key, shown, sort })
+    } else {
+        Err(missing)
+    }
 }
 
 /// Every tab and column the config names that the data does not have:
@@ -407,7 +454,7 @@ pub fn missing_columns(config: &Config, raw: &RawTables) -> Vec<ModelError> {
     for table in &config.tables {
         match raw.get(&table.tab) {
             None => out.push(absent_tab(&table.tab)),
-            Some(tab) => out.extend(key_column(table, tab).err()),
+            Some(tab) => out.extend(table_columns(table, tab).err().into_iter().flatten()),
         }
     }
     out
@@ -805,11 +852,19 @@ impl Snapshot {
         let mut tables = Vec::new();
         for tc in &config.tables {
             let mut t = tabs.remove(&tc.tab).ok_or_else(|| absent_tab(&tc.tab))?;
-            let key_col = key_column(tc, &t)?;
-            let shown: Vec<usize> = (0..t.header.len())
-                .filter(|&i| i != key_col && !t.header[i].is_empty())
-                .collect();
-            let mut rows = vec![Vec::new(); kept.len()];
+            let TableColumns {
+                key: key_col,
+                shown,
+                sort,
+            } = table_columns(tc, &t).map_err(|missing| {
+                missing
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| absent_tab(&tc.tab))
+            })?;
+            // The sort column rides at the end of each row until sorted.
+            let carried: Vec<usize> = shown.iter().copied().chain(sort).collect();
+            let mut rows: Vec<Vec<(usize, Cells)>> = vec![Vec::new(); kept.len()];
             for row in std::mem::take(&mut t.rows) {
                 if row.is_blank() {
                     continue;
@@ -827,8 +882,9 @@ impl Snapshot {
                 let cells = row.cells;
                 let key = cells.get(key_col).map_or("", str::trim);
                 match index_of_id.get(key) {
-                    Some(&p) => rows[p].push(compact(
-                        shown
+                    Some(&p) => rows[p].push((
+                        row.number,
+                        carried
                             .iter()
                             .map(|&i| cells.get(i).map_or("", str::trim))
                             .collect(),
@@ -852,7 +908,27 @@ impl Snapshot {
                     }),
                 }
             }
-            rows.iter_mut().for_each(Vec::shrink_to_fit);
+            if let (Some(_), Some(column)) = (sort, &tc.sort_by) {
+                let spec = dates::SortSpec {
+                    tab: &t.name,
+                    column,
+                    at: shown.len(),
+                    descending: tc.descending,
+                };
+                problems.extend(dates::sort_rows(&spec, &mut rows));
+            }
+            let width = shown.len();
+            let rows: Vec<Vec<Cells>> = rows
+                .into_iter()
+                .map(|player_rows| {
+                    let mut out: Vec<Cells> = player_rows
+                        .into_iter()
+                        .map(|(_, cells)| compact(cells.iter().take(width).collect()))
+                        .collect();
+                    out.shrink_to_fit();
+                    out
+                })
+                .collect();
             tables.push(JoinedTable {
                 name: t.name.clone(),
                 columns: shown.iter().map(|&i| t.header[i].clone()).collect(),
@@ -902,6 +978,7 @@ impl Snapshot {
             secrets,
             hash,
             fetched_at: SystemTime::now(),
+            changed_at: SystemTime::now(),
         })
     }
 

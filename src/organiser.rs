@@ -57,10 +57,9 @@ pub(crate) struct Board {
 /// The last successful cycle.
 #[derive(Debug)]
 struct Good {
-    /// The data's digest and when it was first read: the page says
-    /// "data as of" that time, which a cycle reading the same data again
-    /// does not move.
-    data: (String, SystemTime),
+    /// When the data shown was first read ([`Snapshot::changed_at`]): a
+    /// cycle reading the same data again does not move it.
+    data_at: SystemTime,
     players: usize,
     can_log_in: usize,
     blocks: Vec<(LoginBlock, Vec<usize>)>,
@@ -97,7 +96,7 @@ impl Board {
     /// The data a restarted `gen watch` serves before its first cycle
     /// (persisted when it changed, so its time is when it was read).
     pub(crate) fn restored(&mut self, config: &Config, snapshot: &Snapshot) {
-        self.good = Some(Good::of(config, snapshot, &snapshot.problems, None));
+        self.good = Some(Good::of(config, snapshot, &snapshot.problems));
         self.current = false;
     }
 
@@ -115,8 +114,7 @@ impl Board {
         if !rendered && self.current && self.failure.is_none() && self.good.is_some() {
             return;
         }
-        let previous = self.good.take().map(|g| g.data);
-        self.good = Some(Good::of(config, snapshot, problems, previous));
+        self.good = Some(Good::of(config, snapshot, problems));
         self.failure = None;
         self.current = false;
     }
@@ -191,11 +189,12 @@ impl Board {
 
     fn render(&self, theme: &Theme, config: &Config) -> Result<Vec<u8>, Error> {
         let lang = config.site.lang;
+        let when = |t: SystemTime| theme.date_time(config, t).unwrap_or_else(|| utc(t, lang));
         let view = PageView {
             refresh_secs: config.site.refresh.as_secs(),
-            data_as_of: self.good.as_ref().map(|g| when(g.data.1, lang)),
+            data_as_of: self.good.as_ref().map(|g| when(g.data_at)),
             failure: self.failure.as_ref().map(|f| FailureView {
-                since: when(f.since, lang),
+                since: when(f.since),
                 kind: f.kind,
                 message: &f.message,
                 names: &f.names,
@@ -260,16 +259,7 @@ impl Board {
 }
 
 impl Good {
-    fn of(
-        config: &Config,
-        snapshot: &Snapshot,
-        problems: &[Problem],
-        previous: Option<(String, SystemTime)>,
-    ) -> Good {
-        let data = match previous {
-            Some((hash, at)) if hash == snapshot.hash => (hash, at),
-            _ => (snapshot.hash.clone(), snapshot.fetched_at),
-        };
+    fn of(config: &Config, snapshot: &Snapshot, problems: &[Problem]) -> Good {
         let mut all = problems.to_vec();
         all.extend(check::pin_warnings(snapshot, config));
         let mut all = check::distinct(all);
@@ -294,7 +284,7 @@ impl Good {
         });
         let photo = config.players.photo.as_ref();
         Good {
-            data,
+            data_at: snapshot.changed_at,
             players: snapshot.players.len(),
             can_log_in: (0..snapshot.players.len())
                 .filter(|&i| snapshot.credentials.for_player(i).is_some())
@@ -369,8 +359,9 @@ fn classify(error: &Error) -> (&'static str, Names) {
     (kind, Names::default())
 }
 
-/// `t` in UTC, worded for `lang`.
-fn when(t: SystemTime, lang: crate::config::Lang) -> String {
+/// `t` in UTC, worded for `lang`: for a theme without a `date_time`
+/// string (made before issue 17).
+fn utc(t: SystemTime, lang: crate::config::Lang) -> String {
     let stamp = humantime::format_rfc3339_seconds(t).to_string();
     // "2026-11-30T14:05:09Z"
     let (date, time) = stamp.split_once('T').unwrap_or((&stamp, ""));

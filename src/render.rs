@@ -265,6 +265,15 @@ impl SiteView<'_> {
     }
 }
 
+/// When the data last changed, in `[site] timezone`: `text` as the
+/// theme's strings word it (`data_as_of`, `months`, `first_day`), `iso`
+/// for a `<time datetime>` (issue 17).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct AsOfView {
+    text: String,
+    iso: String,
+}
+
 #[derive(Serialize)]
 struct Field<'a> {
     name: &'a str,
@@ -277,6 +286,11 @@ struct PlayerView<'a> {
     name: &'a str,
     slug: &'a str,
     url: String,
+    /// Rank in the roster's order and out of how many; `rank` only when
+    /// `[index] sort_by` is set (a roster sorted by name ranks nothing).
+    rank: Option<usize>,
+    total: usize,
+    /// The configured fields (`[player_page] fields`), labelled.
     fields: Vec<Field<'a>>,
     /// Page photo (or avatar) and thumbnail; none without `[players] photo`.
     photo: Option<&'a Image>,
@@ -286,7 +300,8 @@ struct PlayerView<'a> {
 #[derive(Serialize)]
 struct TableView<'a> {
     name: &'a str,
-    columns: &'a [String],
+    /// Labels (`[labels]`) of the configured columns, in order.
+    columns: Vec<&'a str>,
     rows: &'a [crate::cells::Cells],
 }
 
@@ -416,6 +431,111 @@ fn roster_order(snapshot: &Snapshot, config: &Config) -> Vec<(usize, usize)> {
     ranked
 }
 
+/// The "data as of" line for `at`, or `None` when the theme's strings
+/// lack `data_as_of` or `months` (a theme made before issue 17).
+fn as_of_view(strings: &Value, config: &Config, at: std::time::SystemTime) -> Option<AsOfView> {
+    let (text, iso) = local_time(strings, "data_as_of", config, at)?;
+    Some(AsOfView { text, iso })
+}
+
+/// `at` in `[site] timezone`, worded by the theme's string `key` (with
+/// `{day}`, `{month}`, `{year}`, `{hour}`, `{minute}`), and as ISO 8601
+/// with its offset.
+fn local_time(
+    strings: &Value,
+    key: &str,
+    config: &Config,
+    at: std::time::SystemTime,
+) -> Option<(String, String)> {
+    let text_of = |key: &str| {
+        strings
+            .get_attr(key)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
+    let pattern = text_of(key)?;
+    let months: Vec<String> = strings
+        .get_attr("months")
+        .ok()?
+        .try_iter()
+        .ok()?
+        .filter_map(|m| m.as_str().map(str::to_string))
+        .collect();
+    let zoned = jiff::Timestamp::try_from(at)
+        .ok()?
+        .to_zoned_datetime(config.site.timezone.clone());
+    let month = months
+        .get(usize::try_from(zoned.month()).ok()?.checked_sub(1)?)?
+        .clone();
+    let day = match (zoned.day(), text_of("first_day")) {
+        (1, Some(first)) => first,
+        (d, _) => d.to_string(),
+    };
+    let text = pattern
+        .replace("{day}", &day)
+        .replace("{month}", &month)
+        .replace("{year}", &zoned.year().to_string())
+        .replace("{hour}", &zoned.hour().to_string())
+        .replace("{minute}", &format!("{:02}", zoned.minute()));
+    Some((text, zoned.strftime("%Y-%m-%dT%H:%M%:z").to_string()))
+}
+
+impl Theme {
+    /// `at` as the theme words a date and time (its `date_time` string),
+    /// in `[site] timezone`; `None` when the theme has no such string.
+    pub(crate) fn date_time(&self, config: &Config, at: std::time::SystemTime) -> Option<String> {
+        local_time(&self.strings, "date_time", config, at).map(|(text, _)| text)
+    }
+}
+
+/// `{{ value|soft_breaks }}`: `value` escaped, each word of more than 16
+/// characters with line-break opportunities (`<wbr>`) after its `@` and
+/// before the dots ahead of it ([`crate::model::secrets::with_soft_breaks`],
+/// which the secret gate knows), so that an e-mail address too wide for a
+/// phone wraps as `agnieszka.wasowski@` / `example.org`, not mid-word
+/// (issue 17).
+fn soft_breaks(value: &str) -> Value {
+    let out: String = value
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let escaped = minijinja::HtmlEscape(word).to_string();
+            if word.trim_end().chars().count() > 16 {
+                crate::model::secrets::with_soft_breaks(&escaped)
+            } else {
+                escaped
+            }
+        })
+        .collect();
+    Value::from_safe_string(out)
+}
+
+/// The label pages show for `column`: `[labels]`, or the column's name.
+fn label<'a>(config: &'a Config, column: &'a str) -> &'a str {
+    config.labels.get(column).map_or(column, String::as_str)
+}
+
+/// The player page's fields: `[player_page] fields`, or every public
+/// column but the id, the login (the page's title), the photo and admin
+/// ones. The secret column is never among `snapshot.columns`.
+fn field_columns(snapshot: &Snapshot, config: &Config) -> Vec<usize> {
+    let pc = &config.players;
+    match &config.player_page.fields {
+        Some(fields) => fields
+            .iter()
+            .filter_map(|f| snapshot.columns.iter().position(|c| c == f))
+            .collect(),
+        None => (0..snapshot.columns.len())
+            .filter(|&i| {
+                let c = &snapshot.columns[i];
+                *c != pc.id
+                    && *c != pc.login
+                    && Some(c) != pc.photo.as_ref()
+                    && Some(c) != pc.admin.as_ref()
+            })
+            .collect(),
+    }
+}
+
 /// The columns of the public index: configured, or every public column but
 /// the id, login, private, photo and admin ones; the sort column first, so
 /// that on a phone it shows beside the name without scrolling (issue 17).
@@ -522,6 +642,10 @@ struct Pages<'a> {
     hidden_filters: Vec<String>,
     order: Vec<(usize, usize)>,
     index_pages: usize,
+    /// Each player's rank (by player index), when the roster has a sort.
+    rank_of: Vec<Option<usize>>,
+    /// Which of the snapshot's columns the player page shows, in order.
+    fields: Vec<usize>,
 }
 
 impl<'a> Pages<'a> {
@@ -544,18 +668,37 @@ impl<'a> Pages<'a> {
             .cloned()
             .collect();
         let index_pages = order.len().div_ceil(config.index.per_page).max(1);
+        let mut rank_of = vec![None; snapshot.players.len()];
+        if config.index.sort_by.is_some() {
+            for &(i, rank) in &order {
+                rank_of[i] = Some(rank);
+            }
+        }
+        let mut env = theme.environment()?;
+        // `{{ label(column) }}`: a column's `[labels]` label, or its name.
+        let labels = Arc::new(config.labels.clone());
+        env.add_function("label", move |column: &str| {
+            labels
+                .get(column)
+                .cloned()
+                .unwrap_or_else(|| column.to_string())
+        });
+        env.add_filter("soft_breaks", soft_breaks);
+        let as_of = as_of_view(&theme.strings, config, snapshot.changed_at);
         Ok(Pages {
             theme,
             snapshot,
             config,
-            env: theme.environment()?,
-            globals: context! { site => site, t => theme.strings.clone() },
+            env,
+            globals: context! { site => site, t => theme.strings.clone(), as_of => as_of },
             photo_of,
             avatar_files,
             columns,
             hidden_filters,
             order,
             index_pages,
+            rank_of,
+            fields: field_columns(snapshot, config),
         })
     }
 
@@ -600,15 +743,15 @@ impl<'a> Pages<'a> {
             name: &p.name,
             slug: p.slug.as_str(),
             url: player_url(p),
-            fields: snapshot
-                .columns
+            rank: self.rank_of.get(i).copied().flatten(),
+            total: snapshot.players.len(),
+            fields: self
+                .fields
                 .iter()
-                .zip(&p.values)
-                .filter(|(c, _)| {
-                    Some(*c) != config.players.admin.as_ref()
-                        && Some(*c) != config.players.photo.as_ref()
+                .map(|&c| Field {
+                    name: label(config, &snapshot.columns[c]),
+                    value: p.values.get(c).map_or("", String::as_str),
                 })
-                .map(|(name, value)| Field { name, value })
                 .collect(),
             photo: photo.map(|p| &p.page),
             thumb: photo.map(|p| &p.thumb),
@@ -618,7 +761,7 @@ impl<'a> Pages<'a> {
             .iter()
             .map(|t| TableView {
                 name: &t.name,
-                columns: &t.columns,
+                columns: t.columns.iter().map(|c| label(config, c)).collect(),
                 rows: t.rows.get(i).map_or(&[][..], Vec::as_slice),
             })
             .collect();
@@ -770,4 +913,56 @@ where
     (1..=pages.index_pages)
         .into_par_iter()
         .try_for_each(|page| emit(pages.index_page(page)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn config(lang: &str, timezone: &str) -> Config {
+        let text = format!(
+            "[site]\ntitle = \"T\"\nlang = \"{lang}\"\ntimezone = \"{timezone}\"\n\
+             [source]\nkind = \"csv\"\npath = \"p.csv\"\n[players]\n"
+        );
+        Config::parse(
+            &text,
+            Path::new("/nonexistent-sheetgen-test/site.toml"),
+            &crate::config::Env::default(),
+        )
+        .unwrap()
+    }
+
+    fn line(lang: &str, timezone: &str, unix: u64) -> AsOfView {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("site-templates");
+        let theme = Theme::load(&dir, lang).unwrap();
+        let at = UNIX_EPOCH + Duration::from_secs(unix);
+        as_of_view(&theme.strings, &config(lang, timezone), at).unwrap()
+    }
+
+    #[test]
+    fn data_as_of_reads_naturally_in_each_language_and_zone() {
+        // 2026-03-01 08:05 UTC: 09:05 in Paris (winter), 03:05 in New York.
+        let t = 1_772_352_300;
+        let fr = line("fr", "Europe/Paris", t);
+        assert_eq!(fr.text, "Données du 1er mars 2026 à 9 h 05");
+        assert_eq!(fr.iso, "2026-03-01T09:05+01:00");
+        let en = line("en", "America/New_York", t);
+        assert_eq!(en.text, "Data as of 1 March 2026, 3:05");
+        assert_eq!(en.iso, "2026-03-01T03:05-05:00");
+        // Summer time: 2026-07-14 12:30 UTC is 14:30 in Paris.
+        let summer = line("fr", "Europe/Paris", 1_784_032_200);
+        assert_eq!(summer.text, "Données du 14 juillet 2026 à 14 h 30");
+        assert_eq!(summer.iso, "2026-07-14T14:30+02:00");
+    }
+
+    #[test]
+    fn soft_breaks_escape_and_break_long_words_only() {
+        let out = soft_breaks("agnieszka.wasowski@example.org <b>x.y</b>");
+        assert_eq!(
+            out.as_str().unwrap(),
+            "agnieszka<wbr>.wasowski@<wbr>example.org &lt;b&gt;x.y&lt;&#x2f;b&gt;"
+        );
+    }
 }

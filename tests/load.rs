@@ -105,10 +105,35 @@ fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
     let mut pages = HashMap::new();
     for (rel, path) in common::files(&site.root().join(name)) {
         if let Some(dir) = rel.strip_suffix("index.html") {
-            pages.insert(format!("/{dir}"), std::fs::read(path).unwrap());
+            pages.insert(
+                format!("/{dir}"),
+                without_as_of(&std::fs::read(path).unwrap()),
+            );
         }
     }
     pages
+}
+
+/// `page` with each "data as of" time (`<time datetime=…>…</time>`,
+/// issue 17) blanked: it says when the live site saw its data change,
+/// which no build made beforehand can know. Everything else must match
+/// version A or B byte for byte.
+fn without_as_of(page: &[u8]) -> Vec<u8> {
+    const OPEN: &[u8] = b"<time datetime=\"";
+    const CLOSE: &[u8] = b"</time>";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let mut out = Vec::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(start) = find(rest, OPEN) {
+        let Some(len) = find(&rest[start..], CLOSE) else {
+            break;
+        };
+        out.extend_from_slice(&rest[..start]);
+        out.extend_from_slice(b"<time></time>");
+        rest = &rest[start + len + CLOSE.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// nginx with `gen nginx`'s output included verbatim inside `http { }`.
@@ -206,6 +231,7 @@ fn verdict(
         ));
     }
     let versions = &known[&target.path];
+    let body = without_as_of(&body);
     if !versions.contains(&body) {
         return Some(format!(
             "{} (gzip={gzip}): {} bytes, neither version A ({}) nor B ({})",

@@ -86,11 +86,10 @@ fn prepared_artifacts_hold_no_secret_and_only_safe_paths() {
         .iter()
         .find(|a| a.path == "p/a1/index.html")
         .unwrap();
-    assert!(common::contains(&alice.bytes, b"alice@example.org"));
-    assert!(
-        !common::contains(&alice.bytes, b"bob@example.org"),
-        "another player's data"
-    );
+    // Long values carry line-break hints (`<wbr>`, issue 17).
+    let alice = String::from_utf8_lossy(&alice.bytes).replace("<wbr>", "");
+    assert!(alice.contains("alice@example.org"), "{alice}");
+    assert!(!alice.contains("bob@example.org"), "another player's data");
 }
 
 #[test]
