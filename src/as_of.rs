@@ -5,8 +5,14 @@
 //! `state_dir/data-changed.json` (0600): a digest and a time, a few dozen
 //! bytes read at start, where the last good data (`persist`) is tens of MB
 //! and only `gen watch` writes it. A leaf: imports only [`crate::files`].
+//!
+//! Each page shows the time ITS content last changed ([`PageTimes`]): a
+//! sheet edit that touches one player rewrites that player's page and the
+//! roster pages it shows on, not every page of the site.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -89,9 +95,99 @@ pub(crate) fn changed_at(
     at
 }
 
+const PAGES_FILE: &str = "page-times.json";
+
+/// What each page's "data as of" says: per page (path under `out_dir`),
+/// the digest of the page as rendered without its time, and the time that
+/// page first showed that content. A page rendered again with the same
+/// content keeps its time, so its bytes stay the same and it is not
+/// rewritten; a page whose content changed shows when the data changed.
+/// Kept in `state_dir/page-times.json` (0600), written after a publish
+/// only when it changed.
+#[derive(Debug, Default)]
+pub(crate) struct PageTimes {
+    before: HashMap<String, (String, u64)>,
+    /// This pass's pages, filled as they render (from several threads).
+    now: Mutex<HashMap<String, (String, u64)>>,
+}
+
+impl PageTimes {
+    /// What the last publish recorded (none: every page takes the data's
+    /// time).
+    pub(crate) fn load(state_dir: &Path) -> PageTimes {
+        let before = std::fs::read(state_dir.join(PAGES_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        PageTimes {
+            before,
+            now: Mutex::default(),
+        }
+    }
+
+    /// The time page `path` shows for content `digest`: the time recorded
+    /// with that digest, else `changed` (when the data changed).
+    pub(crate) fn time_of(&self, path: &str, digest: &str, changed: SystemTime) -> SystemTime {
+        let secs = match self.before.get(path) {
+            Some((seen, secs)) if seen == digest => *secs,
+            _ => whole_seconds(changed)
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        self.now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_string(), (digest.to_string(), secs));
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// Records this pass's pages once they are published, if they differ
+    /// from what was recorded. Best effort, logged: a lost record moves
+    /// the changed pages' time once more at the next render.
+    pub(crate) fn save(&self, state_dir: &Path) {
+        let now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *now == self.before || now.is_empty() {
+            return;
+        }
+        let written = serde_json::to_vec(&*now)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| {
+                crate::files::create_private_dir(state_dir)?;
+                crate::files::write_private(state_dir, PAGES_FILE, &bytes)
+            });
+        if let Err(e) = written {
+            tracing::warn!(
+                event = "persist_failed",
+                "cannot record when each page changed in {}: {e}",
+                state_dir.join(PAGES_FILE).display()
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_keeps_its_time_while_its_content_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = |s| UNIX_EPOCH + Duration::from_secs(s);
+        let first = PageTimes::load(dir.path());
+        assert_eq!(first.time_of("p/a/index.html", "aaa", t(100)), t(100));
+        assert_eq!(first.time_of("p/b/index.html", "bbb", t(100)), t(100));
+        first.save(dir.path());
+        let second = PageTimes::load(dir.path());
+        // Same content: its first time; changed content: the new one.
+        assert_eq!(second.time_of("p/a/index.html", "aaa", t(200)), t(100));
+        assert_eq!(second.time_of("p/b/index.html", "BBB", t(200)), t(200));
+        second.save(dir.path());
+        let third = PageTimes::load(dir.path());
+        assert_eq!(third.time_of("p/b/index.html", "BBB", t(300)), t(200));
+    }
 
     #[test]
     fn the_time_moves_only_with_the_digest_and_survives_a_restart() {

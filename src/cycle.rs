@@ -193,6 +193,7 @@ async fn load(
         &mut memory.changed,
         true,
     );
+    snapshot.page_times = Arc::new(crate::as_of::PageTimes::load(&config.site.state_dir));
     let photos = match photo_mode {
         PhotoMode::Sync(wait) => sync_photos(config, fetcher, memory, wait, &mut snapshot).await?,
     };
@@ -533,6 +534,7 @@ fn publish_site(
     let rendered_in = started.elapsed();
     publish::forget_manifest(state_dir);
     let published = publication.finish()?;
+    loaded.snapshot.page_times.save(state_dir);
     publish::write_manifest_of(state_dir, out_dir, inputs, &published);
     Ok((published.report, rendered_in))
 }

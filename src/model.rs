@@ -47,6 +47,10 @@ pub struct Snapshot {
     /// When this data first appeared (`as_of`): the pages' "data as of"
     /// time; the fetch time until the cycle says otherwise.
     pub changed_at: SystemTime,
+    /// When each page last showed different content (issue 17), read from
+    /// `state_dir` by the cycle; empty (every page at `changed_at`) for a
+    /// snapshot made elsewhere. Only rendering uses it.
+    pub(crate) page_times: std::sync::Arc<crate::as_of::PageTimes>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -580,6 +584,7 @@ impl Snapshot {
         self.tables = Vec::new();
         self.columns = Vec::new();
         self.problems = Vec::new();
+        self.page_times = std::sync::Arc::default();
         for p in &mut self.players {
             p.values = Vec::new();
             p.photo = None;
@@ -979,6 +984,7 @@ impl Snapshot {
             hash,
             fetched_at: SystemTime::now(),
             changed_at: SystemTime::now(),
+            page_times: std::sync::Arc::default(),
         })
     }
 

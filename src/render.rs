@@ -265,6 +265,29 @@ impl SiteView<'_> {
     }
 }
 
+/// `s` as minijinja's HTML autoescape writes it.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '/' => out.push_str("&#x2f;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where a page's "data as of" goes until [`Pages::stamped`] puts the
+/// page's own time there: private-use characters no sheet text renders to
+/// by accident, and no autoescape changes.
+const AS_OF_TEXT: &str = "\u{E000}sheetgen-as-of\u{E001}";
+const AS_OF_ISO: &str = "\u{E000}sheetgen-as-of-iso\u{E001}";
+
 /// When the data last changed, in `[site] timezone`: `text` as the
 /// theme's strings word it (`data_as_of`, `months`, `first_day`), `iso`
 /// for a `<time datetime>` (issue 17).
@@ -684,7 +707,11 @@ impl<'a> Pages<'a> {
                 .unwrap_or_else(|| column.to_string())
         });
         env.add_filter("soft_breaks", soft_breaks);
-        let as_of = as_of_view(&theme.strings, config, snapshot.changed_at);
+        // Each page's own time goes in after it renders ([`Pages::stamped`]).
+        let as_of = as_of_view(&theme.strings, config, snapshot.changed_at).map(|_| AsOfView {
+            text: AS_OF_TEXT.to_string(),
+            iso: AS_OF_ISO.to_string(),
+        });
         Ok(Pages {
             theme,
             snapshot,
@@ -700,6 +727,29 @@ impl<'a> Pages<'a> {
             rank_of,
             fields: field_columns(snapshot, config),
         })
+    }
+
+    /// `bytes` (page `path`) with the time its content last changed in
+    /// place of the markers ([`crate::as_of::PageTimes`]).
+    fn stamped(&self, path: &str, bytes: Vec<u8>) -> Vec<u8> {
+        let Ok(text) = String::from_utf8(bytes) else {
+            return Vec::new();
+        };
+        if !text.contains(AS_OF_TEXT) && !text.contains(AS_OF_ISO) {
+            return text.into_bytes();
+        }
+        let digest = hex::encode(Sha256::digest(text.as_bytes()));
+        let (snapshot, config) = (self.snapshot, self.config);
+        let at = snapshot
+            .page_times
+            .time_of(path, &digest, snapshot.changed_at);
+        let view = as_of_view(&self.theme.strings, config, at);
+        let (when, iso) = view.map_or((String::new(), String::new()), |v| (v.text, v.iso));
+        // As autoescape writes them (`{{ as_of.text }}` in a template).
+        let escape = |s: &str| html_escape(s);
+        text.replace(AS_OF_TEXT, &escape(&when))
+            .replace(AS_OF_ISO, &escape(&iso))
+            .into_bytes()
     }
 
     fn render_one(&self, name: &str, ctx: Value) -> Result<Vec<u8>, RenderError> {
@@ -766,10 +816,12 @@ impl<'a> Pages<'a> {
             })
             .collect();
         let ctx = context! { player => view, tables => tables };
+        let path = format!("p/{}/index.html", p.slug);
+        let bytes = self.stamped(&path, self.render_one("player.html", ctx)?);
         Ok(Artifact {
-            path: format!("p/{}/index.html", p.slug),
+            path,
             kind: ArtifactKind::Player,
-            bytes: self.render_one("player.html", ctx)?,
+            bytes,
         })
     }
 
@@ -785,7 +837,7 @@ impl<'a> Pages<'a> {
             Ok(Artifact {
                 path: path.to_string(),
                 kind: ArtifactKind::Page,
-                bytes: self.render_one(name, context! {})?,
+                bytes: self.stamped(path, self.render_one(name, context! {})?),
             })
         })
         .collect()
@@ -850,18 +902,20 @@ impl<'a> Pages<'a> {
                 descending: config.index.descending,
             },
         };
+        let path = if page == 1 {
+            "index.html".to_string()
+        } else {
+            format!("page/{page}/index.html")
+        };
+        let bytes = self.stamped(&path, self.render_one("index.html", ctx)?);
         Ok(Artifact {
-            path: if page == 1 {
-                "index.html".to_string()
-            } else {
-                format!("page/{page}/index.html")
-            },
+            path,
             kind: if page == 1 {
                 ArtifactKind::Index
             } else {
                 ArtifactKind::Page
             },
-            bytes: self.render_one("index.html", ctx)?,
+            bytes,
         })
     }
 }

@@ -202,9 +202,9 @@ fn unchanged_data_rewrites_nothing_and_a_change_rewrites_only_changed_files() {
     let after = stamps(&site.out());
     assert_eq!(before, after, "a build with unchanged data rewrote files");
 
-    // Player 7 scores. Pages show ranks and when the data last changed
-    // (issue 17), so more pages than p0007's may change (all of them once
-    // the minute shown moves); the assets do not, and exactly the files
+    // Player 7 scores. Pages show ranks and when their content last
+    // changed (issue 17): p0007's page, the index and the pages of the
+    // players it passed change; the assets do not, and exactly the files
     // whose bytes changed are written.
     let bytes_before = common::tree_bytes(&site.out());
     site.write(
@@ -229,6 +229,12 @@ fn unchanged_data_rewrites_nothing_and_a_change_rewrites_only_changed_files() {
     );
     assert!(changed.contains("p/p0007/index.html"), "{changed:?}");
     assert!(changed.contains("index.html.gz"), "{changed:?}");
+    // Players 1 to 6 keep their rank (p0007 passed them by): their pages,
+    // "data as of" included, are the same bytes and were not written.
+    for i in 1..=6 {
+        let page = format!("p/p{i:04}/index.html");
+        assert!(!changed.contains(&page), "{page} rewritten: {changed:?}");
+    }
     assert!(
         !changed.iter().any(|rel| rel.starts_with("assets/")),
         "{changed:?}"
