@@ -252,35 +252,57 @@ pub(crate) fn distinct(problems: Vec<Problem>) -> Vec<Problem> {
         .collect()
 }
 
-/// Counts by kind, most important first: `"2 player(s) who cannot log
-/// in, 120 PIN(s) shown as a number (they log in)"`.
-pub(crate) fn kinds_line(problems: &[Problem], config: &Config) -> String {
+/// How many problems of each kind, most important first.
+pub(crate) fn kind_counts(problems: &[Problem], config: &Config) -> Vec<(Kind, usize)> {
     let mut counts: std::collections::BTreeMap<Kind, usize> = Default::default();
     for p in problems {
         *counts.entry(Kind::of(p, config)).or_default() += 1;
     }
-    counts
+    counts.into_iter().collect()
+}
+
+/// Counts by kind, most important first: `"2 player(s) who cannot log
+/// in, 120 PIN(s) shown as a number (they log in)"`.
+pub(crate) fn kinds_line(problems: &[Problem], config: &Config) -> String {
+    kind_counts(problems, config)
         .into_iter()
         .map(|(kind, n)| format!("{n} {}", kind.describe()))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+/// Where `tab` comes in a report: the players' tab first, then the joined
+/// tables in the config's order, then any other.
+pub(crate) fn tab_rank(tab: &str, config: &Config) -> usize {
+    if tab == config.players.tab {
+        0
+    } else {
+        config
+            .tables
+            .iter()
+            .position(|t| t.tab == tab)
+            .map_or(usize::MAX, |i| i + 1)
+    }
+}
+
+/// `problems` most important first ([`Kind`]), then by tab ([`tab_rank`])
+/// and row.
+pub(crate) fn most_important_first(problems: &mut [Problem], config: &Config) {
+    problems.sort_by_cached_key(|p| {
+        (
+            Kind::of(p, config),
+            tab_rank(&p.tab, config),
+            p.tab.clone(),
+            p.row,
+        )
+    });
+}
+
 /// `problems` grouped by tab: the players' tab first, then the joined
 /// tables in the config's order, then any other; rows in order within
 /// each (a problem without a row first).
 pub(crate) fn by_tab(problems: Vec<Problem>, config: &Config) -> Vec<(String, Vec<Problem>)> {
-    let rank = |tab: &str| {
-        if tab == config.players.tab {
-            0
-        } else {
-            config
-                .tables
-                .iter()
-                .position(|t| t.tab == tab)
-                .map_or(usize::MAX, |i| i + 1)
-        }
-    };
+    let rank = |tab: &str| tab_rank(tab, config);
     let mut groups: Vec<(String, Vec<Problem>)> = Vec::new();
     for p in problems {
         match groups.iter_mut().find(|(tab, _)| *tab == p.tab) {

@@ -231,11 +231,7 @@ impl Board {
             }),
             problems_total: self.good.as_ref().map_or(0, |g| g.problems.len()),
             problem_kinds: self.good.as_ref().map_or(Vec::new(), |g| {
-                let mut counts: std::collections::BTreeMap<Kind, usize> = Default::default();
-                for p in &g.problems {
-                    *counts.entry(Kind::of(p, config)).or_default() += 1;
-                }
-                counts
+                check::kind_counts(&g.problems, config)
                     .into_iter()
                     .map(|(kind, count)| KindView {
                         kind: kind.key(),
@@ -263,25 +259,7 @@ impl Good {
         let mut all = problems.to_vec();
         all.extend(check::pin_warnings(snapshot, config));
         let mut all = check::distinct(all);
-        let rank = |tab: &str| {
-            if tab == config.players.tab {
-                0
-            } else {
-                config
-                    .tables
-                    .iter()
-                    .position(|t| t.tab == tab)
-                    .map_or(usize::MAX, |i| i + 1)
-            }
-        };
-        all.sort_by(|a, b| {
-            (Kind::of(a, config), rank(&a.tab), &a.tab, a.row).cmp(&(
-                Kind::of(b, config),
-                rank(&b.tab),
-                &b.tab,
-                b.row,
-            ))
-        });
+        check::most_important_first(&mut all, config);
         let photo = config.players.photo.as_ref();
         Good {
             data_at: snapshot.changed_at,

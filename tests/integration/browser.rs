@@ -156,13 +156,7 @@ fn browser_login_flow(lang_override: Option<&str>) {
     );
 
     // No console error, no request off the loopback site.
-    b.collect_logs();
-    let errors: Vec<&String> = b
-        .console
-        .iter()
-        .filter(|l| l.starts_with("SEVERE"))
-        .collect();
-    assert!(errors.is_empty(), "console errors:\n{errors:#?}");
+    b.assert_no_console_errors(&[]);
     // The performance log also shows the browser's own targets loading
     // chrome:// resources (the Debian launcher adds extensions): those never
     // leave the machine. Any other URL must be the site or data:.

@@ -177,6 +177,16 @@ pub struct Stack {
     pub site: Site,
 }
 
+impl Front {
+    /// A word for file names (screenshots).
+    pub fn name(self) -> &'static str {
+        match self {
+            Front::Nginx => "nginx",
+            Front::Serve => "serve",
+        }
+    }
+}
+
 impl Stack {
     /// The demo behind nginx, in `lang` (the demo's own when `None`).
     pub fn start(lang: Option<&str>) -> Stack {
@@ -566,6 +576,20 @@ impl Drop for Browser {
 }
 
 impl Browser {
+    /// Drains the logs and fails on any console error (`SEVERE`) but the
+    /// ones naming an `expected` status the test itself provoked (a 403
+    /// the browser was shown on purpose logs one).
+    #[track_caller]
+    pub fn assert_no_console_errors(&mut self, expected: &[&str]) {
+        self.collect_logs();
+        let errors: Vec<&String> = self
+            .console
+            .iter()
+            .filter(|l| l.starts_with("SEVERE") && !expected.iter().any(|e| l.contains(e)))
+            .collect();
+        assert!(errors.is_empty(), "console errors:\n{errors:#?}");
+    }
+
     /// `collect_logs` for a failing test: never panics again.
     pub fn collect_logs_quietly(&mut self) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect_logs()));

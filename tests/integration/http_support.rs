@@ -685,7 +685,7 @@ impl Gen {
     /// Waits for the first successful cycle.
     #[track_caller]
     pub fn wait_first_cycle(&self) {
-        self.wait_log_count("cycle ok", 1, Duration::from_secs(15));
+        self.wait_log_count("cycle ok", 1, Duration::from_secs(30));
     }
 
     /// `GET /healthz`: its status and JSON.

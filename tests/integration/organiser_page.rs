@@ -345,18 +345,8 @@ fn admin_in_the_browser(lang: &str, front: Front) {
         assert!(text.contains(&shown), "{shown:?} not shown:\n{text}");
     }
     assert!(!b.source().contains(&admin_pin()), "a PIN on the page");
-    let front_name = match front {
-        Front::Nginx => "nginx",
-        Front::Serve => "serve",
-    };
-    b.screenshot(&format!("admin-failed-{lang}-{front_name}.png"));
-    b.collect_logs();
-    let errors: Vec<&String> = b
-        .console
-        .iter()
-        .filter(|l| l.starts_with("SEVERE"))
-        .collect();
-    assert!(errors.is_empty(), "console errors:\n{errors:#?}");
+    b.screenshot(&format!("admin-failed-{lang}-{}.png", front.name()));
+    b.assert_no_console_errors(&[]);
 }
 
 #[test]

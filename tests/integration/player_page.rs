@@ -517,12 +517,7 @@ fn player_page_on_a_phone(lang: &str) {
         );
     }
     b.screenshot(&format!("player-page-{lang}.png"));
-    b.collect_logs();
-    assert!(
-        b.console.iter().all(|l| !l.starts_with("SEVERE")),
-        "console errors: {:?}",
-        b.console
-    );
+    b.assert_no_console_errors(&[]);
 }
 
 #[test]

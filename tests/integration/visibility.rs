@@ -615,11 +615,5 @@ fn browser_flow(lang: &str, front: Front) {
         "the roster's first thumbnail did not load"
     );
     b.screenshot(&format!("visibility-login-{lang}.png"));
-    b.collect_logs();
-    let errors: Vec<_> = b
-        .console
-        .iter()
-        .filter(|l| l.starts_with("SEVERE"))
-        .collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.assert_no_console_errors(&[]);
 }
