@@ -119,6 +119,21 @@ pub(super) fn render(d: &Draft<'_>) -> String {
         "session key, last good data (0600 files)",
     );
     line(&mut out, "refresh_secs = 30", "how often the sheet is read");
+    line(
+        &mut out,
+        "timezone = \"Europe/Paris\"",
+        "the pages' \"data as of\" time is shown in it",
+    );
+    line(
+        &mut out,
+        "# contact = \"coach@club.example\"",
+        "shown on the login page under \"Forgot your PIN?\"",
+    );
+    line(
+        &mut out,
+        "visibility = \"public\"",
+        "or \"players\": only logged-in players see the roster and photos",
+    );
     out.push('\n');
 
     render_source(&mut out, d.source);

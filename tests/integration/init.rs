@@ -141,6 +141,10 @@ fn a_csv_folder_of_the_demo_becomes_a_config_that_checks() {
     assert_eq!(get(&toml, "index", "sort_by"), "points");
     assert_eq!(toml["index"]["descending"].as_bool(), Some(true));
     assert_eq!(get(&toml, "site", "lang"), "en");
+    // Issue 17's settings, written out so the organiser sees them.
+    assert_eq!(get(&toml, "site", "timezone"), "Europe/Paris");
+    assert_eq!(get(&toml, "site", "visibility"), "public");
+    assert!(text.contains("# contact = "), "{text}");
     assert_eq!(
         tables(&toml),
         [("matches".to_string(), "player_id".to_string())]
