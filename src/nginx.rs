@@ -253,7 +253,11 @@ fn cache_control_map(visibility: Visibility) -> &'static str {
     ~^/assets/  "public, max-age=31536000, immutable";
     ~^/p/       "private, no-cache";
     ~^/admin/   "private, no-cache";
-    default     "no-cache";
+    ~^/api/     "no-store";
+    /healthz    "no-store";
+    /403.html   "no-cache";
+    /404.html   "no-cache";
+    default     "public, max-age=0, s-maxage=10";
 }"#
         }
         // Everything that names or shows a player is for the browser of a
@@ -337,9 +341,12 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
 # a tmpfs (deploy.sh mounts one of 128 MB there).
 proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m inactive=10m use_temp_path=off;
 
-# Fingerprinted assets never change; pages revalidate (ETag → 304); a
-# player's page is for that player only: no shared cache in front (a CDN,
-# a CDN, a company proxy) may store it.
+# Fingerprinted assets never change; a player's page is for that player
+# only: no shared cache in front (a CDN, a company proxy) may store it.
+# Browsers revalidate every page (ETag → 304); under "public" a CDN may
+# keep the shared pages 10 s (s-maxage), so an edit reaches players
+# through it within one cycle + 10 s (README "Scaling out"), but no error
+# answer (the /api/ 404s and the 403 of someone else's page end there).
 {cache_control_map}
 {next_map}
 upstream sheetgen_api {{
@@ -467,7 +474,19 @@ server {{
     location = /api/refresh {{
 {api_proxy}    }}
 
-    # /api/auth is for nginx itself; /healthz and /metrics stay on loopback.
+    # A load balancer's health check (README "Scaling out"): HEAD only, so
+    # only the status of gen's /healthz leaves the server, never its
+    # report: 200 fresh, 503 data stale (gen still serves: keep it in),
+    # 502 when gen is down.
+    location = /healthz {{
+        if ($request_method != HEAD) {{
+            return 404;
+        }}
+        proxy_pass http://sheetgen_api/healthz;
+{to_gen}        proxy_read_timeout 2s;
+    }}
+
+    # /api/auth is for nginx itself; /metrics stays on loopback.
     location ^~ /api/ {{
         return 404;
     }}
@@ -549,7 +568,10 @@ mod tests {
         assert_eq!(public.matches("auth_request ").count(), 2, "{public}");
         assert!(!public.contains("_sheetgen_players"), "{public}");
         assert!(!public.contains("sheetgen_next"), "{public}");
-        assert!(public.contains("default     \"no-cache\";"), "{public}");
+        assert!(
+            public.contains("default     \"public, max-age=0, s-maxage=10\";"),
+            "{public}"
+        );
 
         let players = conf_for("visibility = \"players\"\n");
         // `location ~ /$`, `location /` and the photos.

@@ -54,6 +54,7 @@ mod organiser_words;
 mod photos;
 mod pipeline;
 mod player_hints;
+mod scale_out;
 mod sec_redaction;
 mod sec_symlinks;
 mod visibility;
