@@ -18,7 +18,7 @@
 # Setup: a synthetic roster of 200 players (bench/synth.py), read by both
 # origins from the same CSV files (as both read the same sheet), each with
 # its own out_dir and state_dir; each origin's nginx has one worker, the
-# file `gen nginx` prints and access_log off. HAProxy: roundrobin,
+# file `gen nginx --behind 127.0.0.1` prints and access_log off. HAProxy: roundrobin,
 # `option redispatch`, `retries 2`, `retry-on conn-failure empty-response
 # response-timeout`, health checks `HEAD /healthz` through each origin's
 # nginx every 500 ms, down after 2 failures (the README's config). Varnish:
@@ -148,7 +148,8 @@ EOF
     }
     chmod 755 "$dir/public"
     "$GEN" --config "$dir/site.toml" nginx --listen "127.0.0.1:${ORIGIN_PORT[$n]}" \
-        --server-name localhost --cache-dir "$dir/nginx/cache" >"$dir/nginx/sheetgen.conf"
+        --server-name localhost --cache-dir "$dir/nginx/cache" --behind 127.0.0.1 \
+        >"$dir/nginx/sheetgen.conf"
     local mime=""
     [[ -f /etc/nginx/mime.types ]] && mime="include /etc/nginx/mime.types;"
     cat >"$dir/nginx/nginx.conf" <<EOF
@@ -218,6 +219,8 @@ backend origins
     http-check send meth HEAD uri /healthz ver HTTP/1.1 hdr Host localhost
     http-check expect rstatus ^(200|503)\$
     default-server inter 500ms fall 2 rise 2
+    use-server o1 if { path /api/refresh } { url_param(origin) -m str o1 }
+    use-server o2 if { path /api/refresh } { url_param(origin) -m str o2 }
     server o1 127.0.0.1:${ORIGIN_PORT[1]} check
     server o2 127.0.0.1:${ORIGIN_PORT[2]} check
 EOF

@@ -6,9 +6,13 @@
 //! Google's one sheet, so its request counter is the sheet's bill.
 //!
 //! - two origins: a session made on one reads pages on the other; the push
-//!   (the Apps Script calling each origin) shows an edit on both within
-//!   2 s for one Sheets request per origin; a PIN change ends the sessions
-//!   on both within that one cycle;
+//!   (the Apps Script calling the site once per origin, `?origin=o1`, which
+//!   HAProxy's `use-server` routes) shows an edit on both within 2 s for
+//!   one Sheets request per origin; a PIN change ends the sessions on both
+//!   within that one cycle; the balancer's check takes out an origin whose
+//!   gen alone is down;
+//! - behind the balancer (`gen nginx --behind`): logins see the client's
+//!   address (the login limits count it) and its HTTPS;
 //! - failover: under wrk load, one origin SIGKILLed (gen and nginx): once
 //!   HAProxy's checks mark it down (`inter 500ms fall 2`) no player request
 //!   fails and logins work; restarted while Google fails, it logs players
@@ -129,7 +133,10 @@ const SETUP: NginxSetup = NginxSetup {
 impl OriginNginx {
     #[track_caller]
     fn start(site: &Site, port: u16) -> OriginNginx {
-        let (prefix, conf, _) = write_nginx_conf(&gen_nginx(site), port, SETUP);
+        // Behind the balancer (and the edge), all on 127.0.0.1.
+        let printed = gen_nginx(site);
+        let behind = |args: &[&str]| printed(&[args, &["--behind", "127.0.0.1"]].concat());
+        let (prefix, conf, _) = write_nginx_conf(&behind, port, SETUP);
         let child = Command::new(nginx_binary())
             .args(nginx_args(prefix.path(), &conf))
             .stdin(Stdio::null())
@@ -243,26 +250,6 @@ impl Origin {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// The Apps Script's call to this origin.
-    #[track_caller]
-    fn push(&self) {
-        let r = request(
-            &self.addr(),
-            "POST",
-            "/api/refresh",
-            &[("Authorization", &format!("Bearer {TOKEN}"))],
-            b"",
-        );
-        assert_eq!(
-            r.status,
-            202,
-            "push to {}: {}\n{}",
-            self.addr(),
-            r.head,
-            r.text()
-        );
-    }
-
     /// The machine going down: SIGKILL to gen and to every nginx process.
     fn kill(&mut self) {
         if let Some(g) = &self.gen_ {
@@ -298,6 +285,12 @@ fn haproxy_config(port: u16, origins: &[&Origin], socket: &Path) -> String {
         .enumerate()
         .map(|(i, o)| format!("    server o{} {} check\n", i + 1, o.addr()))
         .collect();
+    // The Apps Script calls the one public address once per origin.
+    let pushes: String = (1..=origins.len())
+        .map(|i| {
+            format!("    use-server o{i} if {{ path /api/refresh }} {{ url_param(origin) -m str o{i} }}\n")
+        })
+        .collect();
     format!(
         r#"global
     maxconn 4096
@@ -327,7 +320,7 @@ backend origins
     http-check send meth HEAD uri /healthz ver HTTP/1.1 hdr Host localhost
     http-check expect rstatus ^(200|503)$
     default-server {CHECK}
-{servers}"#,
+{pushes}{servers}"#,
         socket = socket.display(),
     )
 }
@@ -388,9 +381,11 @@ impl Haproxy {
     }
 
     /// `show stat` on the admin socket: the `status` of server `name`
-    /// (`UP`, `DOWN`, `UP 1/2`…).
+    /// (`UP`, `DOWN`, `UP 1/2`…); `no socket` until HAProxy made it.
     fn status(&self, name: &str) -> String {
-        let mut s = UnixStream::connect(self.dir.path().join("admin.sock")).unwrap();
+        let Ok(mut s) = UnixStream::connect(self.dir.path().join("admin.sock")) else {
+            return "no socket".into();
+        };
         s.write_all(b"show stat\n").unwrap();
         let mut csv = String::new();
         s.read_to_string(&mut csv).unwrap();
@@ -421,6 +416,22 @@ impl Haproxy {
             )
         });
         t.elapsed()
+    }
+}
+
+impl Haproxy {
+    /// The Apps Script's push for origin `server` (`o1`…), through the
+    /// balancer's one public address.
+    #[track_caller]
+    fn push(&self, server: &str) {
+        let r = request(
+            &self.addr,
+            "POST",
+            &format!("/api/refresh?origin={server}"),
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+            b"",
+        );
+        assert_eq!(r.status, 202, "push for {server}: {}\n{}", r.head, r.text());
     }
 }
 
@@ -542,11 +553,6 @@ fn assert_own_page(addr: &str, i: usize, cookie: &str, team: &str, context: &str
     );
 }
 
-/// The cycles the origins ran, as their `/healthz` counts them.
-fn cycles(origins: &[&Origin]) -> u64 {
-    origins.iter().map(|o| o.gen_().cycles()).sum()
-}
-
 // ---------------------------------------------------------------- tests
 
 #[test]
@@ -577,14 +583,15 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
         assert!(served >= 3, "{} served /p/p3/ {served} times", o.addr());
     }
 
-    // An edit, pushed by the Apps Script to each origin: on both within 2 s,
-    // one Sheets request each.
+    // An edit, pushed by the Apps Script to each origin through the
+    // balancer: on both within 2 s, one Sheets request each.
     let c2 = login_ok(&lb.addr, 2);
-    let (before_cycles, before) = (cycles(&[&o1, &o2]), fake.sheets());
+    let before_cycles = [o1.gen_().cycles(), o2.gen_().cycles()];
+    let before = fake.sheets();
     fake.set_tab("Players", players_tab("Team-Pushed-4417", &pin(3)));
     let t = Instant::now();
-    o1.push();
-    o2.push();
+    lb.push("o1");
+    lb.push("o2");
     for o in [&o1, &o2] {
         let shown = poll(Duration::from_secs(2), || {
             shows(&page(&o.addr(), "/p/p2/", Some(&c2)), "Team-Pushed-4417").then_some(())
@@ -599,10 +606,19 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     eprintln!("pushed edit on both origins after {:?}", t.elapsed());
     let index = page(&lb.addr, "/", None);
     assert!(shows(&index, "Team-Pushed-4417"), "{}", index.head);
+    // (/healthz counts a cycle a moment after its pages are out.)
+    let after_cycles = || [o1.gen_().cycles(), o2.gen_().cycles()];
+    poll(Duration::from_secs(2), || {
+        (after_cycles()
+            .iter()
+            .zip(before_cycles)
+            .all(|(a, b)| *a > b))
+        .then_some(())
+    });
     assert_eq!(
-        cycles(&[&o1, &o2]) - before_cycles,
-        2,
-        "one cycle per origin per push"
+        after_cycles(),
+        before_cycles.map(|c| c + 1),
+        "one cycle on each origin, one push each"
     );
     assert_eq!(
         fake.sheets() - before,
@@ -613,8 +629,8 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     // A PIN change: the next cycle on each origin (the push) ends the
     // sessions made with the old PIN on both; the new PIN logs in on both.
     fake.set_tab("Players", players_tab("Team-Pushed-4417", "913377"));
-    o1.push();
-    o2.push();
+    lb.push("o1");
+    lb.push("o2");
     for o in [&o1, &o2] {
         let ended = poll(Duration::from_secs(2), || {
             (crate::http_support::auth_status(&o.gen_().addr, &c3, "p3") == 401).then_some(())
@@ -668,6 +684,80 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     for (i, team) in [(1, "Red"), (2, "Team-Pushed-4417"), (4, "Red")] {
         let c = login_ok(&lb.addr, i);
         assert_own_page(&lb.addr, i, &c, team, "a login with gen down on o2");
+    }
+}
+
+#[test]
+fn behind_the_balancer_each_client_is_known_by_its_address_and_scheme() {
+    let fake = FakeGoogle::start(KEY, sheet("Red"));
+    let o1 = Origin::started(&fake, 3600);
+    let o2 = Origin::started(&fake, 3600);
+    let lb = Haproxy::start(&[&o1, &o2]);
+    let login_as = |client: &str, proto: Option<&str>, i: usize, pin: &str| {
+        let mut headers = vec![("Host", "club.example"), ("X-Forwarded-For", client)];
+        if let Some(p) = proto {
+            headers.push(("X-Forwarded-Proto", p));
+        }
+        post_form(
+            &lb.addr,
+            "/api/login",
+            &headers,
+            &[("name", &name(i)), ("pin", pin)],
+        )
+    };
+
+    // TLS ends at the balancer, which says so (X-Forwarded-Proto): a login
+    // on the site's public name works; the same over plain HTTP is refused
+    // as gen refuses it without a balancer.
+    let r = login_as("203.0.113.5", Some("https"), 1, &pin(1));
+    assert_eq!(r.status, 303, "{}\n{}", r.head, o1.logs());
+    assert!(r.cookie(COOKIE).is_some(), "{}", r.head);
+    let r = login_as("203.0.113.5", None, 1, &pin(1));
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert_eq!(r.cookie(COOKIE), None, "{}", r.head);
+    assert_eq!(
+        r.header("Location"),
+        Some("/login/?error=https"),
+        "{}",
+        r.head
+    );
+
+    // The login limits count the client, not the balancer: one client's
+    // failures (each origin counts its own: 2 × 12 > 10 on each) lock out
+    // that client only.
+    // gen answers a form with a 303 to the login page, which says why.
+    let said = |r: &Response| {
+        r.header("Location")
+            .and_then(|l| l.split("error=").nth(1))
+            .map_or("none".to_string(), |e| {
+                e.split('&').next().unwrap_or("").to_string()
+            })
+    };
+    let mut answers = BTreeMap::new();
+    for k in 0..24 {
+        let r = login_as(
+            "203.0.113.7",
+            Some("https"),
+            1,
+            &format!("{:06}", 100_000 + k),
+        );
+        *answers.entry(said(&r)).or_insert(0) += 1;
+    }
+    assert!(
+        answers.get("limited").is_some_and(|n| *n >= 2),
+        "{answers:?}"
+    );
+    for _ in 0..2 {
+        let r = login_as("203.0.113.7", Some("https"), 2, &pin(2));
+        assert_eq!(said(&r), "limited", "the locked-out client: {}", r.head);
+        assert_eq!(r.cookie(COOKIE), None, "{}", r.head);
+        let r = login_as("203.0.113.8", Some("https"), 2, &pin(2));
+        assert_eq!(
+            r.status, 303,
+            "another client is locked out too: {}",
+            r.head
+        );
+        assert!(r.cookie(COOKIE).is_some(), "another client: {}", r.head);
     }
 }
 
