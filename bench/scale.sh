@@ -141,6 +141,7 @@ EOF
         2>"$dir/gen.log" >/dev/null &
     GEN_PIDS[$n]=$!
     PIDS+=("$!")
+    disown "$!" # killed on purpose below: no "Killed" notice from bash
     wait_for 60 grep -q 'cycle ok' "$dir/gen.log" || {
         echo "bench: origin $n: gen watch never completed a cycle:" >&2
         tail -20 "$dir/gen.log" >&2
@@ -179,6 +180,7 @@ EOF
         </dev/null >/dev/null 2>&1 &
     NGX_PIDS[$n]=$!
     PIDS+=("$!")
+    disown "$!"
     wait_for 10 port_open "${ORIGIN_PORT[$n]}" || {
         echo "bench: origin $n: nginx did not start:" >&2
         cat "$dir/nginx/error.log" >&2
@@ -325,8 +327,6 @@ sleep 3
 mapfile -t workers < <(ps -o pid= --ppid "${NGX_PIDS[1]}" | tr -d ' ')
 T0=$(date +%s.%N)
 kill -KILL "${GEN_PIDS[1]}" "${NGX_PIDS[1]}" "${workers[@]}"
-# Reaped here, quietly (bash would report "Killed" for each).
-wait "${GEN_PIDS[1]}" "${NGX_PIDS[1]}" 2>/dev/null || true
 until [[ $(lb_status o1) == DOWN* ]]; do
     sleep 0.05
 done
@@ -344,7 +344,8 @@ SECTION="## Scaling out (issue 18)
 - commit: $(cd "$ROOT" && git rev-parse --short HEAD)
 - machine: $(nproc) CPUs ($CPU), load average $LOAD_START at the start, $LOAD_END at the end (shared, noisy)
 - versions: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$HAPROXY" -v | head -1 | awk '{ print "HAProxy " $3 }'), $("$VARNISHD" -V 2>&1 | head -1 | sed 's/^varnishd (\(varnish-[0-9.]*\).*/\1/'), $({ "$WRK" -v 2>&1 || true; } | head -1 | awk '{ print $1, $2 }')
-- setup: two origins (gen watch + \`gen nginx\`'s file, one nginx worker each) behind HAProxy (roundrobin, checks \`HEAD /healthz\` inter 500ms fall 2, redispatch, retries 2, retry-on conn-failure empty-response response-timeout), Varnish 64 MB with the builtin VCL in front; $PLAYERS players (bench/synth.py); wrk -t2, ${DURATION} s per run, Accept-Encoding: gzip, all on 127.0.0.1
+- gen: $GEN ($(basename "$(dirname "$GEN")") build; it only answers nginx's cached auth subrequests here)
+- setup: two origins (gen watch + \`gen nginx --behind 127.0.0.1\`'s file, one nginx worker each) behind HAProxy (roundrobin, checks \`HEAD /healthz\` inter 500ms fall 2, redispatch, retries 2, retry-on conn-failure empty-response response-timeout), Varnish 64 MB with the builtin VCL in front; $PLAYERS players (bench/synth.py); wrk -t2, ${DURATION} s per run, Accept-Encoding: gzip, all on 127.0.0.1
 - command: \`bench/scale.sh$( ((QUICK)) && echo ' --quick')\`
 
 Public page \`/\` (the roster), nginx alone vs through Varnish, one after the other:
