@@ -13,6 +13,7 @@
 //!   gen alone is down;
 //! - behind the balancer (`gen nginx --behind`): logins see the client's
 //!   address (the login limits count it) and its HTTPS;
+//! - Google down: both origins stale (`/healthz` 503) stay in the pool;
 //! - failover: under wrk load, one origin SIGKILLed (gen and nginx): once
 //!   HAProxy's checks mark it down (`inter 500ms fall 2`) no player request
 //!   fails and logins work; restarted while Google fails, it logs players
@@ -758,6 +759,39 @@ fn behind_the_balancer_each_client_is_known_by_its_address_and_scheme() {
             r.head
         );
         assert!(r.cookie(COOKIE).is_some(), "another client: {}", r.head);
+    }
+}
+
+#[test]
+fn google_down_leaves_both_origins_stale_but_in_the_pool() {
+    let fake = FakeGoogle::start(KEY, sheet("Red"));
+    let o1 = Origin::started(&fake, 1);
+    let o2 = Origin::started(&fake, 1);
+    let lb = Haproxy::start(&[&o1, &o2]);
+    let c1 = login_ok(&lb.addr, 1);
+    fake.fail_always(Some(Fault::Status(500)));
+    // Stale after three refresh intervals: /healthz says 503 on both…
+    for o in [&o1, &o2] {
+        o.gen_()
+            .wait_health(Duration::from_secs(10), "stale", |status, v| {
+                status == 503 && v["status"] == "stale"
+            });
+        let head = request(&o.addr(), "HEAD", "/healthz", &[], b"");
+        assert_eq!(head.status, 503, "{}", head.head);
+    }
+    // …and the balancer keeps both (a check every 500 ms: give it 3), so
+    // the last good site is still served and logins still work.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        [lb.status("o1"), lb.status("o2")],
+        ["UP", "UP"],
+        "{}",
+        lb.log()
+    );
+    for _ in 0..4 {
+        assert_own_page(&lb.addr, 1, &c1, "Red", "Google down");
+        let c = login_ok(&lb.addr, 2);
+        assert_own_page(&lb.addr, 2, &c, "Red", "a login with Google down");
     }
 }
 
