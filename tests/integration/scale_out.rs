@@ -1032,11 +1032,16 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
             );
         }
     }
-    // The API: never from the cache.
-    for _ in 0..2 {
-        let r = page(e, "/api/auth", None);
-        assert_eq!(r.status, 404, "{}", r.head);
-        assert_eq!(r.header("X-Varnish").map(|v| v.split(' ').count()), Some(1));
+    // The API and error answers: never from the cache.
+    for path in ["/api/auth", "/api/auth", "/no-such-page/", "/no-such-page/"] {
+        let r = page(e, path, None);
+        assert_eq!(r.status, 404, "{path}: {}", r.head);
+        assert_eq!(
+            r.header("X-Varnish").map(|v| v.split(' ').count()),
+            Some(1),
+            "{path} came from the cache: {}",
+            r.head
+        );
     }
     // A logged-in player's request for a public page carries the cookie:
     // the stock VCL passes it to the origins.
