@@ -537,6 +537,13 @@ fn page(addr: &str, path: &str, cookie: Option<&str>) -> Response {
     get(addr, path, &headers)
 }
 
+/// Whether Varnish answered from its cache: X-Varnish names this
+/// transaction and the one that stored the object.
+fn is_hit(r: &Response) -> bool {
+    r.header("X-Varnish")
+        .is_some_and(|v| v.split_whitespace().count() == 2)
+}
+
 fn shows(r: &Response, text: &str) -> bool {
     r.status == 200 && common::contains(&r.decoded(), text.as_bytes())
 }
@@ -947,22 +954,32 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
     let public = ["/".to_string(), "/login/".to_string(), format!("/{asset}")];
     let (hits0, misses0) = (edge.stat("MAIN.cache_hit"), edge.stat("MAIN.cache_miss"));
     let mut last = BTreeMap::new();
+    // A hit names two transactions in X-Varnish (this one and the one that
+    // stored the object), a miss or a pass one.
+    let mut hits = 0;
     for _ in 0..20 {
         for path in &public {
             let r = page(e, path, None);
             assert_eq!(r.status, 200, "{path}: {}", r.head);
+            hits += usize::from(is_hit(&r));
             last.insert(path.clone(), r);
         }
     }
-    let (hits, misses) = (
+    // varnishstat's counters are summed from the worker threads a moment
+    // later: read for the report only.
+    poll(Duration::from_secs(3), || {
+        (edge.stat("MAIN.cache_hit") + edge.stat("MAIN.cache_miss") >= hits0 + misses0 + 60)
+            .then_some(())
+    });
+    let (stat_hits, stat_misses) = (
         edge.stat("MAIN.cache_hit") - hits0,
         edge.stat("MAIN.cache_miss") - misses0,
     );
     eprintln!(
-        "edge: {hits} hits, {misses} misses for 60 cookieless requests of 3 public URLs ({:.0} % hits)",
-        100.0 * hits as f64 / (hits + misses) as f64
+        "edge: {hits} hits of 60 cookieless requests of 3 public URLs by X-Varnish; \
+         varnishstat: {stat_hits} hits, {stat_misses} misses"
     );
-    assert!(hits >= 54 && misses <= 6, "{hits} hits, {misses} misses");
+    assert!(hits >= 54, "{hits} hits of 60");
     let index = &last["/"];
     assert_eq!(
         index.header("Cache-Control"),
@@ -970,13 +987,7 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
         "{}",
         index.head
     );
-    // A hit names two transactions in X-Varnish.
-    assert_eq!(
-        index.header("X-Varnish").map(|v| v.split(' ').count()),
-        Some(2),
-        "{}",
-        index.head
-    );
+    assert!(is_hit(index), "{}", index.head);
     let published = |rel: &str| -> Vec<Vec<u8>> {
         [&o1, &o2]
             .iter()
@@ -988,7 +999,6 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
 
     // Logins through the edge: passed (POST), never stored: each player
     // gets their own cookie.
-    let passes0 = edge.stat("MAIN.s_pass");
     let c1 = login_ok(e, 1);
     let c2 = login_ok(e, 2);
     assert_ne!(c1, c2);
@@ -1008,9 +1018,8 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
             let own = page(e, &format!("/p/p{i}/"), Some(mine));
             assert!(shows(&own, &name(i)), "round {round}: {}", own.head);
             assert_eq!(own.header("Cache-Control"), Some("private, no-cache"));
-            assert_eq!(
-                own.header("X-Varnish").map(|v| v.split(' ').count()),
-                Some(1),
+            assert!(
+                own.header("X-Varnish").is_some() && !is_hit(&own),
                 "a player's page served from the cache: {}",
                 own.head
             );
@@ -1036,24 +1045,19 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
     for path in ["/api/auth", "/api/auth", "/no-such-page/", "/no-such-page/"] {
         let r = page(e, path, None);
         assert_eq!(r.status, 404, "{path}: {}", r.head);
-        assert_eq!(
-            r.header("X-Varnish").map(|v| v.split(' ').count()),
-            Some(1),
+        assert!(
+            r.header("X-Varnish").is_some() && !is_hit(&r),
             "{path} came from the cache: {}",
             r.head
         );
     }
     // A logged-in player's request for a public page carries the cookie:
     // the stock VCL passes it to the origins.
-    let passes = edge.stat("MAIN.s_pass") - passes0;
-    let r = page(e, "/", Some(&c1));
-    assert!(shows(&r, &name(1)), "{}", r.head);
-    assert!(
-        edge.stat("MAIN.s_pass") > passes,
-        "a cookie request was not passed"
-    );
-    // 3 logins, then per round 2 own pages and 2 of the other player.
-    assert!(passes >= 3 + 3 * 4, "{passes} passes");
+    for _ in 0..2 {
+        let r = page(e, "/", Some(&c1));
+        assert!(shows(&r, &name(1)), "{}", r.head);
+        assert!(!is_hit(&r), "a cookie request was served from the cache");
+    }
 
     // An edit reaches players through the edge within one cycle plus the
     // TTL (and the one request that Varnish's grace answers stale).
@@ -1061,7 +1065,7 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
     assert!(shows(&pre, "Red") && !shows(&pre, "Team-Edge-2291"));
     let t = Instant::now();
     fake.set_tab("Players", players_tab("Team-Edge-2291", &pin(3)));
-    let limit = Duration::from_secs(refresh) + EDGE_TTL + Duration::from_secs(3);
+    let limit = Duration::from_secs(refresh) + EDGE_TTL + Duration::from_secs(5);
     let shown = poll(limit, || {
         std::thread::sleep(Duration::from_millis(200));
         shows(&page(e, "/", None), "Team-Edge-2291").then_some(())
