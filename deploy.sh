@@ -36,6 +36,10 @@ Options:
   --server-name NAME   nginx server_name (default: _ , any host name; the
                        stock Debian default site is then disabled)
   --listen LISTEN      nginx listen parameters (default: 80)
+  --behind ADDRESS     a load balancer or CDN in front of this server (an
+                       address or CIDR range; repeat for several): nginx reads
+                       the client's address and HTTPS from its headers
+                       (README "Scaling out")
   --root DIR           install everything under DIR (a fake root, for tests):
                        paths written into the installed files point under DIR;
                        no systemctl, no useradd, no chown (the intended owners
@@ -59,6 +63,7 @@ DRY_RUN=0
 SERVER_NAME="_"
 LISTEN="80"
 REGENERATE_NGINX=0
+BEHIND=() # `gen nginx --behind` arguments
 
 die_usage() {
   echo "deploy.sh: $*" >&2
@@ -80,6 +85,8 @@ while [[ $# -gt 0 ]]; do
     --server-name=*) SERVER_NAME=${1#*=}; shift ;;
     --listen) need_value "$@"; LISTEN=$2; shift 2 ;;
     --listen=*) LISTEN=${1#*=}; shift ;;
+    --behind) need_value "$@"; BEHIND+=(--behind "$2"); shift 2 ;;
+    --behind=*) BEHIND+=(--behind "${1#*=}"); shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     --regenerate-nginx) REGENERATE_NGINX=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -94,6 +101,11 @@ listen_re='^[][A-Za-z0-9.:_= -]+$'
   die_usage "--server-name \"$SERVER_NAME\": only letters, digits, . - _ * and spaces"
 [[ $LISTEN =~ $listen_re ]] ||
   die_usage "--listen \"$LISTEN\": expected something like 80, 127.0.0.1:8080 or \"443 ssl\""
+behind_re='^[0-9A-Fa-f.:/]+$'
+for ((i = 1; i < ${#BEHIND[@]}; i += 2)); do
+  [[ ${BEHIND[i]} =~ $behind_re ]] ||
+    die_usage "--behind \"${BEHIND[i]}\": expected an address or a CIDR range such as 10.0.0.5 or 10.0.0.0/24"
+done
 if ((ROOT_MODE)); then
   [[ -n $ROOT ]] || die_usage "--root needs a directory"
   ROOT=$(realpath -m -- "$ROOT")
@@ -794,16 +806,16 @@ else
   nginx_config=$STAGE/site.toml # a dry run of a first install
 fi
 if [[ ! -x $GEN ]]; then
-  say "would run: gen nginx --config $CONFIG --listen \"$LISTEN\" --server-name \"$SERVER_NAME\" --cache-dir $CACHE"
+  say "would run: gen nginx --config $CONFIG --listen \"$LISTEN\" --server-name \"$SERVER_NAME\" --cache-dir $CACHE${BEHIND[*]:+ ${BEHIND[*]}}"
 else
   {
-    echo "# Installed by deploy.sh (--listen \"$LISTEN\" --server-name \"$SERVER_NAME\")"
+    echo "# Installed by deploy.sh (--listen \"$LISTEN\" --server-name \"$SERVER_NAME\"${BEHIND[*]:+ ${BEHIND[*]}})"
     echo "# and rewritten on every deploy: change site.toml or deploy.sh's options."
     echo "# Capacity: deploy.sh also sets LimitNOFILE=$NGINX_NOFILE for nginx (systemd"
     echo "# drop-in nginx.service.d/sheetgen-limits.conf) and, in nginx.conf's events"
     echo "# block, multi_accept $NGINX_MULTI_ACCEPT and worker_connections >= $NGINX_CONNECTIONS."
     echo
-    "$GEN" nginx --config "$nginx_config" --listen "$LISTEN" --server-name "$SERVER_NAME" --cache-dir "$CACHE"
+    "$GEN" nginx --config "$nginx_config" --listen "$LISTEN" --server-name "$SERVER_NAME" --cache-dir "$CACHE" "${BEHIND[@]}"
   } >"$generated"
   # What deploy.sh last generated, kept to tell a certbot-edited site when
   # the generated part changed.

@@ -109,10 +109,35 @@ pub struct NginxArgs {
     /// wifi is one address).
     #[arg(long, default_value_t = 20)]
     pub login_burst: u32,
+    /// A load balancer or CDN in front of this nginx: its address or CIDR
+    /// range (repeat for several, e.g. the CDN's ranges and the balancer).
+    /// From it, the client's address is read from X-Forwarded-For (the
+    /// login limits count it) and its scheme from X-Forwarded-Proto.
+    #[arg(long, value_name = "ADDRESS", value_parser = proxy_address)]
+    pub behind: Vec<String>,
     /// Print only what nginx.conf itself needs for thousands of players, as
     /// `name=value` lines (multi_accept, worker_connections, nofile: the
     /// descriptors), and exit; reads no config. deploy.sh and bench/load.sh
     /// take them from here.
     #[arg(long)]
     pub main_values: bool,
+}
+
+/// `--behind`: an IP address, or a CIDR range such as `10.0.0.0/24`.
+fn proxy_address(s: &str) -> Result<String, String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (s, None),
+    };
+    let refused =
+        || format!("\"{s}\" is not an IP address or a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)");
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| refused())?;
+    if let Some(prefix) = prefix {
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        match prefix.parse::<u8>() {
+            Ok(bits) if bits <= max && prefix.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return Err(refused()),
+        }
+    }
+    Ok(s.to_string())
 }

@@ -274,6 +274,7 @@ fn nginx(config: &Config, args: cli::NginxArgs) -> Result<(), Error> {
             cache_dir: args.cache_dir,
             login_rate_per_minute: args.login_rate,
             login_burst: args.login_burst,
+            behind: args.behind,
         },
     )
     .map_err(|message| error::ConfigError::Invalid {

@@ -69,6 +69,10 @@ pub(crate) struct NginxOptions {
     /// Logins one address may make at once beyond the rate. nginx counts
     /// per millisecond, so a whole club behind one NAT address needs room.
     pub login_burst: u32,
+    /// Addresses or CIDR ranges of a load balancer or CDN in front
+    /// (`--behind`, checked by the command line): from them, the client's
+    /// address and scheme come from X-Forwarded-For and -Proto.
+    pub behind: Vec<String>,
 }
 
 /// An absolute path for nginx (it resolves relative ones against its prefix).
@@ -94,14 +98,64 @@ fn quoted(s: &str) -> String {
 
 /// How every request reaches gen: the client's address and scheme (gen
 /// trusts them from loopback only), the Host with its port (the browser's
-/// Origin has it), over the upstream's kept-alive connections.
-const TO_GEN: &str = "        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
+/// Origin has it), over the upstream's kept-alive connections. `behind`
+/// (`--behind`): the scheme a trusted balancer or CDN says the client
+/// used ([`BEHIND_MAPS`]).
+fn to_gen(behind: bool) -> String {
+    let scheme = if behind {
+        "$sheetgen_scheme"
+    } else {
+        "$scheme"
+    };
+    format!(
+        "        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-Proto {scheme};
         proxy_set_header Host $http_host;
         proxy_http_version 1.1;
         proxy_set_header Connection \"\";
         proxy_connect_timeout 1s;
-";
+"
+    )
+}
+
+/// `--behind`, http level: whether a request came from a balancer or CDN
+/// named there (nginx's own peer, before realip), and then the scheme it
+/// says the client used; anyone else's X-Forwarded-Proto is ignored.
+const BEHIND_MAPS: &str = r#"
+# Behind a balancer or CDN (`--behind`, README "Scaling out"): from these
+# addresses only, X-Forwarded-For names the client (its address is what the
+# login limits count) and X-Forwarded-Proto says whether it used HTTPS.
+geo $realip_remote_addr $sheetgen_via_proxy {
+    default 0;
+{addresses}}
+map "$sheetgen_via_proxy:$http_x_forwarded_proto" $sheetgen_scheme {
+    "1:https"  https;
+    default    $scheme;
+}
+"#;
+
+/// `--behind`, server level: the client's address from X-Forwarded-For,
+/// skipping the trusted hops (a CDN, then the balancer).
+fn behind_realip(behind: &[String]) -> String {
+    if behind.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\n    # Behind a balancer or CDN (`--behind`): the client's address.\n");
+    for addr in behind {
+        let _ = writeln!(out, "    set_real_ip_from {addr};");
+    }
+    out.push_str("    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n");
+    out
+}
+
+fn behind_maps(behind: &[String]) -> String {
+    if behind.is_empty() {
+        return String::new();
+    }
+    let addresses: String = behind.iter().map(|a| format!("    {a} 1;\n")).collect();
+    BEHIND_MAPS.replace("{addresses}", &addresses)
+}
 
 /// The headers every answer of the site carries, for the server block
 /// (`indent` ""), and for a location that adds a header of its own and so
@@ -120,11 +174,11 @@ fn server_headers(indent: &str) -> String {
 }
 
 /// The public API routes (login, logout, refresh).
-fn api_proxy() -> String {
+fn api_proxy(to_gen: &str) -> String {
     format!(
         "        client_max_body_size 4k;
         proxy_pass http://sheetgen_api;
-{TO_GEN}        proxy_read_timeout 5s;
+{to_gen}        proxy_read_timeout 5s;
 "
     )
 }
@@ -178,7 +232,7 @@ const PLAYERS_GATE: &str = "        auth_request /_sheetgen_players;
         error_page 404 /404.html;
 ";
 
-fn players_only(visibility: Visibility) -> PlayersOnly {
+fn players_only(visibility: Visibility, to_gen: &str) -> PlayersOnly {
     match visibility {
         Visibility::Public => PlayersOnly {
             note: "",
@@ -222,7 +276,7 @@ fn players_only(visibility: Visibility) -> PlayersOnly {
         proxy_pass http://sheetgen_api/api/auth/players;
         proxy_pass_request_body off;
         proxy_set_header Content-Length "";
-{TO_GEN}        proxy_send_timeout 2s;
+{to_gen}        proxy_send_timeout 2s;
         proxy_read_timeout 2s;
 
         proxy_cache sheetgen_auth;
@@ -253,7 +307,11 @@ fn cache_control_map(visibility: Visibility) -> &'static str {
     ~^/assets/  "public, max-age=31536000, immutable";
     ~^/p/       "private, no-cache";
     ~^/admin/   "private, no-cache";
-    default     "no-cache";
+    ~^/api/     "no-store";
+    /healthz    "no-store";
+    /403.html   "no-cache";
+    /404.html   "no-cache";
+    default     "public, max-age=0, s-maxage=10";
 }"#
         }
         // Everything that names or shows a player is for the browser of a
@@ -316,7 +374,8 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
         None => String::new(),
     };
     let visibility = config.site.visibility;
-    let players = players_only(visibility);
+    let to_gen = to_gen(!opts.behind.is_empty());
+    let players = players_only(visibility, &to_gen);
     let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
@@ -337,11 +396,14 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
 # a tmpfs (deploy.sh mounts one of 128 MB there).
 proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m inactive=10m use_temp_path=off;
 
-# Fingerprinted assets never change; pages revalidate (ETag → 304); a
-# player's page is for that player only: no shared cache in front (a CDN,
-# a CDN, a company proxy) may store it.
+# Fingerprinted assets never change; a player's page is for that player
+# only: no shared cache in front (a CDN, a company proxy) may store it.
+# Browsers revalidate every page (ETag → 304); under "public" a CDN may
+# keep the shared pages 10 s (s-maxage), so an edit reaches players
+# through it within one cycle + 10 s (README "Scaling out"), but no error
+# answer (the /api/ 404s and the 403 of someone else's page end there).
 {cache_control_map}
-{next_map}
+{next_map}{behind_maps}
 upstream sheetgen_api {{
     server {upstream};
     # Connections kept open between requests, per nginx worker: gen's front
@@ -366,7 +428,7 @@ server {{
     # same owner: a link to /etc/sheetgen or state_dir is never served.
     # Checked from the root down, so a symlinked root path still works.
     disable_symlinks if_not_owner from=$document_root;
-
+{behind_realip}
     # Pages are replaced by rename, so a cached descriptor is a complete
     # older version: kept 2 s at most (DESIGN.md allows 5 s); a missing
     # file is never cached. Each entry holds a file descriptor: 100 keeps
@@ -467,7 +529,19 @@ server {{
     location = /api/refresh {{
 {api_proxy}    }}
 
-    # /api/auth is for nginx itself; /healthz and /metrics stay on loopback.
+    # A load balancer's health check (README "Scaling out"): HEAD only, so
+    # only the status of gen's /healthz leaves the server, never its
+    # report: 200 fresh, 503 data stale (gen still serves: keep it in),
+    # 502 when gen is down.
+    location = /healthz {{
+        if ($request_method != HEAD) {{
+            return 404;
+        }}
+        proxy_pass http://sheetgen_api/healthz;
+{to_gen}        proxy_read_timeout 2s;
+    }}
+
+    # /api/auth is for nginx itself; /metrics stays on loopback.
     location ^~ /api/ {{
         return 404;
     }}
@@ -502,8 +576,10 @@ server {{
         location_headers = server_headers("    "),
         clear_hint = quoted(&clear_hint_cookie(config.api.insecure_http)),
         limited = limited,
-        api_proxy = api_proxy(),
-        to_gen = TO_GEN,
+        api_proxy = api_proxy(&to_gen),
+        to_gen = to_gen,
+        behind_maps = behind_maps(&opts.behind),
+        behind_realip = behind_realip(&opts.behind),
         login_zone = login_zone,
         login_limit = login_limit,
         visibility_note = players.note,
@@ -521,6 +597,10 @@ mod tests {
     use crate::config::Env;
 
     fn conf_for(site_lines: &str) -> String {
+        conf_behind(site_lines, &[])
+    }
+
+    fn conf_behind(site_lines: &str, behind: &[&str]) -> String {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("players.csv"),
@@ -538,6 +618,7 @@ mod tests {
             cache_dir: dir.path().join("cache"),
             login_rate_per_minute: 30,
             login_burst: 20,
+            behind: behind.iter().map(|a| a.to_string()).collect(),
         };
         render(&config, &opts).unwrap()
     }
@@ -549,7 +630,10 @@ mod tests {
         assert_eq!(public.matches("auth_request ").count(), 2, "{public}");
         assert!(!public.contains("_sheetgen_players"), "{public}");
         assert!(!public.contains("sheetgen_next"), "{public}");
-        assert!(public.contains("default     \"no-cache\";"), "{public}");
+        assert!(
+            public.contains("default     \"public, max-age=0, s-maxage=10\";"),
+            "{public}"
+        );
 
         let players = conf_for("visibility = \"players\"\n");
         // `location ~ /$`, `location /` and the photos.
@@ -568,6 +652,34 @@ mod tests {
         assert!(players.contains("return 303 /login/?next=$sheetgen_next;"));
         assert!(players.contains("# After changing it, run `gen nginx` again"));
         assert!(!public.contains("visibility"), "{public}");
+    }
+
+    #[test]
+    fn behind_trusts_the_named_proxies_only() {
+        let alone = conf_for("");
+        assert!(!alone.contains("real_ip"), "{alone}");
+        assert!(!alone.contains("sheetgen_scheme"), "{alone}");
+        assert!(alone.contains("proxy_set_header X-Forwarded-Proto $scheme;"));
+
+        let behind = conf_behind("", &["10.0.0.5", "2001:db8::/32"]);
+        assert!(behind.contains(
+            "    set_real_ip_from 10.0.0.5;\n    set_real_ip_from 2001:db8::/32;\n    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n"
+        ));
+        // The scheme: the proxies' word, else nginx's own; every route to
+        // gen uses it (login, logout, refresh, auth, healthz).
+        assert!(behind.contains("geo $realip_remote_addr $sheetgen_via_proxy {\n    default 0;\n    10.0.0.5 1;\n    2001:db8::/32 1;\n}"));
+        assert!(behind.contains("\"1:https\"  https;\n    default    $scheme;"));
+        assert!(!behind.contains("X-Forwarded-Proto $scheme;"), "{behind}");
+        assert_eq!(
+            behind
+                .matches("proxy_set_header X-Forwarded-Proto $sheetgen_scheme;")
+                .count(),
+            alone
+                .matches("proxy_set_header X-Forwarded-Proto $scheme;")
+                .count()
+        );
+        let players = conf_behind("visibility = \"players\"\n", &["10.0.0.5"]);
+        assert!(!players.contains("X-Forwarded-Proto $scheme;"), "{players}");
     }
 
     #[test]

@@ -260,7 +260,7 @@ impl Preview {
         };
         // As `gen nginx` sends them: no shared cache stores a player's page,
         // nor, under visibility = "players", anything that names or shows
-        // one.
+        // one; a CDN may keep the shared pages 10 s, but no error page.
         let cache = match (rel.starts_with("assets"), players_only) {
             (true, true) if rel.starts_with("assets/photos") => {
                 "private, max-age=31536000, immutable"
@@ -270,7 +270,10 @@ impl Preview {
             (false, false) if rel.starts_with("p") || rel.starts_with("admin") => {
                 "private, no-cache"
             }
-            (false, false) => "no-cache",
+            (false, false) if rel == Path::new("403.html") || rel == Path::new("404.html") => {
+                "no-cache"
+            }
+            (false, false) => "public, max-age=0, s-maxage=10",
         };
         let mut extra: Vec<(&str, &str)> = vec![
             ("Content-Security-Policy", CSP),

@@ -6,13 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite uses, as "command:package" (wrk for
-# bench/load.sh, which README points to after the tests).
+# bench/load.sh, which README points to after the tests; haproxy and varnish
+# for tests/integration/scale_out.rs and bench/scale.sh).
 needs=(
   "nginx:nginx"
   "chromium:chromium"
   "chromedriver:chromium-driver"
   "shellcheck:shellcheck"
   "wrk:wrk"
+  "haproxy:haproxy"
+  "varnishd:varnish"
 )
 
 missing=()

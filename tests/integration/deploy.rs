@@ -773,3 +773,30 @@ fn players_pages_are_readable_by_nginxs_group_only() {
         "any account lists the site"
     );
 }
+
+#[test]
+fn behind_a_balancer_nginx_trusts_it_for_the_clients_address_and_https() {
+    let help = deploy(&["--help"]);
+    assert!(help.stdout.contains("--behind ADDRESS"), "{}", help.stdout);
+    for bad in ["10.0.0.5;", "balancer.lan", ""] {
+        let run = deploy(&["--behind", bad, "--dry-run"]);
+        assert_eq!(run.code, Some(2), "--behind {bad:?}: {}", run.stderr);
+    }
+    let tmp = fake_root();
+    let root = tmp.path();
+    deploy_root(root, &["--behind", "10.0.0.5", "--behind=10.1.0.0/16"])
+        .expect_ok("deploy.sh --behind");
+    let site = std::fs::read_to_string(root.join("etc/nginx/conf.d/sheetgen.conf")).unwrap();
+    assert!(
+        site.contains("--behind 10.0.0.5 --behind 10.1.0.0/16)"),
+        "the header names the options: {site}"
+    );
+    assert!(
+        site.contains("    set_real_ip_from 10.0.0.5;\n    set_real_ip_from 10.1.0.0/16;\n"),
+        "{site}"
+    );
+    assert!(
+        site.contains("X-Forwarded-Proto $sheetgen_scheme;"),
+        "{site}"
+    );
+}

@@ -55,6 +55,7 @@ mod photos;
 mod pipeline;
 mod player_hints;
 mod player_page;
+mod scale_out;
 mod sec_redaction;
 mod sec_symlinks;
 mod visibility;

@@ -337,7 +337,12 @@ fn public_pages_are_gzipped_with_the_right_headers_and_internal_routes_hidden() 
 
     // HTML: revalidate, CSP and friends.
     for r in [&plain, &gz] {
-        assert_eq!(r.header("Cache-Control"), Some("no-cache"), "{}", r.head);
+        assert_eq!(
+            r.header("Cache-Control"),
+            Some("public, max-age=0, s-maxage=10"),
+            "{}",
+            r.head
+        );
         assert!(
             r.header("Content-Security-Policy")
                 .is_some_and(|c| c.contains("default-src")),
@@ -801,11 +806,15 @@ fn redirects_never_copy_the_host_header() {
         );
         assert_eq!(r.header("Cache-Control"), Some("private, no-cache"));
     }
-    // Shared pages keep revalidating in every cache; player pages too, but
-    // only in the browser's.
+    // Shared pages revalidate in browsers and a CDN may keep them 10 s
+    // (tests/integration/scale_out.rs); player pages revalidate in the
+    // browser's cache only.
     let index = get_gz(s.addr(), "/", None);
     assert_eq!(index.status, 200);
-    assert_eq!(index.header("Cache-Control"), Some("no-cache"));
+    assert_eq!(
+        index.header("Cache-Control"),
+        Some("public, max-age=0, s-maxage=10")
+    );
     let alice = s.login("Alice Martin", "482913");
     let page = get_gz(s.addr(), "/p/alice/index.html", Some(&alice));
     assert_eq!(page.status, 200, "{}", page.head);

@@ -522,7 +522,10 @@ fn public_roster(front: Front) -> Stack {
     let r = get(&addr, "/", &[]);
     assert_eq!(r.status, 200, "{}", r.head);
     assert!(contains(&r.decoded(), roster.player.0.as_bytes()));
-    assert_eq!(r.header("Cache-Control"), Some("no-cache"));
+    assert_eq!(
+        r.header("Cache-Control"),
+        Some("public, max-age=0, s-maxage=10")
+    );
     let (photo, bytes) = photo_bytes(&stack.site.out())
         .into_iter()
         .find(|(p, _)| p.ends_with("-64.jpg"))
