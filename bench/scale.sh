@@ -338,6 +338,10 @@ TOTAL=$(awk '/requests in/ { print $1 }' "$WORK/wrk-failover.txt")
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+# Not `$( ((QUICK)) && echo …)` inside SECTION: a false (( )) made the
+# whole assignment fail under `set -e` in a full run.
+MODE=""
+if ((QUICK)); then MODE=" --quick"; fi
 SECTION="## Scaling out (issue 18)
 
 - date: $(date -u '+%Y-%m-%d %H:%M UTC')
@@ -346,7 +350,7 @@ SECTION="## Scaling out (issue 18)
 - versions: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$HAPROXY" -v | head -1 | awk '{ print "HAProxy " $3 }'), $("$VARNISHD" -V 2>&1 | head -1 | sed 's/^varnishd (\(varnish-[0-9.]*\).*/\1/'), $({ "$WRK" -v 2>&1 || true; } | head -1 | awk '{ print $1, $2 }')
 - gen: $GEN ($(basename "$(dirname "$GEN")") build; it only answers nginx's cached auth subrequests here)
 - setup: two origins (gen watch + \`gen nginx --behind 127.0.0.1\`'s file, one nginx worker each) behind HAProxy (roundrobin, checks \`HEAD /healthz\` inter 500ms fall 2, redispatch, retries 2, retry-on conn-failure empty-response response-timeout), Varnish 64 MB with the builtin VCL in front; $PLAYERS players (bench/synth.py); wrk -t2, ${DURATION} s per run, Accept-Encoding: gzip, all on 127.0.0.1
-- command: \`bench/scale.sh$( ((QUICK)) && echo ' --quick')\`
+- command: \`bench/scale.sh$MODE\`
 
 Public page \`/\` (the roster), nginx alone vs through Varnish, one after the other:
 
