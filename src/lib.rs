@@ -207,10 +207,19 @@ async fn serve(
     fetcher: source::Fetcher,
     args: cli::ServeArgs,
 ) -> Result<(), Error> {
-    println!(
-        "previewing {} on http://{}/",
-        config.site.title, args.listen
-    );
+    if args.listen.ends_with(":0") {
+        // The port is chosen when gen listens: the log's "API listening on"
+        // line says which.
+        println!(
+            "previewing {} on a free port: see \"API listening on\" below",
+            config.site.title
+        );
+    } else {
+        println!(
+            "previewing {} on http://{}/",
+            config.site.title, args.listen
+        );
+    }
     if let Some(name) = demo_login_hint(config) {
         println!("{name}");
     }

@@ -389,6 +389,40 @@ fn player_columns(
     }
 }
 
+/// `[labels]` entries for a column no page shows (a typo in the column's
+/// name): each a warning with the nearest column, never silently ignored.
+fn unused_labels(
+    config: &Config,
+    players_tab: &str,
+    columns: &[String],
+    tables: &[JoinedTable],
+) -> Vec<Problem> {
+    let shown = || {
+        columns
+            .iter()
+            .chain(tables.iter().flat_map(|t| t.columns.iter()))
+            .map(String::as_str)
+    };
+    config
+        .labels
+        .iter()
+        .filter(|(column, _)| !shown().any(|c| c == column.as_str()))
+        .map(|(column, label)| {
+            let hint = crate::suggest::sentence(column, shown(), "the column")
+                .map_or(String::new(), |s| format!(" ({s})"));
+            Problem {
+                severity: Severity::Warning,
+                tab: players_tab.to_string(),
+                row: None,
+                column: Some(column.clone()),
+                message: format!(
+                    "`[labels]` gives \"{column}\" the label \"{label}\", but no page shows a column \"{column}\"{hint}: the label is used nowhere. Write the column's name as the sheet has it"
+                ),
+            }
+        })
+        .collect()
+}
+
 /// The key column of a joined table.
 fn key_column(table: &crate::config::Table, tab: &RawTable) -> Result<usize, ModelError> {
     require_header(tab)?;
@@ -941,6 +975,7 @@ impl Snapshot {
             });
         }
 
+        problems.extend(unused_labels(config, &tab.name, &columns, &tables));
         problems.extend(numbers::sort_column_problems(
             config,
             &tab.name,

@@ -529,3 +529,24 @@ fn player_page_on_a_phone_en() {
 fn player_page_on_a_phone_fr() {
     player_page_on_a_phone("fr");
 }
+
+#[test]
+fn a_label_for_a_column_no_page_shows_is_a_warning_with_the_nearest_column() {
+    let site = roster_site(
+        "en",
+        "Europe/Paris",
+        "[labels]\npoitns = \"Score\"\nteam = \"Squad\"\n",
+    );
+    let run = site.run(&["check"]);
+    run.expect_ok();
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("`[labels]` gives \"poitns\" the label \"Score\"")
+            && out.contains("did you mean \"points\"?"),
+        "{out}"
+    );
+    // The label that names a real column is used, and not reported.
+    assert!(!out.contains("\"team\" the label"), "{out}");
+    site.build_ok();
+    assert!(site.page("index.html").contains("Squad"));
+}
