@@ -193,7 +193,6 @@ async fn load(
         &mut memory.changed,
         true,
     );
-    snapshot.page_times = Arc::new(crate::as_of::PageTimes::load(&config.site.state_dir));
     let photos = match photo_mode {
         PhotoMode::Sync(wait) => sync_photos(config, fetcher, memory, wait, &mut snapshot).await?,
     };
@@ -398,6 +397,7 @@ pub(crate) async fn run(
     let (inputs_seen, files_seen) = (memory.inputs, memory.files);
     let config_owned = config.clone();
     let (loaded, inputs, outcome) = blocking(move || {
+        let mut loaded = loaded;
         let config = config_owned;
         let (theme, inputs) = inputs(&config, &loaded)?;
         let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
@@ -409,6 +409,9 @@ pub(crate) async fn run(
         let outcome = match on_disk {
             Some(files) => Outcome::Unchanged { files },
             None => {
+                // Read only to render: a cycle that changes nothing skips
+                // it (the file is about 100 bytes per page).
+                loaded.snapshot.page_times = Arc::new(crate::as_of::PageTimes::load(state_dir));
                 let (report, render) =
                     publish_site(&config, &theme, &loaded, &hex::encode(inputs), opts)?;
                 Outcome::Published { report, render }

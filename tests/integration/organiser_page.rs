@@ -323,6 +323,7 @@ fn admin_in_the_browser(lang: &str, front: Front) {
     let (name, pin) = player();
     b.login(&name, &pin);
     b.wait_text("the 403 page", |text| text.contains(&t("forbidden_title")));
+    b.screenshot(&format!("forbidden-{lang}-{}.png", front.name()));
     assert!(!b.body_text().contains(&t("admin.failed_title")));
     // The browser logs the 403 it was shown: expected here, and only here.
     b.collect_logs();
