@@ -359,6 +359,18 @@ pub fn post_form(
     request(addr, "POST", path, &all, &form(fields))
 }
 
+/// Whether `child` accepts connections on `addr` within `timeout` (false
+/// as soon as it exits: a server that failed to start).
+pub fn listening(child: &mut Child, addr: &str, timeout: Duration) -> bool {
+    let up = poll(timeout, || {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Some(false);
+        }
+        TcpStream::connect(addr).is_ok().then_some(true)
+    });
+    up == Some(true)
+}
+
 /// A port nobody listens on right now (bound then released: another
 /// process may take it meanwhile, callers retry).
 pub fn free_port() -> u16 {
@@ -1008,13 +1020,7 @@ impl Nginx {
                 prefix,
                 addr: format!("127.0.0.1:{port}"),
             };
-            let up = poll(Duration::from_secs(10), || {
-                if let Ok(Some(_)) = nginx.child.try_wait() {
-                    return Some(false);
-                }
-                TcpStream::connect(&nginx.addr).is_ok().then_some(true)
-            });
-            if up == Some(true) {
+            if listening(&mut nginx.child, &nginx.addr, Duration::from_secs(10)) {
                 return nginx;
             }
             last = nginx.error_log();

@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 use crate::common::{self, Site, site_config};
 use crate::fake_google::{FakeGoogle, Fault, row};
 use crate::http_support::{
-    COOKIE, Gen, NginxSetup, Response, free_port, gen_nginx, get, nginx_args, nginx_binary, poll,
-    post_form, request, terminate, try_request, write_nginx_conf,
+    COOKIE, Gen, NginxSetup, Response, free_port, gen_nginx, get, listening, nginx_args,
+    nginx_binary, poll, post_form, request, terminate, try_request, write_nginx_conf,
 };
 
 const KEY: &str = "AIzaCANARY-scale-out-5d20e7";
@@ -147,18 +147,8 @@ impl OriginNginx {
             .unwrap();
         let mut nginx = OriginNginx { child, prefix };
         let addr = format!("127.0.0.1:{port}");
-        let up = poll(Duration::from_secs(10), || {
-            if let Ok(Some(_)) = nginx.child.try_wait() {
-                return Some(false);
-            }
-            std::net::TcpStream::connect(&addr).is_ok().then_some(true)
-        });
-        assert_eq!(
-            up,
-            Some(true),
-            "nginx did not start:\n{}",
-            nginx.error_log()
-        );
+        let up = listening(&mut nginx.child, &addr, Duration::from_secs(10));
+        assert!(up, "nginx did not start:\n{}", nginx.error_log());
         nginx
     }
 
@@ -362,15 +352,8 @@ impl Haproxy {
             dir,
             addr: format!("127.0.0.1:{port}"),
         };
-        let up = poll(Duration::from_secs(10), || {
-            if let Ok(Some(_)) = lb.child.try_wait() {
-                return Some(false);
-            }
-            std::net::TcpStream::connect(&lb.addr)
-                .is_ok()
-                .then_some(true)
-        });
-        assert_eq!(up, Some(true), "haproxy did not start:\n{}", lb.log());
+        let up = listening(&mut lb.child, &lb.addr, Duration::from_secs(10));
+        assert!(up, "haproxy did not start:\n{}", lb.log());
         for i in 1..=origins.len() {
             lb.wait_status(&format!("o{i}"), "UP", Duration::from_secs(5));
         }
@@ -474,15 +457,8 @@ impl Varnish {
             .spawn()
             .unwrap();
         let mut edge = Varnish { child, dir, addr };
-        let up = poll(Duration::from_secs(20), || {
-            if let Ok(Some(_)) = edge.child.try_wait() {
-                return Some(false);
-            }
-            std::net::TcpStream::connect(&edge.addr)
-                .is_ok()
-                .then_some(true)
-        });
-        assert_eq!(up, Some(true), "varnishd did not start:\n{}", edge.log());
+        let up = listening(&mut edge.child, &edge.addr, Duration::from_secs(20));
+        assert!(up, "varnishd did not start:\n{}", edge.log());
         edge
     }
 
