@@ -113,18 +113,7 @@ pub(crate) fn as_date(cell: &str) -> Option<Date> {
 
 /// Whether most filled cells read as dates (the rule numbers follow).
 fn is_date_column<'a>(cells: impl IntoIterator<Item = &'a str>) -> bool {
-    let (mut dates, mut others) = (0usize, 0usize);
-    for cell in cells {
-        if cell.trim().is_empty() {
-            continue;
-        }
-        if as_date(cell).is_some() {
-            dates += 1;
-        } else {
-            others += 1;
-        }
-    }
-    dates > others
+    super::numbers::mostly(cells, |cell| as_date(cell).is_some())
 }
 
 /// What a sort column holds.

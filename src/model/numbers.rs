@@ -30,18 +30,28 @@ pub(crate) fn as_number(cell: &str) -> Option<f64> {
 /// column (9 before 14), while a column of names or teams with one stray
 /// `3` stays text; a tie (one number, one text) is text.
 pub(crate) fn is_number_column<'a>(cells: impl IntoIterator<Item = &'a str>) -> bool {
-    let (mut numbers, mut texts) = (0usize, 0usize);
+    mostly(cells, |cell| as_number(cell).is_some())
+}
+
+/// Whether `is` holds for more than half of the non-empty `cells` (empty
+/// cells count neither way; a tie is no): the rule that makes a column
+/// one of numbers, or of dates (`dates.rs`).
+pub(crate) fn mostly<'a>(
+    cells: impl IntoIterator<Item = &'a str>,
+    is: impl Fn(&str) -> bool,
+) -> bool {
+    let (mut yes, mut no) = (0usize, 0usize);
     for cell in cells {
         if cell.trim().is_empty() {
             continue;
         }
-        if as_number(cell).is_some() {
-            numbers += 1;
+        if is(cell) {
+            yes += 1;
         } else {
-            texts += 1;
+            no += 1;
         }
     }
-    numbers > texts
+    yes > no
 }
 
 /// One warning per player whose `[index] sort_by` cell is text in a number
