@@ -667,6 +667,8 @@ struct Pages<'a> {
     index_pages: usize,
     /// Each player's rank (by player index), when the roster has a sort.
     rank_of: Vec<Option<usize>>,
+    /// "Data as of" worded and escaped, per time ([`Pages::stamped`]).
+    worded: std::sync::Mutex<HashMap<std::time::SystemTime, (String, String)>>,
     /// Which of the snapshot's columns the player page shows, in order.
     fields: Vec<usize>,
 }
@@ -725,16 +727,14 @@ impl<'a> Pages<'a> {
             order,
             index_pages,
             rank_of,
+            worded: std::sync::Mutex::default(),
             fields: field_columns(snapshot, config),
         })
     }
 
     /// `bytes` (page `path`) with the time its content last changed in
     /// place of the markers ([`crate::as_of::PageTimes`]).
-    fn stamped(&self, path: &str, bytes: Vec<u8>) -> Vec<u8> {
-        let Ok(text) = String::from_utf8(bytes) else {
-            return Vec::new();
-        };
+    fn stamped(&self, path: &str, text: String) -> Vec<u8> {
         if !text.contains(AS_OF_TEXT) && !text.contains(AS_OF_ISO) {
             return text.into_bytes();
         }
@@ -743,25 +743,32 @@ impl<'a> Pages<'a> {
         let at = snapshot
             .page_times
             .time_of(path, &digest, snapshot.changed_at);
-        let view = as_of_view(&self.theme.strings, config, at);
-        let (when, iso) = view.map_or((String::new(), String::new()), |v| (v.text, v.iso));
-        // As autoescape writes them (`{{ as_of.text }}` in a template).
-        let escape = |s: &str| html_escape(s);
-        text.replace(AS_OF_TEXT, &escape(&when))
-            .replace(AS_OF_ISO, &escape(&iso))
+        // Worded once per time (pages share a handful of times), as
+        // autoescape writes `{{ as_of.text }}` in a template.
+        let (when, iso) = self
+            .worded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(at)
+            .or_insert_with(|| {
+                as_of_view(&self.theme.strings, config, at).map_or_else(
+                    || (String::new(), String::new()),
+                    |v| (html_escape(&v.text), html_escape(&v.iso)),
+                )
+            })
+            .clone();
+        text.replace(AS_OF_TEXT, &when)
+            .replace(AS_OF_ISO, &iso)
             .into_bytes()
     }
 
-    fn render_one(&self, name: &str, ctx: Value) -> Result<Vec<u8>, RenderError> {
+    fn render_one(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
         let template = self
             .env
             .get_template(name)
             .map_err(|e| template_error(name, &e))?;
         let ctx = context! { ..ctx, ..self.globals.clone() };
-        template
-            .render(ctx)
-            .map(String::into_bytes)
-            .map_err(|e| template_error(name, &e))
+        template.render(ctx).map_err(|e| template_error(name, &e))
     }
 
     /// The theme's assets and the avatars.
