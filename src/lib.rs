@@ -237,15 +237,22 @@ async fn serve(
 
 /// For the embedded demo only: one login to try. A real roster's PINs are
 /// never printed.
+/// The embedded demo's players, as shipped in `examples/demo/`.
+const DEMO_PLAYERS: &[u8] = include_bytes!("../examples/demo/players.csv");
+
 fn demo_login_hint(config: &Config) -> Option<String> {
     let config::Source::CsvFiles { files, .. } = &config.source else {
         return None;
     };
     let players = files.get(&config.players.tab)?;
-    if !players.to_string_lossy().contains("examples/demo/") {
+    // Only the demo's own fictional data, byte for byte: a real club that
+    // edits the demo files in place, or keeps its roster at that path, must
+    // never see its PINs printed (issue 23).
+    let bytes = std::fs::read(players).ok()?;
+    if bytes != DEMO_PLAYERS {
         return None;
     }
-    let text = std::fs::read_to_string(players).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().ok()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);

@@ -1,8 +1,11 @@
 //! How a URL may appear in a message or a log line (issue 14): never with
 //! a `user:password@`, never with an API key or token in its query, and a
 //! capability URL (a sheet published to the web: whoever holds it reads
-//! every PIN) with its host only. Every module that quotes a URL goes
-//! through here; a leaf, so config can use it too.
+//! every PIN) with its host only. Text that came from outside (Google's
+//! error bodies, a photo host's answer) goes through [`upstream`], and a
+//! photo's address through [`photo_url`], which hides its whole query
+//! (issue 23: signed URLs carry `sig=`, `X-Amz-Signature=`…). Every module
+//! that quotes a URL goes through here; a leaf, so config can use it too.
 
 /// `url` as it may reach a message or a log line: without any
 /// `user:password@` (a photo cell may carry one), and with the value of every
@@ -91,9 +94,139 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// A photo's address as it may be shown to the organiser or logged: no
+/// `user:password@`, and the value of every query parameter hidden, whatever
+/// its name (a signed link's `sig=`, `X-Amz-Signature=`, `Expires=`… each
+/// grant access; a list of known names would miss the next host's), and no
+/// fragment. The names stay, so the organiser can tell two links apart.
+pub(crate) fn photo_url(url: &str) -> String {
+    let url = without_userinfo(url);
+    let url = url.split_once('#').map_or(url.as_str(), |(u, _)| u);
+    let Some((head, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let query = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) => format!("{name}=***"),
+            None => "***".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{head}?{query}")
+}
+
+/// Text that came from outside (an error body of Google or a photo host, an
+/// OAuth error description) as it may reach a message or a log line: every
+/// URL in it with its query values hidden, as [`photo_url`] does (an
+/// upstream may echo the request's URL with its `key=`); every
+/// `key=`/`token=`/`sig=`… pair outside a URL with its value hidden; and
+/// anything shaped like a Google API key (`AIza…`) or OAuth access token
+/// (`ya29.…`) replaced by `***`.
+pub(crate) fn upstream(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = find_url_start(rest) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(ends_a_url).unwrap_or(tail.len());
+        out.push_str(&photo_url(&tail[..end]));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    hide_secret_pairs(&hide_token_shapes(&out))
+}
+
+/// Where a URL quoted inside free text ends.
+fn ends_a_url(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | ')' | ']' | '}' | '\\')
+}
+
+/// `name=value` with a secret-looking `name` (see [`is_secret_param`]),
+/// anywhere in the text: the value, up to the next delimiter, becomes `***`.
+fn hide_secret_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let before = &rest[..eq];
+        let name_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .map_or(0, |i| i + 1);
+        let name = &before[name_start..];
+        out.push_str(before);
+        out.push('=');
+        let after = &rest[eq + 1..];
+        if is_secret_param(name) {
+            let end = after
+                .find(|c: char| ends_a_url(c) || matches!(c, '&' | ',' | ';'))
+                .unwrap_or(after.len());
+            if end > 0 && &after[..end] != "***" {
+                out.push_str("***");
+            } else {
+                out.push_str(&after[..end]);
+            }
+            rest = &after[end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Google API keys (`AIza` + 35 characters) and OAuth access tokens
+/// (`ya29.` + characters) wherever they stand → `***`.
+fn hide_token_shapes(text: &str) -> String {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["AIza", "ya29."].iter().filter_map(|p| rest.find(p)).min();
+        let Some(start) = next else { break };
+        let starts_word = rest[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !token_char(c));
+        let len = rest[start..]
+            .find(|c: char| !token_char(c))
+            .unwrap_or(rest.len() - start);
+        out.push_str(&rest[..start]);
+        if starts_word && len >= 20 {
+            out.push_str("***");
+        } else {
+            out.push_str(&rest[start..start + len]);
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A query parameter whose value grants access: keys, tokens, signatures,
+/// passwords, as Google, AWS, Azure and common hosts name them.
 fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    matches!(name.as_str(), "key" | "access_token" | "token")
+    matches!(
+        name.as_str(),
+        "key"
+            | "api_key"
+            | "apikey"
+            | "access_token"
+            | "token"
+            | "sig"
+            | "signature"
+            | "x-amz-signature"
+            | "x-amz-credential"
+            | "x-amz-security-token"
+            | "x-goog-signature"
+            | "x-goog-credential"
+            | "password"
+            | "pass"
+            | "secret"
+            | "client_secret"
+            | "code"
+    )
 }
 
 #[cfg(test)]
@@ -124,6 +257,47 @@ mod tests {
         assert_eq!(url("http://u:p@h\\x"), "http://h\\x");
         assert_eq!(url("u:secretpass@h/p.jpg"), "h/p.jpg");
         assert_eq!(url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn photo_urls_hide_every_query_value() {
+        assert_eq!(
+            photo_url(
+                "https://u:pw@cdn.example/a.jpg?sv=2024&sig=SECRET%2B&X-Amz-Signature=S2#frag"
+            ),
+            "https://cdn.example/a.jpg?sv=***&sig=***&X-Amz-Signature=***"
+        );
+        assert_eq!(
+            photo_url("https://cdn.example/a.jpg"),
+            "https://cdn.example/a.jpg"
+        );
+        assert_eq!(
+            photo_url("https://h/uc?id=1AbC&x"),
+            "https://h/uc?id=***&***"
+        );
+    }
+
+    #[test]
+    fn upstream_text_hides_echoed_keys_and_signatures() {
+        let body = "The requested URL /v4/spreadsheets/1/values:batchGet?ranges=A&key=AIzaSyTESTKEY0123456789abcdefghijklmn was not found (see https://h/x?sig=SIG1&id=2).";
+        let shown = upstream(body);
+        assert!(!shown.contains("AIzaSy"), "{shown}");
+        assert!(!shown.contains("SIG1"), "{shown}");
+        assert!(shown.contains("key=***"), "{shown}");
+        assert!(shown.contains("https://h/x?sig=***&id=***)"), "{shown}");
+        assert_eq!(
+            upstream("API key not valid. Please pass a valid API key."),
+            "API key not valid. Please pass a valid API key."
+        );
+        assert_eq!(
+            upstream("token=abc; x=1, Signature=zz"),
+            "token=***; x=1, Signature=***"
+        );
+        assert_eq!(
+            upstream("bearer ya29.a0AfH6SMBxxxxxxxxxxxxxxxxx"),
+            "bearer ***"
+        );
+        assert_eq!(upstream("monkey=1 AIzaShort"), "monkey=1 AIzaShort");
     }
 
     #[test]

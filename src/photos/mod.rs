@@ -117,7 +117,7 @@ impl PhotoSet {
 
     /// The warning for a player whose cell is `cell`, if any.
     pub(crate) fn problem(&self, cell: &str) -> Option<String> {
-        let shown = shorten(&redact::url(cell.trim()));
+        let shown = shorten(&redact::photo_url(cell.trim()));
         match self.by_cell.get(cell.trim())? {
             PhotoStatus::Ready { stale: None, .. } => None,
             PhotoStatus::Ready {
@@ -385,7 +385,7 @@ impl Download {
     async fn attempt(&self) -> Entry {
         let previous = self.previous.clone().unwrap_or_default();
         let failed = |why: String| {
-            tracing::warn!(url = %redact::url(&self.request.url), error = %why, "photo download failed");
+            tracing::warn!(url = %redact::photo_url(&self.request.url), error = %why, "photo download failed");
             Entry {
                 url: self.request.url.clone(),
                 checked: unix_now(),
@@ -444,7 +444,7 @@ impl Download {
                 if let Err(e) = self.cache.store(&image, &jpegs) {
                     return failed(format!("cannot store it in the cache: {e}"));
                 }
-                tracing::info!(url = %redact::url(&self.request.url), stem = %image.stem, "photo processed");
+                tracing::info!(url = %redact::photo_url(&self.request.url), stem = %image.stem, "photo processed");
                 Entry {
                     url: self.request.url.clone(),
                     etag,

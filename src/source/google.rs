@@ -257,11 +257,12 @@ async fn request_token(
         message,
     };
     let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
+    // Upstream words may echo what was sent (issue 23): redacted like URLs.
     let text = |v: &Option<Value>, name: &str| {
         v.as_ref()
             .and_then(|j| j.get(name))
             .and_then(Value::as_str)
-            .map(str::to_string)
+            .map(redact::upstream)
     };
     if !answer.is_success() {
         return Err(token_error(match text(&json, "error") {
@@ -783,8 +784,11 @@ pub fn explain(
             detail: "an error without Google's JSON error body".into(),
         };
     };
-    let text = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or_default();
+    // Google's words may echo the request's URL, key included (issue 23).
+    let text =
+        |name: &str| redact::upstream(error.get(name).and_then(Value::as_str).unwrap_or_default());
     let (google_message, google_status) = (text("message"), text("status"));
+    let (google_message, google_status) = (google_message.as_str(), google_status.as_str());
     let reasons: Vec<&str> = error
         .get("details")
         .and_then(Value::as_array)
@@ -851,8 +855,11 @@ fn missing_range(answer: &http::Answer, tabs: &[String]) -> Option<MissingRange>
     }
     let json: Value = serde_json::from_slice(&answer.body).ok()?;
     let error = json.get("error")?;
-    let text = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or_default();
+    // Google's words may echo the request's URL, key included (issue 23).
+    let text =
+        |name: &str| redact::upstream(error.get(name).and_then(Value::as_str).unwrap_or_default());
     let (google_message, google_status) = (text("message"), text("status"));
+    let (google_message, google_status) = (google_message.as_str(), google_status.as_str());
     if !google_message.contains("Unable to parse range") {
         return None;
     }

@@ -72,6 +72,10 @@ pub enum Fault {
     Body(&'static str, String),
     /// No answer for this long, then the connection is dropped.
     Hang(Duration),
+    /// This status with Google's JSON error shape, whose message quotes the
+    /// request's path and query back, key included (as some of Google's
+    /// front ends and proxies do).
+    Echo(u16),
 }
 
 #[derive(Default)]
@@ -291,6 +295,10 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>, counters: &Coun
                 return; // dropped without an answer
             }
             Some(Fault::Status(code)) => error_reply(code),
+            Some(Fault::Echo(code)) => json_reply(
+                code,
+                json!({"error": {"code": code, "message": format!("The request {path}?{query} was refused; see https://console.example/apis?key=echoed&{query}"), "status": "PERMISSION_DENIED"}}).to_string(),
+            ),
             Some(Fault::Body(content_type, body)) => (200, content_type.to_string(), body, vec![]),
             None => batch_get(state, &path, &query, bearer.as_deref()),
         }

@@ -10,8 +10,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
-use crate::http_support::Gen;
+use crate::fake_google::{FakeGoogle, Fault, row};
+use crate::http_support::{self, Gen};
 use crate::photo_support;
 
 /// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
@@ -344,4 +347,146 @@ fn watch_output_ok(site: &Site) -> String {
     w.wait_log_count("cycle ok", 2, Duration::from_secs(60));
     w.stop();
     format!("{}\n{}", w.log(), w.stdout.lock().unwrap().join("\n"))
+}
+
+/// Issue 23, item 5: Google's error body echoes the request's URL, API key
+/// included. Before the fix the key reached stderr and the watch log
+/// through Google's own words ("Google said: …").
+#[test]
+fn a_key_echoed_by_google_reaches_no_output() {
+    const KEY: &str = "AIzaEchoedKEY7Rq";
+    let tabs = BTreeMap::from([(
+        "Players".to_string(),
+        vec![row(&["id", "name", "pin"]), row(&["p1", "Ann", "482913"])],
+    )]);
+    let fake = FakeGoogle::start(KEY, tabs);
+    fake.fail_always(Some(Fault::Echo(403)));
+    let site = Site::new();
+    site.write_config(&site_config(
+        "FC Redact",
+        Some(1),
+        &fake.api_key_source(KEY),
+        "[api]\nlisten = \"127.0.0.1:0\"\n",
+    ));
+    for command in ["build", "check"] {
+        let run = site.run_env(&[command], LOG_ENV);
+        let text = output(&run);
+        assert_eq!(run.code, Some(1), "gen {command}:\n{text}");
+        // Google's words are still quoted, with the key hidden.
+        assert!(text.contains("was refused"), "gen {command}:\n{text}");
+        assert!(text.contains("key=***"), "gen {command}:\n{text}");
+        assert!(!text.contains(KEY), "gen {command} showed the key:\n{text}");
+        assert!(!text.contains("echoed"), "gen {command}:\n{text}");
+    }
+    let log = watch_output(&site, LOG_ENV);
+    assert!(log.contains("was refused"), "{log}");
+    assert!(!log.contains(KEY), "gen watch logged the key:\n{log}");
+    // The organiser's page is not written without an admin row; every
+    // file under out_dir is searched anyway.
+    if site.out().exists() {
+        for (name, bytes) in readable_contents(&site.out()) {
+            assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "{name}");
+        }
+    }
+}
+
+/// Issue 23, item 5: a signed photo link (`sig=`, `X-Amz-Signature=`, any
+/// other parameter) is shown without its query values in the log, in
+/// `gen check` and on the organiser's page. Before the fix only `key`,
+/// `token` and `access_token` were hidden.
+#[test]
+fn signed_photo_links_are_shown_without_their_query() {
+    const SIG: &str = "SIGsecret4Kx";
+    const AMZ: &str = "AMZsecret9Lp";
+    const OTHER: &str = "OTHERsecret2Qw";
+    let base = failing_server();
+    let cells = vec![
+        format!("{base}/500/a.jpg?sv=2024&sig={SIG}"),
+        format!("{base}/html/b.jpg?X-Amz-Signature={AMZ}&X-Amz-Expires=300"),
+        format!("{base}/c.jpg?grant={OTHER}#frag"),
+    ];
+    let site = photo_site(&cells);
+    let run = site.run_env(&["build"], LOG_ENV);
+    let text = output(&run);
+    run.expect_ok();
+    assert!(text.contains("photo download failed"), "{text}");
+    assert!(text.contains("sig=***"), "{text}");
+    let check = site.run_env(&["check"], LOG_ENV);
+    let mut shown = vec![
+        ("gen build".to_string(), text),
+        ("gen check".to_string(), output(&check)),
+    ];
+    let admin = site.out().join("admin/index.html");
+    let page = std::fs::read_to_string(&admin).unwrap();
+    assert!(page.contains("X-Amz-Signature=***"), "{page}");
+    shown.push(("the organiser's page".into(), page));
+    for (name, bytes) in readable_contents(&site.out()) {
+        shown.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    for (what, text) in &shown {
+        for secret in [SIG, AMZ, OTHER] {
+            assert!(!text.contains(secret), "{what} showed {secret}:\n{text}");
+        }
+    }
+}
+
+/// Issue 23, item 6: a club that edits the demo's files in place (or keeps
+/// its roster at that path) gets no PIN printed by `gen serve`; the demo's
+/// own data, byte for byte, still gets its fictional logins (see
+/// login.rs's serve test).
+#[test]
+fn serve_prints_no_pin_for_a_roster_at_the_demo_path() {
+    let site = Site::new();
+    let demo = common::repo().join("examples/demo/players.csv");
+    let original = std::fs::read_to_string(demo).unwrap();
+    // One real club's edit: a name and a PIN changed, the rest as shipped.
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    lines[1] = lines[1].replacen(',', ",Real ", 1);
+    let edited = format!("{}\n", lines.join("\n"));
+    assert_ne!(edited, original);
+    site.write("examples/demo/players.csv", &edited);
+    let pins: Vec<String> = {
+        let mut reader = csv::Reader::from_reader(edited.as_bytes());
+        let pin = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "pin")
+            .unwrap();
+        reader
+            .records()
+            .map(|r| r.unwrap()[pin].to_string())
+            .collect()
+    };
+    site.write(
+        "examples/demo/matches.csv",
+        std::fs::read(common::repo().join("examples/demo/matches.csv")).unwrap(),
+    );
+    // The repository's own config, paths relative to the site as there.
+    let templates = common::repo().join("site-templates");
+    let config = std::fs::read_to_string(common::repo().join("site.toml"))
+        .unwrap()
+        .replace(
+            "templates = \"site-templates\"",
+            &format!("templates = {}", toml_str(&templates.to_string_lossy())),
+        );
+    site.write_config(&config);
+    let port = http_support::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut g = Gen::start_env(
+        &site.config_path(),
+        site.root(),
+        &["serve", "--listen", &listen],
+        &[],
+    );
+    g.wait_first_cycle();
+    g.stop();
+    let out = format!("{}\n{}", g.log(), g.stdout.lock().unwrap().join("\n"));
+    assert!(!out.contains("demo login"), "{out}");
+    for pin in &pins {
+        assert!(
+            !out.contains(&format!("PIN {pin}")),
+            "a PIN was printed:\n{out}"
+        );
+    }
 }
