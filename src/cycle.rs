@@ -7,6 +7,8 @@
 //! rendered and nothing is written.
 
 use std::collections::BTreeSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -540,4 +542,127 @@ fn publish_site(
     loaded.snapshot.page_times.save(state_dir);
     publish::write_manifest_of(state_dir, out_dir, inputs, &published);
     Ok((published.report, rendered_in))
+}
+
+// ---- the render settings' digest (its one caller is `inputs_digest` above) ----
+
+impl Config {
+    /// A digest of the settings that decide the published site, for the
+    /// cycle's "nothing changed, render nothing" check; the data, the
+    /// theme's files and the photos are digested apart. In it, each under
+    /// its name:
+    ///
+    /// - `site.title`, `site.lang`, `site.timezone` (the "data as of"
+    ///   time): on every page;
+    /// - `site.out_dir`: the skip vouches for the site in that folder, so a
+    ///   config reloaded with another folder publishes into it;
+    /// - `site.templates`: which theme (its files are hashed by the theme);
+    /// - `players`: `tab`, `id` (slugs), `login`, `secret` (the column kept
+    ///   out of every page), `private`, `photo`, `admin`: which columns go
+    ///   where;
+    /// - `site.contact`: on the login page;
+    /// - `index`: `columns`, `sort_by`, `descending`, `per_page`, `filters`;
+    /// - `tables`: each `tab`, its `key`, `columns`, `sort_by` and
+    ///   `descending`, in order;
+    /// - `player_page.fields` and `[labels]` (issue 17).
+    ///
+    /// Left out, since no page shows them: the config's own path,
+    /// `site.state_dir`, `site.refresh_secs` and `site.visibility` (who may
+    /// read a page is nginx's and `gen serve`'s business); the source (its data is
+    /// digested as fetched, its URLs and keys appear nowhere);
+    /// `players.photo_recheck_hours` and `photo_allow` (the photos they let
+    /// through are digested with the photos); `[api]`; the environment's
+    /// secrets and timeout.
+    pub fn render_digest(&self) -> [u8; 32] {
+        let mut d = FieldDigest::new(b"sheetgen render settings v1");
+        d.text("site.title", &self.site.title);
+        d.text("site.lang", self.site.lang.code());
+        d.text("site.timezone", &self.site.timezone_name);
+        d.path("site.out_dir", &self.site.out_dir);
+        d.path("site.templates", &self.site.templates);
+        d.optional("site.contact", self.site.contact.as_deref());
+        let p = &self.players;
+        d.text("players.tab", &p.tab);
+        d.text("players.id", &p.id);
+        d.text("players.login", &p.login);
+        d.text("players.secret", &p.secret);
+        d.list("players.private", &p.private);
+        d.optional("players.photo", p.photo.as_deref());
+        d.optional("players.admin", p.admin.as_deref());
+        let i = &self.index;
+        match &i.columns {
+            Some(columns) => d.list("index.columns", columns),
+            None => d.bytes("index.columns", b"-"),
+        }
+        d.optional("index.sort_by", i.sort_by.as_deref());
+        d.text("index.descending", if i.descending { "yes" } else { "no" });
+        d.text("index.per_page", &i.per_page.to_string());
+        d.list("index.filters", &i.filters);
+        for t in &self.tables {
+            d.text("tables.tab", &t.tab);
+            d.text("tables.key", &t.key);
+            match &t.columns {
+                Some(columns) => d.list("tables.columns", columns),
+                None => d.bytes("tables.columns", b"-"),
+            }
+            d.optional("tables.sort_by", t.sort_by.as_deref());
+            d.text("tables.descending", if t.descending { "yes" } else { "no" });
+        }
+        match &self.player_page.fields {
+            Some(fields) => d.list("player_page.fields", fields),
+            None => d.bytes("player_page.fields", b"-"),
+        }
+        d.text("labels", &self.labels.len().to_string());
+        for (column, label) in &self.labels {
+            d.text("labels.column", column);
+            d.text("labels.label", label);
+        }
+        d.finish()
+    }
+}
+
+/// SHA-256 over named, length-prefixed fields, so that no two different
+/// settings feed it the same bytes (`["a,b"]` and `["a", "b"]` differ).
+struct FieldDigest(Sha256);
+
+impl FieldDigest {
+    fn new(version: &[u8]) -> Self {
+        let mut h = Sha256::new();
+        h.update(version);
+        FieldDigest(h)
+    }
+
+    fn bytes(&mut self, name: &str, value: &[u8]) {
+        for part in [name.as_bytes(), value] {
+            self.0.update((part.len() as u64).to_le_bytes());
+            self.0.update(part);
+        }
+    }
+
+    fn text(&mut self, name: &str, value: &str) {
+        self.bytes(name, value.as_bytes());
+    }
+
+    fn path(&mut self, name: &str, value: &Path) {
+        self.bytes(name, value.as_os_str().as_bytes());
+    }
+
+    fn optional(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.bytes(name, format!("+{v}").as_bytes()),
+            None => self.bytes(name, b"-"),
+        }
+    }
+
+    /// The count first: never `-`, the mark of an absent list.
+    fn list(&mut self, name: &str, values: &[String]) {
+        self.text(name, &values.len().to_string());
+        for v in values {
+            self.text(name, v);
+        }
+    }
+
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
 }

@@ -48,7 +48,7 @@
 //! temp + rename), [`persist`] (the last good data in `state_dir`),
 //! [`as_of`] (when the data last changed, for the pages' "data as of"),
 //! [`suggest`] ("did you mean": the nearest tab, column or config key),
-//! [`redact`] (URLs in messages), [`error`] (one error enum per stage), and
+//! [`redact`] (URLs in messages), [`secret`] (values never shown), [`error`] (one error enum per stage), and
 //! [`cli`].
 
 pub mod api;
@@ -74,6 +74,7 @@ pub(crate) mod preview;
 pub mod publish;
 pub(crate) mod redact;
 pub mod render;
+pub(crate) mod secret;
 pub mod source;
 pub(crate) mod state;
 pub(crate) mod suggest;
