@@ -13,7 +13,7 @@ use super::{GoogleAccess, usage};
 use crate::cli::InitArgs;
 use crate::config::{self, Encoding, Env, GoogleSource};
 use crate::error::{Error, SourceError};
-use crate::source::google::{self, Auth};
+use crate::source::google::{self, GoogleAuth};
 use crate::source::{RawTables, file, http};
 
 /// Rows read from each Google tab: the header is the first non-empty one,
@@ -254,11 +254,11 @@ fn read_google(id: String, args: &InitArgs, env: &Env, base: &Path) -> Result<Re
         drive_photos: false,
     };
     // The same choice as a cycle's: a service account when there is one.
-    let access = match Auth::from_source(&g)? {
-        Auth::ServiceAccount(key) => GoogleAccess::ServiceAccount {
+    let access = match GoogleAuth::from_source(&g)? {
+        GoogleAuth::ServiceAccount(key) => GoogleAccess::ServiceAccount {
             client_email: key.client_email.clone(),
         },
-        Auth::ApiKey(_) => GoogleAccess::ApiKey,
+        GoogleAuth::ApiKey(_) => GoogleAccess::ApiKey,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
