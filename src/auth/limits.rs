@@ -737,4 +737,97 @@ mod tests {
         assert!(lock(&l.addresses).len() <= MAX_ENTRIES);
         assert!(lock(&l.names).len() <= MAX_ENTRIES);
     }
+
+    // ------------------------------------------------ the README's figures
+
+    /// One wrong PIN on `name` from `ip` at `now`, as `Auth::login` goes
+    /// about it: true when the PIN was checked (the gate was open).
+    fn guess(l: &LoginLimits, ip: &str, name: &str, now: Instant) -> bool {
+        let c = client(ip);
+        let gate = l.gate(&c, name, now, 100);
+        l.failed(&c, name, gate, now, 100);
+        gate == Gate::Open
+    }
+
+    /// A fresh IPv6 /64 (so a fresh address and network) for every `i`.
+    fn fresh(i: u64) -> String {
+        format!("2001:db8:{:x}:{:x}::1", (i >> 16) & 0xffff, i & 0xffff)
+    }
+
+    /// The most checked guesses in any 24 hours among `times` (sorted).
+    fn most_in_a_day(times: &[Duration]) -> usize {
+        let day = Duration::from_secs(24 * 3600);
+        let mut most = 0;
+        let mut start = 0;
+        for (end, t) in times.iter().enumerate() {
+            while *t >= times[start] + day {
+                start += 1;
+            }
+            most = most.max(end + 1 - start);
+        }
+        most
+    }
+
+    /// README "Limits on failed logins": strangers get at most 36 PINs
+    /// checked on one name in any 24 hours, however many networks they
+    /// use and however they time their guesses. Each strategy runs three
+    /// simulated days, one attempt per second at most, every attempt from
+    /// a network never used before.
+    #[test]
+    fn strangers_get_at_most_36_guesses_per_name_per_day() {
+        let t = Instant::now();
+        let days = 3 * 24 * 3600u64;
+        let strategies: [(&str, &dyn Fn(u64) -> bool); 5] = [
+            ("every second", &|_| true),
+            ("every 10 s", &|s| s % 10 == 0),
+            ("every 16 minutes", &|s| s % 960 == 0),
+            ("one minute an hour", &|s| s % 3600 < 60),
+            ("at random", &{
+                let rng = std::cell::RefCell::new(fastrand::Rng::with_seed(23));
+                move |_| rng.borrow_mut().u8(..) < 40
+            }),
+        ];
+        let mut first_day = Vec::new();
+        for (strategy, tries) in strategies {
+            let l = LoginLimits::starting_at(10, t);
+            let mut checked = Vec::new();
+            for s in (0..days).filter(|&s| tries(s)) {
+                let at = Duration::from_secs(s);
+                if guess(&l, &fresh(s), "zoe", t + at) {
+                    checked.push(at);
+                }
+            }
+            let most = most_in_a_day(&checked);
+            assert!(
+                most <= 36,
+                "{strategy}: {most} PINs checked on one name in 24 hours"
+            );
+            first_day.push((strategy, most));
+        }
+        // The bound is close to what a patient attacker gets.
+        assert!(first_day[0].1 >= 30, "{first_day:?}");
+    }
+
+    /// README "Limits on failed logins": a player on a device and a network
+    /// that never logged in waits at most an hour after a stranger's last
+    /// guess on their name, however long the attack went on.
+    #[test]
+    fn a_new_device_waits_at_most_an_hour_after_the_last_guess() {
+        let t = Instant::now();
+        for hours in [1, 5, 24, 30] {
+            let l = LoginLimits::starting_at(10, t);
+            let stop = hours * 3600;
+            for s in 0..stop {
+                guess(&l, &fresh(s), "zoe", t + Duration::from_secs(s));
+            }
+            let player = client("198.51.100.7");
+            let waited = (stop..stop + 2 * 3600)
+                .find(|&s| l.gate(&player, "zoe", t + Duration::from_secs(s), 100) == Gate::Open)
+                .map(|s| s - stop);
+            assert!(
+                waited.is_some_and(|w| w <= 3600),
+                "after {hours} h of guessing: waited {waited:?} s"
+            );
+        }
+    }
 }
