@@ -58,6 +58,9 @@ pub struct Metrics {
     pub logins_ok: AtomicU64,
     pub logins_failed: AtomicU64,
     pub logins_rate_limited: AtomicU64,
+    /// Failed logins answered without checking the PIN: the name was
+    /// locked for that client (issue 23).
+    pub logins_name_locked: AtomicU64,
     /// Times the site-wide login failure budget was spent (once per episode).
     pub login_budget_spent: AtomicU64,
 }
@@ -296,6 +299,12 @@ impl Metrics {
             "counter",
             "Logins refused by a rate limit.",
             get(&self.logins_rate_limited).to_string(),
+        );
+        metric(
+            "login_name_locked_total",
+            "counter",
+            "Failed logins answered without checking the PIN, the name being locked for that client after too many failures (counted in login_failures_total too).",
+            get(&self.logins_name_locked).to_string(),
         );
         metric(
             "login_budget_spent_total",

@@ -2,9 +2,12 @@
 //! `GET /api/auth` (nginx's `auth_request`). Everything is checked against
 //! the snapshot in force; nothing here calls the source. Answers for an
 //! unknown name and a wrong PIN are identical, in bytes and in the work done.
-//! Failed logins are limited in `limits.rs`; sessions are signed cookies
-//! (`session.rs`) that a logout ends for good (`logout.rs`).
+//! Failed logins are limited in `limits.rs`, where a device that logged
+//! in before (its signed cookie: `device.rs`) keeps its own allowance;
+//! sessions are signed cookies (`session.rs`) that a logout ends for good
+//! (`logout.rs`).
 
+pub mod device;
 pub mod limits;
 pub mod logout;
 pub mod session;
@@ -20,7 +23,8 @@ use crate::config::Config;
 use crate::http::{header, headers, read_body, respond};
 use crate::model::{Snapshot, login_digest, normalize_login};
 use crate::state::AppState;
-use limits::{Client, Gate, LoginLimits};
+use device::Presented;
+use limits::{Attempt, Client, Gate, LoginLimits};
 use logout::Logouts;
 use session::SessionKey;
 
@@ -323,8 +327,24 @@ impl Auth {
             return;
         }
         let now = Instant::now();
+        let wall = SystemTime::now();
         let login = normalize_login(&name);
         let client = Client::parse(&origin.client);
+        // The same work for every name: one digest, and the device cookies
+        // the request carries checked whatever the name.
+        let tag = device::name_tag(&self.key, &login);
+        let devices = Presented::read(
+            &self.key,
+            device::cookie_name(self.insecure_http),
+            headers(&request, "Cookie"),
+            tag,
+            wall,
+        );
+        let attempt = Attempt {
+            client: &client,
+            name: &login,
+            device: devices.for_name.as_ref().map(device::Device::id),
+        };
         let snapshot = state.snapshot();
         if snapshot.is_none() {
             // No roster read yet (a first start on a failing sheet): no
@@ -333,7 +353,7 @@ impl Auth {
             return;
         }
         let players = snapshot.as_ref().map_or(0, |s| s.players.len());
-        let gate = self.limits.gate(&client, &login, now, players);
+        let gate = self.limits.gate(&attempt, now, players);
         if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
             state
                 .metrics()
@@ -396,25 +416,40 @@ impl Auth {
             .and_then(|(s, c)| s.players.get(c.player).map(|p| (p, c)));
         match found {
             Some((player, c)) => {
-                self.limits.succeeded(&client, &login, now);
+                self.limits.succeeded(&attempt, now);
                 state.metrics().logins_ok.fetch_add(1, Ordering::Relaxed);
-                let token = self.key.issue(
-                    &player.id,
-                    c.secret.expose(),
-                    self.lifetime,
-                    SystemTime::now(),
-                );
-                let cookies = [
+                let token = self
+                    .key
+                    .issue(&player.id, c.secret.expose(), self.lifetime, wall);
+                let mut cookies = vec![
                     self.set_cookie(&token, self.lifetime.as_secs()),
                     self.set_hint(player, self.lifetime.as_secs()),
                 ];
+                // This device now knows the name: from anywhere, a
+                // stranger's lock on it no longer stops the player here.
+                match devices.after_login(tag) {
+                    Some(d) => cookies.push(device::set_cookie(
+                        &d.seal(&self.key, wall),
+                        self.insecure_http,
+                    )),
+                    None => tracing::warn!(
+                        event = "device_cookie_skipped",
+                        "no randomness for a device cookie; this login leaves none"
+                    ),
+                }
                 let own = format!("/p/{}/", player.slug);
                 let location = next.unwrap_or(&own);
                 tracing::info!(event = "login", player = %player.slug, "login ok");
                 redirect(request, 200, location, None, &cookies);
             }
             _ => {
-                if let Some(spent) = self.limits.failed(&client, &login, gate, now, players) {
+                if let Gate::NameLocked(_) = gate {
+                    state
+                        .metrics()
+                        .logins_name_locked
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(spent) = self.limits.failed(&attempt, gate, now, players) {
                     state
                         .metrics()
                         .login_budget_spent

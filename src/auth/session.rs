@@ -25,6 +25,9 @@ type HmacSha256 = Hmac<Sha256>;
 const KEY_FILE: &str = "session.key";
 /// Tokens longer than this are refused before any work.
 const MAX_TOKEN: usize = 1024;
+/// What a session token's signature is for (the same bytes as before
+/// [`SessionKey::tag`] existed, so older tokens stay valid).
+const SESSION_PURPOSE: &str = "sheetgen session v1";
 
 /// A token's signed contents, the signature checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +144,25 @@ impl SessionKey {
         out
     }
 
-    fn sign(&self, payload: &str) -> Vec<u8> {
+    /// HMAC-SHA256 of `data` under this key, labelled with `purpose` so
+    /// that a tag made for one use (a session, a device cookie) never
+    /// passes for another's.
+    pub(super) fn tag(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
         let mut mac = self.mac();
-        mac.update(b"sheetgen session v1\0");
-        mac.update(payload.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is [`SessionKey::tag`]'s for `purpose` and `data`,
+    /// compared in constant time.
+    pub(super) fn verify_tag(&self, purpose: &str, data: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac.verify_slice(tag).is_ok()
     }
 
     /// A token for `id` whose secret is `secret`, valid for `lifetime`.
@@ -157,7 +174,8 @@ impl SessionKey {
         let fp = B64.encode(self.fingerprint(id, secret));
         let payload = Payload::Current(id.to_string(), expires, fp, unix_nanos(now));
         let payload = B64.encode(serde_json::to_vec(&payload).unwrap_or_default());
-        format!("{payload}.{}", B64.encode(self.sign(&payload)))
+        let tag = self.tag(SESSION_PURPOSE, payload.as_bytes());
+        format!("{payload}.{}", B64.encode(tag))
     }
 
     /// What an authentic, unexpired token of ours says; nothing about
@@ -168,10 +186,9 @@ impl SessionKey {
         }
         let (payload, sig) = token.split_once('.')?;
         let sig = B64.decode(sig).ok()?;
-        let mut mac = self.mac();
-        mac.update(b"sheetgen session v1\0");
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&sig).ok()?;
+        if !self.verify_tag(SESSION_PURPOSE, payload.as_bytes(), &sig) {
+            return None;
+        }
         let (id, expires, fp, issued) =
             match serde_json::from_slice(&B64.decode(payload).ok()?).ok()? {
                 Payload::Current(id, expires, fp, issued) => (id, expires, fp, issued),

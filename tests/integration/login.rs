@@ -625,11 +625,13 @@ fn next_never_redirects_off_site() {
             location == "/p/alice/" || next.starts_with('/'),
             "next={next:?} → Location {location:?}"
         );
-        // The session and its "my page" hint (issue 17), nothing else.
+        // The session, its "my page" hint (issue 17) and the device
+        // cookie (issue 23), nothing else.
         assert!(
-            r.headers_all("Set-Cookie").len() == 2
+            r.headers_all("Set-Cookie").len() == 3
                 && r.set_cookie(COOKIE).is_some()
-                && r.set_cookie("__Host-gen_player").is_some(),
+                && r.set_cookie("__Host-gen_player").is_some()
+                && r.set_cookie("__Secure-gen_device").is_some(),
             "{}",
             r.head
         );
@@ -822,14 +824,20 @@ fn a_locked_name_answers_exactly_like_a_wrong_pin() {
     login_ok(addr, "198.51.100.30", "Alice Martin", "482913");
 }
 
-/// Issue 14: a stranger's failures lock a name for the stranger's network
-/// only (IPv4 /24, IPv6 /64), and attempts during the lock do not make the
-/// real player wait longer: their right PIN from their own network works.
+/// Issue 14: a stranger's failures never refuse the right PIN from the
+/// player's own network, and attempts during the lock do not make the
+/// real player wait longer. Since issue 23 a player's own network is one
+/// they logged in from (in the last 30 days): a network never seen shares
+/// the stranger's lock, or 40 networks would get 40 times the guesses
+/// (`guessing.rs`).
 #[test]
-fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() {
+fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_the_players_network() {
     let (_site, g) = started("");
     let addr = g.addr.as_str();
     let wrong = login(addr, "192.0.2.1", "Alice Martin", "111111", None);
+    // Bob and Alice logged in at home before.
+    login_ok(addr, "198.51.100.76", "Bob Stone", "739164");
+    login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
     // Eight wrong PINs on Bob's name from one /24, then eight more while
     // locked, each from another address of it (under the per-address limit).
     fail_like(
@@ -847,7 +855,10 @@ fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() 
         norm(&wrong),
         "locked name differs from wrong PIN"
     );
-    // …but Bob at home, on another network, logs in.
+    // …and from a network that never logged in as Bob too…
+    let fresh = login(addr, "100.64.0.77", "Bob Stone", "739164", None);
+    assert_eq!(norm(&fresh), norm(&wrong), "locked from a fresh network");
+    // …but Bob at home, on his own network, logs in.
     let token = login_ok(addr, "198.51.100.77", "Bob Stone", "739164");
     assert_eq!(auth(addr, &token, "bob"), 204);
 
@@ -861,7 +872,7 @@ fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_another_network() 
     );
     let locked = login(addr, "2001:db8:66:1::ffff", "Alice Martin", "482913", None);
     assert_eq!(norm(&locked), norm(&wrong), "locked over IPv6");
-    login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
+    login_ok(addr, "2001:db8:66:2::2", "Alice Martin", "482913");
 }
 
 /// Issue 14: a club's Wi-Fi (one address) where 30 players log in within
@@ -902,8 +913,9 @@ fn a_clubhouse_wifi_with_typos_never_sees_a_429() {
 
 /// Issue 14: the 20 commonest PINs sprayed over every name from 50
 /// addresses spend the site-wide budget, which cuts the spray off with one
-/// warning; a player on their own network still logs in, and a player
-/// already logged in is not affected.
+/// warning; a player on their own network (one they logged in from before:
+/// issue 23) still logs in, and a player already logged in is not
+/// affected.
 #[test]
 fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
     const COMMON: [&str; 20] = [
@@ -916,6 +928,7 @@ fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
     let g = start(&site);
     let addr = g.addr.as_str();
     let before = login_ok(addr, "198.51.100.1", "Player 0001", &roster_pin(1));
+    login_ok(addr, "198.51.99.2", "Player 0002", &roster_pin(2));
 
     let (mut checked, mut refused) = (0, 0);
     let mut attempt = 0;
@@ -956,9 +969,10 @@ fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
         assert!(!g.log().contains(&roster_pin(i)), "a PIN in the log");
     }
     // While it is spent: the session opened before is untouched, and a
-    // player on a network that never failed logs in.
+    // player on their own network, from an address that never failed,
+    // logs in.
     assert_eq!(auth(addr, &before, "p0001"), 204);
-    let token = login_ok(addr, "198.51.100.2", "Player 0002", &roster_pin(2));
+    let token = login_ok(addr, "198.51.99.3", "Player 0002", &roster_pin(2));
     assert_eq!(auth(addr, &token, "p0002"), 204);
 }
 

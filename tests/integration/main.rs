@@ -43,6 +43,7 @@ mod data_gate_cost;
 mod data_hardening;
 mod deploy;
 mod google;
+mod guessing;
 mod hostile_rosters;
 mod init;
 mod login;
