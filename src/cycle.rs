@@ -310,7 +310,7 @@ pub(crate) struct Removals {
 /// are not downloaded, so their problems show in build and watch only).
 /// Unlike a cycle, it looks for every missing column before modelling, so
 /// that one run names them all.
-pub(crate) async fn check(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
+pub(crate) async fn dry_run(config: &Config, fetcher: &Fetcher) -> Result<Checked, Error> {
     let raw = fetcher.fetch(config).await?;
     let tab_rows = tab_rows(&raw);
     let now = SystemTime::now();

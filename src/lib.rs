@@ -22,11 +22,16 @@
 //!   artifacts; touches no disk.
 //! - [`publish`]: the only writer of `out_dir`: gzip twins, compare with
 //!   disk, temp file + rename, guarded removals, the last gate for secrets.
-//! - [`cycle`]: one pass: [`cycle::run`] (build, watch), [`cycle::check`]
-//!   (stops before writing), and the one way a snapshot is built;
-//!   [`check`]: the extra warnings of `gen check`.
+//! - [`cycle`]: one pass: [`cycle::run`] (build, watch),
+//!   [`cycle::dry_run`] (`gen check`: stops before writing), and the one
+//!   way a snapshot is built; [`findings`]: the PIN warnings beyond row
+//!   problems, and how reports sort and count problems.
 //! - [`organiser`]: the organiser's page (`/admin/`), written after every
 //!   cycle, the failed ones included (the one file those may change).
+//!
+//! The commands, one file each in [`cmd`] (`build`, `check`, `serve`,
+//! `nginx`; `watch` is [`watch::run`], `init` is [`init`]), are dispatched
+//! by [`run`].
 //!
 //! Serving, which reads the shared state and never calls a stage:
 //! - [`state`]: the current snapshot and health, a cheap-clone handle.
@@ -55,12 +60,13 @@ pub mod api;
 pub(crate) mod as_of;
 pub mod auth;
 pub mod cells;
-pub(crate) mod check;
 pub mod cli;
+pub(crate) mod cmd;
 pub mod config;
 pub(crate) mod cycle;
 pub mod error;
 pub(crate) mod files;
+pub(crate) mod findings;
 pub(crate) mod front;
 pub(crate) mod http;
 pub(crate) mod init;
@@ -84,7 +90,6 @@ pub(crate) mod watch;
 use cli::{Cli, Command};
 use config::Config;
 use error::Error;
-use model::Severity;
 
 /// Logs go to stderr, one event a line (text or JSON); `RUST_LOG` filters.
 pub fn init_logging(format: cli::LogFormat) {
@@ -131,356 +136,17 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     let fetcher = source::Fetcher::new(&config)?;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Build(args) => build(&config, &fetcher, args.allow_mass_removal).await,
-            Command::Check => check(&config, &fetcher).await,
+            Command::Build(args) => cmd::build(&config, &fetcher, args.allow_mass_removal).await,
+            Command::Check => cmd::check(&config, &fetcher).await,
             Command::Watch => {
                 watch::run(cli.config.clone(), config.clone(), fetcher, None, None).await
             }
-            Command::Serve(args) => serve(&cli.config, &config, fetcher, args).await,
-            Command::Nginx(args) => nginx(&config, args),
-            Command::Init(_) => init::finish(written.as_ref(), check(&config, &fetcher).await),
+            Command::Serve(args) => cmd::serve(&cli.config, &config, fetcher, args).await,
+            Command::Nginx(args) => cmd::nginx(&config, args),
+            Command::Init(_) => init::finish(written.as_ref(), cmd::check(&config, &fetcher).await),
         }
     });
     // A cycle abandoned at stop must not hold the exit up.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result
-}
-
-async fn build(
-    config: &Config,
-    fetcher: &source::Fetcher,
-    allow_mass_removal: bool,
-) -> Result<(), Error> {
-    let ran = cycle::run(
-        config,
-        fetcher,
-        &mut cycle::CycleMemory::one_shot(),
-        cycle::CycleOptions {
-            allow_mass_removal,
-            persist: false,
-        },
-    )
-    .await;
-    // The organiser's page says what this build did, failed or not.
-    let mut board = organiser::Board::default();
-    let report = match ran {
-        Ok(report) => {
-            board.succeeded(config, &report.snapshot, &report.problems, true);
-            board.publish_logged(config, Some(&report.snapshot));
-            report
-        }
-        Err(e) => {
-            if config.site.out_dir.is_dir() {
-                board.failed(&e);
-                board.publish_logged(config, None);
-            }
-            return Err(e);
-        }
-    };
-    for p in &report.problems {
-        eprintln!("warning: {p}");
-    }
-    let weak = check::pin_warnings(&report.snapshot, config).len();
-    if weak > 0 {
-        eprintln!("warning: {weak} weak or damaged PIN(s); `gen check` lists them");
-    }
-    let r = report.publish;
-    println!(
-        "published {} players to {}: {} files written, {} unchanged, {} removed ({} ms)",
-        report.snapshot.players.len(),
-        config.site.out_dir.display(),
-        r.written,
-        r.unchanged,
-        r.removed,
-        (report.fetch + report.render + report.write).as_millis(),
-    );
-    println!(
-        "open {} (or serve that folder with nginx)",
-        config.site.out_dir.join("index.html").display()
-    );
-    Ok(())
-}
-
-/// `gen serve`: the watch loop with the site and the API on one local port.
-async fn serve(
-    config_path: &std::path::Path,
-    config: &Config,
-    fetcher: source::Fetcher,
-    args: cli::ServeArgs,
-) -> Result<(), Error> {
-    if args.listen.ends_with(":0") {
-        // The port is chosen when gen listens: the log's "API listening on"
-        // line says which.
-        println!(
-            "previewing {} on a free port: see \"API listening on\" below",
-            config.site.title
-        );
-    } else {
-        println!(
-            "previewing {} on http://{}/",
-            config.site.title, args.listen
-        );
-    }
-    if let Some(name) = demo_login_hint(config) {
-        println!("{name}");
-    }
-    println!("stop with Ctrl-C; for players, deploy behind nginx (gen nginx, deploy.sh)");
-    let preview = preview::Preview::new(config.site.out_dir.clone());
-    watch::run(
-        config_path.to_path_buf(),
-        config.clone(),
-        fetcher,
-        Some(args.listen),
-        Some(preview),
-    )
-    .await
-}
-
-/// For the embedded demo only: one login to try. A real roster's PINs are
-/// never printed.
-/// The embedded demo's players, as shipped in `examples/demo/`.
-const DEMO_PLAYERS: &[u8] = include_bytes!("../examples/demo/players.csv");
-
-fn demo_login_hint(config: &Config) -> Option<String> {
-    let config::Source::CsvFiles { files, .. } = &config.source else {
-        return None;
-    };
-    let players = files.get(&config.players.tab)?;
-    // Only the demo's own fictional data, byte for byte: a real club that
-    // edits the demo files in place, or keeps its roster at that path, must
-    // never see its PINs printed (issue 23).
-    let bytes = std::fs::read(players).ok()?;
-    if bytes != DEMO_PLAYERS {
-        return None;
-    }
-    let text = String::from_utf8(bytes).ok()?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers().ok()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (login, secret) = (col(&config.players.login)?, col(&config.players.secret)?);
-    let admin = config.players.admin.as_deref().and_then(col);
-    let rows: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
-    let row = rows.first()?;
-    let mut hint = format!(
-        "demo login: name \"{}\", PIN {} (fictional player from examples/demo/)",
-        row.get(login)?,
-        row.get(secret)?
-    );
-    let organiser = admin.and_then(|a| {
-        rows.iter().find(|r| {
-            r.get(a)
-                .is_some_and(|v| model::ADMIN_YES.contains(&v.trim().to_lowercase().as_str()))
-        })
-    });
-    if let Some(r) = organiser {
-        hint.push_str(&format!(
-            "\norganiser's page /admin/: name \"{}\", PIN {}",
-            r.get(login)?,
-            r.get(secret)?
-        ));
-    }
-    Some(hint)
-}
-
-fn nginx(config: &Config, args: cli::NginxArgs) -> Result<(), Error> {
-    let text = nginx::render(
-        config,
-        &nginx::NginxOptions {
-            listen: args.listen,
-            server_name: args.server_name,
-            cache_dir: args.cache_dir,
-            login_rate_per_minute: args.login_rate,
-            login_burst: args.login_burst,
-            behind: args.behind,
-        },
-    )
-    .map_err(|message| error::ConfigError::Invalid {
-        path: config.path.clone(),
-        key: "api.listen".into(),
-        message,
-    })?;
-    print!("{text}");
-    Ok(())
-}
-
-/// `gen check`: every problem once, a summary first (what would be
-/// published, whether `gen build` would refuse, who cannot log in and
-/// why, how many warnings and errors), then the problems grouped by tab.
-/// Every missing column is named in one run (issue 16).
-async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> {
-    println!("config: {}", config.path.display());
-    println!("source: {}", config.source.describe());
-    if let config::Source::Google(g) = &config.source {
-        println!("auth: {}", source::google::auth_description(g));
-    }
-    let checked = match cycle::check(config, fetcher).await {
-        Ok(checked) => checked,
-        // Nothing to sum up (the data could not be read as it is: a quote
-        // that swallowed rows, an unreachable source…), but still a verdict.
-        Err(e) => {
-            println!("verdict: NOT publishable: see the error below");
-            return Err(e);
-        }
-    };
-    let site = match checked {
-        cycle::Checked::MissingColumns { errors, tab_rows } => {
-            print_tab_rows(&tab_rows);
-            return Err(missing_columns(errors));
-        }
-        cycle::Checked::Site(site) => site,
-    };
-    let cycle::CheckedSite {
-        snapshot,
-        artifacts,
-        tab_rows,
-        removals,
-    } = *site;
-    print_tab_rows(&tab_rows);
-    let public_secrets = (!snapshot.credentials.is_empty())
-        .then(|| source::google::public_secret_warning(config))
-        .flatten();
-    let mut problems = snapshot.problems.clone();
-    problems.extend(check::pin_warnings(&snapshot, config));
-    let problems = check::distinct(problems);
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count()
-        + usize::from(removals.refused);
-    let warnings = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Warning)
-        .count()
-        + usize::from(public_secrets.is_some());
-    let publishable = errors == 0 && !snapshot.players.is_empty();
-
-    println!();
-    println!("== summary ==");
-    if let Some(warning) = &public_secrets {
-        // Loud on purpose: the first line of the summary.
-        println!("WARNING: {warning}");
-    }
-    println!(
-        "players: {} ({} can log in), {} pages render",
-        snapshot.players.len(),
-        snapshot.credentials.len(),
-        artifacts.len()
-    );
-    for t in &snapshot.tables {
-        let rows: usize = t.rows.iter().map(Vec::len).sum();
-        println!("tab \"{}\": {rows} rows joined to players", t.name);
-    }
-    let player_pages = artifacts
-        .iter()
-        .filter(|a| publish::player_slug(&a.path, a.kind).is_some())
-        .count();
-    println!(
-        "would publish: {player_pages} player page(s), {} file(s) in all, to {}",
-        artifacts.len(),
-        config.site.out_dir.display()
-    );
-    print_removals(&removals);
-    print_logins(&snapshot, &problems, config);
-    println!("problems: {errors} error(s), {warnings} warning(s)");
-    if !problems.is_empty() {
-        println!("  by kind: {}", check::kinds_line(&problems, config));
-    }
-    if publishable {
-        println!("verdict: publishable");
-    } else if snapshot.players.is_empty() {
-        println!("verdict: NOT publishable: no player row to publish");
-    } else {
-        println!("verdict: NOT publishable: {errors} error(s) above and below");
-    }
-
-    for (tab, list) in check::by_tab(problems, config) {
-        let n = |severity| list.iter().filter(|p| p.severity == severity).count();
-        println!();
-        println!(
-            "== tab \"{tab}\": {} warning(s), {} error(s) ==",
-            n(Severity::Warning),
-            n(Severity::Error)
-        );
-        for p in &list {
-            let level = match p.severity {
-                Severity::Warning => "warning",
-                Severity::Error => "error",
-            };
-            println!("{level}: {p}");
-        }
-    }
-    if !publishable {
-        return Err(Error::CheckFailed(errors.max(1)));
-    }
-    println!();
-    println!("ok: publishable ({warnings} warning(s))");
-    Ok(())
-}
-
-fn print_tab_rows(tab_rows: &[(String, usize)]) {
-    for (tab, rows) in tab_rows {
-        println!("tab \"{tab}\": {rows} data rows");
-    }
-}
-
-/// Every missing column, each on stderr as the error it is; one alone is
-/// that error, as `gen build` reports it.
-fn missing_columns(mut errors: Vec<error::ModelError>) -> Error {
-    if errors.len() == 1
-        && let Some(only) = errors.pop()
-    {
-        return Error::Model(only);
-    }
-    for e in &errors {
-        eprintln!("error: {e}");
-    }
-    Error::CheckFailed(errors.len())
-}
-
-/// Whether `gen build` would remove player pages, and refuse to.
-fn print_removals(removals: &cycle::Removals) {
-    let cycle::Removals {
-        removing,
-        existing,
-        refused,
-    } = *removals;
-    if refused {
-        println!(
-            "build would REFUSE: it would remove {removing} of the {existing} player pages \
-             already published (more than half). If the sheet really lost those players, \
-             run `gen build --allow-mass-removal`; if not, fix the sheet first"
-        );
-    } else if removing > 0 {
-        println!("build would remove {removing} of the {existing} player pages already published");
-    } else {
-        println!("build would remove no player page");
-    }
-}
-
-/// Who cannot log in, by reason with their rows, then who probably
-/// cannot (a PIN that lost its leading zero).
-fn print_logins(snapshot: &model::Snapshot, problems: &[model::Problem], config: &Config) {
-    let blocks = check::login_blocks(snapshot, problems, config);
-    let blocked: usize = blocks.iter().map(|(_, rows)| rows.len()).sum();
-    if blocked == 0 {
-        println!("cannot log in: nobody");
-    } else {
-        println!("cannot log in: {blocked} player(s)");
-    }
-    for (reason, rows) in &blocks {
-        println!(
-            "  {} {}: {}",
-            rows.len(),
-            reason.describe(),
-            check::rows_list(rows)
-        );
-    }
-    let lost = check::lost_zero_rows(problems, config);
-    if !lost.is_empty() {
-        println!(
-            "probably cannot log in: {} player(s) whose PIN looks like it lost a leading zero: {}",
-            lost.len(),
-            check::rows_list(&lost)
-        );
-    }
 }

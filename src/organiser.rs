@@ -23,9 +23,9 @@ use std::time::SystemTime;
 use minijinja::context;
 use serde::Serialize;
 
-use crate::check::{self, Kind, LoginBlock};
 use crate::config::Config;
 use crate::error::{Error, ModelError, PublishError, SourceError};
+use crate::findings::{self, Kind, LoginBlock};
 use crate::model::{Problem, Severity, Snapshot};
 use crate::publish;
 use crate::render::{Artifact, ArtifactKind, Theme};
@@ -208,11 +208,11 @@ impl Board {
                     .map(|(reason, rows)| BlockedView {
                         reason: reason.key(),
                         count: rows.len(),
-                        rows: check::rows_list(rows),
+                        rows: findings::rows_list(rows),
                     })
                     .collect(),
                 lost_zero: g.lost_zero.len(),
-                lost_zero_rows: check::rows_list(&g.lost_zero),
+                lost_zero_rows: findings::rows_list(&g.lost_zero),
                 photos_failing: config.players.photo.is_some().then_some(g.photos_failing),
             }),
             problems: self.good.as_ref().map_or(Vec::new(), |g| {
@@ -231,7 +231,7 @@ impl Board {
             }),
             problems_total: self.good.as_ref().map_or(0, |g| g.problems.len()),
             problem_kinds: self.good.as_ref().map_or(Vec::new(), |g| {
-                check::kind_counts(&g.problems, config)
+                findings::kind_counts(&g.problems, config)
                     .into_iter()
                     .map(|(kind, count)| KindView {
                         kind: kind.key(),
@@ -257,9 +257,9 @@ impl Board {
 impl Good {
     fn of(config: &Config, snapshot: &Snapshot, problems: &[Problem]) -> Good {
         let mut all = problems.to_vec();
-        all.extend(check::pin_warnings(snapshot, config));
-        let mut all = check::distinct(all);
-        check::most_important_first(&mut all, config);
+        all.extend(findings::pin_warnings(snapshot, config));
+        let mut all = findings::distinct(all);
+        findings::most_important_first(&mut all, config);
         let photo = config.players.photo.as_ref();
         Good {
             data_at: snapshot.changed_at,
@@ -267,8 +267,8 @@ impl Good {
             can_log_in: (0..snapshot.players.len())
                 .filter(|&i| snapshot.credentials.for_player(i).is_some())
                 .count(),
-            blocks: check::login_blocks(snapshot, &all, config),
-            lost_zero: check::lost_zero_rows(&all, config),
+            blocks: findings::login_blocks(snapshot, &all, config),
+            lost_zero: findings::lost_zero_rows(&all, config),
             photos_failing: all
                 .iter()
                 .filter(|p| photo.is_some() && p.tab == config.players.tab)

@@ -1,0 +1,61 @@
+//! `gen build`: one cycle (fetch → render → publish), then exit; the
+//! organiser's page says what it did, failed or not.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::{cycle, findings, organiser, source};
+
+pub(crate) async fn build(
+    config: &Config,
+    fetcher: &source::Fetcher,
+    allow_mass_removal: bool,
+) -> Result<(), Error> {
+    let ran = cycle::run(
+        config,
+        fetcher,
+        &mut cycle::CycleMemory::one_shot(),
+        cycle::CycleOptions {
+            allow_mass_removal,
+            persist: false,
+        },
+    )
+    .await;
+    // The organiser's page says what this build did, failed or not.
+    let mut board = organiser::Board::default();
+    let report = match ran {
+        Ok(report) => {
+            board.succeeded(config, &report.snapshot, &report.problems, true);
+            board.publish_logged(config, Some(&report.snapshot));
+            report
+        }
+        Err(e) => {
+            if config.site.out_dir.is_dir() {
+                board.failed(&e);
+                board.publish_logged(config, None);
+            }
+            return Err(e);
+        }
+    };
+    for p in &report.problems {
+        eprintln!("warning: {p}");
+    }
+    let weak = findings::pin_warnings(&report.snapshot, config).len();
+    if weak > 0 {
+        eprintln!("warning: {weak} weak or damaged PIN(s); `gen check` lists them");
+    }
+    let r = report.publish;
+    println!(
+        "published {} players to {}: {} files written, {} unchanged, {} removed ({} ms)",
+        report.snapshot.players.len(),
+        config.site.out_dir.display(),
+        r.written,
+        r.unchanged,
+        r.removed,
+        (report.fetch + report.render + report.write).as_millis(),
+    );
+    println!(
+        "open {} (or serve that folder with nginx)",
+        config.site.out_dir.join("index.html").display()
+    );
+    Ok(())
+}

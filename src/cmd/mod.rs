@@ -1,0 +1,13 @@
+//! One file per command (zola's `src/cmd/`): each prints what its user
+//! reads and returns the error that sets the exit code. The stages they
+//! call are in the crate's other modules.
+
+mod build;
+mod check;
+mod nginx;
+mod serve;
+
+pub(crate) use build::build;
+pub(crate) use check::check;
+pub(crate) use nginx::nginx;
+pub(crate) use serve::serve;
