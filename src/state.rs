@@ -205,120 +205,136 @@ impl AppState {
     }
 }
 
+type Row = (&'static str, &'static str, &'static str, String);
+
 impl Metrics {
     /// The Prometheus text exposition format (version 0.0.4).
     pub fn render(&self, players: usize) -> String {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let secs = |c: &AtomicU64| get(c) as f64 / 1e6;
         let mut out = String::with_capacity(2048);
-        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            out.push_str(&format!(
-                "# HELP sheetgen_{name} {help}\n# TYPE sheetgen_{name} {kind}\nsheetgen_{name} {value}\n"
-            ));
-        };
-        metric(
-            "cycles_total",
-            "counter",
-            "Cycles run (fetch, render, publish).",
-            get(&self.cycles).to_string(),
-        );
-        metric(
-            "cycle_failures_total",
-            "counter",
-            "Cycles that failed; the previous site stayed.",
-            get(&self.failures).to_string(),
-        );
-        metric(
-            "cycles_unchanged_total",
-            "counter",
-            "Cycles whose data, templates and config had not changed: nothing rendered or written.",
-            get(&self.cycles_unchanged).to_string(),
-        );
-        metric(
-            "pages_written_total",
-            "counter",
-            "Files written under out_dir (a page and its .gz count two).",
-            get(&self.pages_written).to_string(),
-        );
-        metric(
-            "pages_removed_total",
-            "counter",
-            "Files removed under out_dir.",
-            get(&self.pages_removed).to_string(),
-        );
-        metric(
-            "fetch_seconds_total",
-            "counter",
-            "Time spent fetching the source.",
-            secs(&self.fetch_micros_total).to_string(),
-        );
-        metric(
-            "render_seconds_total",
-            "counter",
-            "Time spent rendering.",
-            secs(&self.render_micros_total).to_string(),
-        );
-        metric(
-            "publish_seconds_total",
-            "counter",
-            "Time spent publishing.",
-            secs(&self.publish_micros_total).to_string(),
-        );
-        metric(
-            "last_fetch_seconds",
-            "gauge",
-            "Duration of the last fetch.",
-            secs(&self.last_fetch_micros).to_string(),
-        );
-        metric(
-            "last_render_seconds",
-            "gauge",
-            "Duration of the last render.",
-            secs(&self.last_render_micros).to_string(),
-        );
-        metric(
-            "last_publish_seconds",
-            "gauge",
-            "Duration of the last publish.",
-            secs(&self.last_publish_micros).to_string(),
-        );
-        metric(
-            "logins_total",
-            "counter",
-            "Successful logins.",
-            get(&self.logins_ok).to_string(),
-        );
-        metric(
-            "login_failures_total",
-            "counter",
-            "Failed logins (unknown name or wrong PIN).",
-            get(&self.logins_failed).to_string(),
-        );
-        metric(
-            "login_rate_limited_total",
-            "counter",
-            "Logins refused by a rate limit.",
-            get(&self.logins_rate_limited).to_string(),
-        );
-        metric(
-            "login_name_locked_total",
-            "counter",
-            "Failed logins answered without checking the PIN, the name being locked for that client after too many failures (counted in login_failures_total too).",
-            get(&self.logins_name_locked).to_string(),
-        );
-        metric(
-            "login_budget_spent_total",
-            "counter",
-            "Times failed logins across the site spent the 15-minute budget (a spray of PINs over many names).",
-            get(&self.login_budget_spent).to_string(),
-        );
-        metric(
+        let players: Row = (
             "players",
             "gauge",
             "Players in the snapshot in force.",
             players.to_string(),
         );
+        let rows = self.cycle_rows().into_iter().chain(self.login_rows());
+        for (name, kind, help, value) in rows.chain([players]) {
+            out.push_str(&format!(
+                "# HELP sheetgen_{name} {help}\n# TYPE sheetgen_{name} {kind}\nsheetgen_{name} {value}\n"
+            ));
+        }
         out
+    }
+
+    /// Cycles and their stages.
+    fn cycle_rows(&self) -> Vec<Row> {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let secs = |c: &AtomicU64| get(c) as f64 / 1e6;
+        vec![
+            (
+                "cycles_total",
+                "counter",
+                "Cycles run (fetch, render, publish).",
+                get(&self.cycles).to_string(),
+            ),
+            (
+                "cycle_failures_total",
+                "counter",
+                "Cycles that failed; the previous site stayed.",
+                get(&self.failures).to_string(),
+            ),
+            (
+                "cycles_unchanged_total",
+                "counter",
+                "Cycles whose data, templates and config had not changed: nothing rendered or written.",
+                get(&self.cycles_unchanged).to_string(),
+            ),
+            (
+                "pages_written_total",
+                "counter",
+                "Files written under out_dir (a page and its .gz count two).",
+                get(&self.pages_written).to_string(),
+            ),
+            (
+                "pages_removed_total",
+                "counter",
+                "Files removed under out_dir.",
+                get(&self.pages_removed).to_string(),
+            ),
+            (
+                "fetch_seconds_total",
+                "counter",
+                "Time spent fetching the source.",
+                secs(&self.fetch_micros_total).to_string(),
+            ),
+            (
+                "render_seconds_total",
+                "counter",
+                "Time spent rendering.",
+                secs(&self.render_micros_total).to_string(),
+            ),
+            (
+                "publish_seconds_total",
+                "counter",
+                "Time spent publishing.",
+                secs(&self.publish_micros_total).to_string(),
+            ),
+            (
+                "last_fetch_seconds",
+                "gauge",
+                "Duration of the last fetch.",
+                secs(&self.last_fetch_micros).to_string(),
+            ),
+            (
+                "last_render_seconds",
+                "gauge",
+                "Duration of the last render.",
+                secs(&self.last_render_micros).to_string(),
+            ),
+            (
+                "last_publish_seconds",
+                "gauge",
+                "Duration of the last publish.",
+                secs(&self.last_publish_micros).to_string(),
+            ),
+        ]
+    }
+
+    /// Logins and their limits.
+    fn login_rows(&self) -> Vec<Row> {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        vec![
+            (
+                "logins_total",
+                "counter",
+                "Successful logins.",
+                get(&self.logins_ok).to_string(),
+            ),
+            (
+                "login_failures_total",
+                "counter",
+                "Failed logins (unknown name or wrong PIN).",
+                get(&self.logins_failed).to_string(),
+            ),
+            (
+                "login_rate_limited_total",
+                "counter",
+                "Logins refused by a rate limit.",
+                get(&self.logins_rate_limited).to_string(),
+            ),
+            (
+                "login_name_locked_total",
+                "counter",
+                "Failed logins answered without checking the PIN, the name being locked for that client after too many failures (counted in login_failures_total too).",
+                get(&self.logins_name_locked).to_string(),
+            ),
+            (
+                "login_budget_spent_total",
+                "counter",
+                "Times failed logins across the site spent the 15-minute budget (a spray of PINs over many names).",
+                get(&self.login_budget_spent).to_string(),
+            ),
+        ]
     }
 }
 

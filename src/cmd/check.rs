@@ -96,6 +96,17 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         println!("verdict: NOT publishable: {errors} error(s) above and below");
     }
 
+    print_by_tab(problems, config);
+    if !publishable {
+        return Err(Error::CheckFailed(errors.max(1)));
+    }
+    println!();
+    println!("ok: publishable ({warnings} warning(s))");
+    Ok(())
+}
+
+/// Every problem once, grouped by tab in row order.
+fn print_by_tab(problems: Vec<model::Problem>, config: &Config) {
     for (tab, list) in findings::by_tab(problems, config) {
         let n = |severity| list.iter().filter(|p| p.severity == severity).count();
         println!();
@@ -112,12 +123,6 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
             println!("{level}: {p}");
         }
     }
-    if !publishable {
-        return Err(Error::CheckFailed(errors.max(1)));
-    }
-    println!();
-    println!("ok: publishable ({warnings} warning(s))");
-    Ok(())
 }
 
 fn print_tab_rows(tab_rows: &[(String, usize)]) {

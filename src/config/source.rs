@@ -101,99 +101,8 @@ pub(super) fn resolve_source(
         }
     };
     match raw.kind {
-        SourceKind::Google => {
-            let id = raw
-                .spreadsheet_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    invalid(
-                        "source.spreadsheet_id",
-                        "is required for kind = \"google\"".into(),
-                    )
-                })?;
-            if !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(invalid(
-                    "source.spreadsheet_id",
-                    "must be the id from the sheet's URL (letters, digits, - and _), not the whole URL"
-                        .into(),
-                ));
-            }
-            let api_base = base_url(
-                raw.api_base.as_ref(),
-                DEFAULT_API_BASE,
-                "source.api_base",
-                at,
-            )?;
-            let drive_api_base = base_url(
-                raw.drive_api_base.as_ref(),
-                DEFAULT_DRIVE_API_BASE,
-                "source.drive_api_base",
-                at,
-            )?;
-            let api_key = raw
-                .api_key
-                .clone()
-                .filter(|k| !k.trim().is_empty())
-                .map(Secret::new)
-                .or_else(|| env.google_api_key.clone());
-            let credentials = raw
-                .credentials
-                .as_deref()
-                .map(&resolve)
-                .or_else(|| env.google_credentials.clone());
-            Ok(Source::Google(GoogleSource {
-                spreadsheet_id: id.to_string(),
-                api_base,
-                api_key,
-                credentials,
-                drive_api_base,
-                drive_photos: false,
-            }))
-        }
-        SourceKind::Csv => {
-            let mut urls = raw.urls.clone();
-            if let Some(url) = &raw.url {
-                urls.insert(String::new(), url.clone());
-            }
-            if !urls.is_empty() {
-                if !raw.files.is_empty() || raw.path.is_some() {
-                    return Err(invalid(
-                        "source",
-                        "give either url/urls (a published sheet) or files/path (local CSV), not both"
-                            .into(),
-                    ));
-                }
-                for url in urls.values() {
-                    if !(url.starts_with("https://") || url.starts_with("http://")) {
-                        return Err(invalid("source.url", "must be an http(s) URL".into()));
-                    }
-                }
-                return Ok(Source::CsvUrls { urls, encoding });
-            }
-            let mut files: BTreeMap<String, PathBuf> = raw
-                .files
-                .iter()
-                .map(|(tab, p)| (tab.clone(), resolve(p)))
-                .collect();
-            if let Some(path) = &raw.path {
-                // A single file stands for the players tab; the tab name is
-                // filled in by the caller's check against [players] tab.
-                files.insert(String::new(), resolve(path));
-            }
-            if files.is_empty() {
-                return Err(invalid(
-                    "source.files",
-                    "is required for kind = \"csv\": one file per tab, e.g. [source.files] Players = \"players.csv\""
-                        .into(),
-                ));
-            }
-            Ok(Source::CsvFiles { files, encoding })
-        }
+        SourceKind::Google => google(raw, env, at),
+        SourceKind::Csv => csv(raw, encoding, at),
         SourceKind::Xlsx => {
             let path = raw
                 .path
@@ -204,4 +113,106 @@ pub(super) fn resolve_source(
             })
         }
     }
+}
+
+/// `kind = "google"`: the sheet's id, the APIs' addresses, and the key or
+/// service account (the file's, else the environment's).
+fn google(raw: &RawSource, env: &Env, at: &Origin<'_>) -> Result<Source, ConfigError> {
+    let resolve = |p: &Path| at.resolve(p);
+    let invalid = |key: &str, message: String| at.invalid(key, message);
+    let id = raw
+        .spreadsheet_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                "source.spreadsheet_id",
+                "is required for kind = \"google\"".into(),
+            )
+        })?;
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            "source.spreadsheet_id",
+            "must be the id from the sheet's URL (letters, digits, - and _), not the whole URL"
+                .into(),
+        ));
+    }
+    let api_base = base_url(
+        raw.api_base.as_ref(),
+        DEFAULT_API_BASE,
+        "source.api_base",
+        at,
+    )?;
+    let drive_api_base = base_url(
+        raw.drive_api_base.as_ref(),
+        DEFAULT_DRIVE_API_BASE,
+        "source.drive_api_base",
+        at,
+    )?;
+    let api_key = raw
+        .api_key
+        .clone()
+        .filter(|k| !k.trim().is_empty())
+        .map(Secret::new)
+        .or_else(|| env.google_api_key.clone());
+    let credentials = raw
+        .credentials
+        .as_deref()
+        .map(&resolve)
+        .or_else(|| env.google_credentials.clone());
+    Ok(Source::Google(GoogleSource {
+        spreadsheet_id: id.to_string(),
+        api_base,
+        api_key,
+        credentials,
+        drive_api_base,
+        drive_photos: false,
+    }))
+}
+
+/// `kind = "csv"`: local files (one per tab) or published URLs, not both.
+fn csv(raw: &RawSource, encoding: Encoding, at: &Origin<'_>) -> Result<Source, ConfigError> {
+    let resolve = |p: &Path| at.resolve(p);
+    let invalid = |key: &str, message: String| at.invalid(key, message);
+    let mut urls = raw.urls.clone();
+    if let Some(url) = &raw.url {
+        urls.insert(String::new(), url.clone());
+    }
+    if !urls.is_empty() {
+        if !raw.files.is_empty() || raw.path.is_some() {
+            return Err(invalid(
+                "source",
+                "give either url/urls (a published sheet) or files/path (local CSV), not both"
+                    .into(),
+            ));
+        }
+        for url in urls.values() {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid("source.url", "must be an http(s) URL".into()));
+            }
+        }
+        return Ok(Source::CsvUrls { urls, encoding });
+    }
+    let mut files: BTreeMap<String, PathBuf> = raw
+        .files
+        .iter()
+        .map(|(tab, p)| (tab.clone(), resolve(p)))
+        .collect();
+    if let Some(path) = &raw.path {
+        // A single file stands for the players tab; the tab name is
+        // filled in by the caller's check against [players] tab.
+        files.insert(String::new(), resolve(path));
+    }
+    if files.is_empty() {
+        return Err(invalid(
+            "source.files",
+            "is required for kind = \"csv\": one file per tab, e.g. [source.files] Players = \"players.csv\""
+                .into(),
+        ));
+    }
+    Ok(Source::CsvFiles { files, encoding })
 }

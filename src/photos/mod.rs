@@ -167,6 +167,84 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// What a cell's cache entry says now: its images (perhaps stale), still
+/// downloading, or why not.
+fn status_of(entry: Option<Entry>, downloading: bool) -> PhotoStatus {
+    match entry {
+        Some(Entry {
+            image: Some(p),
+            error,
+            ..
+        }) => PhotoStatus::Ready {
+            stem: p.stem,
+            page: p.page,
+            thumb: p.thumb,
+            stale: error,
+        },
+        _ if downloading => PhotoStatus::Pending,
+        Some(Entry { error: Some(e), .. }) => PhotoStatus::Failed(e),
+        _ => PhotoStatus::Pending,
+    }
+}
+
+/// Each cell's request key (or why it has none), and the downloads that
+/// are due: never asked, images gone from the cache, or checked longer ago
+/// than `recheck` (`retry` after a failure).
+type Plan<'c> = (
+    HashMap<&'c String, Result<(String, PhotoRequest), String>>,
+    Vec<(String, PhotoRequest, Option<Entry>)>,
+);
+
+fn plan<'c>(
+    cells: &'c [String],
+    drive_api_base: Option<&str>,
+    cache: &Cache,
+    recheck: u64,
+    retry: u64,
+    now: u64,
+) -> Plan<'c> {
+    let mut keys: HashMap<&String, Result<(String, PhotoRequest), String>> = HashMap::new();
+    let mut due: Vec<(String, PhotoRequest, Option<Entry>)> = Vec::new();
+    let mut due_keys = HashSet::new();
+    for cell in cells {
+        let request = match photo_request(cell, drive_api_base) {
+            Ok(r) => r,
+            Err(why) => {
+                keys.insert(cell, Err(why));
+                continue;
+            }
+        };
+        let key = url_key(&request.url);
+        keys.insert(cell, Ok((key.clone(), request.clone())));
+        if due_keys.contains(&key) {
+            continue;
+        }
+        let entry = cache.entry(&key, &request.url);
+        let is_due = match &entry {
+            None => true,
+            Some(e) => match &e.image {
+                Some(p) if !cache.has_images(p) => true,
+                Some(_) if e.error.is_none() => now.saturating_sub(e.checked) >= recheck,
+                _ => now.saturating_sub(e.checked) >= retry,
+            },
+        };
+        if is_due {
+            due_keys.insert(key.clone());
+            // Files gone: ask unconditionally.
+            let entry = entry.map(|mut e| {
+                if e.image.as_ref().is_some_and(|p| !cache.has_images(p)) {
+                    e.image = None;
+                    e.etag = None;
+                    e.last_modified = None;
+                }
+                e
+            });
+            due.push((key, request, entry));
+        }
+    }
+    (keys, due)
+}
+
 /// Kept across cycles (by `cycle::CycleMemory`): the HTTP client
 /// and the downloads in flight.
 #[derive(Debug)]
@@ -223,46 +301,7 @@ impl Photos {
         let retry = recheck.min(RETRY_FAILED.as_secs());
         let now = unix_now();
 
-        // cell → its request key, or why it has none.
-        let mut keys: HashMap<&String, Result<(String, PhotoRequest), String>> = HashMap::new();
-        let mut due: Vec<(String, PhotoRequest, Option<Entry>)> = Vec::new();
-        let mut due_keys = HashSet::new();
-        for cell in cells {
-            let request = match photo_request(cell, drive_api_base) {
-                Ok(r) => r,
-                Err(why) => {
-                    keys.insert(cell, Err(why));
-                    continue;
-                }
-            };
-            let key = url_key(&request.url);
-            keys.insert(cell, Ok((key.clone(), request.clone())));
-            if due_keys.contains(&key) {
-                continue;
-            }
-            let entry = cache.entry(&key, &request.url);
-            let is_due = match &entry {
-                None => true,
-                Some(e) => match &e.image {
-                    Some(p) if !cache.has_images(p) => true,
-                    Some(_) if e.error.is_none() => now.saturating_sub(e.checked) >= recheck,
-                    _ => now.saturating_sub(e.checked) >= retry,
-                },
-            };
-            if is_due {
-                due_keys.insert(key.clone());
-                // Files gone: ask unconditionally.
-                let entry = entry.map(|mut e| {
-                    if e.image.as_ref().is_some_and(|p| !cache.has_images(p)) {
-                        e.image = None;
-                        e.etag = None;
-                        e.last_modified = None;
-                    }
-                    e
-                });
-                due.push((key, request, entry));
-            }
-        }
+        let (keys, due) = plan(cells, drive_api_base, &cache, recheck, retry, now);
 
         // One token for every Drive API download of this cycle.
         let mut token: Option<Result<Secret, String>> = None;
@@ -324,21 +363,7 @@ impl Photos {
                         .get(key)
                         .cloned()
                         .or_else(|| cache.entry(key, &request.url));
-                    match entry {
-                        Some(Entry {
-                            image: Some(p),
-                            error,
-                            ..
-                        }) => PhotoStatus::Ready {
-                            stem: p.stem,
-                            page: p.page,
-                            thumb: p.thumb,
-                            stale: error,
-                        },
-                        _ if in_flight.contains(key) => PhotoStatus::Pending,
-                        Some(Entry { error: Some(e), .. }) => PhotoStatus::Failed(e),
-                        _ => PhotoStatus::Pending,
-                    }
+                    status_of(entry, in_flight.contains(key))
                 }
             };
             by_cell.insert(cell.trim().to_string(), status);
