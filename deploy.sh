@@ -337,16 +337,6 @@ tree_manifest() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
 
-# Reads `key = "value"` from a [section] of a TOML file (simple cases only).
-toml_get() {
-  local file=$1 section=$2 key=$3
-  awk -v section="[$section]" -v key="$key" '
-    /^[[:space:]]*\[/ { gsub(/[[:space:]]/, ""); current = $0; next }
-    current == section && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" {
-      sub(/^[^=]*=[[:space:]]*"/, ""); sub(/".*$/, ""); print; exit
-    }' "$file"
-}
-
 random_hex() {
   if command -v openssl >/dev/null 2>&1; then
     openssl rand -hex 32
@@ -556,7 +546,9 @@ else
 fi
 install_file "$STAGE/theme.sha256" "$THEME_MANIFEST" 0644 root:root
 if [[ -f $CONFIG ]]; then
-  templates=$(toml_get "$CONFIG" site templates)
+  # gen resolves the path (and its default) itself: no second reading of
+  # site.toml here.
+  templates=$("$GEN" --config "$CONFIG" config get site.templates 2>/dev/null) || templates=
   if [[ -n $templates && $templates != "$THEME" ]]; then
     say "your site.toml uses templates = \"$templates\": not touched (compare with $THEME after upgrades)"
   fi
@@ -668,53 +660,15 @@ fi
 # ---- step 6: systemd unit ----------------------------------------------------------------
 
 step 6 "systemd unit $UNIT"
-cat >"$STAGE/sheetgen.service" <<EOF
-# Installed by deploy.sh; rewritten on every deploy. Local changes belong in
-# a drop-in: systemctl edit sheetgen
-[Unit]
-Description=sheetgen: the club's sheet as a static site, and its login API
-Documentation=file://$SHARE/README.md
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-ExecStart=$BIN --config $CONFIG watch
-User=$USER_NAME
-Group=$USER_NAME
-EnvironmentFile=-$ENV_FILE
-Restart=always
-RestartSec=2
-TimeoutStopSec=10
-UMask=0022
-LimitNOFILE=65536
-
-# Hardening: gen reads its config and theme, writes only the state and the site.
-NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=$STATE $WWW
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-MemoryDenyWriteExecute=yes
-SystemCallArchitectures=native
-CapabilityBoundingSet=
-AmbientCapabilities=
-
-[Install]
-WantedBy=multi-user.target
-EOF
+# The unit is a file of the repository (examples/deploy/), paths filled in.
+unit_template=$SRC_DIR/examples/deploy/sheetgen.service
+[[ -f $unit_template ]] || fail "$unit_template is missing: deploy.sh needs the files shipped beside it"
+sed -e "s|@SHARE@|$SHARE|g" -e "s|@BIN@|$BIN|g" -e "s|@CONFIG@|$CONFIG|g" \
+  -e "s|@USER_NAME@|$USER_NAME|g" -e "s|@ENV_FILE@|$ENV_FILE|g" \
+  -e "s|@STATE@|$STATE|g" -e "s|@WWW@|$WWW|g" "$unit_template" >"$STAGE/sheetgen.service"
+if grep -q '@[A-Z_]*@' "$STAGE/sheetgen.service"; then
+  fail "$unit_template has a placeholder deploy.sh does not fill: $(grep -o '@[A-Z_]*@' "$STAGE/sheetgen.service" | head -1)"
+fi
 install_unit "$STAGE/sheetgen.service" "$UNIT"
 UNIT_CHANGED=$CHANGED
 install_file "$SRC_DIR/README.md" "$SHARE/README.md" 0644 root:root
@@ -873,8 +827,9 @@ if ((ROOT_MODE)); then
 elif ((DRY_RUN)); then
   say "would poll /healthz of gen's [api] listen for up to 20 s"
 else
-  listen_api=$(toml_get "$CONFIG" api listen)
-  listen_api=${listen_api:-127.0.0.1:8787}
+  # gen says where its API listens, default included (issue 24).
+  listen_api=$("$GEN" --config "$CONFIG" config get api.listen) ||
+    fail "\`$GEN --config $CONFIG config get api.listen\` failed: see its message above"
   curl_args=(-sS --max-time 2 -o "$STAGE/health.json" -w '%{http_code}')
   if [[ $listen_api == unix:* ]]; then
     curl_args+=(--unix-socket "${listen_api#unix:}" http://localhost/healthz)

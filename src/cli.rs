@@ -42,6 +42,21 @@ pub enum Command {
     /// Sheet, a folder of CSV files or a workbook: its tabs and header rows,
     /// the columns guessed; then check it and say what to do next.
     Init(InitArgs),
+    /// Print one setting as gen resolved it (paths absolute, defaults
+    /// filled in), for scripts such as deploy.sh: `gen config get api.listen`.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the value of KEY (one of `gen config keys`).
+    Get {
+        /// e.g. api.listen, site.out_dir, site.state_dir, site.templates
+        key: String,
+    },
+    /// List the keys `gen config get` knows.
+    Keys,
 }
 
 #[derive(Debug, clap::Args)]

@@ -30,7 +30,7 @@
 //!   cycle, the failed ones included (the one file those may change).
 //!
 //! The commands, one file each in [`cmd`] (`build`, `check`, `serve`,
-//! `nginx`; `watch` is [`watch::run`], `init` is [`init`]), are dispatched
+//! `nginx`, `config`; `watch` is [`watch::run`], `init` is [`init`]), are dispatched
 //! by [`run`].
 //!
 //! Serving, which reads the shared state and never calls a stage:
@@ -143,6 +143,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             Command::Serve(args) => cmd::serve(&cli.config, &config, fetcher, args).await,
             Command::Nginx(args) => cmd::nginx(&config, args),
+            Command::Config(command) => cmd::config(&config, &command),
             Command::Init(_) => init::finish(written.as_ref(), cmd::check(&config, &fetcher).await),
         }
     });

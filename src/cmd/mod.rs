@@ -4,10 +4,12 @@
 
 mod build;
 mod check;
+mod config;
 mod nginx;
 mod serve;
 
 pub(crate) use build::build;
 pub(crate) use check::check;
+pub(crate) use config::config;
 pub(crate) use nginx::nginx;
 pub(crate) use serve::serve;

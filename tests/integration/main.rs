@@ -38,6 +38,7 @@ mod build;
 mod check;
 mod check_report;
 mod config_errors;
+mod config_get;
 mod csv_quotes;
 mod data_gate_cost;
 mod data_hardening;
