@@ -5,7 +5,7 @@
 //! a private unix socket. Every route still goes through [`guard`]: bounded
 //! bodies, no `Transfer-Encoding`, only the route's methods. If a listener
 //! dies the process must exit non-zero so systemd restarts it, rather than
-//! live on deaf: [`serve`] reports that through `on_fatal`.
+//! live on deaf: [`run`] then returns the error.
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! One pass of the pipeline: source → model → photos → render → publish.
 //! [`load`] is the one way a pass builds its [`Snapshot`] ([`snapshot_from`]
 //! also serves the restart from the last good data); [`run`] renders and
-//! publishes it (`gen build` once, `gen watch` on every trigger), [`check`]
+//! publishes it (`gen build` once, `gen watch` on every trigger), [`dry_run`]
 //! stops at the last gate, before any write (`gen check`). When neither the
 //! data, the theme nor the config changed since the last pass, nothing is
 //! rendered and nothing is written.

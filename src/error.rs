@@ -1,4 +1,4 @@
-//! One error enum per stage, and [`Error`] that wraps them with the exit code
+//! One error enum per stage, and [`enum@Error`] that wraps them with the exit code
 //! the CLI maps it to (0 ok, 1 runtime failure, 2 bad usage or config).
 //! No `Display` here may contain a secret value: errors name files, keys,
 //! tabs, rows and columns, never cell contents of the secret column.

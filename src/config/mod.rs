@@ -10,7 +10,7 @@
 //! The rooms: [`raw`] (the file's shape), [`settings`] (the catalogue of
 //! keys), [`explain`] (a refused file in plain words), [`validate`] (one
 //! function per section), [`source`], [`served`] (what `out_dir` must not
-//! hold), [`env`], [`listen`].
+//! hold), [`mod@env`], [`listen`].
 
 mod env;
 mod explain;

@@ -1,4 +1,4 @@
-//! The raw, file-shaped config → the validated sections of [`Config`], one
+//! The raw, file-shaped config → the validated sections of [`super::Config`], one
 //! function per section, each naming the key it refuses. Paths resolve
 //! against the config's folder; nothing here reads the data.
 
