@@ -21,7 +21,7 @@ use tiny_http::Request;
 
 use crate::config::Config;
 use crate::http::{header, headers, read_body, respond};
-use crate::model::{Snapshot, login_digest, normalize_login};
+use crate::model::{Credential, Snapshot, login_digest, normalize_login};
 use crate::state::AppState;
 use device::Presented;
 use limits::{Attempt, Client, Gate, LoginLimits};
@@ -288,6 +288,24 @@ impl Auth {
         self.key.player_of(&claims, snapshot)
     }
 
+    /// The device cookie to set after a login as `tag`: this device's, now
+    /// knowing the name too (none when the system gives no randomness).
+    fn device_cookie(
+        &self,
+        devices: Presented,
+        tag: device::NameTag,
+        wall: SystemTime,
+    ) -> Option<String> {
+        let device = devices.after_login(tag);
+        if device.is_none() {
+            tracing::warn!(
+                event = "device_cookie_skipped",
+                "no randomness for a device cookie; this login leaves none"
+            );
+        }
+        device.map(|d| device::set_cookie(&d.seal(&self.key, wall), self.insecure_http))
+    }
+
     /// `POST /api/login`.
     pub fn login(&self, request: Request, state: &AppState) {
         let Some((mut request, origin)) = same_site(request, "login") else {
@@ -305,15 +323,7 @@ impl Auth {
         };
         let (name, pin, next) = form_fields(&body);
         let next = local_next(&next);
-        // The login page again, with what went wrong (login.js shows it in
-        // the site's language) and where to go after.
-        let back = |error: &str| match next {
-            Some(n) => format!(
-                "/login/?error={error}&next={}",
-                form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
-            ),
-            None => format!("/login/?error={error}"),
-        };
+        let back = |error: &str| back_to_form(error, next);
         if !origin.https && !self.insecure_http && !is_local_host(&origin.host) {
             // Browsers drop a Secure cookie set over plain HTTP: say so
             // instead of failing silently (DESIGN.md).
@@ -355,60 +365,12 @@ impl Auth {
         let players = snapshot.as_ref().map_or(0, |s| s.players.len());
         let gate = self.limits.gate(&attempt, now, players);
         if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
-            state
-                .metrics()
-                .logins_rate_limited
-                .fetch_add(1, Ordering::Relaxed);
-            if wants_json(&request) {
-                let body = br#"{"ok":false,"error":"rate_limited"}"#.to_vec();
-                respond(
-                    request,
-                    429,
-                    "application/json",
-                    body,
-                    &[("Retry-After", &wait.to_string())],
-                );
-            } else {
-                // A browser: back to the form, which says how long to wait
-                // in the site's language (issue 17).
-                let location = back(&format!("limited&wait={wait}"));
-                redirect(request, 429, &location, Some("rate_limited"), &[]);
-            }
+            let location = back(&format!("limited&wait={wait}"));
+            refuse_limited(request, state, wait, &location);
             return;
         }
 
-        // The same work whatever the name: one lookup, then one
-        // constant-time comparison of 32-byte digests per slot, for as many
-        // slots as the most players sharing a name in this snapshot, so
-        // neither an unknown name nor the number of homonyms shows in the
-        // time. Homonyms whose PINs are the same never reach here (model.rs),
-        // so at most one slot matches. Spaces typed inside the PIN (or a
-        // PIN typed with digit groups, as a sheet shows it) do not count.
-        let candidates = snapshot
-            .as_ref()
-            .map_or(&[][..], |s| s.credentials.named(&name));
-        let slots = snapshot.as_ref().map_or(1, |s| s.credentials.widest());
-        let presented = login_digest(&pin);
-        let no_one = [0u8; 32];
-        let mut matched = Choice::from(0);
-        let mut which = 0u64;
-        for slot in 0..slots.max(candidates.len()) {
-            let (expected, real) = match candidates.get(slot) {
-                Some(c) => (c.digest(), Choice::from(1)),
-                None => (&no_one, Choice::from(0)),
-            };
-            let hit = presented.ct_eq(expected) & real;
-            which.conditional_assign(&(slot as u64), hit);
-            matched |= hit;
-        }
-        let pin_ok = bool::from(matched)
-            & !pin.trim().is_empty()
-            & (name.chars().count() <= MAX_NAME)
-            & (gate == Gate::Open);
-        let credential = usize::try_from(which)
-            .ok()
-            .and_then(|i| candidates.get(i))
-            .filter(|_| pin_ok);
+        let credential = matching_credential(snapshot.as_deref(), &name, &pin, gate == Gate::Open);
 
         let found = snapshot
             .as_ref()
@@ -427,16 +389,7 @@ impl Auth {
                 ];
                 // This device now knows the name: from anywhere, a
                 // stranger's lock on it no longer stops the player here.
-                match devices.after_login(tag) {
-                    Some(d) => cookies.push(device::set_cookie(
-                        &d.seal(&self.key, wall),
-                        self.insecure_http,
-                    )),
-                    None => tracing::warn!(
-                        event = "device_cookie_skipped",
-                        "no randomness for a device cookie; this login leaves none"
-                    ),
-                }
+                cookies.extend(self.device_cookie(devices, tag, wall));
                 let own = format!("/p/{}/", player.slug);
                 let location = next.unwrap_or(&own);
                 tracing::info!(event = "login", player = %player.slug, "login ok");
@@ -450,22 +403,7 @@ impl Auth {
                         .fetch_add(1, Ordering::Relaxed);
                 }
                 if let Some(spent) = self.limits.failed(&attempt, gate, now, players) {
-                    state
-                        .metrics()
-                        .login_budget_spent
-                        .fetch_add(1, Ordering::Relaxed);
-                    // Once per episode (limits.rs): the organiser should
-                    // know, and nothing here names a player or a PIN.
-                    tracing::warn!(
-                        event = "login_budget_spent",
-                        failures = spent.failures,
-                        budget = spent.budget,
-                        players,
-                        "{} failed logins in 15 minutes across the site (budget {} for {players} players): someone is probably trying common PINs on many names. Until failures fall back, an address that failed {} times without a success gets 429; players with no failures and players already logged in are not affected. Nothing to do if it stops; if it goes on, longer PINs in the sheet make guessing hopeless",
-                        spent.failures,
-                        spent.budget,
-                        limits::SPENT_ALLOWANCE,
-                    );
+                    budget_spent(state, &spent, players);
                 }
                 state
                     .metrics()
@@ -553,6 +491,99 @@ pub fn may_read(snapshot: &Snapshot, player: usize, slug: &str) -> bool {
         .players
         .get(player)
         .is_some_and(|p| p.admin || (!slug.is_empty() && p.slug.as_str() == slug))
+}
+
+/// The login page again, with what went wrong (login.js shows it in the
+/// site's language) and where to go after.
+fn back_to_form(error: &str, next: Option<&str>) -> String {
+    match next {
+        Some(n) => format!(
+            "/login/?error={error}&next={}",
+            form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+        ),
+        None => format!("/login/?error={error}"),
+    }
+}
+
+/// Failed logins across the site spent the budget: counted, and said once
+/// per episode (limits.rs) in the log, naming no player and no PIN.
+fn budget_spent(state: &AppState, spent: &limits::BudgetSpent, players: usize) {
+    state
+        .metrics()
+        .login_budget_spent
+        .fetch_add(1, Ordering::Relaxed);
+    // Once per episode (limits.rs): the organiser should
+    // know, and nothing here names a player or a PIN.
+    tracing::warn!(
+        event = "login_budget_spent",
+        failures = spent.failures,
+        budget = spent.budget,
+        players,
+        "{} failed logins in 15 minutes across the site (budget {} for {players} players): someone is probably trying common PINs on many names. Until failures fall back, an address that failed {} times without a success gets 429; players with no failures and players already logged in are not affected. Nothing to do if it stops; if it goes on, longer PINs in the sheet make guessing hopeless",
+        spent.failures,
+        spent.budget,
+        limits::SPENT_ALLOWANCE,
+    );
+}
+
+/// Too many failures from this address (or across the site): a program
+/// asking for JSON gets 429 with `Retry-After`; a browser goes back to the
+/// form, which says how long to wait in the site's language (issue 17).
+fn refuse_limited(request: Request, state: &AppState, wait: u64, location: &str) {
+    state
+        .metrics()
+        .logins_rate_limited
+        .fetch_add(1, Ordering::Relaxed);
+    if wants_json(&request) {
+        let body = br#"{"ok":false,"error":"rate_limited"}"#.to_vec();
+        respond(
+            request,
+            429,
+            "application/json",
+            body,
+            &[("Retry-After", &wait.to_string())],
+        );
+    } else {
+        redirect(request, 429, location, Some("rate_limited"), &[]);
+    }
+}
+
+/// The credential `name` and `pin` match in `snapshot`, if any and if the
+/// limits let the attempt through (`open`).
+fn matching_credential<'s>(
+    snapshot: Option<&'s Snapshot>,
+    name: &str,
+    pin: &str,
+    open: bool,
+) -> Option<&'s Credential> {
+    // The same work whatever the name: one lookup, then one
+    // constant-time comparison of 32-byte digests per slot, for as many
+    // slots as the most players sharing a name in this snapshot, so
+    // neither an unknown name nor the number of homonyms shows in the
+    // time. Homonyms whose PINs are the same never reach here (model.rs),
+    // so at most one slot matches. Spaces typed inside the PIN (or a
+    // PIN typed with digit groups, as a sheet shows it) do not count.
+    let candidates = snapshot.map_or(&[][..], |s| s.credentials.named(name));
+    let slots = snapshot.map_or(1, |s| s.credentials.widest());
+    let presented = login_digest(pin);
+    let no_one = [0u8; 32];
+    let mut matched = Choice::from(0);
+    let mut which = 0u64;
+    for slot in 0..slots.max(candidates.len()) {
+        let (expected, real) = match candidates.get(slot) {
+            Some(c) => (c.digest(), Choice::from(1)),
+            None => (&no_one, Choice::from(0)),
+        };
+        let hit = presented.ct_eq(expected) & real;
+        which.conditional_assign(&(slot as u64), hit);
+        matched |= hit;
+    }
+    let pin_ok =
+        bool::from(matched) & !pin.trim().is_empty() & (name.chars().count() <= MAX_NAME) & open;
+    usize::try_from(which)
+        .ok()
+        .and_then(|i| candidates.get(i))
+        .filter(|_| pin_ok)
 }
 
 #[cfg(test)]
