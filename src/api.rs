@@ -176,7 +176,12 @@ pub async fn run(
     let auth = Arc::clone(&opts.auth);
     let answer_auth: crate::front::AuthCheck = Box::new(move |cookies, slug| {
         let status = auth.check(cookies.iter().map(String::as_str), slug, &state);
-        (status, crate::auth::auth_answer_ttl())
+        let max_age = crate::auth::auth_answer_ttl();
+        let life = crate::front::AuthLife {
+            max_age,
+            stale_if_error: crate::auth::AUTH_ANSWER_USE_WHILE_DOWN.saturating_sub(max_age),
+        };
+        (status, life)
     });
     let front = Arc::new(crate::front::Front::new(&inner, answer_auth));
     let outcome = tokio::select! {

@@ -81,9 +81,17 @@ pub(crate) enum ClientListener {
 /// Answers `/api/auth` from the values of its `Cookie` headers and its
 /// `X-Player-Slug` (`Some`; no header is `Some("")`), or
 /// `/api/auth/players` from its cookies alone (`None`: is this any valid
-/// session?): 204, 401 or 403, and how many seconds nginx may cache the
-/// answer.
-pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, u8) + Send + Sync>;
+/// session?): 204, 401 or 403, and how long nginx may use the answer.
+pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, AuthLife) + Send + Sync>;
+
+/// How long nginx may use an answer to `/api/auth`, in seconds (its
+/// `Cache-Control`): `max_age` as it is, then `stale_if_error` more only
+/// while gen cannot be asked (nginx honours both, issue 23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AuthLife {
+    pub max_age: u8,
+    pub stale_if_error: u8,
+}
 
 /// nginx's question for `[site] visibility = "players"`: may this cookie
 /// read the roster and photos (any valid session)? A route of its own,
@@ -244,8 +252,8 @@ impl Front {
                 Ok(Err(ReadError::Refused(r))) => (Err(r), false),
                 Ok(Ok(forward)) => match &forward.auth {
                     Some(ask) => {
-                        let (status, ttl) = (self.auth)(&ask.cookies, ask.slug.as_deref());
-                        (Ok(auth_answer(status, ttl)), forward.keep_alive)
+                        let (status, life) = (self.auth)(&ask.cookies, ask.slug.as_deref());
+                        (Ok(auth_answer(status, life)), forward.keep_alive)
                     }
                     None => (self.relay(&forward).await, forward.keep_alive),
                 },
@@ -603,17 +611,24 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     }))
 }
 
-/// The answer to `/api/auth`: a status and no body, cached by nginx for
-/// `ttl` seconds, never by anyone else.
-fn auth_answer(status: u16, ttl: u8) -> Vec<u8> {
+/// The answer to `/api/auth`: a status and no body, for nginx's cache of
+/// auth answers only (nginx never passes it on), which uses it as `life`
+/// says. `Cache-Control` alone says it: beside an `X-Accel-Expires`, nginx
+/// reads `stale-if-error` or not depending on the headers' order.
+fn auth_answer(status: u16, life: AuthLife) -> Vec<u8> {
     let (status, reason, length) = match status {
         204 => (204, "No Content", ""),
         403 => (403, "Forbidden", "Content-Length: 0\r\n"),
         _ => (401, "Unauthorized", "Content-Length: 0\r\n"),
     };
+    let AuthLife {
+        max_age,
+        stale_if_error,
+    } = life;
     format!(
         "HTTP/1.1 {status} {reason}\r\n{length}Content-Type: text/plain; charset=utf-8\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Accel-Expires: {ttl}\r\n\r\n"
+         Cache-Control: max-age={max_age}, stale-if-error={stale_if_error}\r\n\
+         X-Content-Type-Options: nosniff\r\n\r\n"
     )
     .into_bytes()
 }
@@ -770,18 +785,25 @@ mod tests {
     }
 
     #[test]
-    fn auth_answers_are_bodiless_and_cached_by_nginx_only() {
+    fn auth_answers_are_bodiless_and_say_how_long_nginx_may_use_them() {
+        let life = AuthLife {
+            max_age: 25,
+            stale_if_error: 95,
+        };
         for (status, line) in [
             (204, "HTTP/1.1 204 No Content\r\n"),
             (403, "HTTP/1.1 403 Forbidden\r\n"),
             (401, "HTTP/1.1 401 Unauthorized\r\n"),
             (500, "HTTP/1.1 401 Unauthorized\r\n"),
         ] {
-            let bytes = auth_answer(status, 25);
+            let bytes = auth_answer(status, life);
             let text = String::from_utf8_lossy(&bytes);
             assert!(text.starts_with(line), "{text}");
-            assert!(text.contains("\r\nX-Accel-Expires: 25\r\n"), "{text}");
-            assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{text}");
+            assert!(
+                text.contains("\r\nCache-Control: max-age=25, stale-if-error=95\r\n"),
+                "{text}"
+            );
+            assert!(!text.contains("X-Accel-Expires"), "{text}");
             assert!(text.ends_with("\r\n\r\n"), "{text}");
             assert_eq!(text.contains("Content-Length: 0"), status != 204, "{text}");
         }

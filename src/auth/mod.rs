@@ -504,13 +504,24 @@ impl Auth {
     }
 }
 
-/// How long nginx may cache an `/api/auth` answer (its `X-Accel-Expires`),
-/// at most the 30 s DESIGN.md promises. Spreading the lifetimes over
-/// 20–30 s keeps sessions created together (a match day, a load test) from
-/// all asking gen again in the same second.
+/// How long nginx may use an `/api/auth` answer as it is (its
+/// `Cache-Control: max-age`), at most the 30 s DESIGN.md promises: past
+/// it, nginx asks gen again before it opens the page, so an ended session
+/// reads nothing more. Spreading the lifetimes over 20–30 s keeps sessions
+/// created together (a match day, a load test) from all asking gen again
+/// in the same second.
 pub fn auth_answer_ttl() -> u8 {
     20 + fastrand::u8(0..=10)
 }
+
+/// While gen cannot be asked (stopped, restarting), how long after gen
+/// gave an `/api/auth` answer nginx may still use it, in seconds: the
+/// answer's `max-age` plus its `stale-if-error` (README "When a session
+/// ends", issue 23). Far longer than a restart (systemd's 2 s, then gen
+/// answers from its last snapshot), so a restart shows players no error;
+/// short enough that a session ended before gen stopped reads nothing
+/// two minutes after gen last said yes, however long gen stays down.
+pub const AUTH_ANSWER_USE_WHILE_DOWN: u8 = 120;
 
 /// A player reads their own page; an admin row reads every page.
 pub fn may_read(snapshot: &Snapshot, player: usize, slug: &str) -> bool {
