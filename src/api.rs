@@ -183,7 +183,8 @@ pub async fn run(
         };
         (status, life)
     });
-    let front = Arc::new(crate::front::Front::new(&inner, answer_auth));
+    let slots = crate::front::client_slots();
+    let front = Arc::new(crate::front::Front::new(&inner, answer_auth, slots));
     let outcome = tokio::select! {
         e = front.run(listener.socket) => Err(std::io::Error::other(format!("the API listener failed: {e}"))),
         Some(message) = failed_rx.recv() => Err(std::io::Error::other(message)),
