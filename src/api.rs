@@ -179,6 +179,7 @@ pub async fn run(
         let max_age = crate::auth::auth_answer_ttl();
         let life = crate::front::AuthLife {
             max_age,
+            stale_while_revalidate: crate::auth::AUTH_ANSWER_REVALIDATING,
             stale_if_error: crate::auth::AUTH_ANSWER_USE_WHILE_DOWN.saturating_sub(max_age),
         };
         (status, life)

@@ -104,11 +104,14 @@ pub(crate) enum ClientListener {
 pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, AuthLife) + Send + Sync>;
 
 /// How long nginx may use an answer to `/api/auth`, in seconds (its
-/// `Cache-Control`): `max_age` as it is, then `stale_if_error` more only
-/// while gen cannot be asked (nginx honours both, issue 23).
+/// `Cache-Control`, which nginx honours, issue 23): `max_age` as it is;
+/// then `stale_while_revalidate` more, only for requests that arrive while
+/// another is asking gen for the same cookie; `stale_if_error` more, only
+/// while gen cannot be asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AuthLife {
     pub max_age: u8,
+    pub stale_while_revalidate: u8,
     pub stale_if_error: u8,
 }
 
@@ -777,11 +780,13 @@ fn auth_answer(status: u16, life: AuthLife) -> Vec<u8> {
     };
     let AuthLife {
         max_age,
+        stale_while_revalidate,
         stale_if_error,
     } = life;
     format!(
         "HTTP/1.1 {status} {reason}\r\n{length}Content-Type: text/plain; charset=utf-8\r\n\
-         Cache-Control: max-age={max_age}, stale-if-error={stale_if_error}\r\n\
+         Cache-Control: max-age={max_age}, stale-while-revalidate={stale_while_revalidate}, \
+         stale-if-error={stale_if_error}\r\n\
          X-Content-Type-Options: nosniff\r\n\r\n"
     )
     .into_bytes()
@@ -965,6 +970,7 @@ mod tests {
     fn auth_answers_are_bodiless_and_say_how_long_nginx_may_use_them() {
         let life = AuthLife {
             max_age: 25,
+            stale_while_revalidate: 5,
             stale_if_error: 95,
         };
         for (status, line) in [
@@ -977,7 +983,9 @@ mod tests {
             let text = String::from_utf8_lossy(&bytes);
             assert!(text.starts_with(line), "{text}");
             assert!(
-                text.contains("\r\nCache-Control: max-age=25, stale-if-error=95\r\n"),
+                text.contains(
+                    "\r\nCache-Control: max-age=25, stale-while-revalidate=5, stale-if-error=95\r\n"
+                ),
                 "{text}"
             );
             assert!(!text.contains("X-Accel-Expires"), "{text}");

@@ -485,14 +485,16 @@ server {{
         proxy_cache sheetgen_auth;
         proxy_cache_key "$slug $http_cookie";
         # How long an answer may be used is gen's to say, in its
-        # Cache-Control (README "When a session ends"): `max-age` at most
-        # 30 s, after which nginx asks gen again before opening the page;
-        # and `stale-if-error`, so that while gen cannot answer (stopped,
-        # restarting) an answer serves until {down_bound} s after gen gave it,
-        # never later. No proxy_cache_use_stale: its `updating` handed an
+        # Cache-Control (README "When a session ends"): `max-age`, after
+        # which the next request asks gen again before opening the page;
+        # `stale-while-revalidate`, for the requests that arrive while it
+        # does (30 s in all); and `stale-if-error`, so that while gen
+        # cannot answer (stopped, restarting) an answer serves until
+        # {down_bound} s after gen gave it, never later. No
+        # proxy_cache_use_stale and no background update: they handed an
         # expired yes to the first request after any pause, logged out or
-        # not, and its `error` kept one for as long as gen was down
-        # (issue 23). proxy_cache_valid is for an answer that says nothing.
+        # not, and kept one for as long as gen was down (issue 23).
+        # proxy_cache_valid is for an answer that says nothing.
         proxy_cache_valid 204 401 403 30s;
         # A cookie nginx has never seen: one request asks gen, the others
         # wait for its answer.

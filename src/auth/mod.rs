@@ -505,22 +505,23 @@ impl Auth {
 }
 
 /// How long nginx may use an `/api/auth` answer as it is (its
-/// `Cache-Control: max-age`), at most the 30 s DESIGN.md promises: past
-/// it, nginx asks gen again before it opens the page, so an ended session
-/// reads nothing more. Spreading the lifetimes over 20–30 s keeps sessions
-/// created together (a match day, a load test) from all asking gen again
-/// in the same second.
+/// `Cache-Control: max-age`): with [`AUTH_ANSWER_REVALIDATING`], at most
+/// the 30 s DESIGN.md promises. Past it, nginx asks gen again before it
+/// opens the page, so an ended session reads nothing more. Spreading the
+/// lifetimes over 20–25 s keeps sessions created together (a match day, a
+/// load test) from all asking gen again in the same second.
 pub fn auth_answer_ttl() -> u8 {
-    20 + fastrand::u8(0..=10)
+    20 + fastrand::u8(0..=5)
 }
 
-/// While gen cannot be asked (stopped, restarting), how long after gen
-/// gave an `/api/auth` answer nginx may still use it, in seconds: the
-/// answer's `max-age` plus its `stale-if-error` (README "When a session
-/// ends", issue 23). Far longer than a restart (systemd's 2 s, then gen
-/// answers from its last snapshot), so a restart shows players no error;
-/// short enough that a session ended before gen stopped reads nothing
-/// two minutes after gen last said yes, however long gen stays down.
+/// Once an `/api/auth` answer has expired, how long nginx may still give
+/// it to the requests that arrive while another one, for the same cookie,
+/// is asking gen (its `stale-while-revalidate`; nginx's background update
+/// is off, so the first request after any pause always waits for gen).
+/// A roster of photos under `visibility = "players"` or a herd of
+/// connections then asks gen once per cookie, not once per request.
+pub const AUTH_ANSWER_REVALIDATING: u8 = 5;
+
 pub const AUTH_ANSWER_USE_WHILE_DOWN: u8 = 120;
 
 /// A player reads their own page; an admin row reads every page.
