@@ -497,9 +497,10 @@ wrk -t2 -c100 -d3s -s "$LUA" "http://127.0.0.1:$NGX_PORT" -- get "$REQ/private.t
 LAST_REFRESH=$SECONDS # when nginx last refreshed every cached auth answer
 
 # nginx keeps gen's answer for each player's cookie 20–30 s (gen's
-# X-Accel-Expires). A private run that starts after a longer pause finds
-# every answer stale: nginx then asks gen again for all players at once, and
-# each player's connection waits for its refresh. That start is measured on
+# Cache-Control max-age). A private run that starts after a longer pause
+# finds every answer expired: nginx then asks gen again for all players at
+# once, and each player's request waits for its own answer (an expired one
+# is never served while gen is up, issue 23). That start is measured on
 # its own: stale_start waits until every cached answer is stale (32 s after
 # the last run that refreshed them all), then runs STALE_SECS at CONNS as
 # the "private, stale start" row (refreshing every answer), and the measured

@@ -176,9 +176,16 @@ pub async fn run(
     let auth = Arc::clone(&opts.auth);
     let answer_auth: crate::front::AuthCheck = Box::new(move |cookies, slug| {
         let status = auth.check(cookies.iter().map(String::as_str), slug, &state);
-        (status, crate::auth::auth_answer_ttl())
+        let max_age = crate::auth::auth_answer_ttl();
+        let life = crate::front::AuthLife {
+            max_age,
+            stale_while_revalidate: crate::auth::AUTH_ANSWER_REVALIDATING,
+            stale_if_error: crate::auth::AUTH_ANSWER_USE_WHILE_DOWN.saturating_sub(max_age),
+        };
+        (status, life)
     });
-    let front = Arc::new(crate::front::Front::new(&inner, answer_auth));
+    let slots = crate::front::client_slots();
+    let front = Arc::new(crate::front::Front::new(&inner, answer_auth, slots));
     let outcome = tokio::select! {
         e = front.run(listener.socket) => Err(std::io::Error::other(format!("the API listener failed: {e}"))),
         Some(message) = failed_rx.recv() => Err(std::io::Error::other(message)),

@@ -16,7 +16,13 @@
 //! connection's task, through the [`AuthCheck`] the API gives it (a
 //! signature and a lookup, no I/O), so that a herd of them never queues
 //! behind the relay. Every other route stays in [`crate::api`].
+//!
+//! Clients hold one of a fixed number of slots. A kept-alive client waiting
+//! for its next request holds one too, so when slots run short the oldest
+//! such idle client is closed (issue 23: 4,600 idle ones kept new
+//! connections waiting seconds); a client in the middle of a request never is.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -25,7 +31,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener, UnixStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::http::MAX_BODY;
@@ -40,10 +46,23 @@ pub(crate) const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
 const MAX_HEAD: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 
-/// Client connections held open at once; beyond this, new ones wait in the
-/// kernel's backlog until a slot frees (at most [`REQUEST_DEADLINE`] later
-/// for a client that sends nothing).
+/// Client connections held open at once (fewer if the process may not
+/// open that many files: see [`client_slots`]). When all are taken, the
+/// oldest kept-alive client waiting for its next request is closed to make
+/// room; with none idle, new ones wait in the kernel's backlog until a
+/// request ends (at most [`REQUEST_DEADLINE`] later for a client that sends
+/// nothing).
 const MAX_CONNECTIONS: usize = 4096;
+
+/// Descriptors kept for everything but clients: both ends of the relay's
+/// unix sockets, tiny_http's, the files a cycle reads and writes, photo
+/// downloads, the log.
+const OTHER_DESCRIPTORS: usize = 512;
+
+/// With every slot taken and the oldest idle client told to close, how
+/// long to wait for a slot before looking for an idle client again (the
+/// one told may have begun a request just then, and is served).
+const SLOT_RETRY: Duration = Duration::from_millis(20);
 
 /// Requests inside tiny_http at once: each one is a tiny_http thread.
 pub(crate) const RELAY_SLOTS: usize = 32;
@@ -81,9 +100,20 @@ pub(crate) enum ClientListener {
 /// Answers `/api/auth` from the values of its `Cookie` headers and its
 /// `X-Player-Slug` (`Some`; no header is `Some("")`), or
 /// `/api/auth/players` from its cookies alone (`None`: is this any valid
-/// session?): 204, 401 or 403, and how many seconds nginx may cache the
-/// answer.
-pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, u8) + Send + Sync>;
+/// session?): 204, 401 or 403, and how long nginx may use the answer.
+pub(crate) type AuthCheck = Box<dyn Fn(&[String], Option<&str>) -> (u16, AuthLife) + Send + Sync>;
+
+/// How long nginx may use an answer to `/api/auth`, in seconds (its
+/// `Cache-Control`, which nginx honours, issue 23): `max_age` as it is;
+/// then `stale_while_revalidate` more, only for requests that arrive while
+/// another is asking gen for the same cookie; `stale_if_error` more, only
+/// while gen cannot be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AuthLife {
+    pub max_age: u8,
+    pub stale_while_revalidate: u8,
+    pub stale_if_error: u8,
+}
 
 /// nginx's question for `[site] visibility = "players"`: may this cookie
 /// read the roster and photos (any valid session)? A route of its own,
@@ -103,6 +133,9 @@ pub(crate) struct Front {
     /// thread: a new connection per request cost an accept and a hand-off
     /// to tiny_http's pool, which halved the logins per second.
     idle: std::sync::Mutex<Vec<UnixStream>>,
+    /// Kept-alive clients between two requests, which may be closed to
+    /// make room.
+    idle_clients: IdleClients,
     /// New connections to tiny_http are made one at a time, each serving
     /// its first request before the next is made: tiny_http's pool hands a
     /// connection to a thread it believes idle, and two connections made
@@ -153,15 +186,113 @@ struct AuthAsk {
     slug: Option<String>,
 }
 
+/// Kept-alive client connections waiting for their next request, in the
+/// order they began to wait, each with the way to tell it to close.
+/// A connection is listed only between two requests, so closing one never
+/// cuts a request short.
+#[derive(Default)]
+struct IdleClients(std::sync::Mutex<IdleList>);
+
+#[derive(Default)]
+struct IdleList {
+    next: u64,
+    waiting: BTreeMap<u64, oneshot::Sender<()>>,
+}
+
+impl IdleClients {
+    fn list(&self) -> std::sync::MutexGuard<'_, IdleList> {
+        // Nothing panics while it is held: a poisoned list is still whole.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lists a client that begins to wait; its number, and what says
+    /// "close now".
+    fn park(&self) -> (u64, oneshot::Receiver<()>) {
+        let (close, closing) = oneshot::channel();
+        let mut list = self.list();
+        let id = list.next;
+        list.next += 1;
+        list.waiting.insert(id, close);
+        (id, closing)
+    }
+
+    fn unpark(&self, id: u64) {
+        self.list().waiting.remove(&id);
+    }
+
+    /// Tells the client that has waited longest to close, if any waits.
+    fn close_oldest(&self) {
+        let mut list = self.list();
+        while let Some((_, close)) = list.waiting.pop_first() {
+            // A failed send: that client has just stopped waiting (its
+            // request is served); the next one, then.
+            if close.send(()).is_ok() {
+                return;
+            }
+        }
+    }
+}
+
+/// How many clients the front door holds at once: [`MAX_CONNECTIONS`],
+/// fewer if this process may not open that many files. The soft limit is
+/// raised first, as far as the hard one allows (systemd's `LimitNOFILE`;
+/// deploy.sh sets 65,536). Past the limit `accept` fails instead of a slot
+/// running short, and no idle client would be closed to make room.
+pub(crate) fn client_slots() -> usize {
+    let wanted = u64::try_from(MAX_CONNECTIONS + OTHER_DESCRIPTORS).unwrap_or(u64::MAX);
+    let limit = match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) => usize::try_from(limit).unwrap_or(usize::MAX),
+        // Unknown: assume enough, as before this check.
+        Err(_) => return MAX_CONNECTIONS,
+    };
+    let slots = limit
+        .saturating_sub(OTHER_DESCRIPTORS)
+        .clamp(RELAY_SLOTS, MAX_CONNECTIONS);
+    if slots < MAX_CONNECTIONS {
+        tracing::warn!(
+            event = "few_descriptors",
+            limit,
+            slots,
+            "gen may open only {limit} files: the API holds {slots} connections at once instead of {MAX_CONNECTIONS}; raise LimitNOFILE (deploy.sh's unit sets 65536)"
+        );
+    }
+    slots
+}
+
 impl Front {
-    pub(crate) fn new(inner: &Path, auth: AuthCheck) -> Front {
+    /// The front door for tiny_http at `inner`, holding at most `slots`
+    /// clients at once ([`client_slots`]).
+    pub(crate) fn new(inner: &Path, auth: AuthCheck, slots: usize) -> Front {
         Front {
             inner: inner.to_path_buf(),
             auth,
-            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            connections: Arc::new(Semaphore::new(slots)),
             relays: Arc::new(Semaphore::new(RELAY_SLOTS)),
             idle: std::sync::Mutex::new(Vec::with_capacity(RELAY_SLOTS)),
+            idle_clients: IdleClients::default(),
             connecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A slot for a client just accepted: a free one, else one freed by
+    /// closing the oldest idle kept-alive client. A client in the middle
+    /// of a request is never closed: with none idle, this waits until a
+    /// request ends or a client begins to idle. `None`: the gate is closed.
+    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        loop {
+            match Arc::clone(&self.connections).try_acquire_owned() {
+                Ok(permit) => return Some(permit),
+                Err(TryAcquireError::Closed) => return None,
+                Err(TryAcquireError::NoPermits) => {}
+            }
+            self.idle_clients.close_oldest();
+            match timeout(SLOT_RETRY, Arc::clone(&self.connections).acquire_owned()).await {
+                Ok(Ok(permit)) => return Some(permit),
+                Ok(Err(_)) => return None,
+                Err(_) => {}
+            }
         }
     }
 
@@ -184,34 +315,35 @@ impl Front {
             Err(e) => return e,
         };
         loop {
-            let Ok(permit) = Arc::clone(&self.connections).acquire_owned().await else {
-                return io::Error::other("the connection gate was closed");
-            };
+            // Accepted first, then given a slot: a slot is made by closing
+            // an idle client only for a client that is really there.
             let accepted = match &listener {
                 Accepting::Tcp(l) => l.accept().await.map(|(s, peer)| {
                     let _ = s.set_nodelay(true);
-                    let front = Arc::clone(&self);
-                    tokio::spawn(async move {
-                        front.connection(s, Some(peer.ip())).await;
-                        drop(permit);
-                    });
+                    Accepted::Tcp(s, peer.ip())
                 }),
-                Accepting::Unix(l) => l.accept().await.map(|(s, _)| {
-                    let front = Arc::clone(&self);
-                    tokio::spawn(async move {
-                        front.connection(s, None).await;
-                        drop(permit);
-                    });
-                }),
+                Accepting::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
             };
-            if let Err(e) = accepted {
-                if is_transient(&e) {
+            let client = match accepted {
+                Ok(client) => client,
+                Err(e) if is_transient(&e) => {
                     tracing::warn!(event = "accept_failed", error = %e, "API accept failed; pausing 100 ms");
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                } else {
-                    return e;
+                    continue;
                 }
-            }
+                Err(e) => return e,
+            };
+            let Some(permit) = self.slot().await else {
+                return io::Error::other("the connection gate was closed");
+            };
+            let front = Arc::clone(&self);
+            tokio::spawn(async move {
+                match client {
+                    Accepted::Tcp(s, peer) => front.connection(s, Some(peer)).await,
+                    Accepted::Unix(s) => front.connection(s, None).await,
+                }
+                drop(permit);
+            });
         }
     }
 
@@ -223,13 +355,21 @@ impl Front {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut pending = Vec::new();
-        let mut idle = REQUEST_DEADLINE;
+        let mut kept_alive = false;
         loop {
             // The deadline runs from the request's first byte.
             if pending.is_empty() {
                 let mut first = [0u8; 4096];
-                match timeout(idle, client.read(&mut first)).await {
-                    Ok(Ok(n)) if n > 0 => pending.extend_from_slice(&first[..n]),
+                let read = if kept_alive {
+                    self.next_request(&mut client, &mut first).await
+                } else {
+                    timeout(REQUEST_DEADLINE, client.read(&mut first))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                };
+                match read {
+                    Some(n) if n > 0 => pending.extend_from_slice(&first[..n]),
                     _ => return,
                 }
             }
@@ -244,8 +384,8 @@ impl Front {
                 Ok(Err(ReadError::Refused(r))) => (Err(r), false),
                 Ok(Ok(forward)) => match &forward.auth {
                     Some(ask) => {
-                        let (status, ttl) = (self.auth)(&ask.cookies, ask.slug.as_deref());
-                        (Ok(auth_answer(status, ttl)), forward.keep_alive)
+                        let (status, life) = (self.auth)(&ask.cookies, ask.slug.as_deref());
+                        (Ok(auth_answer(status, life)), forward.keep_alive)
                     }
                     None => (self.relay(&forward).await, forward.keep_alive),
                 },
@@ -263,8 +403,28 @@ impl Front {
             if !keep_alive || !matches!(written, Ok(Ok(()))) {
                 return;
             }
-            idle = KEEPALIVE_IDLE;
+            kept_alive = true;
         }
+    }
+
+    /// The first bytes of a kept-alive client's next request, waited for
+    /// at most [`KEEPALIVE_IDLE`] among the idle clients that
+    /// [`Front::slot`] may close. `None`: closed, silent, or closed to make
+    /// room.
+    async fn next_request<S>(&self, client: &mut S, buf: &mut [u8]) -> Option<usize>
+    where
+        S: AsyncRead + Unpin,
+    {
+        let (id, closing) = self.idle_clients.park();
+        let read = tokio::select! {
+            // Bytes that arrived are a request begun: served, even if this
+            // client was chosen to close meanwhile.
+            biased;
+            read = timeout(KEEPALIVE_IDLE, client.read(buf)) => read.ok().and_then(Result::ok),
+            _ = closing => None,
+        };
+        self.idle_clients.unpark(id);
+        read
     }
 
     /// Hands a complete request to tiny_http; its whole answer.
@@ -400,6 +560,11 @@ async fn exchange(inner: &mut UnixStream, forward: &Forward) -> Result<(Vec<u8>,
 enum Accepting {
     Tcp(TcpListener),
     Unix(UnixListener),
+}
+
+enum Accepted {
+    Tcp(tokio::net::TcpStream, IpAddr),
+    Unix(UnixStream),
 }
 
 fn is_transient(e: &io::Error) -> bool {
@@ -603,17 +768,26 @@ fn parse_head(buf: &[u8], peer: Option<IpAddr>) -> Result<Option<ParsedHead>, Re
     }))
 }
 
-/// The answer to `/api/auth`: a status and no body, cached by nginx for
-/// `ttl` seconds, never by anyone else.
-fn auth_answer(status: u16, ttl: u8) -> Vec<u8> {
+/// The answer to `/api/auth`: a status and no body, for nginx's cache of
+/// auth answers only (nginx never passes it on), which uses it as `life`
+/// says. `Cache-Control` alone says it: beside an `X-Accel-Expires`, nginx
+/// reads `stale-if-error` or not depending on the headers' order.
+fn auth_answer(status: u16, life: AuthLife) -> Vec<u8> {
     let (status, reason, length) = match status {
         204 => (204, "No Content", ""),
         403 => (403, "Forbidden", "Content-Length: 0\r\n"),
         _ => (401, "Unauthorized", "Content-Length: 0\r\n"),
     };
+    let AuthLife {
+        max_age,
+        stale_while_revalidate,
+        stale_if_error,
+    } = life;
     format!(
         "HTTP/1.1 {status} {reason}\r\n{length}Content-Type: text/plain; charset=utf-8\r\n\
-         Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Accel-Expires: {ttl}\r\n\r\n"
+         Cache-Control: max-age={max_age}, stale-while-revalidate={stale_while_revalidate}, \
+         stale-if-error={stale_if_error}\r\n\
+         X-Content-Type-Options: nosniff\r\n\r\n"
     )
     .into_bytes()
 }
@@ -770,18 +944,51 @@ mod tests {
     }
 
     #[test]
-    fn auth_answers_are_bodiless_and_cached_by_nginx_only() {
+    fn the_idle_client_that_waited_longest_is_closed_first() {
+        let idle = IdleClients::default();
+        let (first, mut first_closing) = idle.park();
+        let (second, mut second_closing) = idle.park();
+        let (_, mut third_closing) = idle.park();
+        // The first begins a request: no longer idle, never closed.
+        idle.unpark(first);
+        idle.close_oldest();
+        assert!(first_closing.try_recv().is_err());
+        assert_eq!(second_closing.try_recv(), Ok(()));
+        assert!(third_closing.try_recv().is_err());
+        // A client that stopped waiting without unparking yet (its request
+        // just began) is passed over.
+        idle.unpark(second);
+        drop(third_closing);
+        let (_, mut fourth_closing) = idle.park();
+        idle.close_oldest();
+        assert_eq!(fourth_closing.try_recv(), Ok(()));
+        idle.close_oldest();
+        assert!(idle.list().waiting.is_empty());
+    }
+
+    #[test]
+    fn auth_answers_are_bodiless_and_say_how_long_nginx_may_use_them() {
+        let life = AuthLife {
+            max_age: 25,
+            stale_while_revalidate: 5,
+            stale_if_error: 95,
+        };
         for (status, line) in [
             (204, "HTTP/1.1 204 No Content\r\n"),
             (403, "HTTP/1.1 403 Forbidden\r\n"),
             (401, "HTTP/1.1 401 Unauthorized\r\n"),
             (500, "HTTP/1.1 401 Unauthorized\r\n"),
         ] {
-            let bytes = auth_answer(status, 25);
+            let bytes = auth_answer(status, life);
             let text = String::from_utf8_lossy(&bytes);
             assert!(text.starts_with(line), "{text}");
-            assert!(text.contains("\r\nX-Accel-Expires: 25\r\n"), "{text}");
-            assert!(text.contains("\r\nCache-Control: no-store\r\n"), "{text}");
+            assert!(
+                text.contains(
+                    "\r\nCache-Control: max-age=25, stale-while-revalidate=5, stale-if-error=95\r\n"
+                ),
+                "{text}"
+            );
+            assert!(!text.contains("X-Accel-Expires"), "{text}");
             assert!(text.ends_with("\r\n\r\n"), "{text}");
             assert_eq!(text.contains("Content-Length: 0"), status != 204, "{text}");
         }

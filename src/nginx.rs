@@ -8,7 +8,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::auth::clear_hint_cookie;
+use crate::auth::{AUTH_ANSWER_USE_WHILE_DOWN, clear_hint_cookie};
 use crate::config::{Config, ListenAddr, Visibility};
 use crate::http::CSP;
 
@@ -281,12 +281,11 @@ fn players_only(visibility: Visibility, to_gen: &str) -> PlayersOnly {
 
         proxy_cache sheetgen_auth;
         proxy_cache_key "*players $http_cookie";
+        # As /_sheetgen_auth: gen's answer says how long it may be used.
         proxy_cache_valid 204 401 30s;
-        proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
         proxy_cache_lock on;
-        proxy_cache_background_update on;
         open_file_cache off;
-        proxy_ignore_headers Cache-Control Expires Set-Cookie;
+        proxy_ignore_headers Expires Set-Cookie;
     }}
 
     # $sheetgen_next, not $uri: see its map.
@@ -390,10 +389,11 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
 # ---- http level ------------------------------------------------------------
 
 {login_zone}
-# Answers of gen's /api/auth, cached briefly: a restart of gen shows players
-# no error, and a changed PIN ends sessions within 30 s. Each answer is a
-# small file replaced every 20-30 s per active player: keep this folder on
-# a tmpfs (deploy.sh mounts one of 128 MB there).
+# Answers of gen's /api/auth, cached briefly: a logout or a changed PIN
+# ends sessions within 30 s; a restart of gen shows players no error, and
+# while gen is down an answer serves at most {down_bound} s after gen gave it.
+# Each answer is a small file replaced every 20-30 s per active player:
+# keep this folder on a tmpfs (deploy.sh mounts one of 128 MB there).
 proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m inactive=10m use_temp_path=off;
 
 # Fingerprinted assets never change; a player's page is for that player
@@ -484,18 +484,25 @@ server {{
 
         proxy_cache sheetgen_auth;
         proxy_cache_key "$slug $http_cookie";
+        # How long an answer may be used is gen's to say, in its
+        # Cache-Control (README "When a session ends"): `max-age`, after
+        # which the next request asks gen again before opening the page;
+        # `stale-while-revalidate`, for the requests that arrive while it
+        # does (30 s in all); and `stale-if-error`, so that while gen
+        # cannot answer (stopped, restarting) an answer serves until
+        # {down_bound} s after gen gave it, never later. No
+        # proxy_cache_use_stale and no background update: they handed an
+        # expired yes to the first request after any pause, logged out or
+        # not, and kept one for as long as gen was down (issue 23).
+        # proxy_cache_valid is for an answer that says nothing.
         proxy_cache_valid 204 401 403 30s;
-        proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+        # A cookie nginx has never seen: one request asks gen, the others
+        # wait for its answer.
         proxy_cache_lock on;
-        # An expired answer is served while gen is asked again in the
-        # background: a player's request waits on gen only for a cookie
-        # nginx has never seen.
-        proxy_cache_background_update on;
         # An updated answer replaces its cache file by rename: a cached
         # descriptor would read the expired one and ask gen again.
         open_file_cache off;
-        # gen marks its answers no-store for browsers; this cache is nginx's.
-        proxy_ignore_headers Cache-Control Expires Set-Cookie;
+        proxy_ignore_headers Expires Set-Cookie;
     }}
 
     # $slug, not $uri: $uri is decoded and would let %0D%0A into a header.
@@ -563,6 +570,7 @@ server {{
 "#,
         config_path = config.path.display(),
         make_cache_parent = make_cache_parent,
+        down_bound = AUTH_ANSWER_USE_WHILE_DOWN,
         multi_accept = MAIN_VALUES.multi_accept_word(),
         worker_connections = MAIN_VALUES.worker_connections,
         nofile = MAIN_VALUES.nofile,
@@ -652,6 +660,26 @@ mod tests {
         assert!(players.contains("return 303 /login/?next=$sheetgen_next;"));
         assert!(players.contains("# After changing it, run `gen nginx` again"));
         assert!(!public.contains("visibility"), "{public}");
+    }
+
+    /// Issue 23: `proxy_cache_use_stale` (`updating`, `error`…) served
+    /// expired auth answers with no bound; gen's own Cache-Control decides,
+    /// which nginx reads only if it is not ignored.
+    #[test]
+    fn auth_answers_are_used_as_gen_says_and_no_longer() {
+        for conf in [conf_for(""), conf_for("visibility = \"players\"\n")] {
+            let directive = |name: &str| conf.lines().any(|l| l.trim_start().starts_with(name));
+            assert!(!directive("proxy_cache_use_stale"), "{conf}");
+            assert!(!directive("proxy_cache_background_update"), "{conf}");
+            assert!(!directive("proxy_ignore_headers Cache-Control"), "{conf}");
+            assert_eq!(
+                conf.matches("proxy_cache sheetgen_auth;").count(),
+                conf.matches("proxy_ignore_headers Expires Set-Cookie;")
+                    .count(),
+                "{conf}"
+            );
+            assert!(conf.contains("at most 120 s after gen gave it"), "{conf}");
+        }
     }
 
     #[test]

@@ -477,13 +477,25 @@ impl Auth {
     }
 }
 
-/// How long nginx may cache an `/api/auth` answer (its `X-Accel-Expires`),
-/// at most the 30 s DESIGN.md promises. Spreading the lifetimes over
-/// 20–30 s keeps sessions created together (a match day, a load test) from
-/// all asking gen again in the same second.
+/// How long nginx may use an `/api/auth` answer as it is (its
+/// `Cache-Control: max-age`): with [`AUTH_ANSWER_REVALIDATING`], at most
+/// the 30 s DESIGN.md promises. Past it, nginx asks gen again before it
+/// opens the page, so an ended session reads nothing more. Spreading the
+/// lifetimes over 20–25 s keeps sessions created together (a match day, a
+/// load test) from all asking gen again in the same second.
 pub fn auth_answer_ttl() -> u8 {
-    20 + fastrand::u8(0..=10)
+    20 + fastrand::u8(0..=5)
 }
+
+/// Once an `/api/auth` answer has expired, how long nginx may still give
+/// it to the requests that arrive while another one, for the same cookie,
+/// is asking gen (its `stale-while-revalidate`; nginx's background update
+/// is off, so the first request after any pause always waits for gen).
+/// A roster of photos under `visibility = "players"` or a herd of
+/// connections then asks gen once per cookie, not once per request.
+pub const AUTH_ANSWER_REVALIDATING: u8 = 5;
+
+pub const AUTH_ANSWER_USE_WHILE_DOWN: u8 = 120;
 
 /// A player reads their own page; an admin row reads every page.
 pub fn may_read(snapshot: &Snapshot, player: usize, slug: &str) -> bool {
