@@ -21,7 +21,7 @@ use crate::http::{MAX_BODY, header, respond, respond_text};
 use crate::state::AppState;
 
 /// Connections the kernel queues before `accept`: Rust's default of 128
-/// overflowed under 1,000 connections (DESIGN.md).
+/// overflowed under 1,000 connections (docs/design.md).
 const LISTEN_BACKLOG: i32 = 4096;
 
 /// Handler threads pulling requests from tiny_http.

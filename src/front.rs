@@ -3,7 +3,7 @@
 //! tiny_http over private unix-socket connections it keeps alive.
 //!
 //! tiny_http 0.12 has no timeouts and spawns a thread per connection
-//! (DESIGN.md), so 8 clients sending half a body froze every route and a
+//! (docs/design.md), so 8 clients sending half a body froze every route and a
 //! herd of nginx subrequests drove gen to ~5,900 threads. Here a slow or
 //! stuck client costs one tokio task until [`REQUEST_DEADLINE`], never a
 //! thread; tiny_http only ever sees complete requests from us, on at most

@@ -430,7 +430,7 @@ server {{
     disable_symlinks if_not_owner from=$document_root;
 {behind_realip}
     # Pages are replaced by rename, so a cached descriptor is a complete
-    # older version: kept 2 s at most (DESIGN.md allows 5 s); a missing
+    # older version: kept 2 s at most (docs/design.md); a missing
     # file is never cached. Each entry holds a file descriptor: 100 keeps
     # the hot pages (index, login, assets) open and stays within Debian's
     # default of 1,024 per worker with its 768 connections (20,000 entries

@@ -326,7 +326,7 @@ impl Auth {
         let back = |error: &str| back_to_form(error, next);
         if !origin.https && !self.insecure_http && !is_local_host(&origin.host) {
             // Browsers drop a Secure cookie set over plain HTTP: say so
-            // instead of failing silently (DESIGN.md).
+            // instead of failing silently (docs/design.md).
             redirect(
                 request,
                 400,
@@ -479,7 +479,7 @@ impl Auth {
 
 /// How long nginx may use an `/api/auth` answer as it is (its
 /// `Cache-Control: max-age`): with [`AUTH_ANSWER_REVALIDATING`], at most
-/// the 30 s DESIGN.md promises. Past it, nginx asks gen again before it
+/// the 30 s docs/design.md promises. Past it, nginx asks gen again before it
 /// opens the page, so an ended session reads nothing more. Spreading the
 /// lifetimes over 20–25 s keeps sessions created together (a match day, a
 /// load test) from all asking gen again in the same second.

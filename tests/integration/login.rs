@@ -1273,7 +1273,7 @@ fn restart_with_the_source_gone_logs_in_from_the_persisted_snapshot() {
 
 /// After a few warm keep-alive connections, bursts of 100 fresh
 /// connections to `/api/auth` must each be answered within 1 s
-/// (DESIGN.md: tiny_http 0.12 left most of them waiting for seconds).
+/// (docs/design.md: tiny_http 0.12 left most of them waiting for seconds).
 #[test]
 fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
     let (_site, g) = started("");
