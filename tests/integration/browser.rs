@@ -22,10 +22,9 @@
 
 use std::time::Instant;
 
-use crate::browser_support::{
-    Browser, Stack, Tools, browser_internal, demo_player, path_of, query_param, ui_string,
-};
-use crate::common::tool;
+use sheetgen_test_support::browser::{Browser, Tools, browser_internal, path_of, query_param};
+use sheetgen_test_support::demo::{Stack, demo_player, ui_string};
+use sheetgen_test_support::tools::tool;
 
 #[test]
 fn browser_login_flow_en() {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use sheetgen::config::{Config, Env, Source};
 
-use crate::common;
 use sheetgen::model::Snapshot;
 use sheetgen::publish::refuse_secrets;
 use sheetgen::render::Theme;
+use sheetgen_test_support::site::{Site, repo, site_config};
 
 const PLAYERS: usize = 10_000;
 const RUNS: usize = 5;
@@ -27,8 +27,8 @@ fn median(mut d: Vec<Duration>) -> Duration {
 #[test]
 #[ignore = "a measurement: run with --release --ignored --nocapture"]
 fn gate_cost_on_ten_thousand_players() {
-    let site = common::Site::new();
-    let synth = common::repo().join("bench/synth.py");
+    let site = Site::new();
+    let synth = repo().join("bench/synth.py");
     let status = Command::new("python3")
         .arg(&synth)
         .args([
@@ -43,7 +43,7 @@ fn gate_cost_on_ten_thousand_players() {
         .status()
         .expect("python3 runs bench/synth.py");
     assert!(status.success(), "bench/synth.py failed");
-    let text = common::site_config(
+    let text = site_config(
         "Bench",
         None,
         "kind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\nMatches = \"matches.csv\"\n",

@@ -8,11 +8,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::common::{self, Site, changed, contains, csv_config, csv_text, files, stamps, toml_str};
-use crate::fake_google;
-use crate::photo_support::{
+use sheetgen_test_support::fake_google;
+use sheetgen_test_support::images::{
     self, GPS_BYTES, ImageServer, PHOTO_HEADER, Route, jpeg_with_exif, photo_rows, png, png_bomb,
 };
+use sheetgen_test_support::site::{
+    Run, Site, TEMPLATES, csv_config, csv_text, roster_pin, toml_str,
+};
+use sheetgen_test_support::tree::{changed, contains, files, stamps};
 
 /// A site whose players have these photo cells (row 2 is the first player),
 /// allow-listing the good server's host; `extra_players` is appended to the
@@ -31,7 +34,7 @@ fn photo_site(cells: &[&str], extra_players: &str) -> Site {
     site
 }
 
-fn photo_warnings(run: &common::Run) -> Vec<&str> {
+fn photo_warnings(run: &Run) -> Vec<&str> {
     run.warnings()
         .into_iter()
         .filter(|w| w.contains("photo"))
@@ -381,8 +384,8 @@ fn drive_links_use_the_drive_api_with_the_service_account_token() {
             "majorDimension": "ROWS",
             "values": [
                 ["id", "name", "pin", "photo"],
-                ["p0", "Ann Drive", common::roster_pin(0), "https://drive.google.com/file/d/1FileId_x-y/view?usp=sharing"],
-                ["p1", "Bob Open", common::roster_pin(1), "https://drive.google.com/open?id=OtherId"],
+                ["p0", "Ann Drive", roster_pin(0), "https://drive.google.com/file/d/1FileId_x-y/view?usp=sharing"],
+                ["p1", "Bob Open", roster_pin(1), "https://drive.google.com/open?id=OtherId"],
             ]
         }]
     });
@@ -428,7 +431,7 @@ credentials = "key.json"
 photo = "photo"
 photo_allow = ["127.0.0.1"]
 "#,
-        templates = toml_str(common::TEMPLATES),
+        templates = toml_str(TEMPLATES),
         id = toml_str(fake_google::SPREADSHEET_ID),
         base = toml_str(&google.url("")),
     ));
@@ -482,7 +485,7 @@ fn bytes_per_player_view() {
         let c = |v: u32, m: u32| (((v * 255) / m) as i32 + n).clamp(0, 255) as u8;
         image::Rgb([c(x, w), c(y, h), c((x + y) / 2, (w + h) / 2)])
     });
-    let original = photo_support::jpeg_of(&img, 6);
+    let original = images::jpeg_of(&img, 6);
 
     let server = ImageServer::start("127.0.0.1:0");
     server.image("/phone.jpg", original.clone(), "image/jpeg", "p");

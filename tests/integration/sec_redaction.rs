@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
-use crate::fake_google::{FakeGoogle, Fault, row};
-use crate::http_support::{self, Gen};
-use crate::photo_support;
+use sheetgen_test_support::fake_google::{FakeGoogle, Fault, row};
+use sheetgen_test_support::images;
+use sheetgen_test_support::process::{self, Gen};
+use sheetgen_test_support::site::{CSV_SOURCE, Run, Site, csv_text, repo, site_config, toml_str};
+use sheetgen_test_support::tree::readable_contents;
 
 /// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
 const PATH_SECRET: &str = "CAPSECRETpath7Q";
@@ -283,18 +284,18 @@ fn passwords_in_api_base_are_never_shown() {
 /// A CSV site whose players have these photo cells, 127.0.0.1 allowed.
 fn photo_site(cells: &[String]) -> Site {
     // p0 is an admin.
-    let mut rows = photo_support::photo_rows(cells);
+    let mut rows = images::photo_rows(cells);
     for (i, row) in rows.iter_mut().enumerate() {
         row.push(if i == 0 { "yes".into() } else { String::new() });
     }
-    let mut header = photo_support::PHOTO_HEADER.to_vec();
+    let mut header = images::PHOTO_HEADER.to_vec();
     header.push("admin");
     let site = Site::new();
     site.write("players.csv", csv_text(&header, &rows));
     site.write_config(&site_config(
         "FC Redact",
         Some(1),
-        common::CSV_SOURCE,
+        CSV_SOURCE,
         "photo = \"photo\"\nphoto_allow = [\"127.0.0.1\"]\nadmin = \"admin\"\n[api]\nlisten = \"127.0.0.1:0\"\n",
     ));
     site
@@ -437,7 +438,7 @@ fn signed_photo_links_are_shown_without_their_query() {
 #[test]
 fn serve_prints_no_pin_for_a_roster_at_the_demo_path() {
     let site = Site::new();
-    let demo = common::repo().join("examples/demo/players.csv");
+    let demo = repo().join("examples/demo/players.csv");
     let original = std::fs::read_to_string(demo).unwrap();
     // One real club's edit: a name and a PIN changed, the rest as shipped.
     let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
@@ -460,18 +461,18 @@ fn serve_prints_no_pin_for_a_roster_at_the_demo_path() {
     };
     site.write(
         "examples/demo/matches.csv",
-        std::fs::read(common::repo().join("examples/demo/matches.csv")).unwrap(),
+        std::fs::read(repo().join("examples/demo/matches.csv")).unwrap(),
     );
     // The repository's own config, paths relative to the site as there.
-    let templates = common::repo().join("site-templates");
-    let config = std::fs::read_to_string(common::repo().join("site.toml"))
+    let templates = repo().join("site-templates");
+    let config = std::fs::read_to_string(repo().join("site.toml"))
         .unwrap()
         .replace(
             "templates = \"site-templates\"",
             &format!("templates = {}", toml_str(&templates.to_string_lossy())),
         );
     site.write_config(&config);
-    let port = http_support::free_port();
+    let port = process::free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut g = Gen::start_env(
         &site.config_path(),

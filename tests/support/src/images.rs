@@ -1,6 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-#![allow(dead_code)]
-
 //! Photo fixtures made in the test (a JPEG with EXIF orientation and GPS
 //! tags, a PNG, a decompression bomb) and a tiny_http image server that
 //! honours `If-None-Match` and counts every request it sees.
@@ -9,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
-use crate::common;
+use crate::site::roster_pin;
 
 /// The GPS latitude written into the fixture's EXIF (48/1, 51/1, 2900/100),
 /// as it sits in the file: it must not reach a published image.
@@ -334,7 +331,7 @@ pub fn photo_rows<S: AsRef<str>>(cells: &[S]) -> Vec<Vec<String>> {
             vec![
                 format!("p{i}"),
                 format!("Player{i} Name"),
-                common::roster_pin(i),
+                roster_pin(i),
                 c.as_ref().to_string(),
             ]
         })
