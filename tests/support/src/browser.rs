@@ -1,29 +1,37 @@
 //! Headless Chromium driven through chromedriver over W3C WebDriver
-//! ([`Browser`]) on a phone viewport: screenshots under
+//! ([`Browser`], on fantoccini) on a phone viewport: screenshots under
 //! `target/screenshots/`, the console and the requests the page made, and
-//! the URL helpers the browser tests share.
+//! the URL helpers the browser tests share. The tests are synchronous: the
+//! browser owns a one-thread runtime and waits for each command in turn.
 //!
 //! Needs the Debian packages `nginx`, `chromium` and `chromium-driver`
 //! ([`Tools::find`] fails naming the package, never skips).
 
+use std::future::Future;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
 use crate::nginx::nginx_binary;
 use crate::process::{free_port, poll};
 use crate::site::REPO;
 use crate::tools::{tail_file, tool};
-use serde_json::{Value, json};
 
 /// The phone viewport of the screenshots.
 pub const VIEWPORT: (u32, u32) = (390, 844);
 /// The longest wait for one step (a page, a redirect, a message): polled,
 /// so a passing run takes what the browser takes.
 pub const STEP: Duration = Duration::from_secs(10);
-/// The W3C key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The longest one WebDriver command may take.
+const COMMAND: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------- tools
 
@@ -60,9 +68,8 @@ impl Drop for Proc {
 /// chromedriver + one Chromium session, over W3C WebDriver.
 pub struct Browser {
     rt: tokio::runtime::Runtime,
-    http: reqwest::Client,
-    base: String,
-    session: String,
+    /// Taken on drop, to end the session.
+    client: Option<Client>,
     log_path: PathBuf,
     /// Console lines so far, as "LEVEL message".
     pub console: Vec<String>,
@@ -98,147 +105,140 @@ impl Browser {
             .enable_all()
             .build()
             .unwrap();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .no_proxy()
-            .build()
-            .unwrap();
-        let mut b = Browser {
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": tools.chromium,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1),
+                ],
+                // Headless Chromium keeps a window at least 500 px wide
+                // (a 390×844 window gave a 500×701 viewport): emulate the
+                // phone's viewport itself.
+                "mobileEmulation": { "deviceMetrics": {
+                    "width": VIEWPORT.0,
+                    "height": VIEWPORT.1,
+                    "pixelRatio": 1.0,
+                    "mobile": true,
+                    "touch": true,
+                }},
+            },
+            // The console and the DevTools network events, read back with
+            // chromedriver's log command (no websocket needed).
+            "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        let capabilities: Capabilities = capabilities;
+        // chromedriver listens on loopback, in plain HTTP: no TLS connector.
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let connect = builder.connect(&webdriver);
+        let client = rt
+            .block_on(async { tokio::time::timeout(COMMAND, connect).await })
+            .unwrap_or_else(|_| panic!("no session within {COMMAND:?}"))
+            .unwrap_or_else(|e| panic!("no session: {e}\n{}", tail_file(&log_path, 30)));
+        Browser {
             rt,
-            http,
-            base: format!("http://127.0.0.1:{port}"),
-            session: String::new(),
+            client: Some(client),
             log_path,
             console: Vec::new(),
             requests: Vec::new(),
             _driver: driver,
-        };
-        let caps = json!({
-            "capabilities": { "alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": tools.chromium,
-                    "args": [
-                        "--headless",
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--no-first-run",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--disable-sync",
-                        format!("--user-data-dir={}", profile.display()),
-                        format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1),
-                    ],
-                    // Headless Chromium keeps a window at least 500 px wide
-                    // (a 390×844 window gave a 500×701 viewport): emulate the
-                    // phone's viewport itself.
-                    "mobileEmulation": { "deviceMetrics": {
-                        "width": VIEWPORT.0,
-                        "height": VIEWPORT.1,
-                        "pixelRatio": 1.0,
-                        "mobile": true,
-                        "touch": true,
-                    }},
-                },
-                "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
-            }}
-        });
-        let created = b.raw("POST", "/session", Some(caps));
-        b.session = created["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {created}"))
-            .to_string();
-        b
+        }
     }
 
-    /// One WebDriver command; its `value`, or a panic with the error.
-    pub fn raw(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.base);
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let request = self.http.request(method, &url);
-        let request = match body {
-            Some(b) => request.json(&b),
-            None => request,
-        };
-        let (status, value) = self.rt.block_on(async {
-            let response = request.send().await.unwrap_or_else(|e| {
-                panic!("chromedriver {url}: {e}\n{}", tail_file(&self.log_path, 30))
-            });
-            let status = response.status();
-            let value: Value = response.json().await.unwrap();
-            (status, value)
-        });
-        let value = value.get("value").cloned().unwrap_or(Value::Null);
-        assert!(
-            status.is_success(),
-            "WebDriver {path}: {status} {}: {}",
-            value["error"].as_str().unwrap_or("?"),
-            value["message"].as_str().unwrap_or("?")
-        );
-        value
+    fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("the session is open until drop")
     }
 
+    /// Waits for one command ([`COMMAND`] at most); its result, or a
+    /// panic naming `what` with the error and chromedriver's log.
+    #[track_caller]
+    fn wait<T>(&self, what: &str, command: impl Future<Output = Result<T, CmdError>>) -> T {
+        // The timer is made inside the runtime (it needs one).
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(COMMAND, command).await })
+        {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => panic!("WebDriver {what}: {e}\n{}", tail_file(&self.log_path, 30)),
+            Err(_) => panic!(
+                "WebDriver {what}: no answer within {COMMAND:?}\n{}",
+                tail_file(&self.log_path, 30)
+            ),
+        }
+    }
+
+    /// A command fantoccini has no method for (chromedriver's own, like its
+    /// log): `method` on `/session/{id}{path}`; its `value`.
+    #[track_caller]
     pub fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.raw(method, &format!("/session/{}{path}", self.session), body)
+        let command = SessionCommand {
+            method: http::Method::from_bytes(method.as_bytes()).unwrap(),
+            path: path.to_string(),
+            body,
+        };
+        self.wait(path, self.client().issue_cmd(command))
     }
 
     pub fn goto(&self, url: &str) {
-        self.cmd("POST", "/url", Some(json!({ "url": url })));
+        self.wait("goto", self.client().goto(url));
     }
 
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap().to_string()
+        self.wait("url", self.client().current_url()).to_string()
     }
 
     pub fn refresh(&self) {
-        self.cmd("POST", "/refresh", Some(json!({})));
+        self.wait("refresh", self.client().refresh());
     }
 
     pub fn source(&self) -> String {
-        self.cmd("GET", "/source", None)
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.wait("source", self.client().source())
     }
 
-    pub fn find(&self, css: &str) -> String {
-        let v = self.cmd(
-            "POST",
-            "/element",
-            Some(json!({ "using": "css selector", "value": css })),
-        );
-        v[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("find {css}: {v}"))
-            .to_string()
+    #[track_caller]
+    pub fn find(&self, css: &str) -> Element {
+        self.wait(
+            &format!("find {css}"),
+            self.client().find(Locator::Css(css)),
+        )
     }
 
-    pub fn text(&self, el: &str) -> String {
-        let v = self.cmd("GET", &format!("/element/{el}/text"), None);
-        v.as_str().unwrap().to_string()
+    pub fn text(&self, el: &Element) -> String {
+        self.wait("text", el.text())
     }
 
-    pub fn prop(&self, el: &str, name: &str) -> String {
-        let v = self.cmd("GET", &format!("/element/{el}/property/{name}"), None);
-        v.as_str().unwrap_or_default().to_string()
+    /// A DOM property as text ("" when the element has none).
+    pub fn prop(&self, el: &Element, name: &str) -> String {
+        self.wait(&format!("property {name}"), el.prop(name))
+            .unwrap_or_default()
     }
 
-    pub fn displayed(&self, el: &str) -> bool {
-        let v = self.cmd("GET", &format!("/element/{el}/displayed"), None);
-        v.as_bool().unwrap()
+    pub fn displayed(&self, el: &Element) -> bool {
+        self.wait("displayed", el.is_displayed())
     }
 
-    pub fn click(&self, el: &str) {
-        self.cmd("POST", &format!("/element/{el}/click"), Some(json!({})));
+    pub fn click(&self, el: &Element) {
+        self.wait("click", el.click());
     }
 
-    pub fn type_into(&self, el: &str, text: &str) {
-        self.cmd("POST", &format!("/element/{el}/clear"), Some(json!({})));
-        self.cmd(
-            "POST",
-            &format!("/element/{el}/value"),
-            Some(json!({ "text": text })),
-        );
+    pub fn type_into(&self, el: &Element, text: &str) {
+        self.wait("clear", el.clear());
+        self.wait("send keys", el.send_keys(text));
     }
 
     /// Fills the login form (fields found by their `name`) and submits it.
@@ -248,12 +248,21 @@ impl Browser {
         self.click(&self.find(r#"form[action="/api/login"] [type="submit"]"#));
     }
 
+    /// Runs `script` (a function body; `arguments[i]` are the items of the
+    /// array `args`) in the page; its return value.
+    pub fn exec(&self, script: &str, args: Value) -> Value {
+        let args = match args {
+            Value::Array(items) => items,
+            other => panic!("exec: the arguments must be a JSON array, not {other}"),
+        };
+        self.wait("execute", self.client().execute(script, args))
+    }
+
     /// The page's visible text.
     pub fn body_text(&self) -> String {
-        let v = self.cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": "return document.body ? document.body.innerText : ''", "args": [] })),
+        let v = self.exec(
+            "return document.body ? document.body.innerText : ''",
+            json!([]),
         );
         v.as_str().unwrap_or_default().to_string()
     }
@@ -294,11 +303,7 @@ impl Browser {
 
     /// Saves a PNG of the viewport under target/screenshots/, checks its size.
     pub fn screenshot(&self, name: &str) {
-        use base64::Engine;
-        let b64 = self.cmd("GET", "/screenshot", None);
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap())
-            .unwrap();
+        let png = self.wait("screenshot", self.client().screenshot());
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
         let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
         assert_eq!(
@@ -309,6 +314,30 @@ impl Browser {
         let dir = Path::new(REPO).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), png).unwrap();
+    }
+
+    /// Sets a cookie for the current page's site (path `/`), as a stale
+    /// cookie left in the browser would be. Host-only, as `__Host-` cookies
+    /// must be: fantoccini's `add_cookie` sends `"domain": null`, which
+    /// chromedriver refuses, so the command is sent as the spec writes it.
+    pub fn add_cookie(&self, name: &str, value: &str, secure: bool) {
+        self.cmd(
+            "POST",
+            "/cookie",
+            Some(json!({ "cookie": {
+                "name": name, "value": value, "path": "/", "secure": secure,
+                "httpOnly": false, "sameSite": "Lax",
+            }})),
+        );
+    }
+
+    /// The value of the cookie `name` the browser holds for the current
+    /// page, HttpOnly ones included (WebDriver sees them all).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.wait("cookies", self.client().get_all_cookies())
+            .into_iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_string())
     }
 
     /// Drains chromedriver's console and performance logs into `console`
@@ -335,28 +364,7 @@ impl Browser {
             }
         }
     }
-}
 
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if std::thread::panicking() && !self.session.is_empty() {
-            self.collect_logs_quietly();
-            eprintln!(
-                "--- browser console\n{}\n--- requests\n{}\n--- chromedriver.log (tail)\n{}",
-                self.console.join("\n"),
-                self.requests.join("\n"),
-                tail_file(&self.log_path, 20)
-            );
-        }
-        if !self.session.is_empty() {
-            let url = format!("{}/session/{}", self.base, self.session);
-            let request = self.http.delete(url).timeout(Duration::from_secs(5));
-            let _ = self.rt.block_on(async move { request.send().await });
-        }
-    }
-}
-
-impl Browser {
     /// Drains the logs and fails on any console error (`SEVERE`) but the
     /// ones naming an `expected` status the test itself provoked (a 403
     /// the browser was shown on purpose logs one).
@@ -374,6 +382,51 @@ impl Browser {
     /// `collect_logs` for a failing test: never panics again.
     pub fn collect_logs_quietly(&mut self) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect_logs()));
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.collect_logs_quietly();
+            eprintln!(
+                "--- browser console\n{}\n--- requests\n{}\n--- chromedriver.log (tail)\n{}",
+                self.console.join("\n"),
+                self.requests.join("\n"),
+                tail_file(&self.log_path, 20)
+            );
+        }
+        if let Some(client) = self.client.take() {
+            let close = client.close();
+            let _ = self
+                .rt
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), close).await });
+        }
+    }
+}
+
+/// A command on the session that fantoccini has no method for.
+#[derive(Debug)]
+struct SessionCommand {
+    method: http::Method,
+    /// After `/session/{id}`.
+    path: String,
+    body: Option<Value>,
+}
+
+impl WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a command on an open session");
+        base_url.join(&format!("session/{session}{}", self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = self.body.as_ref().map(Value::to_string);
+        (self.method.clone(), body)
     }
 }
 
@@ -406,42 +459,4 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-}
-
-// ---------------------------------------------------------------- issue 17
-
-impl Browser {
-    /// Runs `script` (a function body; `arguments[i]` are `args`) in the
-    /// page; its return value.
-    pub fn exec(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-    }
-
-    /// Sets a cookie for the current page's site (path `/`), as a stale
-    /// cookie left in the browser would be.
-    pub fn add_cookie(&self, name: &str, value: &str, secure: bool) {
-        self.cmd(
-            "POST",
-            "/cookie",
-            Some(json!({ "cookie": {
-                "name": name, "value": value, "path": "/", "secure": secure,
-                "httpOnly": false, "sameSite": "Lax",
-            }})),
-        );
-    }
-
-    /// The value of the cookie `name` the browser holds for the current
-    /// page, HttpOnly ones included (WebDriver sees them all).
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        let all = self.cmd("GET", "/cookie", None);
-        all.as_array()?
-            .iter()
-            .find(|c| c["name"] == name)
-            .and_then(|c| c["value"].as_str())
-            .map(str::to_string)
-    }
 }
