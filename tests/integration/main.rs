@@ -24,7 +24,6 @@ mod check;
 mod check_report;
 mod config_errors;
 mod csv_quotes;
-mod data_gate_cost;
 mod data_hardening;
 mod deploy;
 mod google;
