@@ -149,7 +149,11 @@ fn an_emptied_sheet_keeps_the_last_good_site() {
     let before = tree::stamps(&site.out());
     site.write("players.csv", "id,name,pin,team,points\n");
     let run = site.build();
-    assert_ne!(run.code, Some(0), "{run:?}");
+    run.expect_error(
+        1,
+        "refusing to remove 6 of 6 player pages in one cycle (more than half); if the sheet \
+         really lost those players, run again with --allow-mass-removal. Nothing was changed.",
+    );
     assert_eq!(
         tree::stamps(&site.out()),
         before,

@@ -323,7 +323,11 @@ fn check_predicts_the_mass_removal_that_build_refuses() {
 
     // Build refuses exactly that.
     let build = site.build();
-    assert_ne!(build.code, Some(0), "{build:?}");
+    build.expect_error(
+        1,
+        "refusing to remove 4 of 6 player pages in one cycle (more than half); if the sheet \
+         really lost those players, run again with --allow-mass-removal. Nothing was changed.",
+    );
     assert!(
         build
             .stderr

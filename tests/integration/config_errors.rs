@@ -134,7 +134,13 @@ fn a_toml_syntax_error_is_exit_2() {
 fn a_missing_config_file_is_an_error_naming_it() {
     let site = Site::new();
     let run = site.run(&["build"]);
-    assert_ne!(run.code, Some(0));
+    run.expect_error(
+        2,
+        &format!(
+            "cannot read the config {}: No such file or directory (os error 2)",
+            site.config_path().display()
+        ),
+    );
     assert!(run.stderr.contains("site.toml"), "{}", run.stderr);
 }
 

@@ -345,7 +345,7 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
 
     // `gen check` finds it too, without writing or showing it.
     let check = site.run(&["check"]);
-    assert_ne!(check.code, Some(0), "{check:?}");
+    check.expect_code(1);
     assert!(output(&check).contains("p/a2/index.html"), "{check:?}");
     assert_no_secret_in(&output(&check), &["482913"], "gen check");
 

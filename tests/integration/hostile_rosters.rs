@@ -326,8 +326,15 @@ fn windows_1252_reads_with_the_setting() {
 #[test]
 fn windows_1252_without_the_setting_names_the_file_and_line() {
     let site = Site::csv(CP1252);
+    let not_utf8 = |line: u32| {
+        format!(
+            "{} (tab \"Players\"), line {line}: not valid UTF-8 (set `encoding = \"windows-1252\"` \
+             under [source] if the file comes from Excel on Windows)",
+            site.root().join("players.csv").display()
+        )
+    };
     let run = site.build();
-    assert_ne!(run.code, Some(0), "{run:?}");
+    run.expect_error(1, &not_utf8(2));
     assert!(run.stderr.contains("error:"), "{}", run.stderr);
     assert!(run.stderr.contains("players.csv"), "{}", run.stderr);
     assert!(run.stderr.contains("line 2"), "{}", run.stderr);
@@ -339,7 +346,7 @@ fn windows_1252_without_the_setting_names_the_file_and_line() {
     bytes.extend_from_slice(b"g3,Gar\xe7on,333555\r\n");
     site.write("players.csv", bytes);
     let run = site.build();
-    assert_ne!(run.code, Some(0));
+    run.expect_error(1, &not_utf8(4));
     assert!(run.stderr.contains("line 4"), "{}", run.stderr);
 }
 

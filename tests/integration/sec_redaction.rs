@@ -181,11 +181,36 @@ fn watch_output(site: &Site, env: &[(&str, &str)]) -> String {
 /// failing sheet turns the level up, and the URLs must stay hidden then too.
 const LOG_ENV: &[(&str, &str)] = &[("RUST_LOG", "trace"), ("GEN_HTTP_TIMEOUT_MS", "300")];
 
+/// gen's error when the published CSV at `base` fails with `fault`: how
+/// its line starts (the URL as it is shown, cut after the host), and the
+/// failure it names after that. (How many tries a failure took depends on
+/// the clock: not asserted.)
+fn failure_words(base: &str, fault: &str) -> (String, &'static str) {
+    let answered = format!("tab \"Players\": the published CSV at {base}/… answered HTTP");
+    let unreachable =
+        format!("cannot reach the published CSV of tab \"Players\" at {base}/… (tried");
+    let (start, failure) = match fault {
+        "500" => (answered, "HTTP 500: Google is failing on its side"),
+        "hang" => (unreachable, "no answer within 300 ms (timeout)"),
+        "reset" => (unreachable, "connection failed: "),
+        "html" => (answered, "HTTP 200: an HTML page"),
+        "loop" => (unreachable, "too many redirects"),
+        "binary" => (
+            format!("published CSV at {base}/… (tab \"Players\"), line 2"),
+            "not valid UTF-8",
+        ),
+        "missing" => (answered, "HTTP 404: is the sheet still published"),
+        "refused" => (unreachable, "Connection refused"),
+        other => panic!("no words for the fault {other:?}"),
+    };
+    (format!("error: {start}"), failure)
+}
+
 #[test]
 fn published_csv_urls_never_reach_output_whatever_fails() {
     let base = failing_server();
     let refused = closed_port_base();
-    let mut cases: Vec<(String, String)> =
+    let mut cases: Vec<(String, String, (String, &str))> =
         ["500", "hang", "reset", "html", "loop", "binary", "missing"]
             .iter()
             .flat_map(|fault| {
@@ -193,6 +218,7 @@ fn published_csv_urls_never_reach_output_whatever_fails() {
                     (
                         format!("{fault} (userinfo: {userinfo})"),
                         published_url(&base, fault, userinfo),
+                        failure_words(&base, fault),
                     )
                 })
             })
@@ -200,17 +226,24 @@ fn published_csv_urls_never_reach_output_whatever_fails() {
     cases.push((
         "connection refused".into(),
         published_url(&refused, "x", true),
+        failure_words(&refused, "refused"),
     ));
 
     // The cases are independent and mostly wait on the network: in parallel.
     std::thread::scope(|scope| {
-        for (name, url) in &cases {
+        for (name, url, (start, failure)) in &cases {
             scope.spawn(move || {
                 let site = published_site(url);
                 for command in ["build", "check"] {
                     let run = site.run_env(&[command], LOG_ENV);
                     let text = output(&run);
-                    assert_ne!(run.code, Some(0), "{name}, gen {command}:\n{text}");
+                    run.expect_code(1);
+                    // What failed, with the URL cut after its host.
+                    let error = run.error_line().unwrap_or_default();
+                    assert!(
+                        error.starts_with(start.as_str()) && error.contains(failure),
+                        "{name}, gen {command}: not {start:?} … {failure:?}:\n{text}"
+                    );
                     assert_no_secret(&format!("{name}, gen {command}"), &text);
                     // Still says which tab and which server failed.
                     assert!(

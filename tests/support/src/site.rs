@@ -165,6 +165,27 @@ impl Run {
         self.expect_code(0)
     }
 
+    /// The last `error: …` line of stderr: what gen says when it fails (the
+    /// error and its causes, on one line).
+    pub fn error_line(&self) -> Option<&str> {
+        self.stderr.lines().rev().find(|l| l.starts_with("error: "))
+    }
+
+    /// Panics with both streams unless gen exited with `code` and said
+    /// `error: <message>` (its last error line, exactly).
+    #[track_caller]
+    pub fn expect_error(&self, code: i32, message: &str) -> &Run {
+        self.expect_code(code);
+        assert_eq!(
+            self.error_line(),
+            Some(format!("error: {message}").as_str()),
+            "--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
     /// Panics with both streams unless stdout or stderr contains `needle`.
     #[track_caller]
     pub fn says(&self, needle: &str) -> &Run {
