@@ -1,5 +1,5 @@
 //! Google Sheets end to end: the real `gen` binary against a fake Sheets API
-//! and OAuth endpoint ([`crate::fake_google`]), through an API key, a service
+//! and OAuth endpoint ([`fake_google`]), through an API key, a service
 //! account and a published CSV; one request per cycle; every way Google
 //! fails leaves the published site byte for byte as it was, with a message
 //! for the organiser, and no secret in any output.

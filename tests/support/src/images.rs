@@ -1,6 +1,7 @@
 //! Photo fixtures made in the test (a JPEG with EXIF orientation and GPS
-//! tags, a PNG, a decompression bomb) and a tiny_http image server that
-//! honours `If-None-Match` and counts every request it sees.
+//! tags, a PNG, a decompression bomb), a tiny_http image server that
+//! honours `If-None-Match` and counts every request it sees, and sites
+//! whose players have photos.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
