@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 //! Issue 7's republish-under-load test (the short CI version of the soak in
 //! `bench/load.sh`): real nginx with `gen nginx`'s output in front of a real
@@ -14,22 +14,20 @@
 // Its own test crate, apart from tests/integration: cargo runs test
 // binaries one after another, so these 60 s of 64 hammering connections
 // share the machine with no other test (as when every file was a crate),
-// and no timing-sensitive test runs beside them. It uses a part of the
-// harness; the rest is the integration crate's.
-#[allow(dead_code)]
-#[path = "integration/common.rs"]
-mod common;
-#[allow(dead_code)]
-#[path = "integration/http_support.rs"]
-mod http_support;
-
+// and no timing-sensitive test runs beside them. It links the harness
+// crate like the integration tests do.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Site, TEMPLATES, roster_pin, roster_with, run_gen, tail, toml_str};
-use http_support::{COOKIE, Conn, Gen, Nginx, NginxSetup, free_port, gen_nginx, post_form};
+use sheetgen_test_support::http::{COOKIE, Conn, Response, post_form};
+use sheetgen_test_support::nginx::{Nginx, NginxSetup, gen_nginx};
+use sheetgen_test_support::process::{Gen, free_port};
+use sheetgen_test_support::site::{Site, TEMPLATES, roster_pin, roster_with, run_gen, toml_str};
+use sheetgen_test_support::tools::tail;
+use sheetgen_test_support::tree::files;
+
 const PLAYERS: usize = 240;
 const PER_PAGE: usize = 100;
 const RUN: Duration = Duration::from_secs(60);
@@ -103,7 +101,7 @@ fn build_known(site: &Site, name: &str, csv: &str) -> HashMap<String, Vec<u8>> {
         run.stderr
     );
     let mut pages = HashMap::new();
-    for (rel, path) in common::files(&site.root().join(name)) {
+    for (rel, path) in files(&site.root().join(name)) {
         if let Some(dir) = rel.strip_suffix("index.html") {
             pages.insert(
                 format!("/{dir}"),
@@ -191,7 +189,7 @@ struct Target {
 
 /// Checks one answer; `None` when it is a complete page of version A or B.
 fn verdict(
-    r: &http_support::Response,
+    r: &Response,
     target: &Target,
     gzip: bool,
     known: &HashMap<String, [Vec<u8>; 2]>,

@@ -12,11 +12,10 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use crate::common::{CSV_SOURCE, Site, csv_text, site_config};
-use crate::http_support::{
-    COOKIE, Conn, Gen, Nginx, NginxSetup, auth_status, free_port, gen_nginx, get, post_form,
-    request_bytes,
-};
+use sheetgen_test_support::http::{COOKIE, Conn, auth_status, get, post_form, request_bytes};
+use sheetgen_test_support::nginx::{Nginx, NginxSetup, gen_nginx};
+use sheetgen_test_support::process::{Gen, free_port};
+use sheetgen_test_support::site::{CSV_SOURCE, Site, csv_text, site_config};
 
 /// gen's thread bound, as `sheetgen::api::max_threads` states it.
 fn bound() -> usize {

@@ -10,11 +10,10 @@
 //! request to anything but `http://localhost:<nginx port>/` or `data:`, fails
 //! the test.
 //!
-//! Driver: the W3C WebDriver HTTP protocol spoken to chromedriver with
-//! `reqwest`, which sheetgen already depends on: no new crate to compile, no
-//! change to Cargo.lock, and the handful of endpoints used here are stable
-//! and simple JSON. chromedriver gives console logs (`goog:loggingPrefs`)
-//! and the DevTools network events (performance log) without a websocket.
+//! Driver: fantoccini, a maintained W3C WebDriver client, speaking to
+//! chromedriver (`sheetgen_test_support::browser`). chromedriver gives
+//! console logs (`goog:loggingPrefs`) and the DevTools network events
+//! (performance log) without a websocket.
 //!
 //! Needs the Debian packages `nginx`, `chromium` and `chromium-driver`
 //! (`tests/run.sh` installs them as root). Without them the test FAILS and
@@ -22,10 +21,9 @@
 
 use std::time::Instant;
 
-use crate::browser_support::{
-    Browser, Stack, Tools, browser_internal, demo_player, path_of, query_param, ui_string,
-};
-use crate::common::tool;
+use sheetgen_test_support::browser::{Browser, Tools, browser_internal, path_of, query_param};
+use sheetgen_test_support::demo::{Stack, demo_player, ui_string};
+use sheetgen_test_support::tools::tool;
 
 #[test]
 fn browser_login_flow_en() {

@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::browser_support::{
-    Browser, Front, Player, Stack, Tools, VIEWPORT, demo_player, path_of, query_param, ui_string,
-};
+use sheetgen_test_support::browser::{Browser, Tools, VIEWPORT, path_of, query_param};
+use sheetgen_test_support::demo::{Front, Player, Stack, demo_player, ui_string};
 
 const HINT: &str = "__Host-gen_player";
 const CONTACT: &str = "coach@fc-demo.example";

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{
-    self, Site, assert_absent, assert_gz_twins, csv_config, files, player_slugs, roster, stamps,
+use sheetgen_test_support::site::{Site, TEMPLATES, csv_config, repo, roster, roster_with};
+use sheetgen_test_support::tree::{
+    self, assert_absent, assert_gz_twins, files, player_slugs, stamps,
 };
 
 /// The repo's `site.toml`, pointed at the repo's demo data and theme but
 /// publishing into `site`'s temp folder.
 fn demo_site() -> Site {
-    let repo = common::repo();
+    let repo = repo();
     let text = std::fs::read_to_string(repo.join("site.toml")).unwrap();
     let mut config: toml::Table = toml::from_str(&text).unwrap();
     let site = Site::new();
@@ -19,7 +20,7 @@ fn demo_site() -> Site {
     let s = config["site"].as_table_mut().unwrap();
     s.insert("out_dir".into(), abs(site.out()));
     s.insert("state_dir".into(), abs(site.state()));
-    s.insert("templates".into(), abs(common::TEMPLATES.into()));
+    s.insert("templates".into(), abs(TEMPLATES.into()));
     let files = config["source"]["files"].as_table_mut().unwrap();
     for (_, value) in files.iter_mut() {
         let rel = value.as_str().unwrap().to_string();
@@ -31,7 +32,7 @@ fn demo_site() -> Site {
 
 /// The demo's players rows, as the csv crate reads them.
 fn demo_players() -> Vec<csv::StringRecord> {
-    let path = common::repo().join("examples/demo/players.csv");
+    let path = repo().join("examples/demo/players.csv");
     csv::Reader::from_path(path)
         .unwrap()
         .records()
@@ -40,7 +41,7 @@ fn demo_players() -> Vec<csv::StringRecord> {
 }
 
 fn demo_header() -> csv::StringRecord {
-    let path = common::repo().join("examples/demo/players.csv");
+    let path = repo().join("examples/demo/players.csv");
     csv::Reader::from_path(path)
         .unwrap()
         .headers()
@@ -174,14 +175,14 @@ fn canary_pins_never_reach_out_dir_or_the_terminal() {
     for (rel, path) in files(&site.state()) {
         let bytes = std::fs::read(path).unwrap();
         for c in canaries {
-            assert!(!common::contains(&bytes, c.as_bytes()), "{rel} holds {c}");
+            assert!(!tree::contains(&bytes, c.as_bytes()), "{rel} holds {c}");
         }
     }
 }
 
 #[test]
 fn unchanged_data_rewrites_nothing_and_a_change_rewrites_only_changed_files() {
-    let site = Site::csv(common::roster_with(20, |i| i as i64));
+    let site = Site::csv(roster_with(20, |i| i as i64));
     site.write_config(&csv_config(
         "",
         "[index]\nsort_by = \"points\"\ndescending = true\n",
@@ -206,15 +207,15 @@ fn unchanged_data_rewrites_nothing_and_a_change_rewrites_only_changed_files() {
     // changed (issue 17): p0007's page, the index and the pages of the
     // players it passed change; the assets do not, and exactly the files
     // whose bytes changed are written.
-    let bytes_before = common::tree_bytes(&site.out());
+    let bytes_before = tree::tree_bytes(&site.out());
     site.write(
         "players.csv",
-        common::roster_with(20, |i| if i == 7 { 99 } else { i as i64 }),
+        roster_with(20, |i| if i == 7 { 99 } else { i as i64 }),
     );
     std::thread::sleep(std::time::Duration::from_millis(20));
     let run = site.build_ok();
-    let changed = common::changed(&after, &stamps(&site.out()));
-    let bytes_after = common::tree_bytes(&site.out());
+    let changed = tree::changed(&after, &stamps(&site.out()));
+    let bytes_after = tree::tree_bytes(&site.out());
     let differ: BTreeSet<String> = bytes_after
         .iter()
         .filter(|(rel, bytes)| bytes_before.get(*rel) != Some(*bytes))
@@ -294,7 +295,7 @@ fn mass_removal_is_refused_without_the_flag_and_changes_nothing() {
     run.expect_ok();
     let left: BTreeSet<String> = ["p0001", "p0002"].map(String::from).into();
     assert_eq!(player_slugs(&site.out()), left);
-    let dirs = common::dirs(&site.out().join("p"));
+    let dirs = tree::dirs(&site.out().join("p"));
     assert_eq!(dirs, left, "folders of removed players remain");
     assert!(run.stdout.contains(" 16 removed"), "{}", run.stdout);
     // The index no longer links to them.

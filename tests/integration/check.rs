@@ -1,11 +1,12 @@
 //! `gen check`: validates the config and the roster, prints every problem by
 //! row and column (never a PIN), and writes nothing.
 
-use crate::common::{self, Site, csv_text};
+use sheetgen_test_support::site::{Site, TEMPLATES, csv_text, repo, roster};
+use sheetgen_test_support::tree;
 
 #[test]
 fn the_demo_is_publishable() {
-    let repo = common::repo();
+    let repo = repo();
     let site = Site::new();
     let text = std::fs::read_to_string(repo.join("site.toml")).unwrap();
     let mut config: toml::Table = toml::from_str(&text).unwrap();
@@ -13,7 +14,7 @@ fn the_demo_is_publishable() {
     let s = config["site"].as_table_mut().unwrap();
     s.insert("out_dir".into(), abs(site.out()));
     s.insert("state_dir".into(), abs(site.state()));
-    s.insert("templates".into(), abs(common::TEMPLATES.into()));
+    s.insert("templates".into(), abs(TEMPLATES.into()));
     for (_, v) in config["source"]["files"].as_table_mut().unwrap().iter_mut() {
         let rel = v.as_str().unwrap().to_string();
         *v = abs(repo.join(rel));
@@ -143,14 +144,18 @@ fn a_roster_without_players_is_not_publishable() {
 
 #[test]
 fn an_emptied_sheet_keeps_the_last_good_site() {
-    let site = Site::csv(common::roster(6));
+    let site = Site::csv(roster(6));
     site.build_ok();
-    let before = common::stamps(&site.out());
+    let before = tree::stamps(&site.out());
     site.write("players.csv", "id,name,pin,team,points\n");
     let run = site.build();
-    assert_ne!(run.code, Some(0), "{run:?}");
+    run.expect_error(
+        1,
+        "refusing to remove 6 of 6 player pages in one cycle (more than half); if the sheet \
+         really lost those players, run again with --allow-mass-removal. Nothing was changed.",
+    );
     assert_eq!(
-        common::stamps(&site.out()),
+        tree::stamps(&site.out()),
         before,
         "the emptied sheet changed the site"
     );

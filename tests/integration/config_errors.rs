@@ -1,7 +1,8 @@
 //! A bad `site.toml` stops `gen` with exit 2 and names the key (or the
 //! column and tab) at fault, before anything is written.
 
-use crate::common::{self, Run, Site, csv_config, roster};
+use sheetgen_test_support::site::{Run, Site, csv_config, roster};
+use sheetgen_test_support::tree;
 
 const PLAYERS: &str = "id,name,pin,team,points,email\na1,Alice,483920,Red,3,alice@example.org\nb2,Bob,572913,Blue,5,bob@example.org\n";
 
@@ -39,7 +40,7 @@ fn the_usual_config_is_accepted() {
     // The baseline the other tests break one key of.
     let site = site_with(&csv_config("", ""));
     site.build_ok();
-    assert_eq!(common::player_slugs(&site.out()).len(), 2);
+    assert_eq!(tree::player_slugs(&site.out()).len(), 2);
 }
 
 #[test]
@@ -133,7 +134,13 @@ fn a_toml_syntax_error_is_exit_2() {
 fn a_missing_config_file_is_an_error_naming_it() {
     let site = Site::new();
     let run = site.run(&["build"]);
-    assert_ne!(run.code, Some(0));
+    run.expect_error(
+        2,
+        &format!(
+            "cannot read the config {}: No such file or directory (os error 2)",
+            site.config_path().display()
+        ),
+    );
     assert!(run.stderr.contains("site.toml"), "{}", run.stderr);
 }
 
@@ -154,7 +161,7 @@ fn secret_column_reused_as(key: &str, was: &str) {
     let site = site_with(&config);
     let run = site.run(&["build"]);
     if site.out().exists() {
-        common::assert_absent(&site.out(), &["483920".into(), "572913".into()]);
+        tree::assert_absent(&site.out(), &["483920".into(), "572913".into()]);
     }
     run.expect_code(2);
     assert!(
@@ -210,7 +217,7 @@ fn config_paths_resolve_against_the_config_folder() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(common::player_slugs(&site.out()).len(), 3);
+    assert_eq!(tree::player_slugs(&site.out()).len(), 3);
     assert!(
         std::fs::read_dir(other.path()).unwrap().next().is_none(),
         "wrote into the cwd"

@@ -8,11 +8,13 @@
 
 use std::time::Duration;
 
-use crate::common::{
-    self, CSV_SOURCE, Run, Site, demo_logins, player_slugs, site_config, toml_str, tree_bytes,
+use sheetgen_test_support::http::login_succeeds;
+use sheetgen_test_support::images::ImageServer;
+use sheetgen_test_support::process::{Gen, poll};
+use sheetgen_test_support::site::{
+    CSV_SOURCE, DEMO, Run, Site, check_not_publishable, demo_logins, site_config, toml_str,
 };
-use crate::http_support::{Gen, login_succeeds, poll};
-use crate::photo_support::ImageServer;
+use sheetgen_test_support::tree::{self, player_slugs, tree_bytes};
 
 /// The refusal for the demo with the quote typed at row 12: its 109 later
 /// rows were swallowed.
@@ -38,7 +40,7 @@ fn demo_site() -> Site {
 /// The demo's `players.csv` with `edit` applied to the line of sheet row
 /// `row` (the file has no cell on several lines: row n is line n).
 fn demo_with_row(row: usize, edit: impl Fn(&str) -> String) -> String {
-    let csv = std::fs::read_to_string(format!("{}/players.csv", common::DEMO)).unwrap();
+    let csv = std::fs::read_to_string(format!("{}/players.csv", DEMO)).unwrap();
     let lines: Vec<String> = csv
         .lines()
         .enumerate()
@@ -82,7 +84,7 @@ fn an_unclosed_quote_is_not_publishable_and_build_writes_nothing() {
     let site = demo_site();
     site.write("players.csv", demo_with_stray_quote());
 
-    let check = common::check_not_publishable(&site);
+    let check = check_not_publishable(&site);
     assert!(!check.stdout.contains("publishable ("), "{}", check.stdout);
     assert!(check.stderr.contains(DEMO_REFUSAL), "{}", check.stderr);
     assert!(
@@ -113,7 +115,7 @@ fn after_a_good_build_the_typo_fails_the_build_and_leaves_every_page() {
         good.stdout
     );
     let bytes = tree_bytes(&site.out());
-    let stamps = common::stamps(&site.out());
+    let stamps = tree::stamps(&site.out());
     assert_eq!(player_slugs(&site.out()).len(), 120);
 
     site.write("players.csv", demo_with_stray_quote());
@@ -126,7 +128,7 @@ fn after_a_good_build_the_typo_fails_the_build_and_leaves_every_page() {
         "a refused build changed out_dir"
     );
     assert_eq!(
-        common::changed(&stamps, &common::stamps(&site.out())),
+        tree::changed(&stamps, &tree::stamps(&site.out())),
         Default::default(),
         "a refused build rewrote files"
     );
@@ -177,7 +179,7 @@ fn watch_keeps_the_site_and_logins_through_the_typo_and_picks_up_the_fix() {
     site.write("players.csv", &fixed);
     let page = site.out().join("p/p002/index.html");
     let shown = poll(Duration::from_secs(10), || {
-        common::file_contains(&page, "4242").then_some(())
+        tree::file_contains(&page, "4242").then_some(())
     });
     assert!(shown.is_some(), "the fix never published\n{}", w.log());
     assert_eq!(player_slugs(&site.out()).len(), 120);

@@ -7,8 +7,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{self, CSV_SOURCE, Run, Site, csv_text, player_slugs, site_config};
-use crate::http_support::{COOKIE, Gen, Response, auth_status, post_form};
+use sheetgen_test_support::http::{COOKIE, Response, auth_status, post_form};
+use sheetgen_test_support::process::Gen;
+use sheetgen_test_support::site::{
+    CSV_SOURCE, Run, Site, check_not_publishable, csv_text, site_config,
+};
+use sheetgen_test_support::tree::{self, player_slugs};
 
 /// A CSV site with `players.csv` as given, extra `[players]` keys, and the
 /// API on a free loopback port (for `gen watch`).
@@ -217,7 +221,7 @@ fn a_stray_quote_in_a_name_refuses_the_cycle_shows_no_pin_and_names_the_row() {
     );
 
     // `gen check` says the same, without a PIN.
-    let check = common::check_not_publishable(&site);
+    let check = check_not_publishable(&site);
     assert!(
         check.stderr.contains("row 3, column \"name\""),
         "{}",
@@ -312,14 +316,14 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
         a3,Carol,660127,Green\n";
     let site = site_with(good, "");
     site.build_ok();
-    let before = common::tree_bytes(&site.out());
+    let before = tree::tree_bytes(&site.out());
 
     // Not whole tokens: a longer digit run or a word that contains it.
     let near = good.replace("Blue", "4829130").replace("Green", "x482913");
     site.write("players.csv", &near);
     site.build_ok();
     assert!(site.page("p/a2/index.html").contains("4829130"));
-    let before_leak = common::tree_bytes(&site.out());
+    let before_leak = tree::tree_bytes(&site.out());
     assert_ne!(before, before_leak);
 
     // Alice's PIN as Bob's team: on the roster and on Bob's page.
@@ -334,14 +338,14 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
     assert!(err.contains("tab \"Players\", row 2"), "{err}");
     assert!(err.contains("column \"pin\""), "{err}");
     assert_eq!(
-        common::tree_bytes(&site.out()),
+        tree::tree_bytes(&site.out()),
         before_leak,
         "a refused cycle changed the site"
     );
 
     // `gen check` finds it too, without writing or showing it.
     let check = site.run(&["check"]);
-    assert_ne!(check.code, Some(0), "{check:?}");
+    check.expect_code(1);
     assert!(output(&check).contains("p/a2/index.html"), "{check:?}");
     assert_no_secret_in(&output(&check), &["482913"], "gen check");
 
@@ -365,7 +369,7 @@ fn gen_watch_keeps_the_last_site_when_the_gate_refuses_a_cycle() {
         a2,Bob,551204,Blue\n";
     let site = site_with(good, "");
     let g = watch(&site);
-    let before = common::tree_bytes(&site.out());
+    let before = tree::tree_bytes(&site.out());
 
     site.write("players.csv", good.replace("Blue", "Team-482913!"));
     g.wait_log_count("cycle failed", 1, std::time::Duration::from_secs(15));
@@ -381,7 +385,7 @@ fn gen_watch_keeps_the_last_site_when_the_gate_refuses_a_cycle() {
     );
     assert_no_secret_in(&health.to_string(), &["482913"], "/healthz");
     assert_no_secret_in(&g.log(), &["482913", "551204"], "gen watch's log");
-    assert_eq!(common::tree_bytes(&site.out()), before, "the site changed");
+    assert_eq!(tree::tree_bytes(&site.out()), before, "the site changed");
     let r = login(&g.addr, "198.51.100.20", "Alice", "482913");
     assert!(r.set_cookie(COOKIE).is_some(), "{}", r.head);
 }

@@ -11,8 +11,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{find_tool, repo, tool};
 use sha2::{Digest, Sha256};
+use sheetgen_test_support::site::repo;
+use sheetgen_test_support::tools::{find_tool, tool};
 use tempfile::TempDir;
 
 const GEN: &str = env!("CARGO_BIN_EXE_gen");

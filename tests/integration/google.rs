@@ -1,5 +1,5 @@
 //! Google Sheets end to end: the real `gen` binary against a fake Sheets API
-//! and OAuth endpoint ([`crate::fake_google`]), through an API key, a service
+//! and OAuth endpoint ([`fake_google`]), through an API key, a service
 //! account and a published CSV; one request per cycle; every way Google
 //! fails leaves the published site byte for byte as it was, with a message
 //! for the organiser, and no secret in any output.
@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::common::{Run, Site, site_config, toml_str, tree_bytes};
-use crate::fake_google::{self, CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX, row};
 use sheetgen::config::{Config, Env};
 use sheetgen::source::Fetcher;
 use sheetgen::source::http::HttpOptions;
+use sheetgen_test_support::fake_google::{
+    self, CLIENT_EMAIL, FakeGoogle, Fault, TOKEN_PREFIX, row,
+};
+use sheetgen_test_support::site::{Run, Site, site_config, toml_str};
+use sheetgen_test_support::tree::tree_bytes;
 
 /// Must never appear in any output.
 const CANARY_KEY: &str = "AIzaCANARY-key-5e1f0c2b9a";
@@ -86,8 +89,12 @@ fn write_key_file(site: &Site, json: &str) -> PathBuf {
     path
 }
 
-// The checks of this file's runs, on the shared `Run`.
-impl Run {
+/// The check of this file's runs: the harness's `Run` plus this.
+trait NoSecret {
+    fn assert_no_secret(&self) -> &Run;
+}
+
+impl NoSecret for Run {
     /// No secret of the test in stdout or stderr.
     #[track_caller]
     fn assert_no_secret(&self) -> &Run {
@@ -102,17 +109,6 @@ impl Run {
                 );
             }
         }
-        self
-    }
-
-    #[track_caller]
-    fn says(&self, needle: &str) -> &Run {
-        assert!(
-            self.stderr.contains(needle) || self.stdout.contains(needle),
-            "expected {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
         self
     }
 }

@@ -12,8 +12,9 @@
 //! per day, the longest wait of a device that never logged in) runs on a
 //! simulated clock in `src/auth/limits.rs`'s unit tests.
 
-use crate::common::{CSV_SOURCE, Site, csv_text, site_config};
-use crate::http_support::{COOKIE, Gen, Response, get, post_form};
+use sheetgen_test_support::http::{COOKIE, Response, get, post_form};
+use sheetgen_test_support::process::Gen;
+use sheetgen_test_support::site::{CSV_SOURCE, Site, csv_text, site_config};
 
 /// (id, name, PIN)
 const PLAYERS: &[(&str, &str, &str)] = &[

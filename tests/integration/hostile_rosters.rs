@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{self, Site, csv_config, files, player_slugs};
+use sheetgen_test_support::site::{Site, csv_config};
+use sheetgen_test_support::tree::{self, files, player_slugs};
 
 const LONG_ID: usize = 300;
 
@@ -76,7 +77,7 @@ fn good_rows_publish_and_bad_rows_are_reported_by_row_and_column() {
 
     let slugs = player_slugs(&site.out());
     for s in &slugs {
-        assert!(common::is_slug(s) && s.len() <= 64, "unsafe slug {s:?}");
+        assert!(tree::is_slug(s) && s.len() <= 64, "unsafe slug {s:?}");
     }
     for expected in [
         "etc-passwd",
@@ -220,7 +221,7 @@ fn nothing_is_written_outside_out_dir_and_state_dir() {
 fn markup_is_escaped_and_template_syntax_stays_text() {
     let site = hostile_site();
     site.build_ok();
-    for (rel, bytes) in common::readable_contents(&site.out()) {
+    for (rel, bytes) in tree::readable_contents(&site.out()) {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("<script>alert"), "{rel} has a live <script>");
         assert!(!text.contains("<b>Bold"), "{rel} has live <b>");
@@ -272,12 +273,12 @@ fn colliding_ids_get_distinct_stable_slugs() {
 
     // Row order does not move a player to another URL.
     let reversed = "id,name,pin\nZOE-ELOISE,Zoe Three,789654\nzoe eloise,Zoe Two,456321\nZoé Éloïse,Zoé,123987\n";
-    let before = common::stamps(&site.out());
+    let before = tree::stamps(&site.out());
     site.write("players.csv", reversed);
     site.build_ok();
     assert_eq!(player_slugs(&site.out()), slugs);
     // Only the index may differ (it is sorted by name anyway).
-    let changed = common::changed(&before, &common::stamps(&site.out()));
+    let changed = tree::changed(&before, &tree::stamps(&site.out()));
     assert!(
         changed.iter().all(|r| r.starts_with("index.html")),
         "{changed:?}"
@@ -301,7 +302,7 @@ fn bom_semicolons_and_crlf_are_read() {
     assert!(page.contains("Rouge"), "{page}");
     assert!(!page.contains('\u{feff}'), "the BOM leaked into a page");
     assert!(site.page("p/b2/index.html").contains("Zoé Éloïse"));
-    common::assert_absent(&site.out(), &["246810".into(), "135791".into()]);
+    tree::assert_absent(&site.out(), &["246810".into(), "135791".into()]);
 }
 
 const CP1252: &[u8] = b"id,name,pin,team\r\nZo\xe9 \xc9lo\xefse,Zo\xe9 \xc9lo\xefse,314159,Cr\xe8me\r\ng2,Gar\xe7on,271828,Caf\xe9\r\n";
@@ -325,8 +326,15 @@ fn windows_1252_reads_with_the_setting() {
 #[test]
 fn windows_1252_without_the_setting_names_the_file_and_line() {
     let site = Site::csv(CP1252);
+    let not_utf8 = |line: u32| {
+        format!(
+            "{} (tab \"Players\"), line {line}: not valid UTF-8 (set `encoding = \"windows-1252\"` \
+             under [source] if the file comes from Excel on Windows)",
+            site.root().join("players.csv").display()
+        )
+    };
     let run = site.build();
-    assert_ne!(run.code, Some(0), "{run:?}");
+    run.expect_error(1, &not_utf8(2));
     assert!(run.stderr.contains("error:"), "{}", run.stderr);
     assert!(run.stderr.contains("players.csv"), "{}", run.stderr);
     assert!(run.stderr.contains("line 2"), "{}", run.stderr);
@@ -338,7 +346,7 @@ fn windows_1252_without_the_setting_names_the_file_and_line() {
     bytes.extend_from_slice(b"g3,Gar\xe7on,333555\r\n");
     site.write("players.csv", bytes);
     let run = site.build();
-    assert_ne!(run.code, Some(0));
+    run.expect_error(1, &not_utf8(4));
     assert!(run.stderr.contains("line 4"), "{}", run.stderr);
 }
 

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{self, DEMO, Run, Site, TEMPLATES, gen_command};
-use crate::fake_google::{CLIENT_EMAIL, FakeGoogle, SPREADSHEET_ID, TOKEN_PREFIX};
+use sheetgen_test_support::fake_google::{CLIENT_EMAIL, FakeGoogle, SPREADSHEET_ID, TOKEN_PREFIX};
+use sheetgen_test_support::site::{DEMO, Run, Site, TEMPLATES, gen_command};
+use sheetgen_test_support::tree;
 
 /// Must never appear in the config or in any output.
 const CANARY_KEY: &str = "AIzaCANARY-init-key-7d2c";
@@ -514,5 +515,5 @@ fn a_source_that_is_neither_files_nor_a_sheet_is_refused() {
     let run = init(&site, &[SPREADSHEET_ID], &[]);
     run.expect_code(2);
     assert!(run.stderr.contains("GEN_GOOGLE_API_KEY"), "{}", run.stderr);
-    assert!(common::files(site.root()).is_empty(), "init wrote a file");
+    assert!(tree::files(site.root()).is_empty(), "init wrote a file");
 }

@@ -14,14 +14,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::common::{
-    self, CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, roster, roster_pin, site_config, toml_str,
-};
-use crate::http_support::{
-    self, COOKIE, Gen, Response, auth_status as auth, burst, form, get, poll, post_form, request,
-    request_bytes,
-};
 use sheetgen::auth::session::SessionKey;
+use sheetgen_test_support::burst::{self, burst};
+use sheetgen_test_support::http::{
+    self, COOKIE, Response, auth_status as auth, form, get, post_form, request, request_bytes,
+};
+use sheetgen_test_support::process::{self, Gen, poll};
+use sheetgen_test_support::site::{
+    CSV_SOURCE, DEMO, Site, TEMPLATES, csv_text, repo, roster, roster_pin, site_config, toml_str,
+};
+use sheetgen_test_support::tree;
 
 /// (id, name, PIN)
 const PLAYERS: &[(&str, &str, &str)] = &[
@@ -982,7 +984,7 @@ fn oversized_and_chunked_bodies_are_refused_without_being_read() {
     let addr = g.addr.as_str();
 
     // 1 MB declared, 10 bytes sent: the answer comes without the rest.
-    let mut conn = http_support::Conn::open(addr).unwrap();
+    let mut conn = http::Conn::open(addr).unwrap();
     conn.set_read_timeout(Duration::from_secs(3));
     let head = request_bytes(
         addr,
@@ -1290,7 +1292,7 @@ fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
     // Warm connections, kept open (idle keep-alive) during the bursts.
     let mut warm = Vec::new();
     for _ in 0..4 {
-        let mut c = http_support::Conn::open(addr).unwrap();
+        let mut c = http::Conn::open(addr).unwrap();
         for _ in 0..3 {
             c.send_raw(&req).unwrap();
             assert_eq!(c.read(false).unwrap().status, 204);
@@ -1309,7 +1311,7 @@ fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
     // The way nginx opens upstream connections: back to back from one
     // thread, each request written at once.
     for round in 0..3 {
-        let b = http_support::burst_one_thread(addr, 100, &req, Duration::from_secs(3));
+        let b = burst::burst_one_thread(addr, 100, &req, Duration::from_secs(3));
         let all_204 = b.results.iter().all(|r| matches!(r, Ok((_, 204))));
         let within = b.answered_within(Duration::from_secs(1));
         reports.push(format!("one-thread burst {round}: {}", b.summary()));
@@ -1336,7 +1338,7 @@ fn bursts_of_100_fresh_connections_are_all_answered_within_1s() {
 fn serve_prints_a_demo_login_that_works_and_the_page_arrives_gzipped() {
     let demo = DEMO;
     let site = Site::new();
-    let repo_config = std::fs::read_to_string(common::repo().join("site.toml")).unwrap();
+    let repo_config = std::fs::read_to_string(repo().join("site.toml")).unwrap();
     let config = repo_config
         .replace(
             "\"examples/demo/",
@@ -1351,7 +1353,7 @@ fn serve_prints_a_demo_login_that_works_and_the_page_arrives_gzipped() {
 
     let mut g = None;
     for _ in 0..3 {
-        let port = http_support::free_port();
+        let port = process::free_port();
         let listen = format!("127.0.0.1:{port}");
         match Gen::try_start(
             &site.config_path(),
@@ -1417,7 +1419,7 @@ fn serve_prints_a_demo_login_that_works_and_the_page_arrives_gzipped() {
     let r = get(addr, &location, &[]);
     assert_eq!(r.status, 303);
     assert!(r.header("Location").unwrap().starts_with("/login/?next="));
-    let other = common::player_slugs(&site.out())
+    let other = tree::player_slugs(&site.out())
         .into_iter()
         .find(|s| s != slug)
         .unwrap();

@@ -7,12 +7,15 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{self, CSV_SOURCE, Site, csv_text, site_config};
-use crate::http_support::{
-    self, COOKIE, Gen, MainValues, Nginx, NginxSetup, Response, burst, burst_each, free_port,
-    gen_nginx, get, nginx_args, nginx_binary, nginx_main_values, poll, post_form, request_bytes,
+use sheetgen_test_support::burst::{burst, burst_each};
+use sheetgen_test_support::http::{COOKIE, Response, get, post_form, request_bytes};
+use sheetgen_test_support::nginx::{
+    MainValues, Nginx, NginxSetup, gen_nginx, nginx_args, nginx_binary, nginx_main_values,
     write_nginx_conf,
 };
+use sheetgen_test_support::process::{Gen, free_port, poll};
+use sheetgen_test_support::site::{CSV_SOURCE, Site, csv_text, site_config};
+use sheetgen_test_support::tree;
 
 /// (id, name, PIN)
 const PLAYERS: &[(&str, &str, &str)] = &[
@@ -332,7 +335,7 @@ fn public_pages_are_gzipped_with_the_right_headers_and_internal_routes_hidden() 
     assert_eq!(gz.decoded(), index, "/ gzipped is not public/index.html");
     // No PIN anywhere.
     for (_, _, pin) in PLAYERS {
-        assert!(!http_support::contains(&gz.decoded(), pin.as_bytes()));
+        assert!(!tree::contains(&gz.decoded(), pin.as_bytes()));
     }
 
     // HTML: revalidate, CSP and friends.
@@ -363,7 +366,7 @@ fn public_pages_are_gzipped_with_the_right_headers_and_internal_routes_hidden() 
     assert_eq!(login.decoded(), s.page("login/index.html"));
 
     // Assets: a year, immutable.
-    let asset = common::files(&s.site.out())
+    let asset = tree::files(&s.site.out())
         .into_keys()
         .find(|k| k.starts_with("assets/") && k.ends_with(".css"))
         .expect("no CSS asset");
@@ -435,7 +438,7 @@ fn private_pages_need_the_players_own_cookie() {
         path.starts_with("/login/?next=") && path.contains("/p/alice/"),
         "{location}"
     );
-    assert!(!http_support::contains(&r.body, b"Alice Martin"));
+    assert!(!tree::contains(&r.body, b"Alice Martin"));
 
     // Login through nginx (X-Forwarded-Proto http, a local Host).
     let alice = s.login("Alice Martin", "482913");
@@ -467,7 +470,7 @@ fn private_pages_need_the_players_own_cookie() {
     let r = get_gz(addr, "/p/bob/", Some(&alice));
     assert_eq!(r.status, 403, "{}", r.head);
     assert_eq!(r.decoded(), s.page("403.html"));
-    assert!(!http_support::contains(&r.decoded(), b"Bobby Tables"));
+    assert!(!tree::contains(&r.decoded(), b"Bobby Tables"));
 
     // Never bob's page, however the URL is spelled.
     let bob_page = s.page("p/bob/index.html");
@@ -500,7 +503,7 @@ fn private_pages_need_the_players_own_cookie() {
                 r.body.clone()
             };
             assert!(
-                !http_support::contains(&body, b"Bobby Tables") && body != bob_page,
+                !tree::contains(&body, b"Bobby Tables") && body != bob_page,
                 "{path} (gzip {gz}) served bob's page to alice: {}",
                 r.head
             );
@@ -602,7 +605,7 @@ fn with_gen_stopped_a_just_accepted_cookie_still_reads_its_page() {
     // the auth fails closed).
     let r = get_gz(&addr, "/p/bob/", Some(&alice));
     assert_ne!(r.status, 200, "{}", r.head);
-    assert!(!http_support::contains(&r.decoded(), b"Bobby Tables"));
+    assert!(!tree::contains(&r.decoded(), b"Bobby Tables"));
 }
 
 // ---------------------------------------------------------------- bursts
@@ -708,7 +711,7 @@ fn a_pin_change_ends_the_session_at_nginx_within_the_cache_time() {
     // Never cached by nginx (first request now): refused → login redirect.
     let r = get_gz(addr, "/p/alice/", Some(&alice));
     assert_eq!(r.status, 303, "{}", r.head);
-    assert!(!http_support::contains(&r.body, b"Alice Martin"));
+    assert!(!tree::contains(&r.body, b"Alice Martin"));
 }
 
 // ---------------------------------------------------------------- issue 14
@@ -724,7 +727,7 @@ fn static_nginx() -> (Site, Nginx) {
 /// A folder outside the site that nginx's workers can read.
 fn outside_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    common::chmod(dir.path(), 0o755);
+    tree::chmod(dir.path(), 0o755);
     dir
 }
 
@@ -736,7 +739,7 @@ fn a_symlink_in_out_dir_to_another_owners_file_is_not_served() {
     let outside = outside_dir();
     let foreign = outside.path().join("foreign.txt");
     std::fs::write(&foreign, "FOREIGN-CANARY").unwrap();
-    common::chmod(&foreign, 0o644);
+    tree::chmod(&foreign, 0o644);
     // nobody:nogroup, not the owner of the link (the tests run as root).
     let status = Command::new("chown")
         .args(["65534:65534", foreign.to_str().unwrap()])
@@ -745,13 +748,13 @@ fn a_symlink_in_out_dir_to_another_owners_file_is_not_served() {
     assert!(status.success(), "chown nobody (the tests need root)");
     let own = outside.path().join("own.txt");
     std::fs::write(&own, "OWN-CONTENT").unwrap();
-    common::chmod(&own, 0o644);
+    tree::chmod(&own, 0o644);
     std::os::unix::fs::symlink(&foreign, site.out().join("leak.txt")).unwrap();
     std::os::unix::fs::symlink(&own, site.out().join("same-owner.txt")).unwrap();
     std::fs::create_dir(outside.path().join("dir")).unwrap();
     std::fs::write(outside.path().join("dir/index.html"), "DIR-CANARY").unwrap();
-    common::chmod(&outside.path().join("dir"), 0o755);
-    common::chmod(&outside.path().join("dir/index.html"), 0o644);
+    tree::chmod(&outside.path().join("dir"), 0o755);
+    tree::chmod(&outside.path().join("dir/index.html"), 0o644);
     Command::new("chown")
         .args([
             "-R",

@@ -9,12 +9,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::browser_support::{
-    Browser, Front, Stack, Tools, demo_config, path_of, query_param, ui_string,
-};
-use crate::common::{Site, assert_absent, demo_logins, gunzip, site_config, stamps, tree_bytes};
-use crate::fake_google::{CLIENT_EMAIL, FakeGoogle, SPREADSHEET_ID, row};
-use crate::http_support::{COOKIE, Response, get, poll, post_form};
+use sheetgen_test_support::browser::{Browser, Tools, path_of, query_param};
+use sheetgen_test_support::demo::{Front, Stack, demo_config, ui_string};
+use sheetgen_test_support::fake_google::{CLIENT_EMAIL, FakeGoogle, SPREADSHEET_ID, row};
+use sheetgen_test_support::http::{COOKIE, Response, get, post_form};
+use sheetgen_test_support::process::poll;
+use sheetgen_test_support::site::{Site, demo_logins, site_config};
+use sheetgen_test_support::tree::{assert_absent, gunzip, stamps, tree_bytes};
 
 /// The demo's organiser: the row marked admin (examples/demo/players.csv).
 const ADMIN_NAME: &str = "Luca D'Angelo";

@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::common::{CSV_SOURCE, Run, Site, assert_absent, csv_text, site_config};
-use crate::http_support::{COOKIE, Gen, Response, auth_status, poll, post_form};
+use sheetgen_test_support::http::{COOKIE, Response, auth_status, post_form};
+use sheetgen_test_support::process::{Gen, poll};
+use sheetgen_test_support::site::{CSV_SOURCE, Run, Site, csv_text, site_config};
+use sheetgen_test_support::tree::assert_absent;
 
 /// A CSV site (or, with `source`, any) with the API on a free port and
 /// the per-address limits lifted: these tests fail logins on purpose.

@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{Run, Site, csv_config, site_config, toml_str};
-use crate::fake_google::{FakeGoogle, row};
 use rust_xlsxwriter::Workbook;
+use sheetgen_test_support::fake_google::{FakeGoogle, row};
+use sheetgen_test_support::site::{Run, Site, csv_config, site_config, toml_str};
 
 // ---- item 2: a number column stays a number column -------------------------
 

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use rust_xlsxwriter::Workbook;
 
-use crate::common::{Run, Site, csv_config};
-use crate::fake_google::{FakeGoogle, row};
+use sheetgen_test_support::fake_google::{FakeGoogle, row};
+use sheetgen_test_support::site::{Run, Site, csv_config};
 
 const PLAYERS: &str = "id,name,pin,Points\na1,Alice,483920,3\nb2,Bob,572913,5\n";
 const MATCHES: &str = "player_id,date\na1,2026-01-01\n";
@@ -237,7 +237,7 @@ fn an_api_key_of_the_wrong_type_is_not_quoted_back() {
     // toml quotes the line at fault; a key typed without quotes must not
     // reach the terminal (or a log collecting it) that way.
     let site = Site::new();
-    site.write_config(&crate::common::site_config(
+    site.write_config(&sheetgen_test_support::site::site_config(
         "FC Test",
         None,
         "kind = \"google\"\nspreadsheet_id = \"abc\"\napi_key = AIzaSyNotQuoted123\n",
@@ -308,7 +308,7 @@ fn google_site(tables: &str) -> (FakeGoogle, Site) {
     ]);
     let fake = FakeGoogle::start(GOOGLE_KEY, tabs);
     let site = Site::new();
-    site.write_config(&crate::common::site_config(
+    site.write_config(&sheetgen_test_support::site::site_config(
         "FC Google",
         None,
         &fake.api_key_source(GOOGLE_KEY),

@@ -8,30 +8,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::common::{self, Site, changed, contains, csv_config, csv_text, files, stamps, toml_str};
-use crate::fake_google;
-use crate::photo_support::{
-    self, GPS_BYTES, ImageServer, PHOTO_HEADER, Route, jpeg_with_exif, photo_rows, png, png_bomb,
+use sheetgen_test_support::fake_google;
+use sheetgen_test_support::images::{
+    GPS_BYTES, ImageServer, Route, img_src, jpeg_with_exif, photo_site, png, png_bomb,
 };
+use sheetgen_test_support::site::{Run, Site, TEMPLATES, csv_text, roster_pin, toml_str};
+use sheetgen_test_support::tree::{changed, contains, files, stamps};
 
-/// A site whose players have these photo cells (row 2 is the first player),
-/// allow-listing the good server's host; `extra_players` is appended to the
-/// `[players]` section.
-fn photo_site(cells: &[&str], extra_players: &str) -> Site {
-    let site = Site::new();
-    site.write("players.csv", csv_text(&PHOTO_HEADER, &photo_rows(cells)));
-    let config = csv_config("", "").replace(
-        "secret = \"pin\"\n",
-        &format!(
-            "secret = \"pin\"\nphoto = \"photo\"\nphoto_allow = [{}]\n{extra_players}\n",
-            toml_str("127.0.0.1")
-        ),
-    );
-    site.write_config(&config);
-    site
-}
-
-fn photo_warnings(run: &common::Run) -> Vec<&str> {
+fn photo_warnings(run: &Run) -> Vec<&str> {
     run.warnings()
         .into_iter()
         .filter(|w| w.contains("photo"))
@@ -44,21 +28,6 @@ fn photo_files(site: &Site) -> Vec<String> {
         .into_keys()
         .filter(|n| !n.ends_with(".gz"))
         .collect()
-}
-
-/// The `src` of the first `<img …>` in a page whose src contains `needle`.
-fn img_src(html: &str, needle: &str) -> String {
-    let start = html.find("<img").expect("no <img> in the page");
-    let tag = &html[start..start + html[start..].find('>').unwrap()];
-    let src = tag
-        .split("src=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    assert!(src.contains(needle), "{tag}");
-    src.to_string()
 }
 
 fn decode(bytes: &[u8]) -> image::RgbImage {
@@ -381,8 +350,8 @@ fn drive_links_use_the_drive_api_with_the_service_account_token() {
             "majorDimension": "ROWS",
             "values": [
                 ["id", "name", "pin", "photo"],
-                ["p0", "Ann Drive", common::roster_pin(0), "https://drive.google.com/file/d/1FileId_x-y/view?usp=sharing"],
-                ["p1", "Bob Open", common::roster_pin(1), "https://drive.google.com/open?id=OtherId"],
+                ["p0", "Ann Drive", roster_pin(0), "https://drive.google.com/file/d/1FileId_x-y/view?usp=sharing"],
+                ["p1", "Bob Open", roster_pin(1), "https://drive.google.com/open?id=OtherId"],
             ]
         }]
     });
@@ -428,7 +397,7 @@ credentials = "key.json"
 photo = "photo"
 photo_allow = ["127.0.0.1"]
 "#,
-        templates = toml_str(common::TEMPLATES),
+        templates = toml_str(TEMPLATES),
         id = toml_str(fake_google::SPREADSHEET_ID),
         base = toml_str(&google.url("")),
     ));
@@ -461,94 +430,4 @@ photo_allow = ["127.0.0.1"]
         .unwrap();
     assert_eq!(drive.authorization.as_deref(), Some("Bearer drive-tok"));
     assert_eq!(hits.iter().filter(|h| h.path == "/token").count(), 1);
-}
-
-/// Bytes per player view before (the original phone photo, hot-linked) and
-/// after (page + photo, gzipped where nginx serves gzip), and the weight of
-/// thumbnails on a 500-row index page. A benchmark, not a test:
-/// `cargo test --release --test integration -- --ignored --nocapture bytes_per_player_view`
-#[test]
-#[ignore]
-fn bytes_per_player_view() {
-    // A 12 MP phone-like JPEG: smooth gradients plus sensor-like noise,
-    // with EXIF (orientation 6, GPS) as phones write it.
-    let (w, h) = (4032u32, 3024u32);
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let n = (seed % 13) as i32 - 6;
-        let c = |v: u32, m: u32| (((v * 255) / m) as i32 + n).clamp(0, 255) as u8;
-        image::Rgb([c(x, w), c(y, h), c((x + y) / 2, (w + h) / 2)])
-    });
-    let original = photo_support::jpeg_of(&img, 6);
-
-    let server = ImageServer::start("127.0.0.1:0");
-    server.image("/phone.jpg", original.clone(), "image/jpeg", "p");
-    let mut cells = vec![server.url("/phone.jpg")];
-    for i in 1..500u32 {
-        let path = format!("/t{i}.png");
-        let rgb = [
-            (i * 7 % 256) as u8,
-            (i * 13 % 256) as u8,
-            (i * 29 % 256) as u8,
-        ];
-        server.image(
-            Box::leak(path.clone().into_boxed_str()),
-            png(96, 96, rgb),
-            "image/png",
-            &format!("t{i}"),
-        );
-        cells.push(server.url(&path));
-    }
-    let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-    let site = photo_site(&refs, "");
-    let started = std::time::Instant::now();
-    site.build_ok();
-    let cold = started.elapsed();
-    let gz = |rel: &str| {
-        std::fs::metadata(site.out().join(format!("{rel}.gz")))
-            .unwrap()
-            .len()
-    };
-    let size = |rel: &str| std::fs::metadata(site.out().join(rel)).unwrap().len();
-    let page_html = gz("p/p0/index.html");
-    let src = img_src(&site.html("p/p0/index.html"), "-320.jpg");
-    let photo = size(src.trim_start_matches('/'));
-    let thumb = size(&src.trim_start_matches('/').replace("-320", "-64"));
-    let index_with = gz("index.html");
-
-    // The same roster without the photo column.
-    let plain_site = Site::new();
-    plain_site.write(
-        "players.csv",
-        std::fs::read(site.root().join("players.csv")).unwrap(),
-    );
-    let config = std::fs::read_to_string(site.config_path()).unwrap();
-    let config: Vec<&str> = config.lines().filter(|l| !l.starts_with("photo")).collect();
-    plain_site.write_config(&format!("{}\n[index]\ncolumns = []\n", config.join("\n")));
-    plain_site.build_ok();
-    let index_without = std::fs::metadata(plain_site.out().join("index.html.gz"))
-        .unwrap()
-        .len();
-    println!(
-        "original photo: {} bytes ({w}x{h} JPEG q90 + EXIF)",
-        original.len()
-    );
-    println!(
-        "player page (gz): {page_html} bytes; page photo 320 px: {photo} bytes; thumbnail 64 px: {thumb} bytes"
-    );
-    println!(
-        "per player view: before {} bytes (page + original), after {} bytes (page + photo)",
-        page_html + original.len() as u64,
-        page_html + photo
-    );
-    println!(
-        "index page of 500 rows (gz): {index_with} bytes with thumbnails, {index_without} bytes without a photo column"
-    );
-    println!(
-        "cold build with 500 photos (incl. 500 downloads): {} ms",
-        cold.as_millis()
-    );
 }

@@ -1,24 +1,25 @@
 //! The middle layer: the pipeline through the library, in memory, with a
-//! config from [`common::csv_config`] and the repo's theme. Faster and more
+//! config from [`csv_config`] and the repo's theme. Faster and more
 //! precise than the binary for what never touches disk.
 
 use std::path::Path;
 
 use sheetgen::config::{Config, Env, Source};
 
-use crate::common;
 use sheetgen::error::{ConfigError, Error};
 use sheetgen::model::Snapshot;
 use sheetgen::render::{Artifact, ArtifactKind, Theme};
+use sheetgen_test_support::site::{Site, csv_config};
+use sheetgen_test_support::tree;
 
 const PLAYERS: &str = "id,name,pin,team,points,email\n\
     a1,Alice,CANARY-4821,Red,3,alice@example.org\n\
     b2,Bob,CANARY-5930,Blue,5,bob@example.org\n\
     c3,Chloé,CANARY-6047,Green,4,chloe@example.org\n";
 
-fn site(extra: &str) -> (common::Site, Config) {
-    let site = common::Site::csv(PLAYERS);
-    let text = common::csv_config("", extra).replace(
+fn site(extra: &str) -> (Site, Config) {
+    let site = Site::csv(PLAYERS);
+    let text = csv_config("", extra).replace(
         "secret = \"pin\"",
         "secret = \"pin\"\nprivate = [\"email\"]",
     );
@@ -72,14 +73,14 @@ fn prepared_artifacts_hold_no_secret_and_only_safe_paths() {
             a.path
         );
         assert!(
-            !common::contains(&a.bytes, b"CANARY"),
+            !tree::contains(&a.bytes, b"CANARY"),
             "{} holds a PIN",
             a.path
         );
     }
     let index = artifacts.iter().find(|a| a.path == "index.html").unwrap();
     assert!(
-        !common::contains(&index.bytes, b"alice@example.org"),
+        !tree::contains(&index.bytes, b"alice@example.org"),
         "private column on the index"
     );
     let alice = artifacts
@@ -118,7 +119,7 @@ fn prepare_is_deterministic() {
 #[test]
 fn config_errors_name_the_key() {
     let path = Path::new("/nowhere/site.toml");
-    let text = common::csv_config("", "[index]\nsort_by = \"pin\"\n");
+    let text = csv_config("", "[index]\nsort_by = \"pin\"\n");
     match Config::parse(&text, path, &Env::default()) {
         Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "index"),
         other => panic!("{other:?}"),
@@ -126,7 +127,7 @@ fn config_errors_name_the_key() {
     let err = Error::from(Config::parse("[site]\n", path, &Env::default()).unwrap_err());
     assert_eq!(err.exit_code(), 2);
     // Relative paths resolve against the config's folder.
-    let config = Config::parse(&common::csv_config("", ""), path, &Env::default()).unwrap();
+    let config = Config::parse(&csv_config("", ""), path, &Env::default()).unwrap();
     assert_eq!(config.site.out_dir, Path::new("/nowhere/public"));
     assert_eq!(
         config.source.local_files(),

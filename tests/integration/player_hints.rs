@@ -6,11 +6,11 @@
 //! server trouble through nginx); `[index] filters` and `[site] contact` in
 //! the config and on the pages. The browser side is `browser_players.rs`.
 
-use crate::browser_support::{Front, Stack, demo_player};
-use crate::common::{CSV_SOURCE, Site, csv_config, csv_text, run_gen, site_config};
-use crate::http_support::{
-    COOKIE, Gen, Nginx, NginxSetup, Response, form, get, post_form, request,
-};
+use sheetgen_test_support::demo::{Front, Stack, demo_player};
+use sheetgen_test_support::http::{COOKIE, Response, form, get, post_form, request};
+use sheetgen_test_support::nginx::{Nginx, NginxSetup};
+use sheetgen_test_support::process::Gen;
+use sheetgen_test_support::site::{CSV_SOURCE, Site, csv_config, csv_text, run_gen, site_config};
 
 const HINT: &str = "__Host-gen_player";
 const PLAIN_HINT: &str = "gen_player";

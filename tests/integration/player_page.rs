@@ -11,8 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::common::{self, CSV_SOURCE, Site, csv_config, roster_with, site_config, stamps};
-use crate::http_support::Gen;
+use sheetgen_test_support::process::Gen;
+use sheetgen_test_support::site::{
+    CSV_SOURCE, Site, csv_config, repo, roster_pin, roster_with, site_config,
+};
+use sheetgen_test_support::tree::stamps;
 
 /// `state_dir/data-changed.json`: when gen saw the data change.
 fn recorded_change(site: &Site) -> (String, u64) {
@@ -236,7 +239,7 @@ fn the_player_page_shows_rank_and_fields_as_configured() {
         "the name is the title: {page}"
     );
     assert!(!page.contains("p0118</dd>"), "{page}");
-    assert!(!page.contains(&common::roster_pin(118)), "a PIN: {page}");
+    assert!(!page.contains(&roster_pin(118)), "a PIN: {page}");
 
     // Configured: order, the id on request, labels shared with the roster.
     let site = roster_site(
@@ -401,8 +404,7 @@ fn a_wrong_time_zone_is_refused_naming_the_key() {
 /// low (the demo's `[index]`), with equal points sharing a rank; and how
 /// many players there are.
 fn demo_rank(slug: &str) -> (usize, usize) {
-    let mut players =
-        csv::Reader::from_path(common::repo().join("examples/demo/players.csv")).unwrap();
+    let mut players = csv::Reader::from_path(repo().join("examples/demo/players.csv")).unwrap();
     let h = players.headers().unwrap().clone();
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
     let (id, points) = (col("id"), col("points"));
@@ -419,7 +421,8 @@ fn demo_rank(slug: &str) -> (usize, usize) {
 }
 
 fn player_page_on_a_phone(lang: &str) {
-    use crate::browser_support::{Browser, Stack, Tools, demo_player, path_of, ui_string};
+    use sheetgen_test_support::browser::{Browser, Tools, path_of};
+    use sheetgen_test_support::demo::{Stack, demo_player, ui_string};
 
     let tools = Tools::find();
     let stack = Stack::start(Some(lang));

@@ -34,12 +34,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, Site, site_config};
-use crate::fake_google::{FakeGoogle, Fault, row};
-use crate::http_support::{
-    COOKIE, Gen, NginxSetup, Response, free_port, gen_nginx, get, listening, nginx_args,
-    nginx_binary, poll, post_form, request, terminate, try_request, write_nginx_conf,
+use sheetgen_test_support::fake_google::{FakeGoogle, Fault, row};
+use sheetgen_test_support::http::{COOKIE, Response, get, post_form, request, try_request};
+use sheetgen_test_support::nginx::{
+    NginxSetup, gen_nginx, nginx_args, nginx_binary, write_nginx_conf,
 };
+use sheetgen_test_support::process::{Gen, free_port, listening, poll, terminate};
+use sheetgen_test_support::site::{Site, site_config};
+use sheetgen_test_support::{tools, tree};
 
 const KEY: &str = "AIzaCANARY-scale-out-5d20e7";
 /// One session key for every origin: a cookie one signs, all accept.
@@ -325,7 +327,7 @@ struct Haproxy {
 impl Haproxy {
     #[track_caller]
     fn start(origins: &[&Origin]) -> Haproxy {
-        let bin = common::tool("haproxy", "haproxy");
+        let bin = tools::tool("haproxy", "haproxy");
         let dir = tempfile::Builder::new()
             .prefix("sheetgen-haproxy-")
             .tempdir()
@@ -437,13 +439,13 @@ struct Varnish {
 impl Varnish {
     #[track_caller]
     fn start(backend: &str) -> Varnish {
-        let bin = common::tool("varnishd", "varnish");
+        let bin = tools::tool("varnishd", "varnish");
         let dir = tempfile::Builder::new()
             .prefix("sheetgen-varnish-")
             .tempdir()
             .unwrap();
         // varnishd drops to its own user, which must reach the work folder.
-        common::chmod(dir.path(), 0o755);
+        tree::chmod(dir.path(), 0o755);
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let log = std::fs::File::create(dir.path().join("varnishd.log")).unwrap();
@@ -469,7 +471,7 @@ impl Varnish {
     /// A counter of `varnishstat -1` (`MAIN.cache_hit`…).
     #[track_caller]
     fn stat(&self, field: &str) -> u64 {
-        let out = Command::new(common::tool("varnishstat", "varnish"))
+        let out = Command::new(tools::tool("varnishstat", "varnish"))
             .arg("-n")
             .arg(self.dir.path().join("n"))
             .args(["-1", "-f", field])
@@ -521,7 +523,7 @@ fn is_hit(r: &Response) -> bool {
 }
 
 fn shows(r: &Response, text: &str) -> bool {
-    r.status == 200 && common::contains(&r.decoded(), text.as_bytes())
+    r.status == 200 && tree::contains(&r.decoded(), text.as_bytes())
 }
 
 /// Player `i`'s own page read with `cookie` through `addr`: 200 and their
@@ -617,7 +619,8 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     lb.push("o2");
     for o in [&o1, &o2] {
         let ended = poll(Duration::from_secs(2), || {
-            (crate::http_support::auth_status(&o.gen_().addr, &c3, "p3") == 401).then_some(())
+            (sheetgen_test_support::http::auth_status(&o.gen_().addr, &c3, "p3") == 401)
+                .then_some(())
         });
         assert!(
             ended.is_some(),
@@ -795,7 +798,7 @@ fn failover_under_load_then_a_restart_serves_its_snapshot() {
     // beside it) it yields instead of starving other tests' timings.
     let wrk = Command::new("nice")
         .args(["-n", "19"])
-        .arg(common::tool("wrk", "wrk"))
+        .arg(tools::tool("wrk", "wrk"))
         .args(["-t1", "-c4", "-d9s", "--timeout", "2s", "-H"])
         .arg(format!("Cookie: {COOKIE}={}", cookies[0]))
         .arg(format!("http://{}/p/p1/", lb.addr))
@@ -927,7 +930,7 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
     let e = edge.addr.as_str();
 
     // Public pages and assets: cache hits after the first miss.
-    let asset = common::files(&o1.site.out())
+    let asset = tree::files(&o1.site.out())
         .into_keys()
         .find(|k| k.starts_with("assets/") && k.ends_with(".css"))
         .expect("no CSS asset");
@@ -1015,7 +1018,7 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
                 anonymous.head
             );
             assert!(
-                !common::contains(&anonymous.decoded(), name(i).as_bytes()),
+                !tree::contains(&anonymous.decoded(), name(i).as_bytes()),
                 "{}",
                 anonymous.head
             );

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use crate::common::{self, Run, Site, csv_text, readable_contents, site_config, toml_str};
-use crate::fake_google::{FakeGoogle, Fault, row};
-use crate::http_support::{self, Gen};
-use crate::photo_support;
+use sheetgen_test_support::fake_google::{FakeGoogle, Fault, row};
+use sheetgen_test_support::images;
+use sheetgen_test_support::process::{self, Gen};
+use sheetgen_test_support::site::{CSV_SOURCE, Run, Site, csv_text, repo, site_config, toml_str};
+use sheetgen_test_support::tree::readable_contents;
 
 /// In the path of every published-CSV URL (Google's `/d/e/2PACX-…` part).
 const PATH_SECRET: &str = "CAPSECRETpath7Q";
@@ -180,11 +181,36 @@ fn watch_output(site: &Site, env: &[(&str, &str)]) -> String {
 /// failing sheet turns the level up, and the URLs must stay hidden then too.
 const LOG_ENV: &[(&str, &str)] = &[("RUST_LOG", "trace"), ("GEN_HTTP_TIMEOUT_MS", "300")];
 
+/// gen's error when the published CSV at `base` fails with `fault`: how
+/// its line starts (the URL as it is shown, cut after the host), and the
+/// failure it names after that. (How many tries a failure took depends on
+/// the clock: not asserted.)
+fn failure_words(base: &str, fault: &str) -> (String, &'static str) {
+    let answered = format!("tab \"Players\": the published CSV at {base}/… answered HTTP");
+    let unreachable =
+        format!("cannot reach the published CSV of tab \"Players\" at {base}/… (tried");
+    let (start, failure) = match fault {
+        "500" => (answered, "HTTP 500: Google is failing on its side"),
+        "hang" => (unreachable, "no answer within 300 ms (timeout)"),
+        "reset" => (unreachable, "connection failed: "),
+        "html" => (answered, "HTTP 200: an HTML page"),
+        "loop" => (unreachable, "too many redirects"),
+        "binary" => (
+            format!("published CSV at {base}/… (tab \"Players\"), line 2"),
+            "not valid UTF-8",
+        ),
+        "missing" => (answered, "HTTP 404: is the sheet still published"),
+        "refused" => (unreachable, "Connection refused"),
+        other => panic!("no words for the fault {other:?}"),
+    };
+    (format!("error: {start}"), failure)
+}
+
 #[test]
 fn published_csv_urls_never_reach_output_whatever_fails() {
     let base = failing_server();
     let refused = closed_port_base();
-    let mut cases: Vec<(String, String)> =
+    let mut cases: Vec<(String, String, (String, &str))> =
         ["500", "hang", "reset", "html", "loop", "binary", "missing"]
             .iter()
             .flat_map(|fault| {
@@ -192,6 +218,7 @@ fn published_csv_urls_never_reach_output_whatever_fails() {
                     (
                         format!("{fault} (userinfo: {userinfo})"),
                         published_url(&base, fault, userinfo),
+                        failure_words(&base, fault),
                     )
                 })
             })
@@ -199,17 +226,24 @@ fn published_csv_urls_never_reach_output_whatever_fails() {
     cases.push((
         "connection refused".into(),
         published_url(&refused, "x", true),
+        failure_words(&refused, "refused"),
     ));
 
     // The cases are independent and mostly wait on the network: in parallel.
     std::thread::scope(|scope| {
-        for (name, url) in &cases {
+        for (name, url, (start, failure)) in &cases {
             scope.spawn(move || {
                 let site = published_site(url);
                 for command in ["build", "check"] {
                     let run = site.run_env(&[command], LOG_ENV);
                     let text = output(&run);
-                    assert_ne!(run.code, Some(0), "{name}, gen {command}:\n{text}");
+                    run.expect_code(1);
+                    // What failed, with the URL cut after its host.
+                    let error = run.error_line().unwrap_or_default();
+                    assert!(
+                        error.starts_with(start.as_str()) && error.contains(failure),
+                        "{name}, gen {command}: not {start:?} … {failure:?}:\n{text}"
+                    );
                     assert_no_secret(&format!("{name}, gen {command}"), &text);
                     // Still says which tab and which server failed.
                     assert!(
@@ -283,18 +317,18 @@ fn passwords_in_api_base_are_never_shown() {
 /// A CSV site whose players have these photo cells, 127.0.0.1 allowed.
 fn photo_site(cells: &[String]) -> Site {
     // p0 is an admin.
-    let mut rows = photo_support::photo_rows(cells);
+    let mut rows = images::photo_rows(cells);
     for (i, row) in rows.iter_mut().enumerate() {
         row.push(if i == 0 { "yes".into() } else { String::new() });
     }
-    let mut header = photo_support::PHOTO_HEADER.to_vec();
+    let mut header = images::PHOTO_HEADER.to_vec();
     header.push("admin");
     let site = Site::new();
     site.write("players.csv", csv_text(&header, &rows));
     site.write_config(&site_config(
         "FC Redact",
         Some(1),
-        common::CSV_SOURCE,
+        CSV_SOURCE,
         "photo = \"photo\"\nphoto_allow = [\"127.0.0.1\"]\nadmin = \"admin\"\n[api]\nlisten = \"127.0.0.1:0\"\n",
     ));
     site
@@ -437,7 +471,7 @@ fn signed_photo_links_are_shown_without_their_query() {
 #[test]
 fn serve_prints_no_pin_for_a_roster_at_the_demo_path() {
     let site = Site::new();
-    let demo = common::repo().join("examples/demo/players.csv");
+    let demo = repo().join("examples/demo/players.csv");
     let original = std::fs::read_to_string(demo).unwrap();
     // One real club's edit: a name and a PIN changed, the rest as shipped.
     let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
@@ -460,18 +494,18 @@ fn serve_prints_no_pin_for_a_roster_at_the_demo_path() {
     };
     site.write(
         "examples/demo/matches.csv",
-        std::fs::read(common::repo().join("examples/demo/matches.csv")).unwrap(),
+        std::fs::read(repo().join("examples/demo/matches.csv")).unwrap(),
     );
     // The repository's own config, paths relative to the site as there.
-    let templates = common::repo().join("site-templates");
-    let config = std::fs::read_to_string(common::repo().join("site.toml"))
+    let templates = repo().join("site-templates");
+    let config = std::fs::read_to_string(repo().join("site.toml"))
         .unwrap()
         .replace(
             "templates = \"site-templates\"",
             &format!("templates = {}", toml_str(&templates.to_string_lossy())),
         );
     site.write_config(&config);
-    let port = http_support::free_port();
+    let port = process::free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut g = Gen::start_env(
         &site.config_path(),

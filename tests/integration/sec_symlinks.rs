@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, Run, Site, csv_config, gen_command};
+use sheetgen_test_support::site::{Run, Site, csv_config, gen_command, site_config};
 
 const PLAYERS: &str = "id,name,pin\na1,Alice,483920\nb2,Bob,572913\n";
 
@@ -174,7 +174,7 @@ fn a_service_account_key_inside_out_dir_is_refused() {
     let google =
         "kind = \"google\"\nspreadsheet_id = \"1SheetId\"\napi_base = \"http://127.0.0.1:9\"\n";
     for credentials in ["public/key.json", "key.json"] {
-        site.write_config(&common::site_config(
+        site.write_config(&site_config(
             "FC Test",
             None,
             &format!("{google}credentials = \"{credentials}\"\n"),

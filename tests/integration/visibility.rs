@@ -18,12 +18,13 @@ use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::browser_support::{
-    Browser, Front, Stack, Tools, VIEWPORT, demo_config, path_of, query_param,
-};
-use crate::common::{DEMO, contains, files, run_gen};
-use crate::http_support::{COOKIE, Response, get, poll, post_form};
-use crate::photo_support::{ImageServer, jpeg_with_exif, png};
+use sheetgen_test_support::browser::{Browser, Tools, VIEWPORT, path_of, query_param};
+use sheetgen_test_support::demo::{Front, Stack, demo_config};
+use sheetgen_test_support::http::{COOKIE, Response, get, post_form};
+use sheetgen_test_support::images::{ImageServer, jpeg_with_exif, png};
+use sheetgen_test_support::process::poll;
+use sheetgen_test_support::site::{DEMO, run_gen};
+use sheetgen_test_support::tree::{contains, files};
 
 /// The demo roster with `photo` and `admin` columns, written outside the
 /// site folder (the config names it by its absolute path).
@@ -471,8 +472,13 @@ fn with_a_session(front: Front) {
     // A forged or ended session is no session.
     let r = get(&addr, "/", &[("Cookie", &format!("{COOKIE}=forged"))]);
     assert_eq!(r.status, 303, "{}", r.head);
-    let logout =
-        crate::http_support::request(&addr, "POST", "/api/logout", &[("Cookie", &cookie)], b"");
+    let logout = sheetgen_test_support::http::request(
+        &addr,
+        "POST",
+        "/api/logout",
+        &[("Cookie", &cookie)],
+        b"",
+    );
     assert_eq!(logout.status, 303, "{}", logout.head);
     // nginx may keep a cached "yes" for this cookie up to 30 s; gen serve
     // asks every time.
@@ -547,9 +553,9 @@ fn public_roster(front: Front) -> Stack {
 
 #[test]
 fn a_bad_visibility_is_refused_naming_the_key_and_the_choices() {
-    let site = crate::common::Site::new();
+    let site = sheetgen_test_support::site::Site::new();
     site.write("players.csv", "id,name,pin\na,Ann,123456\n");
-    let config = crate::common::csv_config("", "").replacen(
+    let config = sheetgen_test_support::site::csv_config("", "").replacen(
         "[site]\n",
         "[site]\nvisibility = \"private\"\n",
         1,

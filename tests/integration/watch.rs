@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{
-    self, CSV_SOURCE, Site, TEMPLATES, demo_logins, file_contains, files, player_slugs,
-    roster_with, site_config, toml_str, tree_bytes,
-};
-use crate::http_support::{Conn, Gen, get, login_succeeds, poll, raw_request, request};
 use rayon::prelude::*;
 use serde_json::Value;
+use sheetgen_test_support::http::{Conn, get, login_succeeds, raw_request, request};
+use sheetgen_test_support::process::{Gen, poll};
+use sheetgen_test_support::site::{
+    CSV_SOURCE, Site, TEMPLATES, demo_logins, roster_with, site_config, toml_str,
+};
+use sheetgen_test_support::tree::{self, file_contains, files, player_slugs, tree_bytes};
 
 // ---------------------------------------------------------------- sites
 
@@ -239,7 +240,7 @@ fn csv_edit_changes_that_players_page_within_2s() {
     let other_before = std::fs::read(&other).unwrap();
     let before = std::fs::read_to_string(&page).unwrap();
     assert!(before.contains("Jérôme Lefèvre") && !before.contains("4242"));
-    let stamps_before = common::stamps(&site.out());
+    let stamps_before = tree::stamps(&site.out());
 
     let csv = std::fs::read_to_string(site.root().join("players.csv")).unwrap();
     let edited = with_p002_points(&csv, 4242);
@@ -260,10 +261,10 @@ fn csv_edit_changes_that_players_page_within_2s() {
     // Once that publish has ended: its twin matches and nothing else
     // changed for p001.
     w.wait_log_count("changed=true", 2, Duration::from_secs(2));
-    let gz = common::gunzip(&site.out().join("p/p002/index.html.gz"));
+    let gz = tree::gunzip(&site.out().join("p/p002/index.html.gz"));
     assert_eq!(gz, std::fs::read(&page).unwrap());
     assert_eq!(std::fs::read(&other).unwrap(), other_before);
-    let changed = common::changed(&stamps_before, &common::stamps(&site.out()));
+    let changed = tree::changed(&stamps_before, &tree::stamps(&site.out()));
     assert!(
         changed
             .iter()
@@ -338,7 +339,7 @@ fn template_edit_rerenders_every_page_and_editor_temp_files_trigger_nothing() {
     );
     // Once that publish has ended, every twin matches.
     w.wait_log_count("changed=true", 2, Duration::from_secs(2));
-    common::assert_gz_twins(&site.out());
+    tree::assert_gz_twins(&site.out());
     // The index does not use player.html: untouched.
     assert_eq!(
         std::fs::read(site.out().join("index.html")).unwrap(),
@@ -776,7 +777,7 @@ fn kill_9_during_cycles_never_leaves_a_torn_or_missing_page_or_a_temp_file() {
     stop_with(&mut w, "TERM");
     let (_, mismatched) = assert_intact(&site.out(), &expected, "after a clean run");
     assert!(mismatched.is_empty(), "not repaired: {mismatched:?}");
-    common::assert_gz_twins(&site.out());
+    tree::assert_gz_twins(&site.out());
     for slug in &slugs {
         let html = site.page(&format!("p/{slug}/index.html"));
         assert_eq!(shown_points(&html).unwrap() / 100_000, last, "{slug}");
@@ -1253,9 +1254,9 @@ fn the_timer_alone_picks_up_changes_every_refresh_secs() {
     // Once that publish has ended, idle cycles with nothing changed write
     // nothing.
     w.wait_log_count("changed=true", 2, Duration::from_secs(3));
-    let stamps = common::stamps(&site.out());
+    let stamps = tree::stamps(&site.out());
     let cycles = w.cycles();
     std::thread::sleep(Duration::from_millis(2500));
     assert!(w.cycles() > cycles, "the timer stopped");
-    assert!(common::changed(&stamps, &common::stamps(&site.out())).is_empty());
+    assert!(tree::changed(&stamps, &tree::stamps(&site.out())).is_empty());
 }

@@ -11,10 +11,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::common::{Site, file_contains, site_config, tree_bytes};
-use crate::fake_google::{FakeGoogle, Fault, row};
-use crate::http_support::{self, COOKIE, Gen, Response, poll};
 use serde_json::Value;
+use sheetgen_test_support::fake_google::{FakeGoogle, Fault, row};
+use sheetgen_test_support::http::{self, COOKIE, Response};
+use sheetgen_test_support::process::{Gen, poll};
+use sheetgen_test_support::site::{Site, site_config};
+use sheetgen_test_support::tree::{file_contains, tree_bytes};
 
 /// The API key gen sends; must never show in a log line or in /healthz.
 const KEY: &str = "AIzaCANARY-watch-google-3f8a61d2";
@@ -94,7 +96,7 @@ fn wait_first_success(g: &Gen) -> Value {
 }
 
 fn login(g: &Gen, name: &str, pin: &str) -> Response {
-    http_support::post_form(
+    http::post_form(
         &g.addr,
         "/api/login",
         &[("X-Real-IP", "127.0.0.1"), ("X-Forwarded-Proto", "https")],

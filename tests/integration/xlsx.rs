@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use crate::common::{self, Site, player_slugs};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use sheetgen_test_support::site::{Site, TEMPLATES, toml_str};
+use sheetgen_test_support::tree::{self, player_slugs};
 
 fn xlsx_config(tables: &str) -> String {
     format!(
@@ -26,7 +27,7 @@ descending = true
 
 {tables}
 "#,
-        templates = common::toml_str(common::TEMPLATES),
+        templates = toml_str(TEMPLATES),
     )
 }
 
@@ -89,7 +90,7 @@ fn a_workbook_builds_with_numbers_accents_and_dates() {
     let slugs: std::collections::BTreeSet<String> =
         ["zoe-eloise", "p2", "p3"].map(String::from).into();
     assert_eq!(player_slugs(&site.out()), slugs);
-    common::assert_gz_twins(&site.out());
+    tree::assert_gz_twins(&site.out());
 
     let zoe = site.page("p/zoe-eloise/index.html");
     assert!(
@@ -115,7 +116,7 @@ fn a_workbook_builds_with_numbers_accents_and_dates() {
     assert!(site.page("index.html").contains("lang=\"fr\""));
 
     // Numeric PINs are secrets too, in the form the sheet shows them.
-    common::assert_absent(
+    tree::assert_absent(
         &site.out(),
         &["583104".into(), "640271".into(), "92815".into()],
     );
@@ -154,12 +155,12 @@ fn an_unchanged_workbook_rewrites_nothing() {
     site.write_config(&xlsx_config(MATCHES));
     write_workbook(&site.root().join("roster.xlsx"));
     site.build_ok();
-    let before = common::stamps(&site.out());
+    let before = tree::stamps(&site.out());
     // Saved again: new file bytes (zip timestamps), same cells.
     write_workbook(&site.root().join("roster.xlsx"));
     let run = site.build_ok();
     assert!(run.stdout.contains(" 0 files written"), "{}", run.stdout);
-    assert_eq!(common::stamps(&site.out()), before);
+    assert_eq!(tree::stamps(&site.out()), before);
 }
 
 #[test]

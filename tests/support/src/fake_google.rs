@@ -7,8 +7,7 @@
 //! It answers like the recorded bodies in tests/fixtures/sheets: trailing
 //! empty cells and rows omitted, `[]` for an empty row, no `values` key for
 //! an empty tab, errors as `{error:{code,message,status}}`, no Retry-After
-//! on 429. It counts requests, and can be told to misbehave. Uses
-//! [`crate::common`].
+//! on 429. It counts requests, and can be told to misbehave.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;
@@ -20,7 +19,7 @@ use percent_encoding::percent_decode_str;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 
-use crate::common::toml_str;
+use crate::site::toml_str;
 
 pub const SPREADSHEET_ID: &str = "1FakeSheetId_for-tests";
 pub const CLIENT_EMAIL: &str = "sheetgen@club-test.iam.gserviceaccount.com";
@@ -29,7 +28,7 @@ pub const SCOPE: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 pub const TOKEN_PREFIX: &str = "ya29.CANARYTOKEN-";
 
 /// The recorded bodies the fake answers with (tests/fixtures/sheets).
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sheets");
+const FIXTURES: &str = concat!(env!("SHEETGEN_REPO"), "/tests/fixtures/sheets");
 
 /// A recorded body; a missing fixture fails the test, naming the file.
 #[track_caller]

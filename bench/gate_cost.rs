@@ -1,20 +1,23 @@
+// A failed unwrap here is a failed measurement with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! What the last gate before publish (issue 14) costs on the benchmark's
 //! roster: 10,000 players with 20 matches each from `bench/synth.py`,
 //! rendered in memory, every artifact scanned for every PIN. A measurement,
 //! not a timed assertion: it prints the figures and asserts only what the
 //! gate decides (the clean roster passes, one planted PIN is caught).
 //!
-//!     cargo test --release --test integration -- --ignored --nocapture data_gate_cost
+//!     cargo bench --bench gate_cost
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sheetgen::config::{Config, Env, Source};
 
-use crate::common;
 use sheetgen::model::Snapshot;
 use sheetgen::publish::refuse_secrets;
 use sheetgen::render::Theme;
+use sheetgen_test_support::site::{Site, repo, site_config};
 
 const PLAYERS: usize = 10_000;
 const RUNS: usize = 5;
@@ -24,11 +27,13 @@ fn median(mut d: Vec<Duration>) -> Duration {
     d[d.len() / 2]
 }
 
-#[test]
-#[ignore = "a measurement: run with --release --ignored --nocapture"]
+fn main() {
+    gate_cost_on_ten_thousand_players();
+}
+
 fn gate_cost_on_ten_thousand_players() {
-    let site = common::Site::new();
-    let synth = common::repo().join("bench/synth.py");
+    let site = Site::new();
+    let synth = repo().join("bench/synth.py");
     let status = Command::new("python3")
         .arg(&synth)
         .args([
@@ -43,7 +48,7 @@ fn gate_cost_on_ten_thousand_players() {
         .status()
         .expect("python3 runs bench/synth.py");
     assert!(status.success(), "bench/synth.py failed");
-    let text = common::site_config(
+    let text = site_config(
         "Bench",
         None,
         "kind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\nMatches = \"matches.csv\"\n",

@@ -1,15 +1,13 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-#![allow(dead_code)]
-
 //! Photo fixtures made in the test (a JPEG with EXIF orientation and GPS
-//! tags, a PNG, a decompression bomb) and a tiny_http image server that
-//! honours `If-None-Match` and counts every request it sees.
+//! tags, a PNG, a decompression bomb), a tiny_http image server that
+//! honours `If-None-Match` and counts every request it sees, and sites
+//! whose players have photos.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
-use crate::common;
+use crate::site::{Site, csv_config, csv_text, roster_pin, toml_str};
 
 /// The GPS latitude written into the fixture's EXIF (48/1, 51/1, 2900/100),
 /// as it sits in the file: it must not reach a published image.
@@ -334,9 +332,41 @@ pub fn photo_rows<S: AsRef<str>>(cells: &[S]) -> Vec<Vec<String>> {
             vec![
                 format!("p{i}"),
                 format!("Player{i} Name"),
-                common::roster_pin(i),
+                roster_pin(i),
                 c.as_ref().to_string(),
             ]
         })
         .collect()
+}
+
+/// A site whose players have these photo cells (row 2 is the first player),
+/// allow-listing the good server's host; `extra_players` is appended to the
+/// `[players]` section.
+pub fn photo_site(cells: &[&str], extra_players: &str) -> Site {
+    let site = Site::new();
+    site.write("players.csv", csv_text(&PHOTO_HEADER, &photo_rows(cells)));
+    let config = csv_config("", "").replace(
+        "secret = \"pin\"\n",
+        &format!(
+            "secret = \"pin\"\nphoto = \"photo\"\nphoto_allow = [{}]\n{extra_players}\n",
+            toml_str("127.0.0.1")
+        ),
+    );
+    site.write_config(&config);
+    site
+}
+
+/// The `src` of the first `<img …>` of a page, which must contain `needle`.
+pub fn img_src(html: &str, needle: &str) -> String {
+    let start = html.find("<img").expect("no <img> in the page");
+    let tag = &html[start..start + html[start..].find('>').unwrap()];
+    let src = tag
+        .split("src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(src.contains(needle), "{tag}");
+    src.to_string()
 }

@@ -1,0 +1,462 @@
+//! Headless Chromium driven through chromedriver over W3C WebDriver
+//! ([`Browser`], on fantoccini) on a phone viewport: screenshots under
+//! `target/screenshots/`, the console and the requests the page made, and
+//! the URL helpers the browser tests share. The tests are synchronous: the
+//! browser owns a one-thread runtime and waits for each command in turn.
+//!
+//! Needs the Debian packages `nginx`, `chromium` and `chromium-driver`
+//! ([`Tools::find`] fails naming the package, never skips).
+
+use std::future::Future;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+use crate::nginx::nginx_binary;
+use crate::process::{free_port, poll};
+use crate::site::REPO;
+use crate::tools::{tail_file, tool};
+
+/// The phone viewport of the screenshots.
+pub const VIEWPORT: (u32, u32) = (390, 844);
+/// The longest wait for one step (a page, a redirect, a message): polled,
+/// so a passing run takes what the browser takes.
+pub const STEP: Duration = Duration::from_secs(10);
+/// The longest one WebDriver command may take.
+const COMMAND: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------- tools
+
+pub struct Tools {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+impl Tools {
+    /// Every tool or a failure naming its Debian package (never a skip),
+    /// before anything starts.
+    pub fn find() -> Tools {
+        // Run by `Nginx::start`; looked for here too, to fail first.
+        nginx_binary();
+        Tools {
+            chromium: tool("chromium", "chromium"),
+            chromedriver: tool("chromedriver", "chromium-driver"),
+        }
+    }
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// ---------------------------------------------------------------- the browser
+
+/// chromedriver + one Chromium session, over W3C WebDriver.
+pub struct Browser {
+    rt: tokio::runtime::Runtime,
+    /// Taken on drop, to end the session.
+    client: Option<Client>,
+    log_path: PathBuf,
+    /// Console lines so far, as "LEVEL message".
+    pub console: Vec<String>,
+    /// Every URL the page asked for so far (DevTools Network events).
+    pub requests: Vec<String>,
+    _driver: Proc,
+}
+
+impl Browser {
+    pub fn start(tools: &Tools, dir: &Path) -> Browser {
+        std::fs::create_dir_all(dir).unwrap();
+        let profile = dir.join("profile");
+        let log_path = dir.join("chromedriver.log");
+        let port = free_port();
+        let driver = Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log_path.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let driver = Proc(driver);
+        let up = poll(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        assert!(
+            up.is_some(),
+            "chromedriver not listening on 127.0.0.1:{port} after 10 s\n{}",
+            tail_file(&log_path, 30)
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": tools.chromium,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1),
+                ],
+                // Headless Chromium keeps a window at least 500 px wide
+                // (a 390×844 window gave a 500×701 viewport): emulate the
+                // phone's viewport itself.
+                "mobileEmulation": { "deviceMetrics": {
+                    "width": VIEWPORT.0,
+                    "height": VIEWPORT.1,
+                    "pixelRatio": 1.0,
+                    "mobile": true,
+                    "touch": true,
+                }},
+            },
+            // The console and the DevTools network events, read back with
+            // chromedriver's log command (no websocket needed).
+            "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        let capabilities: Capabilities = capabilities;
+        // chromedriver listens on loopback, in plain HTTP: no TLS connector.
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let connect = builder.connect(&webdriver);
+        let client = rt
+            .block_on(async { tokio::time::timeout(COMMAND, connect).await })
+            .unwrap_or_else(|_| panic!("no session within {COMMAND:?}"))
+            .unwrap_or_else(|e| panic!("no session: {e}\n{}", tail_file(&log_path, 30)));
+        Browser {
+            rt,
+            client: Some(client),
+            log_path,
+            console: Vec::new(),
+            requests: Vec::new(),
+            _driver: driver,
+        }
+    }
+
+    fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("the session is open until drop")
+    }
+
+    /// Waits for one command ([`COMMAND`] at most); its result, or a
+    /// panic naming `what` with the error and chromedriver's log.
+    #[track_caller]
+    fn wait<T>(&self, what: &str, command: impl Future<Output = Result<T, CmdError>>) -> T {
+        // The timer is made inside the runtime (it needs one).
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(COMMAND, command).await })
+        {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => panic!("WebDriver {what}: {e}\n{}", tail_file(&self.log_path, 30)),
+            Err(_) => panic!(
+                "WebDriver {what}: no answer within {COMMAND:?}\n{}",
+                tail_file(&self.log_path, 30)
+            ),
+        }
+    }
+
+    /// A command fantoccini has no method for (chromedriver's own, like its
+    /// log): `method` on `/session/{id}{path}`; its `value`.
+    #[track_caller]
+    pub fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let command = SessionCommand {
+            method: http::Method::from_bytes(method.as_bytes()).unwrap(),
+            path: path.to_string(),
+            body,
+        };
+        self.wait(path, self.client().issue_cmd(command))
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.wait("goto", self.client().goto(url));
+    }
+
+    pub fn url(&self) -> String {
+        self.wait("url", self.client().current_url()).to_string()
+    }
+
+    pub fn refresh(&self) {
+        self.wait("refresh", self.client().refresh());
+    }
+
+    pub fn source(&self) -> String {
+        self.wait("source", self.client().source())
+    }
+
+    #[track_caller]
+    pub fn find(&self, css: &str) -> Element {
+        self.wait(
+            &format!("find {css}"),
+            self.client().find(Locator::Css(css)),
+        )
+    }
+
+    pub fn text(&self, el: &Element) -> String {
+        self.wait("text", el.text())
+    }
+
+    /// A DOM property as text ("" when the element has none).
+    pub fn prop(&self, el: &Element, name: &str) -> String {
+        self.wait(&format!("property {name}"), el.prop(name))
+            .unwrap_or_default()
+    }
+
+    pub fn displayed(&self, el: &Element) -> bool {
+        self.wait("displayed", el.is_displayed())
+    }
+
+    pub fn click(&self, el: &Element) {
+        self.wait("click", el.click());
+    }
+
+    pub fn type_into(&self, el: &Element, text: &str) {
+        self.wait("clear", el.clear());
+        self.wait("send keys", el.send_keys(text));
+    }
+
+    /// Fills the login form (fields found by their `name`) and submits it.
+    pub fn login(&self, name: &str, pin: &str) {
+        self.type_into(&self.find(r#"input[name="name"]"#), name);
+        self.type_into(&self.find(r#"input[name="pin"]"#), pin);
+        self.click(&self.find(r#"form[action="/api/login"] [type="submit"]"#));
+    }
+
+    /// Runs `script` (a function body; `arguments[i]` are the items of the
+    /// array `args`) in the page; its return value.
+    pub fn exec(&self, script: &str, args: Value) -> Value {
+        let args = match args {
+            Value::Array(items) => items,
+            other => panic!("exec: the arguments must be a JSON array, not {other}"),
+        };
+        self.wait("execute", self.client().execute(script, args))
+    }
+
+    /// The page's visible text.
+    pub fn body_text(&self) -> String {
+        let v = self.exec(
+            "return document.body ? document.body.innerText : ''",
+            json!([]),
+        );
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Polls the visible text until `ok` ([`STEP`] at most), returns it.
+    pub fn wait_text(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let text = self.body_text();
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not in the page at {}:\n{text}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Polls the URL until `ok` ([`STEP`] at most).
+    pub fn wait_url(&self, what: &str, ok: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let url = self.url();
+            if ok(&url) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: the browser is at {url}:\n{}",
+                self.body_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Saves a PNG of the viewport under target/screenshots/, checks its size.
+    pub fn screenshot(&self, name: &str) {
+        let png = self.wait("screenshot", self.client().screenshot());
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
+        let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        assert_eq!(
+            (be(16), be(20)),
+            VIEWPORT,
+            "{name}: the screenshot must be the phone viewport"
+        );
+        let dir = Path::new(REPO).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+
+    /// Sets a cookie for the current page's site (path `/`), as a stale
+    /// cookie left in the browser would be. Host-only, as `__Host-` cookies
+    /// must be: fantoccini's `add_cookie` sends `"domain": null`, which
+    /// chromedriver refuses, so the command is sent as the spec writes it.
+    pub fn add_cookie(&self, name: &str, value: &str, secure: bool) {
+        self.cmd(
+            "POST",
+            "/cookie",
+            Some(json!({ "cookie": {
+                "name": name, "value": value, "path": "/", "secure": secure,
+                "httpOnly": false, "sameSite": "Lax",
+            }})),
+        );
+    }
+
+    /// The value of the cookie `name` the browser holds for the current
+    /// page, HttpOnly ones included (WebDriver sees them all).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.wait("cookies", self.client().get_all_cookies())
+            .into_iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_string())
+    }
+
+    /// Drains chromedriver's console and performance logs into `console`
+    /// and `requests`.
+    pub fn collect_logs(&mut self) {
+        let console = self.cmd("POST", "/se/log", Some(json!({ "type": "browser" })));
+        for entry in console.as_array().unwrap() {
+            self.console.push(format!(
+                "{} {}",
+                entry["level"].as_str().unwrap_or("?"),
+                entry["message"].as_str().unwrap_or("")
+            ));
+        }
+        let perf = self.cmd("POST", "/se/log", Some(json!({ "type": "performance" })));
+        for entry in perf.as_array().unwrap() {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(message).unwrap();
+            let event = &event["message"];
+            if event["method"] == "Network.requestWillBeSent" {
+                let url = event["params"]["request"]["url"].as_str().unwrap_or("?");
+                self.requests.push(url.to_string());
+            }
+        }
+    }
+
+    /// Drains the logs and fails on any console error (`SEVERE`) but the
+    /// ones naming an `expected` status the test itself provoked (a 403
+    /// the browser was shown on purpose logs one).
+    #[track_caller]
+    pub fn assert_no_console_errors(&mut self, expected: &[&str]) {
+        self.collect_logs();
+        let errors: Vec<&String> = self
+            .console
+            .iter()
+            .filter(|l| l.starts_with("SEVERE") && !expected.iter().any(|e| l.contains(e)))
+            .collect();
+        assert!(errors.is_empty(), "console errors:\n{errors:#?}");
+    }
+
+    /// `collect_logs` for a failing test: never panics again.
+    pub fn collect_logs_quietly(&mut self) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect_logs()));
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.collect_logs_quietly();
+            eprintln!(
+                "--- browser console\n{}\n--- requests\n{}\n--- chromedriver.log (tail)\n{}",
+                self.console.join("\n"),
+                self.requests.join("\n"),
+                tail_file(&self.log_path, 20)
+            );
+        }
+        if let Some(client) = self.client.take() {
+            let close = client.close();
+            let _ = self
+                .rt
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), close).await });
+        }
+    }
+}
+
+/// A command on the session that fantoccini has no method for.
+#[derive(Debug)]
+struct SessionCommand {
+    method: http::Method,
+    /// After `/session/{id}`.
+    path: String,
+    body: Option<Value>,
+}
+
+impl WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a command on an open session");
+        base_url.join(&format!("session/{session}{}", self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = self.body.as_ref().map(Value::to_string);
+        (self.method.clone(), body)
+    }
+}
+
+// ---------------------------------------------------------------- URLs
+
+/// A URL the browser serves itself, never fetched over the network.
+pub fn browser_internal(url: &str) -> bool {
+    [
+        "chrome:",
+        "chrome-extension:",
+        "chrome-untrusted:",
+        "devtools:",
+        "about:",
+    ]
+    .iter()
+    .any(|scheme| url.starts_with(scheme))
+}
+
+/// The path of an absolute http URL.
+pub fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// A decoded query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
