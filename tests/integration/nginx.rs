@@ -838,7 +838,7 @@ fn read_page(addr: &str, slug: &str, name: &str, cookie: &str) -> Read {
     let r = get_gz(addr, &format!("/p/{slug}/"), Some(cookie));
     Read {
         status: r.status,
-        page: r.status == 200 || http_support::contains(&r.decoded(), name.as_bytes()),
+        page: r.status == 200 || tree::contains(&r.decoded(), name.as_bytes()),
     }
 }
 
@@ -894,8 +894,8 @@ fn logout_and_pin_change_timeline() -> (Vec<Step>, String) {
     );
     let gen_addr = s.gen_.addr.clone();
     let refused = poll(Duration::from_secs(10), || {
-        let both = http_support::auth_status(&gen_addr, &alices[0], "alice") == 401
-            && http_support::auth_status(&gen_addr, &bobs[0], "bob") == 401;
+        let both = sheetgen_test_support::http::auth_status(&gen_addr, &alices[0], "alice") == 401
+            && sheetgen_test_support::http::auth_status(&gen_addr, &bobs[0], "bob") == 401;
         both.then_some(())
     });
     assert!(refused.is_some(), "gen still accepts the ended sessions");
