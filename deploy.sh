@@ -7,7 +7,7 @@
 #   bash deploy.sh [--binary PATH] [--server-name NAME] [--listen LISTEN]
 #                  [--root DIR] [--dry-run] [--regenerate-nginx]
 #
-# See `bash deploy.sh --help` and README.md ("Deploying").
+# See `bash deploy.sh --help` and docs/deploying.md.
 set -Eeuo pipefail
 umask 022
 
@@ -39,7 +39,7 @@ Options:
   --behind ADDRESS     a load balancer or CDN in front of this server (an
                        address or CIDR range; repeat for several): nginx reads
                        the client's address and HTTPS from its headers
-                       (README "Scaling out")
+                       (docs/scaling-out.md)
   --root DIR           install everything under DIR (a fake root, for tests):
                        paths written into the installed files point under DIR;
                        no systemctl, no useradd, no chown (the intended owners
@@ -484,7 +484,7 @@ else
   {
     echo "# $CONFIG: written by deploy.sh on the first install, from the demo."
     echo "# deploy.sh never changes this file again: edit it (every key is in"
-    echo "# README.md); gen watch picks up changes by itself. After changing"
+    echo "# docs/organiser.md); gen watch picks up changes by itself. After changing"
     echo "# [api] listen, out_dir or [site] visibility, run deploy.sh again (it"
     echo "# regenerates nginx's site)."
     echo "# Secrets (API key, service account, refresh token) go in $ENV_FILE."
@@ -672,6 +672,11 @@ fi
 install_unit "$STAGE/sheetgen.service" "$UNIT"
 UNIT_CHANGED=$CHANGED
 install_file "$SRC_DIR/README.md" "$SHARE/README.md" 0644 root:root
+# The guides README.md links to, beside it.
+ensure_dir "$SHARE/docs" 0755 root:root
+for doc in "$SRC_DIR"/docs/*.md; do
+  install_file "$doc" "$SHARE/docs/${doc##*/}" 0644 root:root
+done
 if ((ROOT_MODE)); then
   say "skipped (--root): systemctl enable --now sheetgen"
 else

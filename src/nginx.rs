@@ -122,7 +122,7 @@ fn to_gen(behind: bool) -> String {
 /// named there (nginx's own peer, before realip), and then the scheme it
 /// says the client used; anyone else's X-Forwarded-Proto is ignored.
 const BEHIND_MAPS: &str = r#"
-# Behind a balancer or CDN (`--behind`, README "Scaling out"): from these
+# Behind a balancer or CDN (`--behind`, docs/scaling-out.md): from these
 # addresses only, X-Forwarded-For names the client (its address is what the
 # login limits count) and X-Forwarded-Proto says whether it used HTTPS.
 geo $realip_remote_addr $sheetgen_via_proxy {
@@ -400,7 +400,7 @@ proxy_cache_path {cache} levels=1:2 keys_zone=sheetgen_auth:10m max_size=100m in
 # only: no shared cache in front (a CDN, a company proxy) may store it.
 # Browsers revalidate every page (ETag → 304); under "public" a CDN may
 # keep the shared pages 10 s (s-maxage), so an edit reaches players
-# through it within one cycle + 10 s (README "Scaling out"), but no error
+# through it within one cycle + 10 s (docs/scaling-out.md), but no error
 # answer (the /api/ 404s and the 403 of someone else's page end there).
 {cache_control_map}
 {next_map}{behind_maps}
@@ -485,7 +485,7 @@ server {{
         proxy_cache sheetgen_auth;
         proxy_cache_key "$slug $http_cookie";
         # How long an answer may be used is gen's to say, in its
-        # Cache-Control (README "When a session ends"): `max-age`, after
+        # Cache-Control (docs/security.md, "When a session ends"): `max-age`, after
         # which the next request asks gen again before opening the page;
         # `stale-while-revalidate`, for the requests that arrive while it
         # does (30 s in all); and `stale-if-error`, so that while gen
@@ -536,7 +536,7 @@ server {{
     location = /api/refresh {{
 {api_proxy}    }}
 
-    # A load balancer's health check (README "Scaling out"): HEAD only, so
+    # A load balancer's health check (docs/scaling-out.md): HEAD only, so
     # only the status of gen's /healthz leaves the server, never its
     # report: 200 fresh, 503 data stale (gen still serves: keep it in),
     # 502 when gen is down.

@@ -25,7 +25,7 @@ use super::session::SessionKey;
 /// cookie must have `Path=/`, and then browsers would send it with every
 /// page and photo, making every request of a player who once logged in
 /// (even logged out) carry a cookie, which a CDN in front does not cache
-/// (README "Scaling out"). With `Path=/api/login` it travels with logins
+/// (docs/scaling-out.md). With `Path=/api/login` it travels with logins
 /// only. A sibling host could plant a cookie of the same name, but not one
 /// that verifies: every one sent is checked, and a bad one is ignored.
 pub const SECURE_DEVICE: &str = "__Secure-gen_device";

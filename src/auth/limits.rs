@@ -52,7 +52,7 @@ const FREE_FAILURES: u32 = 5;
 /// after that…
 const LOCK_BASE: Duration = Duration::from_secs(30);
 /// …up to this. Also the longest a device that never logged in waits
-/// after a stranger's last guess at its player's name (README).
+/// after a stranger's last guess at its player's name (docs/security.md).
 pub const LOCK_MAX: Duration = Duration::from_secs(3600);
 /// An allowance forgets one failure per this long. With [`LOCK_MAX`] the
 /// same, a guesser keeps at most one guess an hour: at most
@@ -62,7 +62,7 @@ const FORGET_EVERY: Duration = Duration::from_secs(3600);
 /// this locks it for [`LOCK_MAX`] (30 s × 2⁷ ≥ 1 h), and before the next
 /// one can be checked an hour has passed and one failure is forgotten.
 const MOST_HELD: u32 = 12;
-/// The README's figure: PINs checked per allowance in any 24 hours at
+/// docs/security.md's figure: PINs checked per allowance in any 24 hours at
 /// most. The failures held at the end, at most [`MOST_HELD`] more than at
 /// the start, plus those forgotten meanwhile, at most 24 (forgetting
 /// happens at least [`FORGET_EVERY`] apart): 12 + 24.
@@ -245,7 +245,7 @@ impl AddressEntry {
 /// [`LOCK_MAX`]; one failure forgotten every [`FORGET_EVERY`]. A leaky
 /// bucket rather than a window, so that no pause resets it: a guesser
 /// keeps at most [`GUESSES_PER_DAY`] in any 24 hours however they time
-/// their guesses (`limits::tests`, the README's figure).
+/// their guesses (`limits::tests`, docs/security.md's figure).
 #[derive(Debug, Clone, Copy)]
 struct Allowance {
     /// Failures held as of `since`.
@@ -1096,7 +1096,7 @@ mod tests {
         assert!(lock(&l.devices).len() <= MAX_ENTRIES);
     }
 
-    // ------------------------------------------------ the README's figures
+    // ------------------------------------------------ docs/security.md's figures
 
     /// One wrong PIN on `name` from `ip` at `now`, as `Auth::login` goes
     /// about it: true when the PIN was checked (the gate was open).
@@ -1126,7 +1126,7 @@ mod tests {
         most
     }
 
-    /// README "Limits on failed logins": strangers get at most 36 PINs
+    /// docs/security.md, "Limits on failed logins": strangers get at most 36 PINs
     /// checked on one name in any 24 hours, however many networks they
     /// use and however they time their guesses. Each strategy runs three
     /// simulated days, one attempt per second at most, every attempt from
@@ -1168,7 +1168,7 @@ mod tests {
         assert_eq!(GUESSES_PER_DAY, 36);
     }
 
-    /// README "Limits on failed logins": a player on a device and a network
+    /// docs/security.md, "Limits on failed logins": a player on a device and a network
     /// that never logged in waits at most an hour after a stranger's last
     /// guess on their name, however long the attack went on (and exactly
     /// that after a long one). Attempts the lock refused do not count: they

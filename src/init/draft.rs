@@ -67,7 +67,7 @@ pub(super) fn render(d: &Draft<'_>) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "# Written by `gen init` from {}.\n\
-         # Every key is described in README.md (\"The config\"). Comments say\n\
+         # Every key is described in docs/organiser.md (\"The config\"). Comments say\n\
          # why each column was chosen, and what gen init could not tell.\n\
          # No key or password belongs in this file: they stay in the environment\n\
          # (GEN_GOOGLE_API_KEY) or in their own file (credentials).\n\n",

@@ -218,7 +218,7 @@ fn next_steps(w: &Written, checked: bool) -> String {
         }
         Some(GoogleAccess::ApiKey) => {
             steps.push(
-                "With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (README, \"Google Sheets\"), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then."
+                "With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (docs/organiser.md, \"Google Sheets\"), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then."
                     .into(),
             );
             steps.push(
@@ -240,7 +240,7 @@ fn next_steps(w: &Written, checked: bool) -> String {
         "Try the site on this computer: `{command} serve`, then open http://127.0.0.1:8080/ and log in as a player."
     ));
     steps.push(
-        "Put it online: on a Debian/Ubuntu server, `bash deploy.sh --server-name your.domain`, then `certbot --nginx -d your.domain` for HTTPS (README, \"Deploying\"). Keys go in /etc/sheetgen/env or a key file, never in site.toml."
+        "Put it online: on a Debian/Ubuntu server, `bash deploy.sh --server-name your.domain`, then `certbot --nginx -d your.domain` for HTTPS (docs/deploying.md). Keys go in /etc/sheetgen/env or a key file, never in site.toml."
             .into(),
     );
     let mut out = String::from("next steps:\n");

@@ -116,7 +116,7 @@ fn google_id(arg: &str) -> Result<String, String> {
             .filter(|_| url.path().starts_with("/spreadsheets/"));
         return match found {
             Some("e") => Err(
-                "needs the sheet's own URL (https://docs.google.com/spreadsheets/d/…/edit), a folder of CSV files or a workbook, not the address of a sheet published to the web; a published sheet is configured by hand (README, \"The config\": url = …)".into(),
+                "needs the sheet's own URL (https://docs.google.com/spreadsheets/d/…/edit), a folder of CSV files or a workbook, not the address of a sheet published to the web; a published sheet is configured by hand (docs/organiser.md, \"The config\": url = …)".into(),
             ),
             Some(id) if is_spreadsheet_id(id) => Ok(id.to_string()),
             _ => Err(
