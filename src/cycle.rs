@@ -241,6 +241,7 @@ async fn sync_photos(
                 row: Some(p.row),
                 column: Some(column.clone()),
                 message,
+                kind: None,
             })
         })
         .collect();
@@ -466,7 +467,7 @@ fn refuse_secrets(
 /// Bumped when what a publish lets through changes, so that a site
 /// published by an older gen is rendered and checked again instead of
 /// being trusted through the manifest.
-const PUBLISH_RULES: &[u8] = b"issue-14 secret gate";
+const PUBLISH_RULES: &[u8] = b"issue-23 secret gate: PIN forms, cells withheld, no symlink";
 
 /// Everything that decides the output: the snapshot and when its data
 /// changed ([`crate::as_of`]), the theme, the

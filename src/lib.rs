@@ -15,7 +15,8 @@
 //!   published CSV, one Sheets API `batchGet`); the only reader of the data.
 //! - [`model`]: raw tables → an immutable [`model::Snapshot`]: players with
 //!   safe slugs, joined tables, credentials kept apart from anything
-//!   renderable, problems by tab, row and column.
+//!   renderable, cells that would show a PIN withheld, problems by tab,
+//!   row and column.
 //! - [`photos`]: player photos: links, SSRF guard, fetch, processing and
 //!   the cache in `state_dir/photos/`, one file each; yields a `PhotoSet`.
 //! - [`render`]: minijinja templates over secret-free views → in-memory

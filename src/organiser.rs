@@ -489,6 +489,7 @@ mod tests {
         ];
         let problem_kinds = [
             Kind::Error,
+            Kind::PinShown,
             Kind::CannotLogIn,
             Kind::LostZero,
             Kind::RowSkipped,
