@@ -22,7 +22,8 @@
 //! - [`render`]: minijinja templates over secret-free views → in-memory
 //!   artifacts; touches no disk.
 //! - [`publish`]: the only writer of `out_dir`: gzip twins, compare with
-//!   disk, temp file + rename, guarded removals, the last gate for secrets.
+//!   disk, temp file + rename, guarded removals, the last gate for secrets,
+//!   symlinks planted there removed.
 //! - [`cycle`]: one pass: [`cycle::run`] (build, watch), [`cycle::check`]
 //!   (stops before writing), and the one way a snapshot is built;
 //!   [`check`]: the extra warnings of `gen check`.
@@ -327,6 +328,7 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
         artifacts,
         tab_rows,
         removals,
+        symlinks,
     } = *site;
     print_tab_rows(&tab_rows);
     let public_secrets = (!snapshot.credentials.is_empty())
@@ -344,7 +346,8 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
         .iter()
         .filter(|p| p.severity == Severity::Warning)
         .count()
-        + usize::from(public_secrets.is_some());
+        + usize::from(public_secrets.is_some())
+        + symlinks.len();
     let publishable = errors == 0 && !snapshot.players.is_empty();
 
     println!();
@@ -373,6 +376,7 @@ async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> 
         config.site.out_dir.display()
     );
     print_removals(&removals);
+    print_symlinks(&symlinks);
     print_logins(&snapshot, &problems, config);
     println!("problems: {errors} error(s), {warnings} warning(s)");
     if !problems.is_empty() {
@@ -448,6 +452,21 @@ fn print_removals(removals: &cycle::Removals) {
     } else {
         println!("build would remove no player page");
     }
+}
+
+/// The symlinks under `out_dir`, which `gen build` removes (issue 23):
+/// warnings, not errors, as the build removes them and publishes.
+fn print_symlinks(symlinks: &[std::path::PathBuf]) {
+    if symlinks.is_empty() {
+        return;
+    }
+    let names: Vec<String> = symlinks.iter().map(|l| l.display().to_string()).collect();
+    println!(
+        "warning: out_dir holds {} symlink(s), which build would remove (gen is the only \
+         writer of out_dir, and a symlink there would serve a file from elsewhere): {}",
+        symlinks.len(),
+        names.join(", ")
+    );
 }
 
 /// Who cannot log in, by reason with their rows, then who probably

@@ -26,16 +26,43 @@ const PLAYERS_HEADER: [&str; 8] = [
 /// the spreadsheet shows them (the header is row 1).
 const PLAYERS: [[&str; 8]; 6] = [
     // row 2: the phone is the PIN.
-    ["a1", "Alice", "0612345678", "Red", "06 12 34 56 78", "01/02/2003", "", ""],
+    [
+        "a1",
+        "Alice",
+        "0612345678",
+        "Red",
+        "06 12 34 56 78",
+        "01/02/2003",
+        "",
+        "",
+    ],
     // row 3: the birth date is the PIN.
     ["b2", "Bruno", "17051990", "Blue", "", "17/05/1990", "", ""],
     // row 4: the PIN in digit groups, in the note.
     ["c3", "Chloé", "987654", "Green", "", "", "987 654", ""],
     // row 5: the PIN inside a longer phone number.
-    ["d4", "Dario", "612345678", "Gold", "+33 6 12 34 56 78", "", "", ""],
+    [
+        "d4",
+        "Dario",
+        "612345678",
+        "Gold",
+        "+33 6 12 34 56 78",
+        "",
+        "",
+        "",
+    ],
     // row 6: other players' PINs: Dario's in a phone, Chloé's in the note
     // and in the contact (a search filter the roster does not show).
-    ["e5", "Emma", "530172", "Red", "0033612345678", "", "987-654", "987.654"],
+    [
+        "e5",
+        "Emma",
+        "530172",
+        "Red",
+        "0033612345678",
+        "",
+        "987-654",
+        "987.654",
+    ],
     // row 7: Chloé's PIN in pairs.
     ["f6", "Farid", "284615", "Blue", "", "", "98 76 54", ""],
 ];
@@ -170,7 +197,10 @@ fn assert_withheld_cells_named(run: &Run, output: &str) {
             assert!(!text.contains(pin), "gen printed the PIN {pin}:\n{text}");
         }
         for cell in withheld_values() {
-            assert!(!text.contains(cell), "gen printed the cell {cell:?}:\n{text}");
+            assert!(
+                !text.contains(cell),
+                "gen printed the cell {cell:?}:\n{text}"
+            );
         }
     }
 }
@@ -205,7 +235,9 @@ fn gen_check_and_the_organisers_page_name_each_withheld_cell() {
     assert_withheld_cells_named(&check, &check.stdout);
     check.expect_ok();
     assert!(
-        check.stdout.contains("13 cell(s) that look like a player's PIN"),
+        check
+            .stdout
+            .contains("13 cell(s) that look like a player's PIN"),
         "{}",
         check.stdout
     );
@@ -225,9 +257,7 @@ fn gen_check_and_the_organisers_page_name_each_withheld_cell() {
     let page = fr.html("admin/index.html");
     assert!(page.contains("Ressemble à un code PIN"), "{page}");
     assert!(
-        page.contains(
-            "Ce champ ressemble au code PIN d&#x27;un joueur : il n&#x27;est pas publié"
-        ),
+        page.contains("Ce champ ressemble au code PIN d&#x27;un joueur : il n&#x27;est pas publié"),
         "{page}"
     );
     assert_no_pin_form_in(&fr.out(), &pins());
@@ -297,7 +327,13 @@ fn text_pins_are_found_whatever_their_case_accents_and_spaces() {
         }
     }
     run.expect_ok();
-    for (row, column) in [(3, "team"), (3, "motto"), (4, "team"), (4, "motto"), (5, "motto")] {
+    for (row, column) in [
+        (3, "team"),
+        (3, "motto"),
+        (4, "team"),
+        (4, "motto"),
+        (5, "motto"),
+    ] {
         let w = warnings_at(&run.stderr, "Players", row, column);
         assert_eq!(w.len(), 1, "row {row}, {column}:\n{}", run.stderr);
     }
@@ -427,4 +463,33 @@ fn a_player_folder_replaced_by_a_symlink_is_never_written_through() {
     );
     assert!(site.html("p/a1/index.html").contains("Gold"));
     assert!(run.stderr.contains("p/a1"), "{}", run.stderr);
+}
+
+#[test]
+fn gen_watch_removes_a_symlink_planted_while_nothing_changes() {
+    let site = Site::new();
+    site.write_config(&common::csv_config("", "[api]\nlisten = \"127.0.0.1:0\"\n"));
+    site.write("players.csv", SIMPLE);
+    let g = Gen::start_env(
+        &site.config_path(),
+        site.root(),
+        &["watch"],
+        &[("GEN_REFRESH_TOKEN", "t0ken-for-the-test")],
+    );
+    g.wait_first_cycle();
+    let outside = Site::new();
+    outside.write("secret.json", "{\"pin\": \"482913\"}");
+    let leak = site.out().join("leak.json");
+    symlink(outside.root().join("secret.json"), &leak).unwrap();
+    // The data did not change: the cycle that follows still looks.
+    let r = g.push("Bearer t0ken-for-the-test");
+    assert_eq!(r.status, 202, "{}", r.head);
+    g.wait_log_count(
+        "removed the symlink leak.json",
+        1,
+        std::time::Duration::from_secs(15),
+    );
+    assert!(!exists_itself(&leak));
+    assert!(outside.root().join("secret.json").exists());
+    assert!(!g.log().contains("482913"), "{}", g.log());
 }
