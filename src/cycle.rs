@@ -243,6 +243,7 @@ async fn sync_photos(
                 row: Some(p.row),
                 column: Some(column.clone()),
                 message,
+                kind: None,
             })
         })
         .collect();
@@ -294,6 +295,9 @@ pub(crate) struct CheckedSite {
     /// What publishing these artifacts would do to the player pages on
     /// disk, by the rule `gen build` applies ([`publish::player_removals`]).
     pub removals: Removals,
+    /// The symlinks under `out_dir`, which `gen build` would remove
+    /// ([`publish::symlinks_under`]).
+    pub symlinks: Vec<std::path::PathBuf>,
 }
 
 /// The player pages a publish would remove from `out_dir`.
@@ -346,6 +350,7 @@ pub(crate) async fn dry_run(config: &Config, fetcher: &Fetcher) -> Result<Checke
             snapshot,
             tab_rows,
             removals,
+            symlinks: publish::symlinks_under(&config.site.out_dir, publish::Reach::Everywhere),
         })))
     })
     .await
@@ -403,11 +408,16 @@ pub(crate) async fn run(
         let config = config_owned;
         let (theme, inputs) = inputs(&config, &loaded)?;
         let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
-        let on_disk = if inputs_seen == Some(inputs) {
-            Some(files_seen)
+        let (on_disk, reach) = if inputs_seen == Some(inputs) {
+            // `gen watch` again, nothing changed: the cheap look.
+            (Some(files_seen), publish::Reach::OutsidePlayerFolders)
         } else {
-            publish::manifest_matches(state_dir, out_dir, &hex::encode(inputs))
+            let manifest = publish::manifest_matches(state_dir, out_dir, &hex::encode(inputs));
+            (manifest, publish::Reach::Everywhere)
         };
+        // A symlink planted in out_dir: a publish removes it and writes
+        // again whatever was under it (issue 23).
+        let on_disk = on_disk.filter(|_| publish::symlinks_under(out_dir, reach).is_empty());
         let outcome = match on_disk {
             Some(files) => Outcome::Unchanged { files },
             None => {
@@ -468,7 +478,7 @@ fn refuse_secrets(
 /// Bumped when what a publish lets through changes, so that a site
 /// published by an older gen is rendered and checked again instead of
 /// being trusted through the manifest.
-const PUBLISH_RULES: &[u8] = b"issue-14 secret gate";
+const PUBLISH_RULES: &[u8] = b"issue-23 secret gate: PIN forms, cells withheld, no symlink";
 
 /// Everything that decides the output: the snapshot and when its data
 /// changed ([`crate::as_of`]), the theme, the

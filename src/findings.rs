@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::model::{PLAIN_TEXT_ADVICE, Problem, Severity, Snapshot};
+use crate::model::{PLAIN_TEXT_ADVICE, Problem, ProblemKind, Severity, Snapshot};
 
 /// PINs people pick first; a guesser tries these before anything else.
 const COMMON_PINS: [&str; 24] = [
@@ -67,6 +67,7 @@ pub(crate) fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem>
             row: Some(player.row),
             column: Some(config.players.secret.clone()),
             message,
+            kind: None,
         });
     }
     out.sort_by_key(|p| p.row);
@@ -165,6 +166,9 @@ pub(crate) fn lost_zero_rows(problems: &[Problem], config: &Config) -> Vec<usize
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Error,
+    /// A cell that would show a PIN, withheld (issue 23): right after the
+    /// errors, as that player's PIN is probably known to others already.
+    PinShown,
     CannotLogIn,
     LostZero,
     RowSkipped,
@@ -178,6 +182,12 @@ pub(crate) enum Kind {
 
 impl Kind {
     pub(crate) fn of(p: &Problem, config: &Config) -> Kind {
+        // A kind the problem says itself wins over its words.
+        if let Some(kind) = p.kind {
+            return match kind {
+                ProblemKind::PinShown => Kind::PinShown,
+            };
+        }
         let m = p.message.as_str();
         if p.severity == Severity::Error {
             Kind::Error
@@ -205,6 +215,7 @@ impl Kind {
     fn describe(self) -> &'static str {
         match self {
             Kind::Error => "error(s)",
+            Kind::PinShown => "cell(s) that look like a player's PIN (not published)",
             Kind::CannotLogIn => "player(s) who cannot log in",
             Kind::LostZero => "PIN(s) that lost a leading zero",
             Kind::RowSkipped => "row(s) skipped",
@@ -222,6 +233,7 @@ impl Kind {
     pub(crate) fn key(self) -> &'static str {
         match self {
             Kind::Error => "error",
+            Kind::PinShown => "pin_shown",
             Kind::CannotLogIn => "cannot_log_in",
             Kind::LostZero => "lost_zero",
             Kind::RowSkipped => "row_skipped",
@@ -344,6 +356,7 @@ mod tests {
             row,
             column: Some("pin".into()),
             message: message.into(),
+            kind: None,
         }
     }
 

@@ -15,13 +15,15 @@
 //!   published CSV, one Sheets API `batchGet`); the only reader of the data.
 //! - [`model`]: raw tables → an immutable [`model::Snapshot`]: players with
 //!   safe slugs, joined tables, credentials kept apart from anything
-//!   renderable, problems by tab, row and column.
+//!   renderable, cells that would show a PIN withheld, problems by tab,
+//!   row and column.
 //! - [`photos`]: player photos: links, SSRF guard, fetch, processing and
 //!   the cache in `state_dir/photos/`, one file each; yields a `PhotoSet`.
 //! - [`render`]: minijinja templates over secret-free views → in-memory
 //!   artifacts; touches no disk.
 //! - [`publish`]: the only writer of `out_dir`: gzip twins, compare with
-//!   disk, temp file + rename, guarded removals, the last gate for secrets.
+//!   disk, temp file + rename, guarded removals, the last gate for secrets,
+//!   symlinks planted there removed.
 //! - [`cycle`]: one pass: [`cycle::run`] (build, watch),
 //!   [`cycle::dry_run`] (`gen check`: stops before writing), and the one
 //!   way a snapshot is built; [`findings`]: the PIN warnings beyond row

@@ -6,11 +6,14 @@
 //! login name each log in when their PINs differ. A problem never quotes a cell that
 //! could hold someone else's row (one spanning lines), and every message is
 //! scrubbed of the snapshot's secrets ([`secrets`]) before anyone sees it.
+//! A cell that would show a PIN in any form (a phone number that is the
+//! PIN) is emptied and reported (`model/withheld.rs`).
 
 pub(crate) mod dates;
 pub(crate) mod numbers;
 mod pins;
 pub mod secrets;
+mod withheld;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -25,6 +28,7 @@ use crate::table::{RawRow, RawTable, RawTables};
 
 use pins::{NumberShape, PinCell};
 pub use secrets::SecretIndex;
+use withheld::{At, Owner, Withholder};
 
 /// One immutable fetch, ready to render and to check logins against.
 #[derive(Debug, Clone)]
@@ -282,6 +286,19 @@ pub struct Problem {
     pub row: Option<usize>,
     pub column: Option<String>,
     pub message: String,
+    /// What it is, when whoever raised it says so; `None`: `gen check`
+    /// and the organiser's page still read the kind from the message's
+    /// words (`check::Kind::of`), until every problem says its kind.
+    pub kind: Option<ProblemKind>,
+}
+
+/// A problem's kind, said by the code that raises it (issue 23), so that
+/// rewording or translating a message never moves it to another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A cell that would show a PIN, withheld from every page.
+    PinShown,
 }
 
 impl fmt::Display for Problem {
@@ -415,6 +432,7 @@ fn unused_labels(
                 tab: players_tab.to_string(),
                 row: None,
                 column: Some(column.clone()),
+                kind: None,
                 message: format!(
                     "`[labels]` gives \"{column}\" the label \"{label}\", but no page shows a column \"{column}\"{hint}: the label is used nowhere. Write the column's name as the sheet has it"
                 ),
@@ -652,6 +670,7 @@ impl Snapshot {
                 row: Some(row),
                 column: Some(column.to_string()),
                 message,
+                kind: None,
             })
         };
 
@@ -878,6 +897,43 @@ impl Snapshot {
             }
         }
 
+        // Every PIN read, skipped rows' included: none may be published.
+        let secrets = SecretIndex::new(all_secrets.iter().map(|(r, s)| (*r, s.as_str())));
+        let withholder = Withholder {
+            secrets: &secrets,
+            players_tab: &tab.name,
+            pin_column: &pc.secret,
+        };
+        // Each player's PIN as digits, looked for inside their own cells.
+        let own_digits: Vec<Option<Vec<u8>>> = kept
+            .iter()
+            .map(|k| k.pin.pin().and_then(secrets::pin_digits))
+            .collect();
+        let owner = |p: usize| Owner {
+            row: kept[p].row,
+            digits: own_digits[p].as_deref(),
+        };
+        // The id, the name and the photo are never shown as cells: a PIN
+        // there is the last gate's to refuse.
+        let not_cells = [Some(&pc.id), Some(&pc.login), pc.photo.as_ref()];
+        let mut withheld = Vec::new();
+        for (p, k) in kept.iter().enumerate() {
+            for (c, (value, column)) in k.values.iter().zip(&columns).enumerate() {
+                if not_cells.contains(&Some(column)) {
+                    continue;
+                }
+                let at = At {
+                    tab: &tab.name,
+                    row: k.row,
+                    column,
+                };
+                if let Some(found) = withholder.check(value, owner(p), at) {
+                    withheld.push((p, c));
+                    problems.push(found);
+                }
+            }
+        }
+
         let index_of_id: HashMap<&str, usize> = kept
             .iter()
             .enumerate()
@@ -915,24 +971,46 @@ impl Snapshot {
                         row: Some(row.number),
                         column: t.header.get(col).cloned(),
                         message: runaway_message(&row, col, &t.origin),
+                        kind: None,
                     });
                     continue;
                 }
                 let cells = row.cells;
                 let key = cells.get(key_col).map_or("", str::trim);
                 match index_of_id.get(key) {
-                    Some(&p) => rows[p].push((
-                        row.number,
-                        carried
+                    Some(&p) => {
+                        let mut row_cells: Vec<&str> = carried
                             .iter()
                             .map(|&i| cells.get(i).map_or("", str::trim))
-                            .collect(),
-                    )),
+                            .collect();
+                        for &col in &shown {
+                            let Some(at) = carried.iter().position(|&i| i == col) else {
+                                continue;
+                            };
+                            let at_cell = At {
+                                tab: &t.name,
+                                row: row.number,
+                                column: &t.header[col],
+                            };
+                            if let Some(found) = withholder.check(row_cells[at], owner(p), at_cell)
+                            {
+                                problems.push(found);
+                                // The sort column's copy too, when shown.
+                                for (cell, &i) in row_cells.iter_mut().zip(&carried) {
+                                    if i == col {
+                                        *cell = "";
+                                    }
+                                }
+                            }
+                        }
+                        rows[p].push((row.number, row_cells.into_iter().collect()));
+                    }
                     None => problems.push(Problem {
                         severity: Severity::Warning,
                         tab: t.name.clone(),
                         row: Some(row.number),
                         column: Some(tc.key.clone()),
+                        kind: None,
                         message: if key.is_empty() {
                             "empty player id; row ignored".into()
                         } else {
@@ -975,6 +1053,11 @@ impl Snapshot {
             });
         }
 
+        for (p, c) in withheld {
+            if let Some(value) = kept[p].values.get_mut(c) {
+                value.clear();
+            }
+        }
         problems.extend(unused_labels(config, &tab.name, &columns, &tables));
         problems.extend(numbers::sort_column_problems(
             config,
@@ -982,7 +1065,6 @@ impl Snapshot {
             &columns,
             kept.iter().map(|k| (k.row, k.values.as_slice())),
         ));
-        let secrets = SecretIndex::new(all_secrets.iter().map(|(r, s)| (*r, s.as_str())));
         // Last line of defence for messages: a cell quoted above may equal
         // someone's PIN (a name typed as a PIN, a PIN in the wrong column).
         for p in &mut problems {
@@ -1183,6 +1265,73 @@ mod tests {
         let (config, raw) = columns_case("pin", "Points", "player_id");
         assert!(missing_columns(&config, &raw).is_empty());
         assert!(Snapshot::build(&config, raw).is_ok());
+    }
+
+    /// Issue 23: a cell that would show a PIN is emptied, on the players'
+    /// tab and on a joined one, and named with a typed kind; the id and the
+    /// name are left to the last gate.
+    #[test]
+    fn cells_that_would_show_a_pin_are_withheld_and_named() {
+        let (config, mut raw) = columns_case("pin", "Points", "player_id");
+        let mut fill = |tab: &str, rows: &[&[&str]]| {
+            let t = raw.tabs.get_mut(tab).unwrap();
+            for (i, cells) in rows.iter().enumerate() {
+                t.rows.push(RawRow {
+                    number: i + 2,
+                    cells: cells.iter().collect(),
+                    line: None,
+                });
+            }
+        };
+        fill(
+            "Players",
+            &[
+                &["a1", "Alice", "0612345678", "06 12 34 56 78"],
+                &["b2", "Bob 987654", "987654", "12"],
+            ],
+        );
+        fill(
+            "Matches",
+            &[
+                &["a1", "98-76-54"],
+                &["b2", "2026-09-06"],
+                &["a1", "+33 6 12 34 56 78"],
+            ],
+        );
+        let s = Snapshot::build(&config, raw).unwrap();
+        let points = |p: usize| s.players[p].value(&s.columns, "Points");
+        assert_eq!((points(0), points(1)), (Some(""), Some("12")));
+        assert_eq!(s.players[1].name, "Bob 987654", "a name is not a cell");
+        let dates: Vec<Vec<String>> = s.tables[0]
+            .rows
+            .iter()
+            .flat_map(|rows| rows.iter().map(|c| c.iter().map(String::from).collect()))
+            .collect();
+        assert_eq!(dates, [vec![""], vec![""], vec!["2026-09-06"]]);
+        let found: Vec<(&str, Option<usize>, Option<&str>)> = s
+            .problems
+            .iter()
+            .filter(|p| p.kind == Some(ProblemKind::PinShown))
+            .map(|p| (p.tab.as_str(), p.row, p.column.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Matches", Some(2), Some("date")),
+                ("Matches", Some(4), Some("date")),
+                ("Players", Some(2), Some("Points")),
+            ]
+        );
+        for p in &s.problems {
+            for secret in ["0612345678", "987654", "06 12", "98-76"] {
+                assert!(!p.message.contains(secret), "{p}");
+            }
+        }
+        let own = s.problems.iter().find(|p| p.tab == "Players").unwrap();
+        assert!(
+            own.message.contains("this row's PIN (column \"pin\")"),
+            "{own}"
+        );
     }
 
     #[test]

@@ -356,7 +356,12 @@ fn write_if_changed(config: &Config, artifact: &Artifact) -> Result<bool, Publis
     let (out_dir, state_dir) = (&config.site.out_dir, &config.site.state_dir);
     let target = out_dir.join(&artifact.path);
     let gz_target = out_dir.join(format!("{}.gz", artifact.path));
-    let same = std::fs::read(&target).is_ok_and(|b| b == artifact.bytes) && gz_target.is_file();
+    // Never read or written through a symlinked folder (issue 23).
+    publish::unlink_symlinked_folders(out_dir, &artifact.path)?;
+    let plain_file = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+    let same = plain_file(&target)
+        && plain_file(&gz_target)
+        && std::fs::read(&target).is_ok_and(|b| b == artifact.bytes);
     if same {
         return Ok(false);
     }
@@ -489,6 +494,7 @@ mod tests {
         ];
         let problem_kinds = [
             Kind::Error,
+            Kind::PinShown,
             Kind::CannotLogIn,
             Kind::LostZero,
             Kind::RowSkipped,

@@ -9,6 +9,10 @@
 //! keeps only what must be written, gzipped: a 10,000-player site is never
 //! held in memory whole (issue 15). Nothing under `out_dir` changes before
 //! [`Publication::finish`] has seen every artifact pass the secret gate.
+//!
+//! gen writes no symlink, so a symlink under `out_dir` was planted there:
+//! a publish removes it (never following it) with a warning, and never
+//! writes through a symlinked folder (issue 23, [`symlinks_under`]).
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -208,6 +212,95 @@ pub(crate) fn player_removals(
     })
 }
 
+// ---- symlinks: gen is the only writer of out_dir (issue 23) ---------------
+
+/// Where [`symlinks_under`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Every folder: what a publish, `gen build` and `gen check` walk.
+    Everywhere,
+    /// Every folder but the inside of the players' folders (`p/<slug>/`,
+    /// whose files only that player and the admins may read): one folder
+    /// listing instead of 10,000, for the cycles of `gen watch` that find
+    /// nothing changed (a full walk of 10,000 player folders measured
+    /// 130–200 ms, most of it in the kernel).
+    OutsidePlayerFolders,
+}
+
+/// Every symlink under `out_dir`, relative to it, none followed. gen
+/// writes none, so each was planted, and a web server (nginx's
+/// `disable_symlinks if_not_owner` aside) would serve what it leads to: a
+/// link to `state_dir`'s last good data would serve every PIN. Folders
+/// that cannot be read are passed over: a write there fails on its own.
+pub(crate) fn symlinks_under(out_dir: &Path, reach: Reach) -> Vec<PathBuf> {
+    let player_folders = Path::new("p");
+    let mut found = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(out_dir.join(&rel)) else {
+            continue;
+        };
+        let descend = reach == Reach::Everywhere || rel != player_folders;
+        for entry in entries.flatten() {
+            // The entry's own type, as the folder lists it: never followed.
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_symlink() {
+                found.push(rel.join(entry.file_name()));
+            } else if kind.is_dir() && descend {
+                stack.push(rel.join(entry.file_name()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Removes the symlink `out_dir/rel` (the link, never what it leads to),
+/// with a warning in the log. Returns whether there was one.
+fn remove_symlink(out_dir: &Path, rel: &Path) -> Result<bool, PublishError> {
+    let path = out_dir.join(rel);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {
+            tracing::warn!(
+                event = "symlink_removed",
+                path = %rel.display(),
+                "removed the symlink {} from out_dir {}: gen is the only writer of out_dir, \
+                 and a symlink there would serve a file from elsewhere",
+                rel.display(),
+                out_dir.display()
+            );
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// Removes any symlink among the folders between `out_dir` and the file
+/// `rel` (one planted since the publish began), so that nothing is written
+/// through it; the folders are then made by the write.
+pub(crate) fn unlink_symlinked_folders(out_dir: &Path, rel: &str) -> Result<(), PublishError> {
+    let mut folders: Vec<&Path> = Path::new(rel)
+        .ancestors()
+        .skip(1)
+        .filter(|a| !a.as_os_str().is_empty())
+        .collect();
+    // Outermost first: removing `p` settles `p/zoe` too.
+    folders.reverse();
+    for folder in folders {
+        match std::fs::symlink_metadata(out_dir.join(folder)) {
+            Ok(m) if m.file_type().is_symlink() => {
+                remove_symlink(out_dir, folder)?;
+            }
+            Ok(_) => {}
+            Err(_) => break, // missing: nothing further down exists either
+        }
+    }
+    Ok(())
+}
+
 /// The last gate before anything is written (issue 14): no artifact may
 /// hold a secret of `secrets` as a whole token. Text artifacts are scanned
 /// as rendered; their `.gz` twins are `gzip` of exactly those bytes, so
@@ -307,6 +400,9 @@ pub fn publish(
 pub struct Publication<'a> {
     opts: &'a PublishOptions,
     gate: Option<SecretGate<'a>>,
+    /// The symlinks under `out_dir` when the publish began, removed by
+    /// [`Publication::finish`]; a file under one is written again.
+    planted: BTreeSet<PathBuf>,
     ledger: Mutex<Ledger>,
 }
 
@@ -354,8 +450,19 @@ impl<'a> Publication<'a> {
         Publication {
             opts,
             gate,
+            planted: symlinks_under(&opts.out_dir, Reach::Everywhere)
+                .into_iter()
+                .collect(),
             ledger: Mutex::new(Ledger::default()),
         }
+    }
+
+    /// Whether `rel`, its `.gz` twin or a folder above them is a planted
+    /// symlink: what is there now is not the site's.
+    fn through_symlink(&self, rel: &str) -> bool {
+        !self.planted.is_empty()
+            && (Path::new(rel).ancestors().any(|a| self.planted.contains(a))
+                || self.planted.contains(Path::new(&format!("{rel}.gz"))))
     }
 
     fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -385,7 +492,8 @@ impl<'a> Publication<'a> {
     /// page and its twin) are already right.
     fn compare(&self, a: &Artifact) -> (Option<Pending>, usize) {
         let out_dir = &self.opts.out_dir;
-        let same = file_matches(&out_dir.join(&a.path), &a.bytes);
+        let linked = self.through_symlink(&a.path);
+        let same = !linked && file_matches(&out_dir.join(&a.path), &a.bytes);
         if !is_compressible(&a.path) {
             let pending = (!same).then(|| Pending {
                 rel: a.path.clone(),
@@ -417,7 +525,12 @@ impl<'a> Publication<'a> {
     /// nothing), else writes what differs: assets, players, other pages,
     /// the index last; then removes what the site no longer has.
     pub fn finish(self) -> Result<Published, PublishError> {
-        let Publication { opts, gate, ledger } = self;
+        let Publication {
+            opts,
+            gate,
+            planted,
+            ledger,
+        } = self;
         let ledger = ledger.into_inner().unwrap_or_else(PoisonError::into_inner);
         if let Some(gate) = gate {
             gate.verdict(ledger.secret_hits)?;
@@ -444,6 +557,9 @@ impl<'a> Publication<'a> {
             });
         }
 
+        for link in &planted {
+            remove_symlink(out_dir, link)?;
+        }
         let mut report = PublishReport {
             unchanged,
             ..PublishReport::default()
@@ -489,6 +605,7 @@ impl<'a> Publication<'a> {
 
 /// Writes the files of `p` (twin first), each whole; returns how many.
 fn write_pending(out_dir: &Path, tmp_dir: &Path, p: Pending) -> Result<usize, PublishError> {
+    unlink_symlinked_folders(out_dir, &p.rel)?;
     let dest = out_dir.join(&p.rel);
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(io_err(parent))?;
@@ -791,6 +908,87 @@ mod tests {
         let report = twin.finish().unwrap().report;
         assert_eq!((report.written, report.unchanged), (1, 1));
         assert_eq!(std::fs::read(opts.out_dir.join("a.html.gz")).unwrap(), gz);
+    }
+
+    /// Issue 23: gen is the only writer of out_dir.
+    #[test]
+    fn planted_symlinks_are_removed_never_followed_nor_written_through() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        let opts = PublishOptions {
+            out_dir: out.clone(),
+            tmp_dir: root.path().join("tmp"),
+            allow_mass_removal: false,
+        };
+        let artifact = |path: &str, kind, text: &str| Artifact {
+            path: path.into(),
+            kind,
+            bytes: text.as_bytes().to_vec(),
+        };
+        let site = [
+            artifact("index.html", ArtifactKind::Index, "<p>roster</p>"),
+            artifact("p/zoe/index.html", ArtifactKind::Player, "<p>Zoé</p>"),
+            artifact("p/ann/index.html", ArtifactKind::Player, "<p>Ann</p>"),
+        ];
+        publish(&site, &opts).unwrap();
+        let outside = root.path().join("outside");
+        std::fs::create_dir_all(outside.join("zoe")).unwrap();
+        std::fs::write(outside.join("secret.json"), "482913").unwrap();
+        symlink(outside.join("secret.json"), out.join("leak.json")).unwrap();
+        std::fs::remove_dir_all(out.join("p/zoe")).unwrap();
+        symlink(outside.join("zoe"), out.join("p/zoe")).unwrap();
+        let planted = [PathBuf::from("leak.json"), PathBuf::from("p/zoe")];
+        assert_eq!(symlinks_under(&out, Reach::Everywhere), planted);
+        assert_eq!(symlinks_under(&out, Reach::OutsidePlayerFolders), planted);
+        symlink(outside.join("secret.json"), out.join("p/ann/x.json")).unwrap();
+        let planted = [
+            PathBuf::from("leak.json"),
+            PathBuf::from("p/ann/x.json"),
+            PathBuf::from("p/zoe"),
+        ];
+        assert_eq!(symlinks_under(&out, Reach::Everywhere), planted);
+        assert_eq!(
+            symlinks_under(&out, Reach::OutsidePlayerFolders),
+            [PathBuf::from("leak.json"), PathBuf::from("p/zoe")]
+        );
+
+        // A refused publish changes nothing, the links included.
+        let secrets = SecretIndex::new([(2, "482913")]);
+        let gate = SecretGate {
+            secrets: &secrets,
+            tab: "Players",
+            column: "pin",
+        };
+        let refused = Publication::new(&opts, Some(gate));
+        refused
+            .add(&artifact("index.html", ArtifactKind::Index, "482913"))
+            .unwrap();
+        assert!(refused.finish().is_err());
+        assert_eq!(symlinks_under(&out, Reach::Everywhere), planted);
+
+        let report = publish(&site, &opts).unwrap();
+        assert_eq!(
+            symlinks_under(&out, Reach::Everywhere),
+            Vec::<PathBuf>::new()
+        );
+        assert_eq!((report.written, report.unchanged), (2, 4));
+        assert_eq!(
+            std::fs::read(out.join("p/zoe/index.html")).unwrap(),
+            "<p>Zoé</p>".as_bytes()
+        );
+        assert_eq!(std::fs::read_dir(outside.join("zoe")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_to_string(outside.join("secret.json")).unwrap(),
+            "482913"
+        );
+
+        // A folder made a symlink after the walk is not written through.
+        std::fs::remove_dir_all(out.join("p/zoe")).unwrap();
+        symlink(outside.join("zoe"), out.join("p/zoe")).unwrap();
+        unlink_symlinked_folders(&out, "p/zoe/index.html").unwrap();
+        assert!(!out.join("p/zoe").exists());
+        assert_eq!(std::fs::read_dir(outside.join("zoe")).unwrap().count(), 0);
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         artifacts,
         tab_rows,
         removals,
+        symlinks,
     } = *site;
     print_tab_rows(&tab_rows);
     let public_secrets = (!snapshot.credentials.is_empty())
@@ -54,7 +55,8 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         .iter()
         .filter(|p| p.severity == Severity::Warning)
         .count()
-        + usize::from(public_secrets.is_some());
+        + usize::from(public_secrets.is_some())
+        + symlinks.len();
     let publishable = errors == 0 && !snapshot.players.is_empty();
 
     println!();
@@ -83,6 +85,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         config.site.out_dir.display()
     );
     print_removals(&removals);
+    print_symlinks(&symlinks);
     print_logins(&snapshot, &problems, config);
     println!("problems: {errors} error(s), {warnings} warning(s)");
     if !problems.is_empty() {
@@ -191,4 +194,19 @@ fn print_logins(snapshot: &model::Snapshot, problems: &[model::Problem], config:
             findings::rows_list(&lost)
         );
     }
+}
+
+/// The symlinks under `out_dir`, which `gen build` removes (issue 23):
+/// warnings, not errors, as the build removes them and publishes.
+fn print_symlinks(symlinks: &[std::path::PathBuf]) {
+    if symlinks.is_empty() {
+        return;
+    }
+    let names: Vec<String> = symlinks.iter().map(|l| l.display().to_string()).collect();
+    println!(
+        "warning: out_dir holds {} symlink(s), which build would remove (gen is the only \
+         writer of out_dir, and a symlink there would serve a file from elsewhere): {}",
+        symlinks.len(),
+        names.join(", ")
+    );
 }

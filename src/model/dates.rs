@@ -219,6 +219,7 @@ fn problem(spec: &SortSpec<'_>, kind: Kind, row: usize, cell: &str) -> Problem {
                 quoted(cell)
             ),
         },
+        kind: None,
     }
 }
 

@@ -95,6 +95,7 @@ pub(crate) fn sort_column_problems<'a>(
                  is none yet",
                 quoted(cell)
             ),
+            kind: None,
         })
         .collect()
 }

@@ -326,8 +326,25 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
     let before_leak = tree::tree_bytes(&site.out());
     assert_ne!(before, before_leak);
 
-    // Alice's PIN as Bob's team: on the roster and on Bob's page.
-    let leaking = good.replace("Blue", "Team-482913!");
+    // Alice's PIN as Bob's team: a cell, withheld from every page (issue
+    // 23); the rest publishes.
+    let in_a_cell = good.replace("Blue", "Team-482913!");
+    site.write("players.csv", &in_a_cell);
+    let run = site.build_ok();
+    tree::assert_absent(&site.out(), &["482913".to_string()]);
+    assert!(site.page("p/a2/index.html").contains("Bob"));
+    let warning = run
+        .warnings()
+        .into_iter()
+        .find(|w| w.starts_with("warning: tab \"Players\", row 3, column \"team\""))
+        .unwrap_or_else(|| panic!("no warning for Bob's team:\n{}", run.stderr));
+    assert!(warning.contains("PIN of row 2"), "{warning}");
+    assert_no_secret_in(&output(&run), &["482913"], "gen build");
+    let before_leak = tree::tree_bytes(&site.out());
+
+    // In Bob's name, which every page shows and no cell holds: the last
+    // gate refuses the cycle.
+    let leaking = good.replace("Bob", "Bob-482913");
     site.write("players.csv", &leaking);
     let run = site.build();
     run.expect_code(1);
@@ -352,7 +369,7 @@ fn the_last_gate_refuses_a_cycle_whose_pages_hold_a_pin_and_keeps_the_site() {
     // An HTML-escaped PIN is the same PIN.
     let odd = "id,name,pin,team\n\
         a1,Alice,Bl<ue>&Red7,Red\n\
-        a2,Bob,551204,Bl<ue>&Red7\n";
+        a2,Bl<ue>&Red7,551204,Blue\n";
     site.write("players.csv", odd);
     let run = site.build();
     run.expect_code(1);
@@ -371,7 +388,8 @@ fn gen_watch_keeps_the_last_site_when_the_gate_refuses_a_cycle() {
     let g = watch(&site);
     let before = tree::tree_bytes(&site.out());
 
-    site.write("players.csv", good.replace("Blue", "Team-482913!"));
+    // In a name: no cell holds it, so nothing can withhold it (issue 23).
+    site.write("players.csv", good.replace("Bob", "Bob-482913"));
     g.wait_log_count("cycle failed", 1, std::time::Duration::from_secs(15));
     let health = g.wait_health(std::time::Duration::from_secs(5), "the refusal", |_, v| {
         v["last_error"]

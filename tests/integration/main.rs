@@ -38,6 +38,7 @@ mod organiser_pins;
 mod organiser_rows;
 mod organiser_words;
 mod photos;
+mod pin_forms;
 mod pipeline;
 mod player_hints;
 mod player_page;

@@ -1,0 +1,86 @@
+//! Cells that would show a PIN (issue 23): a phone number that is the
+//! player's PIN, a birth date typed as one, another player's PIN in a
+//! note. Each is withheld, emptied before any page is rendered so that no
+//! page shows it, and named to the organiser by tab, row and column, never
+//! by its value; the rest of the row publishes. What "shows a PIN" means
+//! is [`SecretIndex::cell_shows`]. The last gate before publish stays the
+//! final defence for anything that is not a cell (a label, a theme's text,
+//! a player's name).
+
+use super::{Problem, ProblemKind, SecretIndex, Severity};
+
+/// Checks cells against every PIN of the snapshot.
+pub(super) struct Withholder<'a> {
+    pub secrets: &'a SecretIndex,
+    /// The players' tab and its PIN column, for the messages.
+    pub players_tab: &'a str,
+    pub pin_column: &'a str,
+}
+
+/// The player a cell belongs to: their row in the players' tab, and their
+/// PIN's digits when it is made of digits (looked for inside any number
+/// of their own cells).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Owner<'a> {
+    pub row: usize,
+    pub digits: Option<&'a [u8]>,
+}
+
+/// Where a cell is.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct At<'a> {
+    pub tab: &'a str,
+    pub row: usize,
+    pub column: &'a str,
+}
+
+impl Withholder<'_> {
+    /// The warning for the cell `cell` at `at`, belonging to `owner`, if it
+    /// would show a PIN (the caller then empties it).
+    pub(super) fn check(&self, cell: &str, owner: Owner<'_>, at: At<'_>) -> Option<Problem> {
+        let pin_row = self
+            .secrets
+            .cell_shows(cell, owner.digits.map(|d| (owner.row, d)))?;
+        Some(Problem {
+            severity: Severity::Warning,
+            tab: at.tab.to_string(),
+            row: Some(at.row),
+            column: Some(at.column.to_string()),
+            message: self.message(at, owner, pin_row),
+            kind: Some(ProblemKind::PinShown),
+        })
+    }
+
+    fn message(&self, at: At<'_>, owner: Owner<'_>, pin_row: usize) -> String {
+        let column = self.pin_column;
+        let (whose, who) = if at.tab == self.players_tab && pin_row == at.row {
+            (
+                format!("this row's PIN (column \"{column}\")"),
+                "this player".to_string(),
+            )
+        } else if at.tab == self.players_tab {
+            (
+                format!("the PIN of row {pin_row} (column \"{column}\")"),
+                format!("the player of row {pin_row}"),
+            )
+        } else {
+            let own = if pin_row == owner.row {
+                ", this row's player"
+            } else {
+                ""
+            };
+            (
+                format!(
+                    "the PIN of row {pin_row} of the tab \"{}\" (column \"{column}\"{own})",
+                    self.players_tab
+                ),
+                "the player of that row".to_string(),
+            )
+        };
+        format!(
+            "this cell looks like {whose}, perhaps written another way: it is not published \
+             (every page shows it empty). Give {who} another PIN (a phone number or a birth \
+             date is easy to guess), or change the cell"
+        )
+    }
+}
