@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, ModelError, PublishError};
-use crate::model::{Problem, Severity, Snapshot};
+use crate::model::{Problem, Snapshot};
 use crate::persist;
 use crate::photos::{PhotoSet, Photos};
 use crate::publish::{self, Publication, PublishOptions, PublishReport, SecretGate};
@@ -234,17 +234,11 @@ async fn sync_photos(
         .players
         .iter()
         .filter_map(|p| {
-            let message = snapshot
-                .secrets()
-                .redact(&set.problem(p.photo.as_deref()?)?);
-            Some(Problem {
-                severity: Severity::Warning,
-                tab: config.players.tab.clone(),
-                row: Some(p.row),
-                column: Some(column.clone()),
-                message,
-                kind: None,
-            })
+            let kind = set.problem(p.photo.as_deref()?)?;
+            let mut problem =
+                Problem::warning(&config.players.tab, Some(p.row), Some(column), kind);
+            problem.redact(snapshot.secrets());
+            Some(problem)
         })
         .collect();
     snapshot.problems.extend(problems);

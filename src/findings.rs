@@ -7,13 +7,14 @@
 //!
 //! And how the report sorts what it prints (issue 16): each problem once,
 //! grouped by tab, counted by kind with the important kinds first, and who
-//! cannot log in by reason. The kinds are read from the model's own words;
-//! a message reworded there shows here as "other", never as a lost line.
+//! cannot log in by reason. Every count is by the problem's typed kind
+//! ([`ProblemKind`], issue 24), never by its words: rewording or translating
+//! a message moves nothing.
 
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::model::{PLAIN_TEXT_ADVICE, Problem, ProblemKind, Severity, Snapshot};
+use crate::model::{Problem, ProblemKind, Severity, Snapshot};
 
 /// PINs people pick first; a guesser tries these before anything else.
 const COMMON_PINS: [&str; 24] = [
@@ -47,28 +48,21 @@ pub(crate) fn pin_warnings(snapshot: &Snapshot, config: &Config) -> Vec<Problem>
         };
         let pin = c.secret.expose();
         let digits = pin.bytes().all(|b| b.is_ascii_digit());
-        let message = if digits && usual.is_some_and(|u| pin.len() < u) {
-            format!(
-                "this PIN has fewer digits than most PINs in the column and looks like a number \
-                 whose leading zero was lost: if so, this player cannot log in with the PIN they \
-                 were given. To fix it, {PLAIN_TEXT_ADVICE}, then retype this PIN with its \
-                 leading zeros"
-            )
+        let kind = if digits && usual.is_some_and(|u| pin.len() < u) {
+            ProblemKind::LostZero
         } else if COMMON_PINS.contains(&pin.to_lowercase().as_str()) {
-            "this PIN is one of the most common ones: choose another".to_string()
+            ProblemKind::CommonPin
         } else if pin.chars().count() < MIN_PIN_LEN {
-            format!("this PIN is shorter than {MIN_PIN_LEN} characters: easy to guess")
+            ProblemKind::ShortPin { min: MIN_PIN_LEN }
         } else {
             continue;
         };
-        out.push(Problem {
-            severity: Severity::Warning,
-            tab: config.players.tab.clone(),
-            row: Some(player.row),
-            column: Some(config.players.secret.clone()),
-            message,
-            kind: None,
-        });
+        out.push(Problem::warning(
+            &config.players.tab,
+            Some(player.row),
+            Some(&config.players.secret),
+            kind,
+        ));
     }
     out.sort_by_key(|p| p.row);
     out
@@ -109,22 +103,14 @@ impl LoginBlock {
         }
     }
 
-    /// What the model's problem `p` on a player's row says, if it says
-    /// why that player cannot log in. Keyed on the model's own words.
-    fn of(p: &Problem, config: &Config) -> Option<LoginBlock> {
-        let (secret, login) = (&config.players.secret, &config.players.login);
-        let column = p.column.as_ref()?;
-        let m = p.message.as_str();
-        if column == secret && m.starts_with("no PIN for") {
-            Some(LoginBlock::NoPin)
-        } else if column == secret && m.contains("scientific notation") {
-            Some(LoginBlock::DigitsLost)
-        } else if column == login && m.contains("and its PIN are the same as on row") {
-            Some(LoginBlock::SameNameAndPin)
-        } else if column == login && m.contains("has no letter or digit") {
-            Some(LoginBlock::InvisibleName)
-        } else {
-            None
+    /// Why the player of problem `p`'s row cannot log in, if `p` says so.
+    fn of(p: &Problem) -> Option<LoginBlock> {
+        match p.kind {
+            ProblemKind::NoPin { .. } => Some(LoginBlock::NoPin),
+            ProblemKind::PinDigitsLost => Some(LoginBlock::DigitsLost),
+            ProblemKind::SameNameAndPin { .. } => Some(LoginBlock::SameNameAndPin),
+            ProblemKind::InvisibleName => Some(LoginBlock::InvisibleName),
+            _ => None,
         }
     }
 }
@@ -144,7 +130,7 @@ pub(crate) fn login_blocks(
         let reason = problems
             .iter()
             .filter(|p| p.tab == config.players.tab && p.row == Some(player.row))
-            .find_map(|p| LoginBlock::of(p, config))
+            .find_map(LoginBlock::of)
             .unwrap_or(LoginBlock::Other);
         by_reason.entry(reason).or_default().push(player.row);
     }
@@ -156,7 +142,7 @@ pub(crate) fn login_blocks(
 pub(crate) fn lost_zero_rows(problems: &[Problem], config: &Config) -> Vec<usize> {
     problems
         .iter()
-        .filter(|p| p.tab == config.players.tab && p.message.contains("leading zero was lost"))
+        .filter(|p| p.tab == config.players.tab && p.kind == ProblemKind::LostZero)
         .filter_map(|p| p.row)
         .collect()
 }
@@ -181,34 +167,36 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    pub(crate) fn of(p: &Problem, config: &Config) -> Kind {
-        // A kind the problem says itself wins over its words.
-        if let Some(kind) = p.kind {
-            return match kind {
-                ProblemKind::PinShown => Kind::PinShown,
-            };
-        }
-        let m = p.message.as_str();
+    pub(crate) fn of(p: &Problem) -> Kind {
+        use ProblemKind as K;
         if p.severity == Severity::Error {
-            Kind::Error
-        } else if LoginBlock::of(p, config).is_some() {
-            Kind::CannotLogIn
-        } else if m.contains("leading zero was lost") {
-            Kind::LostZero
-        } else if m.contains("row skipped") || m.contains("Row skipped") {
-            Kind::RowSkipped
-        } else if m.contains("row ignored") {
-            Kind::RowIgnored
-        } else if m.contains("most common ones") || m.contains("shorter than") {
-            Kind::WeakPin
-        } else if m.contains("each of these players logs in") {
-            Kind::SharedName
-        } else if m.contains("shown as a number") {
-            Kind::PinAsNumber
-        } else if m.contains("does not mean yes") {
-            Kind::AdminUnclear
-        } else {
-            Kind::Other
+            return Kind::Error;
+        }
+        if LoginBlock::of(p).is_some() {
+            return Kind::CannotLogIn;
+        }
+        // Every kind named: a new one must say where it counts.
+        match &p.kind {
+            K::PinShown { .. } => Kind::PinShown,
+            K::LostZero => Kind::LostZero,
+            K::SpansLines { .. } | K::EmptyId | K::DuplicateId { .. } | K::EmptyLogin => {
+                Kind::RowSkipped
+            }
+            K::EmptyPlayerId | K::UnknownPlayer { .. } => Kind::RowIgnored,
+            K::CommonPin | K::ShortPin { .. } => Kind::WeakPin,
+            K::SharedName { .. } => Kind::SharedName,
+            K::PinAsNumber { .. } => Kind::PinAsNumber,
+            K::AdminUnclear { .. } => Kind::AdminUnclear,
+            K::NoPin { .. } | K::PinDigitsLost | K::SameNameAndPin { .. } | K::InvisibleName => {
+                Kind::CannotLogIn
+            }
+            K::NotADate { .. }
+            | K::NotANumber { .. }
+            | K::IndexNotANumber { .. }
+            | K::UnusedLabel { .. }
+            | K::PhotoStale { .. }
+            | K::PhotoFailed { .. }
+            | K::PhotoPending { .. } => Kind::Other,
         }
     }
 
@@ -258,25 +246,25 @@ pub(crate) fn distinct(problems: Vec<Problem>) -> Vec<Problem> {
                 p.tab.clone(),
                 p.row,
                 p.column.clone(),
-                p.message.clone(),
+                p.kind.clone(),
             ))
         })
         .collect()
 }
 
 /// How many problems of each kind, most important first.
-pub(crate) fn kind_counts(problems: &[Problem], config: &Config) -> Vec<(Kind, usize)> {
+pub(crate) fn kind_counts(problems: &[Problem]) -> Vec<(Kind, usize)> {
     let mut counts: std::collections::BTreeMap<Kind, usize> = Default::default();
     for p in problems {
-        *counts.entry(Kind::of(p, config)).or_default() += 1;
+        *counts.entry(Kind::of(p)).or_default() += 1;
     }
     counts.into_iter().collect()
 }
 
 /// Counts by kind, most important first: `"2 player(s) who cannot log
 /// in, 120 PIN(s) shown as a number (they log in)"`.
-pub(crate) fn kinds_line(problems: &[Problem], config: &Config) -> String {
-    kind_counts(problems, config)
+pub(crate) fn kinds_line(problems: &[Problem]) -> String {
+    kind_counts(problems)
         .into_iter()
         .map(|(kind, n)| format!("{n} {}", kind.describe()))
         .collect::<Vec<_>>()
@@ -300,14 +288,7 @@ pub(crate) fn tab_rank(tab: &str, config: &Config) -> usize {
 /// `problems` most important first ([`Kind`]), then by tab ([`tab_rank`])
 /// and row.
 pub(crate) fn most_important_first(problems: &mut [Problem], config: &Config) {
-    problems.sort_by_cached_key(|p| {
-        (
-            Kind::of(p, config),
-            tab_rank(&p.tab, config),
-            p.tab.clone(),
-            p.row,
-        )
-    });
+    problems.sort_by_cached_key(|p| (Kind::of(p), tab_rank(&p.tab, config), p.tab.clone(), p.row));
 }
 
 /// `problems` grouped by tab: the players' tab first, then the joined
@@ -349,21 +330,14 @@ pub(crate) fn rows_list(rows: &[usize]) -> String {
 mod tests {
     use super::*;
 
-    fn problem(tab: &str, row: Option<usize>, message: &str) -> Problem {
-        Problem {
-            severity: Severity::Warning,
-            tab: tab.into(),
-            row,
-            column: Some("pin".into()),
-            message: message.into(),
-            kind: None,
-        }
+    fn problem(tab: &str, row: Option<usize>, kind: ProblemKind) -> Problem {
+        Problem::warning(tab, row, Some("pin"), kind)
     }
 
     #[test]
     fn equal_problems_are_kept_once_in_order() {
-        let a = problem("Players", Some(3), "a");
-        let b = problem("Players", Some(2), "b");
+        let a = problem("Players", Some(3), ProblemKind::CommonPin);
+        let b = problem("Players", Some(2), ProblemKind::LostZero);
         let out = distinct(vec![a.clone(), b.clone(), a.clone()]);
         assert_eq!(out, vec![a, b]);
     }
@@ -376,6 +350,121 @@ mod tests {
         assert_eq!(
             rows_list(&many),
             "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more"
+        );
+    }
+
+    /// Issue 24: a problem is counted by its typed kind. A `Problem` holds
+    /// no sentence (it is worded from the kind, at the edge), so no count
+    /// can depend on words; here every kind lands in its group, and the
+    /// list must grow with the enum (the match in `Kind::of` names each).
+    #[test]
+    fn every_kind_is_counted_by_its_kind_not_its_words() {
+        use crate::model::{NumberShape, PinOf, Shown};
+        let cell = || Shown::cell("x");
+        let cases = [
+            (
+                ProblemKind::SpansLines {
+                    lines: None,
+                    origin: "f".into(),
+                },
+                Kind::RowSkipped,
+            ),
+            (ProblemKind::EmptyId, Kind::RowSkipped),
+            (
+                ProblemKind::DuplicateId {
+                    id: cell(),
+                    first_row: 2,
+                },
+                Kind::RowSkipped,
+            ),
+            (ProblemKind::EmptyLogin, Kind::RowSkipped),
+            (ProblemKind::EmptyPlayerId, Kind::RowIgnored),
+            (
+                ProblemKind::UnknownPlayer {
+                    key: cell(),
+                    other_case: None,
+                },
+                Kind::RowIgnored,
+            ),
+            (ProblemKind::NoPin { name: cell() }, Kind::CannotLogIn),
+            (ProblemKind::PinDigitsLost, Kind::CannotLogIn),
+            (ProblemKind::InvisibleName, Kind::CannotLogIn),
+            (
+                ProblemKind::SameNameAndPin {
+                    name: cell(),
+                    same_pin: vec![3],
+                    other_pin: vec![],
+                },
+                Kind::CannotLogIn,
+            ),
+            (
+                ProblemKind::SharedName {
+                    name: cell(),
+                    other_pin: vec![3],
+                },
+                Kind::SharedName,
+            ),
+            (
+                ProblemKind::PinAsNumber {
+                    shape: NumberShape::Grouped,
+                },
+                Kind::PinAsNumber,
+            ),
+            (ProblemKind::LostZero, Kind::LostZero),
+            (ProblemKind::CommonPin, Kind::WeakPin),
+            (ProblemKind::ShortPin { min: 6 }, Kind::WeakPin),
+            (
+                ProblemKind::PinShown {
+                    pin: PinOf::ThisRow,
+                    pin_column: "pin".into(),
+                },
+                Kind::PinShown,
+            ),
+            (
+                ProblemKind::AdminUnclear {
+                    cell: cell(),
+                    yes: vec![],
+                },
+                Kind::AdminUnclear,
+            ),
+            (ProblemKind::NotADate { cell: cell() }, Kind::Other),
+            (ProblemKind::NotANumber { cell: cell() }, Kind::Other),
+            (ProblemKind::IndexNotANumber { cell: cell() }, Kind::Other),
+            (
+                ProblemKind::UnusedLabel {
+                    column: "c".into(),
+                    label: "l".into(),
+                    nearest: None,
+                },
+                Kind::Other,
+            ),
+            (
+                ProblemKind::PhotoStale {
+                    photo: "u".into(),
+                    why: "w".into(),
+                },
+                Kind::Other,
+            ),
+            (
+                ProblemKind::PhotoFailed {
+                    photo: "u".into(),
+                    why: "w".into(),
+                },
+                Kind::Other,
+            ),
+            (ProblemKind::PhotoPending { photo: "u".into() }, Kind::Other),
+        ];
+        let mut keys = std::collections::HashSet::new();
+        for (kind, want) in cases {
+            assert!(keys.insert(kind.key()), "{} twice", kind.key());
+            let p = problem("Players", Some(2), kind);
+            assert_eq!(Kind::of(&p), want, "{}", p.kind.key());
+            assert!(!p.message().is_empty(), "{}", p.kind.key());
+        }
+        assert_eq!(keys.len(), 24, "every kind is listed above");
+        assert_eq!(
+            kinds_line(&[problem("P", Some(2), ProblemKind::LostZero)]),
+            "1 PIN(s) that lost a leading zero"
         );
     }
 }

@@ -85,7 +85,7 @@ pub mod render;
 pub(crate) mod secret;
 pub mod source;
 pub(crate) mod state;
-pub(crate) mod suggest;
+pub mod suggest;
 pub mod table;
 pub(crate) mod watch;
 

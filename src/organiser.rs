@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, ModelError, PublishError, SourceError};
 use crate::findings::{self, Kind, LoginBlock};
-use crate::model::{Problem, Severity, Snapshot};
+use crate::model::{Problem, ProblemKind, Severity, Snapshot};
 use crate::publish;
 use crate::render::{Artifact, ArtifactKind, Theme};
 
@@ -220,18 +220,18 @@ impl Board {
                     .iter()
                     .take(SHOWN)
                     .map(|p| ProblemView {
-                        kind: Kind::of(p, config).key(),
+                        kind: Kind::of(p).key(),
                         error: p.severity == Severity::Error,
                         tab: &p.tab,
                         row: p.row,
                         column: p.column.as_deref(),
-                        message: &p.message,
+                        message: p.message(),
                     })
                     .collect()
             }),
             problems_total: self.good.as_ref().map_or(0, |g| g.problems.len()),
             problem_kinds: self.good.as_ref().map_or(Vec::new(), |g| {
-                findings::kind_counts(&g.problems, config)
+                findings::kind_counts(&g.problems)
                     .into_iter()
                     .map(|(kind, count)| KindView {
                         kind: kind.key(),
@@ -260,7 +260,6 @@ impl Good {
         all.extend(findings::pin_warnings(snapshot, config));
         let mut all = findings::distinct(all);
         findings::most_important_first(&mut all, config);
-        let photo = config.players.photo.as_ref();
         Good {
             data_at: snapshot.changed_at,
             players: snapshot.players.len(),
@@ -271,8 +270,14 @@ impl Good {
             lost_zero: findings::lost_zero_rows(&all, config),
             photos_failing: all
                 .iter()
-                .filter(|p| photo.is_some() && p.tab == config.players.tab)
-                .filter(|p| p.column.as_ref() == photo)
+                .filter(|p| {
+                    matches!(
+                        p.kind,
+                        ProblemKind::PhotoStale { .. }
+                            | ProblemKind::PhotoFailed { .. }
+                            | ProblemKind::PhotoPending { .. }
+                    )
+                })
                 .count(),
             problems: all,
         }
@@ -440,7 +445,7 @@ struct ProblemView<'a> {
     tab: &'a str,
     row: Option<usize>,
     column: Option<&'a str>,
-    message: &'a str,
+    message: String,
 }
 
 #[cfg(test)]

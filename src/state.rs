@@ -3,6 +3,7 @@
 //! held across an `.await` or while a request is answered (the snapshot is an
 //! `Arc` swapped whole, so a reader sees the old one or the new one).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -39,6 +40,7 @@ struct Health {
     cycles: u64,
     failures: u64,
     refresh: Duration,
+    problems: BTreeMap<&'static str, usize>,
 }
 
 /// Counters and gauges for `/metrics`.
@@ -76,6 +78,9 @@ pub struct HealthReport {
     pub players: usize,
     pub cycles: u64,
     pub failures: u64,
+    /// The last data's problems, counted by kind (the organiser's page's
+    /// kinds: `row_skipped`, `cannot_log_in`…).
+    pub problems: BTreeMap<&'static str, usize>,
 }
 
 /// Stale when the last success is older than this many refresh intervals.
@@ -157,6 +162,11 @@ impl AppState {
         self.inner.metrics.cycles.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The problems of the data now published, counted by kind.
+    pub(crate) fn record_problems(&self, counts: Vec<(crate::findings::Kind, usize)>) {
+        self.health().problems = counts.into_iter().map(|(k, n)| (k.key(), n)).collect();
+    }
+
     /// `message` must already be free of secrets (errors are built so).
     pub fn record_failure(&self, message: String) {
         let mut h = self.health();
@@ -191,6 +201,7 @@ impl AppState {
             players: self.snapshot().map_or(0, |s| s.players.len()),
             cycles: h.cycles,
             failures: h.failures,
+            problems: h.problems,
         }
     }
 

@@ -4,21 +4,31 @@
 //! strsim). A leaf: it imports nothing, so errors and every stage may use it.
 
 /// How an existing name resembles the one asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Nearest<'a> {
+/// `S`: `&str` as found, `String` when a problem keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Nearest<S> {
     /// The same letters in another case: `points` and `Points`.
-    OtherCase(&'a str),
+    OtherCase(S),
     /// The same apart from spaces before or after: `Points` and `Points `.
-    Spaces(&'a str),
+    Spaces(S),
     /// A few letters apart: `Matchs` and `Matches`.
-    Close(&'a str),
+    Close(S),
 }
 
-impl<'a> Nearest<'a> {
+impl<S: AsRef<str>> Nearest<S> {
     /// The existing name.
-    pub(crate) fn name(self) -> &'a str {
+    pub(crate) fn name(&self) -> &str {
         match self {
-            Nearest::OtherCase(n) | Nearest::Spaces(n) | Nearest::Close(n) => n,
+            Nearest::OtherCase(n) | Nearest::Spaces(n) | Nearest::Close(n) => n.as_ref(),
+        }
+    }
+
+    /// The same, holding its name (for a value that outlives the names).
+    pub(crate) fn to_owned(&self) -> Nearest<String> {
+        match self {
+            Nearest::OtherCase(n) => Nearest::OtherCase(n.as_ref().to_string()),
+            Nearest::Spaces(n) => Nearest::Spaces(n.as_ref().to_string()),
+            Nearest::Close(n) => Nearest::Close(n.as_ref().to_string()),
         }
     }
 }
@@ -31,7 +41,7 @@ impl<'a> Nearest<'a> {
 pub(crate) fn nearest<'a>(
     wanted: &str,
     known: impl IntoIterator<Item = &'a str>,
-) -> Option<Nearest<'a>> {
+) -> Option<Nearest<&'a str>> {
     let folded = wanted.trim().to_lowercase();
     let max_edits = wanted.chars().count().max(3) / 3;
     let mut best: Option<(usize, &'a str)> = None;
@@ -61,20 +71,26 @@ pub(crate) fn sentence<'a>(
     known: impl IntoIterator<Item = &'a str>,
     whose: &str,
 ) -> Option<String> {
+    Some(sentence_for(wanted, &nearest(wanted, known)?, whose))
+}
+
+/// The sentence of [`sentence`] for a `near` already found.
+pub(crate) fn sentence_for<S: AsRef<str>>(wanted: &str, near: &Nearest<S>, whose: &str) -> String {
     let whose = if whose.is_empty() {
         String::new()
     } else {
         format!("{whose} ")
     };
-    Some(match nearest(wanted, known)? {
-        Nearest::OtherCase(name) => {
+    let name = near.name();
+    match near {
+        Nearest::OtherCase(_) => {
             format!("\"{wanted}\" differs from {whose}\"{name}\" only in case")
         }
-        Nearest::Spaces(name) => {
+        Nearest::Spaces(_) => {
             format!("\"{wanted}\" differs from {whose}\"{name}\" only by spaces before or after it")
         }
-        Nearest::Close(name) => format!("did you mean \"{name}\"?"),
-    })
+        Nearest::Close(_) => format!("did you mean \"{name}\"?"),
+    }
 }
 
 /// For an error's `Display` that lists what exists as `a, b, c` (how the

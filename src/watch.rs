@@ -206,8 +206,16 @@ async fn run_cycle(
                 .fetch_add(report.publish.removed as u64, Ordering::Relaxed);
             if report.rendered {
                 for p in &report.problems {
-                    warn!(event = "row_problem", "{p}");
+                    warn!(
+                        event = "row_problem",
+                        kind = p.kind.key(),
+                        tab = %p.tab,
+                        row = p.row,
+                        column = p.column.as_deref(),
+                        "{p}"
+                    );
                 }
+                state.record_problems(crate::findings::kind_counts(&report.problems));
             }
             if let Some(staged) = report.persist {
                 if let Err(e) = staged.save() {

@@ -89,7 +89,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     print_logins(&snapshot, &problems, config);
     println!("problems: {errors} error(s), {warnings} warning(s)");
     if !problems.is_empty() {
-        println!("  by kind: {}", findings::kinds_line(&problems, config));
+        println!("  by kind: {}", findings::kinds_line(&problems));
     }
     if publishable {
         println!("verdict: publishable");

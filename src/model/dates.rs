@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use jiff::civil::Date;
 
 use super::numbers::{as_number, is_number_column};
-use super::{Problem, Severity, quoted};
+use super::problem::{Problem, ProblemKind, Shown};
 use crate::cells::Cells;
 
 /// Month names and abbreviations, French and English, without accents
@@ -200,27 +200,12 @@ pub(crate) fn sort_rows(spec: &SortSpec<'_>, groups: &mut [Vec<(usize, Cells)>])
 
 /// The warning for a cell of a date or number column that is not one.
 fn problem(spec: &SortSpec<'_>, kind: Kind, row: usize, cell: &str) -> Problem {
-    Problem {
-        severity: Severity::Warning,
-        tab: spec.tab.to_string(),
-        row: Some(row),
-        column: Some(spec.column.to_string()),
-        message: match kind {
-            Kind::Dates => format!(
-                "{} is not a date, but this tab is sorted by this column and most of its \
-                 cells are dates: on the player's page this row is listed after the dated \
-                 ones. Write a date like 30/11/2026, 2026-11-30 or 30 novembre 2026",
-                quoted(cell)
-            ),
-            _ => format!(
-                "{} is not a number, but this tab is sorted by this column and most of its \
-                 cells are numbers: on the player's page this row is listed after the \
-                 others. Write a number (like 12 or 12,5), or leave the cell empty",
-                quoted(cell)
-            ),
-        },
-        kind: None,
-    }
+    let cell = Shown::cell(cell);
+    let kind = match kind {
+        Kind::Dates => ProblemKind::NotADate { cell },
+        _ => ProblemKind::NotANumber { cell },
+    };
+    Problem::warning(spec.tab, Some(row), Some(spec.column), kind)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! Reads cells only; never quotes the secret column (the index may not
 //! sort by it, nor by a private column: see `Config`).
 
-use super::{Problem, Severity, quoted};
+use super::problem::{Problem, ProblemKind, Shown};
 use crate::config::Config;
 
 /// A cell as a number, if it reads as one: `12`, `-3.5`, `12,5` (a decimal
@@ -83,19 +83,14 @@ pub(crate) fn sort_column_problems<'a>(
     cells
         .into_iter()
         .filter(|&(_, cell)| !cell.is_empty() && as_number(cell).is_none())
-        .map(|(row, cell)| Problem {
-            severity: Severity::Warning,
-            tab: tab.to_string(),
-            row: Some(row),
-            column: Some(column.to_string()),
-            message: format!(
-                "{} is not a number, but the index is sorted by this column and most of \
-                 its cells are numbers: this player is listed after every player with a \
-                 number. Write a number (like 12 or 12,5), or leave the cell empty if there \
-                 is none yet",
-                quoted(cell)
-            ),
-            kind: None,
+        .map(|(row, cell)| {
+            let cell = Shown::cell(cell);
+            Problem::warning(
+                tab,
+                Some(row),
+                Some(column),
+                ProblemKind::IndexNotANumber { cell },
+            )
         })
         .collect()
 }

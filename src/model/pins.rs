@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 const GROUP_SEPARATORS: [char; 6] = [' ', '\u{a0}', '\u{202f}', '\u{2009}', ',', '.'];
 
 /// How a number-formatted PIN cell was shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NumberShape {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NumberShape {
     /// Digits in groups of three with a separator: `739 164`, `739,164`.
     Grouped,
     /// A decimal part of zeros: `1234.0`, `1234,00`.

@@ -7,7 +7,8 @@
 //! final defence for anything that is not a cell (a label, a theme's text,
 //! a player's name).
 
-use super::{Problem, ProblemKind, SecretIndex, Severity};
+use super::SecretIndex;
+use super::problem::{PinOf, Problem, ProblemKind};
 
 /// Checks cells against every PIN of the snapshot.
 pub(super) struct Withholder<'a> {
@@ -41,46 +42,26 @@ impl Withholder<'_> {
         let pin_row = self
             .secrets
             .cell_shows(cell, owner.digits.map(|d| (owner.row, d)))?;
-        Some(Problem {
-            severity: Severity::Warning,
-            tab: at.tab.to_string(),
-            row: Some(at.row),
-            column: Some(at.column.to_string()),
-            message: self.message(at, owner, pin_row),
-            kind: Some(ProblemKind::PinShown),
-        })
-    }
-
-    fn message(&self, at: At<'_>, owner: Owner<'_>, pin_row: usize) -> String {
-        let column = self.pin_column;
-        let (whose, who) = if at.tab == self.players_tab && pin_row == at.row {
-            (
-                format!("this row's PIN (column \"{column}\")"),
-                "this player".to_string(),
-            )
-        } else if at.tab == self.players_tab {
-            (
-                format!("the PIN of row {pin_row} (column \"{column}\")"),
-                format!("the player of row {pin_row}"),
-            )
+        let pin = if at.tab != self.players_tab {
+            PinOf::PlayersRow {
+                row: pin_row,
+                tab: self.players_tab.to_string(),
+                own: pin_row == owner.row,
+            }
+        } else if pin_row == at.row {
+            PinOf::ThisRow
         } else {
-            let own = if pin_row == owner.row {
-                ", this row's player"
-            } else {
-                ""
-            };
-            (
-                format!(
-                    "the PIN of row {pin_row} of the tab \"{}\" (column \"{column}\"{own})",
-                    self.players_tab
-                ),
-                "the player of that row".to_string(),
-            )
+            PinOf::Row(pin_row)
         };
-        format!(
-            "this cell looks like {whose}, perhaps written another way: it is not published \
-             (every page shows it empty). Give {who} another PIN (a phone number or a birth \
-             date is easy to guess), or change the cell"
-        )
+        let kind = ProblemKind::PinShown {
+            pin,
+            pin_column: self.pin_column.to_string(),
+        };
+        Some(Problem::warning(
+            at.tab,
+            Some(at.row),
+            Some(at.column),
+            kind,
+        ))
     }
 }

@@ -33,6 +33,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Config, Secret};
 use crate::error::PublishError;
+use crate::model::ProblemKind;
 use crate::photo_view::{Image, PhotoImages, PublishedPhoto};
 use crate::redact;
 use crate::source::Fetcher;
@@ -115,22 +116,23 @@ impl PhotoSet {
         }
     }
 
-    /// The warning for a player whose cell is `cell`, if any.
-    pub(crate) fn problem(&self, cell: &str) -> Option<String> {
-        let shown = shorten(&redact::photo_url(cell.trim()));
+    /// The warning for a player whose cell is `cell`, if any: the photo as
+    /// it may be shown (query values hidden, cut) and why.
+    pub(crate) fn problem(&self, cell: &str) -> Option<ProblemKind> {
+        let photo = shorten(&redact::photo_url(cell.trim()));
         match self.by_cell.get(cell.trim())? {
             PhotoStatus::Ready { stale: None, .. } => None,
             PhotoStatus::Ready {
                 stale: Some(why), ..
-            } => Some(format!(
-                "photo {shown} could not be refreshed ({why}); the previous image stays"
-            )),
-            PhotoStatus::Failed(why) => Some(format!(
-                "photo {shown} not used ({why}); the initials avatar is shown"
-            )),
-            PhotoStatus::Pending => Some(format!(
-                "photo {shown} is still downloading; the initials avatar is shown until a later cycle"
-            )),
+            } => Some(ProblemKind::PhotoStale {
+                photo,
+                why: why.clone(),
+            }),
+            PhotoStatus::Failed(why) => Some(ProblemKind::PhotoFailed {
+                photo,
+                why: why.clone(),
+            }),
+            PhotoStatus::Pending => Some(ProblemKind::PhotoPending { photo }),
         }
     }
 
@@ -518,15 +520,24 @@ mod tests {
         );
 
         assert_eq!(set.problem(" https://a.example/ok.jpg "), None);
-        let stale = set.problem("https://a.example/old.jpg").unwrap();
+        let stale = set
+            .problem("https://a.example/old.jpg")
+            .unwrap()
+            .to_string();
         assert!(
             stale.contains("could not be refreshed (HTTP 500)"),
             "{stale}"
         );
-        let failed = set.problem("https://u:pw@a.example/x.jpg").unwrap();
+        let failed = set
+            .problem("https://u:pw@a.example/x.jpg")
+            .unwrap()
+            .to_string();
         assert!(failed.contains("initials avatar"), "{failed}");
         assert!(!failed.contains("pw"), "{failed}");
-        let pending = set.problem("https://a.example/slow.jpg").unwrap();
+        let pending = set
+            .problem("https://a.example/slow.jpg")
+            .unwrap()
+            .to_string();
         assert!(pending.contains("still downloading"), "{pending}");
 
         let images = &set.images().by_cell;
