@@ -27,6 +27,7 @@ mod config_get;
 mod csv_quotes;
 mod data_hardening;
 mod deploy;
+mod docs_snippets;
 mod google;
 mod guessing;
 mod hostile_rosters;

@@ -271,51 +271,45 @@ impl Origin {
 /// failed ones, up after 2 good ones.
 const CHECK: &str = "inter 500ms fall 2 rise 2";
 
-/// The HAProxy config of README "Scaling out", for these origins.
+/// The HAProxy config of docs/scaling-out.md, read from the page, for
+/// these origins on 127.0.0.1: the TLS lines give way to one plain `bind`
+/// (the page says the tests run it so), the admin socket is added for
+/// [`Haproxy::state`], and the page's example addresses become the
+/// origins'.
 fn haproxy_config(port: u16, origins: &[&Origin], socket: &Path) -> String {
-    let servers: String = origins
-        .iter()
-        .enumerate()
-        .map(|(i, o)| format!("    server o{} {} check\n", i + 1, o.addr()))
-        .collect();
-    // The Apps Script calls the one public address once per origin.
-    let pushes: String = (1..=origins.len())
-        .map(|i| {
-            format!("    use-server o{i} if {{ path /api/refresh }} {{ url_param(origin) -m str o{i} }}\n")
-        })
-        .collect();
-    format!(
-        r#"global
-    maxconn 4096
-    stats socket {socket} mode 600 level admin
-
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 30s
-    timeout server 10s
-    timeout check 1s
-    # A request whose origin died under it goes to the other one.
-    option redispatch
-    retries 2
-    retry-on conn-failure empty-response response-timeout
-
-frontend site
-    bind 127.0.0.1:{port}
-    option forwardfor
-    default_backend origins
-
-backend origins
-    balance roundrobin
-    # HEAD /healthz through each origin's nginx: up while nginx and gen
-    # answer (200, or 503 when the sheet is stale: gen still serves).
-    option httpchk
-    http-check send meth HEAD uri /healthz ver HTTP/1.1 hdr Host localhost
-    http-check expect rstatus ^(200|503)$
-    default-server {CHECK}
-{pushes}{servers}"#,
-        socket = socket.display(),
-    )
+    use sheetgen_test_support::docs::{block, swap};
+    assert_eq!(origins.len(), 2, "the page's config has two origins");
+    let mut cfg = block("scaling-out.md", "HAProxy (Debian's `haproxy`");
+    cfg = swap(
+        &cfg,
+        "    maxconn 4096\n",
+        &format!(
+            "    maxconn 4096\n    stats socket {} mode 600 level admin\n",
+            socket.display()
+        ),
+    );
+    cfg = swap(
+        &cfg,
+        "    bind :443 ssl crt /etc/haproxy/club.example.pem\n    bind :80\n    \
+         http-request redirect scheme https unless { ssl_fc }\n    \
+         http-request set-header X-Forwarded-Proto https if { ssl_fc }\n",
+        &format!("    bind 127.0.0.1:{port}\n"),
+    );
+    cfg = swap(&cfg, "hdr Host club.example", "hdr Host localhost");
+    cfg = swap(
+        &cfg,
+        &format!("default-server {CHECK}"),
+        &format!("default-server {CHECK}"),
+    );
+    for (i, origin) in origins.iter().enumerate() {
+        let example = format!("server o{} 10.0.0.1{}:80 check", i + 1, i + 1);
+        cfg = swap(
+            &cfg,
+            &example,
+            &format!("server o{} {} check", i + 1, origin.addr()),
+        );
+    }
+    cfg
 }
 
 struct Haproxy {

@@ -21,6 +21,7 @@
 pub mod browser;
 pub mod burst;
 pub mod demo;
+pub mod docs;
 pub mod fake_google;
 pub mod http;
 pub mod images;
