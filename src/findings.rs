@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
+use crate::i18n::Words;
 use crate::model::{Problem, ProblemKind, Severity, Snapshot};
 
 /// PINs people pick first; a guesser tries these before anything else.
@@ -81,14 +82,9 @@ pub(crate) enum LoginBlock {
 }
 
 impl LoginBlock {
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            LoginBlock::NoPin => "no PIN",
-            LoginBlock::DigitsLost => "PIN digits lost (scientific notation)",
-            LoginBlock::SameNameAndPin => "same name and same PIN as another row",
-            LoginBlock::InvisibleName => "login name nobody can type (no letter or digit)",
-            LoginBlock::Other => "another reason (see the rows below)",
-        }
+    /// The reason in words.
+    pub(crate) fn describe(self, w: &Words) -> String {
+        w.say(&format!("blocked-{}", self.key().replace('_', "-")), &[])
     }
 
     /// The name of its theme string on the organiser's page
@@ -200,20 +196,10 @@ impl Kind {
         }
     }
 
-    fn describe(self) -> &'static str {
-        match self {
-            Kind::Error => "error(s)",
-            Kind::PinShown => "cell(s) that look like a player's PIN (not published)",
-            Kind::CannotLogIn => "player(s) who cannot log in",
-            Kind::LostZero => "PIN(s) that lost a leading zero",
-            Kind::RowSkipped => "row(s) skipped",
-            Kind::RowIgnored => "row(s) of other tabs ignored",
-            Kind::WeakPin => "weak PIN(s)",
-            Kind::SharedName => "login name(s) shared by players with different PINs",
-            Kind::PinAsNumber => "PIN(s) shown as a number (they log in)",
-            Kind::AdminUnclear => "admin cell(s) that do not mean yes",
-            Kind::Other => "other",
-        }
+    /// `count` problems of this kind, in words (without the count).
+    fn describe(self, w: &Words, count: usize) -> String {
+        let id = format!("kind-{}", self.key().replace('_', "-"));
+        w.say(&id, &[("count", count.into())])
     }
 
     /// The name of its theme string on the organiser's page
@@ -263,10 +249,10 @@ pub(crate) fn kind_counts(problems: &[Problem]) -> Vec<(Kind, usize)> {
 
 /// Counts by kind, most important first: `"2 player(s) who cannot log
 /// in, 120 PIN(s) shown as a number (they log in)"`.
-pub(crate) fn kinds_line(problems: &[Problem]) -> String {
+pub(crate) fn kinds_line(problems: &[Problem], w: &Words) -> String {
     kind_counts(problems)
         .into_iter()
-        .map(|(kind, n)| format!("{n} {}", kind.describe()))
+        .map(|(kind, n)| format!("{} {}", w.count(n), kind.describe(w, n)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -310,20 +296,30 @@ pub(crate) fn by_tab(problems: Vec<Problem>, config: &Config) -> Vec<(String, Ve
     groups
 }
 
-/// Row numbers for the summary, the first few only.
-pub(crate) fn rows_list(rows: &[usize]) -> String {
+/// Row numbers for the summary, the first few only: `rows 4, 7`,
+/// « lignes 4 et 7 ».
+pub(crate) fn rows_list(rows: &[usize], w: &Words) -> String {
     const SHOWN: usize = 10;
-    let mut out = rows
-        .iter()
-        .take(SHOWN)
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if rows.len() > SHOWN {
-        out.push_str(&format!(" and {} more", rows.len() - SHOWN));
-    }
-    let noun = if rows.len() == 1 { "row" } else { "rows" };
-    format!("{noun} {out}")
+    let shown = &rows[..rows.len().min(SHOWN)];
+    let more = rows.len() - shown.len();
+    let list = if more > 0 {
+        // "1, 2, … 10 and 3 more": the last shown is not the last row.
+        shown
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(&w.say("list-sep", &[]))
+    } else {
+        crate::model::rows_in(shown, w)
+    };
+    w.say(
+        "rows-list",
+        &[
+            ("count", rows.len().into()),
+            ("rows", list.into()),
+            ("more", more.into()),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -344,11 +340,12 @@ mod tests {
 
     #[test]
     fn rows_are_listed_up_to_ten() {
-        assert_eq!(rows_list(&[4]), "row 4");
-        assert_eq!(rows_list(&[4, 7]), "rows 4, 7");
+        let w = crate::i18n::words(crate::config::Lang::En);
+        assert_eq!(rows_list(&[4], w), "row 4");
+        assert_eq!(rows_list(&[4, 7], w), "rows 4, 7");
         let many: Vec<usize> = (1..=13).collect();
         assert_eq!(
-            rows_list(&many),
+            rows_list(&many, w),
             "rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more"
         );
     }
@@ -462,9 +459,16 @@ mod tests {
             assert!(!p.message().is_empty(), "{}", p.kind.key());
         }
         assert_eq!(keys.len(), 24, "every kind is listed above");
+        let en = crate::i18n::words(crate::config::Lang::En);
+        let fr = crate::i18n::words(crate::config::Lang::Fr);
+        let lost = [problem("P", Some(2), ProblemKind::LostZero)];
+        assert_eq!(kinds_line(&lost, en), "1 PIN(s) that lost a leading zero");
+        assert_eq!(kinds_line(&lost, fr), "1 code qui a perdu son zéro de tête");
+        let many: Vec<usize> = (1..=13).collect();
+        assert_eq!(rows_list(&[4, 7], fr), "lignes 4 et 7");
         assert_eq!(
-            kinds_line(&[problem("P", Some(2), ProblemKind::LostZero)]),
-            "1 PIN(s) that lost a leading zero"
+            rows_list(&many, fr),
+            "lignes 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 et 3 autres"
         );
     }
 }

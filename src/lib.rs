@@ -71,6 +71,7 @@ pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod front;
 pub(crate) mod http;
+pub mod i18n;
 pub(crate) mod init;
 pub mod model;
 pub(crate) mod nginx;

@@ -189,6 +189,7 @@ impl Board {
 
     fn render(&self, theme: &Theme, config: &Config) -> Result<Vec<u8>, Error> {
         let lang = config.site.lang;
+        let w = crate::i18n::words(lang);
         let when = |t: SystemTime| theme.date_time(config, t).unwrap_or_else(|| utc(t, lang));
         let view = PageView {
             refresh_secs: config.site.refresh.as_secs(),
@@ -208,11 +209,11 @@ impl Board {
                     .map(|(reason, rows)| BlockedView {
                         reason: reason.key(),
                         count: rows.len(),
-                        rows: findings::rows_list(rows),
+                        rows: findings::rows_list(rows, w),
                     })
                     .collect(),
                 lost_zero: g.lost_zero.len(),
-                lost_zero_rows: findings::rows_list(&g.lost_zero),
+                lost_zero_rows: findings::rows_list(&g.lost_zero, w),
                 photos_failing: config.players.photo.is_some().then_some(g.photos_failing),
             }),
             problems: self.good.as_ref().map_or(Vec::new(), |g| {
@@ -225,7 +226,7 @@ impl Board {
                         tab: &p.tab,
                         row: p.row,
                         column: p.column.as_deref(),
-                        message: p.message(),
+                        message: p.say(w),
                     })
                     .collect()
             }),

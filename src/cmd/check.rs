@@ -3,6 +3,7 @@
 
 use crate::config::{self, Config};
 use crate::error::{self, Error};
+use crate::i18n::{self, Words};
 use crate::model::{self, Severity};
 use crate::{cycle, findings, publish, source};
 
@@ -11,23 +12,27 @@ use crate::{cycle, findings, publish, source};
 /// why, how many warnings and errors), then the problems grouped by tab.
 /// Every missing column is named in one run (issue 16).
 pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<(), Error> {
-    println!("config: {}", config.path.display());
-    println!("source: {}", config.source.describe());
+    let w = i18n::words(config.site.lang);
+    let path = config.path.display().to_string();
+    println!("{}", w.say("check-config", &[("path", path.into())]));
+    let described = config.source.describe();
+    println!("{}", w.say("check-source", &[("source", described.into())]));
     if let config::Source::Google(g) = &config.source {
-        println!("auth: {}", source::google::auth_description(g));
+        let auth = source::google::auth_description(g);
+        println!("{}", w.say("check-auth", &[("auth", auth.into())]));
     }
     let checked = match cycle::dry_run(config, fetcher).await {
         Ok(checked) => checked,
         // Nothing to sum up (the data could not be read as it is: a quote
         // that swallowed rows, an unreachable source…), but still a verdict.
         Err(e) => {
-            println!("verdict: NOT publishable: see the error below");
+            println!("{}", w.say("check-verdict-unread", &[]));
             return Err(e);
         }
     };
     let site = match checked {
         cycle::Checked::MissingColumns { errors, tab_rows } => {
-            print_tab_rows(&tab_rows);
+            print_tab_rows(&tab_rows, w);
             return Err(missing_columns(errors));
         }
         cycle::Checked::Site(site) => site,
@@ -39,7 +44,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         removals,
         symlinks,
     } = *site;
-    print_tab_rows(&tab_rows);
+    print_tab_rows(&tab_rows, w);
     let public_secrets = (!snapshot.credentials.is_empty())
         .then(|| source::google::public_secret_warning(config))
         .flatten();
@@ -60,43 +65,49 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     let publishable = errors == 0 && !snapshot.players.is_empty();
 
     println!();
-    println!("== summary ==");
+    println!("{}", w.say("check-summary", &[]));
     if let Some(warning) = &public_secrets {
         // Loud on purpose: the first line of the summary.
-        println!("WARNING: {warning}");
+        let warning = warning.as_str().into();
+        println!("{}", w.say("check-public-secrets", &[("warning", warning)]));
     }
-    println!(
-        "players: {} ({} can log in), {} pages render",
-        snapshot.players.len(),
-        snapshot.credentials.len(),
-        artifacts.len()
-    );
+    let counts = [
+        ("players", snapshot.players.len().into()),
+        ("can", snapshot.credentials.len().into()),
+        ("pages", artifacts.len().into()),
+    ];
+    println!("{}", w.say("check-players", &counts));
     for t in &snapshot.tables {
         let rows: usize = t.rows.iter().map(Vec::len).sum();
-        println!("tab \"{}\": {rows} rows joined to players", t.name);
+        let args = [("tab", t.name.as_str().into()), ("rows", rows.into())];
+        println!("{}", w.say("check-joined", &args));
     }
     let player_pages = artifacts
         .iter()
         .filter(|a| publish::player_slug(&a.path, a.kind).is_some())
         .count();
-    println!(
-        "would publish: {player_pages} player page(s), {} file(s) in all, to {}",
-        artifacts.len(),
-        config.site.out_dir.display()
-    );
-    print_removals(&removals);
-    print_symlinks(&symlinks);
+    let args = [
+        ("player_pages", player_pages.into()),
+        ("files", artifacts.len().into()),
+        ("dir", config.site.out_dir.display().to_string().into()),
+    ];
+    println!("{}", w.say("check-would-publish", &args));
+    print_removals(&removals, w);
+    print_symlinks(&symlinks, w);
     print_logins(&snapshot, &problems, config);
-    println!("problems: {errors} error(s), {warnings} warning(s)");
+    let args = [("errors", errors.into()), ("warnings", warnings.into())];
+    println!("{}", w.say("check-problems", &args));
     if !problems.is_empty() {
-        println!("  by kind: {}", findings::kinds_line(&problems));
+        let kinds = findings::kinds_line(&problems, w).into();
+        println!("{}", w.say("check-by-kind", &[("kinds", kinds)]));
     }
     if publishable {
-        println!("verdict: publishable");
+        println!("{}", w.say("check-verdict-ok", &[]));
     } else if snapshot.players.is_empty() {
-        println!("verdict: NOT publishable: no player row to publish");
+        println!("{}", w.say("check-verdict-no-players", &[]));
     } else {
-        println!("verdict: NOT publishable: {errors} error(s) above and below");
+        let args = [("errors", errors.into())];
+        println!("{}", w.say("check-verdict-errors", &args));
     }
 
     print_by_tab(problems, config);
@@ -104,33 +115,37 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         return Err(Error::CheckFailed(errors.max(1)));
     }
     println!();
-    println!("ok: publishable ({warnings} warning(s))");
+    println!("{}", w.say("check-ok", &[("warnings", warnings.into())]));
     Ok(())
 }
 
 /// Every problem once, grouped by tab in row order.
 fn print_by_tab(problems: Vec<model::Problem>, config: &Config) {
+    let w = i18n::words(config.site.lang);
     for (tab, list) in findings::by_tab(problems, config) {
         let n = |severity| list.iter().filter(|p| p.severity == severity).count();
         println!();
-        println!(
-            "== tab \"{tab}\": {} warning(s), {} error(s) ==",
-            n(Severity::Warning),
-            n(Severity::Error)
-        );
+        let args = [
+            ("tab", tab.as_str().into()),
+            ("warnings", n(Severity::Warning).into()),
+            ("errors", n(Severity::Error).into()),
+        ];
+        println!("{}", w.say("check-tab", &args));
         for p in &list {
             let level = match p.severity {
-                Severity::Warning => "warning",
-                Severity::Error => "error",
+                Severity::Warning => "check-warning",
+                Severity::Error => "check-error",
             };
-            println!("{level}: {p}");
+            let args = [("where", p.place(w).into()), ("message", p.say(w).into())];
+            println!("{}", w.say(level, &args));
         }
     }
 }
 
-fn print_tab_rows(tab_rows: &[(String, usize)]) {
+fn print_tab_rows(tab_rows: &[(String, usize)], w: &Words) {
     for (tab, rows) in tab_rows {
-        println!("tab \"{tab}\": {rows} data rows");
+        let args = [("tab", tab.as_str().into()), ("rows", (*rows).into())];
+        println!("{}", w.say("check-tab-rows", &args));
     }
 }
 
@@ -149,64 +164,62 @@ fn missing_columns(mut errors: Vec<error::ModelError>) -> Error {
 }
 
 /// Whether `gen build` would remove player pages, and refuse to.
-fn print_removals(removals: &cycle::Removals) {
+fn print_removals(removals: &cycle::Removals, w: &Words) {
     let cycle::Removals {
         removing,
         existing,
         refused,
     } = *removals;
-    if refused {
-        println!(
-            "build would REFUSE: it would remove {removing} of the {existing} player pages \
-             already published (more than half). If the sheet really lost those players, \
-             run `gen build --allow-mass-removal`; if not, fix the sheet first"
-        );
+    let args = [("removing", removing.into()), ("existing", existing.into())];
+    let id = if refused {
+        "check-removal-refused"
     } else if removing > 0 {
-        println!("build would remove {removing} of the {existing} player pages already published");
+        "check-removal"
     } else {
-        println!("build would remove no player page");
-    }
+        "check-removal-none"
+    };
+    println!("{}", w.say(id, &args));
 }
 
 /// Who cannot log in, by reason with their rows, then who probably
 /// cannot (a PIN that lost its leading zero).
 fn print_logins(snapshot: &model::Snapshot, problems: &[model::Problem], config: &Config) {
+    let w = i18n::words(config.site.lang);
     let blocks = findings::login_blocks(snapshot, problems, config);
     let blocked: usize = blocks.iter().map(|(_, rows)| rows.len()).sum();
     if blocked == 0 {
-        println!("cannot log in: nobody");
+        println!("{}", w.say("check-nobody-blocked", &[]));
     } else {
-        println!("cannot log in: {blocked} player(s)");
+        println!("{}", w.say("check-blocked", &[("count", blocked.into())]));
     }
     for (reason, rows) in &blocks {
-        println!(
-            "  {} {}: {}",
-            rows.len(),
-            reason.describe(),
-            findings::rows_list(rows)
-        );
+        let args = [
+            ("count", rows.len().into()),
+            ("reason", reason.describe(w).into()),
+            ("rows", findings::rows_list(rows, w).into()),
+        ];
+        println!("{}", w.say("check-blocked-reason", &args));
     }
     let lost = findings::lost_zero_rows(problems, config);
     if !lost.is_empty() {
-        println!(
-            "probably cannot log in: {} player(s) whose PIN looks like it lost a leading zero: {}",
-            lost.len(),
-            findings::rows_list(&lost)
-        );
+        let args = [
+            ("count", lost.len().into()),
+            ("rows", findings::rows_list(&lost, w).into()),
+        ];
+        println!("{}", w.say("check-lost-zero", &args));
     }
 }
 
 /// The symlinks under `out_dir`, which `gen build` removes (issue 23):
 /// warnings, not errors, as the build removes them and publishes.
-fn print_symlinks(symlinks: &[std::path::PathBuf]) {
+fn print_symlinks(symlinks: &[std::path::PathBuf], w: &Words) {
     if symlinks.is_empty() {
         return;
     }
     let names: Vec<String> = symlinks.iter().map(|l| l.display().to_string()).collect();
-    println!(
-        "warning: out_dir holds {} symlink(s), which build would remove (gen is the only \
-         writer of out_dir, and a symlink there would serve a file from elsewhere): {}",
-        symlinks.len(),
-        names.join(", ")
-    );
+    let args = [
+        ("count", symlinks.len().into()),
+        ("names", names.join(", ").into()),
+    ];
+    println!("{}", w.say("check-symlinks", &args));
 }

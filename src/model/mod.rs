@@ -48,6 +48,7 @@ pub use players::ADMIN_YES;
 pub use problem::{PinOf, Problem, ProblemKind, Severity, Shown};
 pub use secrets::SecretIndex;
 pub use slug::{Slug, slugify};
+pub(crate) use wording::rows_in;
 
 use columns::{absent_tab, player_columns, require_header};
 use withheld::{At, Owner, Withholder};

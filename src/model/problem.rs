@@ -176,6 +176,24 @@ impl Problem {
         self.kind.to_string()
     }
 
+    /// The sentence in the language of `w`.
+    pub fn say(&self, w: &crate::i18n::Words) -> String {
+        super::wording::say(&self.kind, w)
+    }
+
+    /// Where it is, in the language of `w`: `tab "Players", row 4,
+    /// column "pin"`.
+    pub fn place(&self, w: &crate::i18n::Words) -> String {
+        let mut out = w.say("where-tab", &[("tab", self.tab.as_str().into())]);
+        if let Some(row) = self.row {
+            out.push_str(&w.say("where-row", &[("row", row.to_string().into())]));
+        }
+        if let Some(column) = &self.column {
+            out.push_str(&w.say("where-column", &[("column", column.as_str().into())]));
+        }
+        out
+    }
+
     /// Hides every PIN of `secrets` in the values taken from cells: the
     /// last line of defence for messages, as a cell quoted may equal
     /// someone's PIN (a name typed as a PIN, a PIN in the wrong column).
@@ -257,15 +275,10 @@ impl fmt::Display for ProblemKind {
     }
 }
 
+/// In English: `tab "Players", row 4, column "pin": …`.
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "tab \"{}\"", self.tab)?;
-        if let Some(row) = self.row {
-            write!(f, ", row {row}")?;
-        }
-        if let Some(column) = &self.column {
-            write!(f, ", column \"{column}\"")?;
-        }
-        write!(f, ": {}", self.message())
+        let en = crate::i18n::words(crate::config::Lang::En);
+        write!(f, "{}: {}", self.place(en), self.message())
     }
 }

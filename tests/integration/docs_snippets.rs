@@ -12,7 +12,10 @@ use sheetgen_test_support::docs::block;
 #[track_caller]
 fn example(page: &str, after: &str) -> Config {
     let text = block(page, after);
-    assert!(text.contains("[site]") && text.contains("[players]"), "{text}");
+    assert!(
+        text.contains("[site]") && text.contains("[players]"),
+        "{text}"
+    );
     Config::parse(&text, Path::new("/srv/club/site.toml"), &Env::default())
         .unwrap_or_else(|e| panic!("docs/{page}'s site.toml example is refused: {e}\n{text}"))
 }

@@ -264,7 +264,7 @@ fn a_french_workbook_becomes_a_french_config_that_checks() {
         run.stdout
     );
     assert!(!text.contains("Graphique"), "a chart is not a tab:\n{text}");
-    assert!(run.stdout.contains("ok: publishable"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok : publiable") && !run.stdout.contains("ok: publishable"), "{}", run.stdout);
     assert_next_steps(&run, "gen");
 
     site.run(&["check"]).expect_ok();

@@ -102,7 +102,7 @@ fn build_writes_counts_and_problems_most_important_first_in_french() {
     assert!(html.contains("<dd>119</dd>"), "119 can log in:\n{html}");
     let blocked = t("admin.cannot_log_in").replace("{reason}", &t("admin.blocked.no_pin"));
     assert!(
-        html.contains(&blocked) && html.contains("(row 3)"),
+        html.contains(&blocked) && html.contains("(ligne 3)") && !html.contains("(row 3)"),
         "who cannot log in and why, with the row:\n{html}"
     );
     // Most important first: the row that cannot log in before the weak PIN.
