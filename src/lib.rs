@@ -120,10 +120,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
     // `gen init` writes the config that the rest of this run checks.
     let written = match &cli.command {
-        Command::Init(args) => Some(init::write(&cli.config, args)?),
+        Command::Init(args) => {
+            match args.lang.as_deref() {
+                Some("fr") => i18n::errors::choose(config::Lang::Fr),
+                Some("en") => i18n::errors::choose(config::Lang::En),
+                _ => {}
+            }
+            Some(init::write(&cli.config, args)?)
+        }
         _ => None,
     };
     let config = Config::load(&cli.config)?;
+    i18n::errors::choose(config.site.lang);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // Part of gen's fixed thread bound (issue 14, api::MAX_THREADS):

@@ -20,7 +20,8 @@ fn main() -> ExitCode {
     match sheetgen::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // In the site's language (the config's, `gen init --lang`'s, or LANG's).
+            eprintln!("{}", sheetgen::i18n::errors::line(&e));
             ExitCode::from(e.exit_code())
         }
     }

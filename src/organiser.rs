@@ -76,8 +76,12 @@ struct Failure {
     since: SystemTime,
     /// Its theme string, `admin.failure.<kind>`.
     kind: &'static str,
-    /// The error as gen words it (English, specific: file, tab, row, key).
+    /// The error as gen words it (English, specific: file, tab, row, key):
+    /// the technical detail.
     message: String,
+    /// The error in the site's language, naming the file or tab, the row
+    /// and the fix, when the catalogue words it ([`crate::i18n::errors`]).
+    said: Option<String>,
     /// What its sentence names: the e-mail to share the sheet with, the
     /// tab and column that are missing.
     names: Names,
@@ -121,9 +125,10 @@ impl Board {
 
     /// A cycle failed with `error` (already free of secrets: errors are
     /// built so). An equal failure keeps its first time.
-    pub(crate) fn failed(&mut self, error: &Error) {
+    pub(crate) fn failed(&mut self, config: &Config, error: &Error) {
         let (kind, names) = classify(error);
         let message = error.to_string();
+        let said = crate::i18n::errors::worded(error, crate::i18n::words(config.site.lang));
         let since = match &self.failure {
             Some(f) if f.kind == kind && f.message == message => f.since,
             _ => SystemTime::now(),
@@ -132,6 +137,7 @@ impl Board {
             since,
             kind,
             message,
+            said,
             names,
         };
         if self.failure.as_ref() != Some(&failure) {
@@ -198,6 +204,7 @@ impl Board {
                 since: when(f.since),
                 kind: f.kind,
                 message: &f.message,
+                said: f.said.as_deref(),
                 names: &f.names,
             }),
             counts: self.good.as_ref().map(|g| CountsView {
@@ -412,6 +419,7 @@ struct FailureView<'a> {
     since: String,
     kind: &'static str,
     message: &'a str,
+    said: Option<&'a str>,
     names: &'a Names,
 }
 
@@ -471,11 +479,18 @@ mod tests {
     #[test]
     fn an_equal_failure_keeps_its_first_time() {
         let mut board = Board::default();
+        let config = Config::parse(
+            "[site]\ntitle = \"T\"\n[source]\nkind = \"csv\"\n[source.files]\nP = \"p.csv\"\n\
+             [players]\ntab = \"P\"\nid = \"id\"\nlogin = \"name\"\nsecret = \"pin\"\n",
+            std::path::Path::new("/tmp/site.toml"),
+            &crate::config::Env::default(),
+        )
+        .unwrap();
         let e = Error::Runtime("x".into());
-        board.failed(&e);
+        board.failed(&config, &e);
         let first = board.failure.clone().map(|f| f.since);
         std::thread::sleep(std::time::Duration::from_millis(5));
-        board.failed(&e);
+        board.failed(&config, &e);
         assert_eq!(board.failure.map(|f| f.since), first);
     }
 

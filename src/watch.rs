@@ -249,7 +249,7 @@ async fn run_cycle(
             let message = e.to_string();
             error!(event = "cycle_failed", error = %message, "cycle failed; the previous site and logins stay in force");
             state.record_failure(message);
-            board.failed(&e);
+            board.failed(config, &e);
             board.publish_logged(config, state.snapshot().as_deref());
             false
         }

@@ -30,7 +30,7 @@ pub(crate) async fn build(
         }
         Err(e) => {
             if config.site.out_dir.is_dir() {
-                board.failed(&e);
+                board.failed(config, &e);
                 board.publish_logged(config, None);
             }
             return Err(e);

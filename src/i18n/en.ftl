@@ -121,3 +121,32 @@ check-tab = == tab "{ $tab }": { $warnings } warning(s), { $errors } error(s) ==
 check-warning = warning: { $where }: { $message }
 check-error = error: { $where }: { $message }
 check-ok = ok: publishable ({ $warnings } warning(s))
+
+## Failures (error.rs), as `gen` prints them and the organiser's page
+## shows them. `detail`: a technical detail, in English.
+error-line = error: { $message }
+error-config-read = cannot read the config { $path }: { $detail }
+error-io = cannot read { $path }: { $detail }
+error-io-missing = cannot read { $path }: { $detail }
+error-csv = { $path } (tab "{ $tab }"), line { $line }: { $detail }
+error-unclosed-quote = { $path } (tab "{ $tab }"), row { $row }{ $line ->
+        [none] {""}
+       *[other] {" "}(line { $line } of the file)
+    }, column { $column }: this cell starts with a quote (") that is never closed, so { $swallowed ->
+        [0] the rest of the file was
+        [1] the 1 row after it was
+       *[other] the { $swallowed } rows after it were
+    } read as part of this cell. Remove the quote, or close it, then build again
+error-not-utf8 = { $path } (tab "{ $tab }"), line { $line }: not valid UTF-8 (set `encoding = "windows-1252"` under [source] if the file comes from Excel on Windows)
+error-workbook = { $path }: { $detail }
+error-missing-column = tab "{ $tab }" ({ $origin }): no column "{ $column }" (named by `{ $key }` in the config); its columns are: { $found }{ $hint }
+error-no-header = tab "{ $tab }" ({ $origin }) is empty: it has no header row
+error-mass-removal = refusing to remove { $removing } of { $existing } player pages in one cycle (more than half); if the sheet really lost those players, run again with --allow-mass-removal. Nothing was changed.
+error-check-failed = { $count } problem(s) stop this site from publishing
+hint-column = { $near ->
+        [case] {"."} "{ $wanted }" differs from the sheet's "{ $name }" only in case
+        [spaces] {"."} "{ $wanted }" differs from the sheet's "{ $name }" only by spaces before or after it
+        [close] {"."} Did you mean "{ $name }"?
+       *[none] {""}
+    }
+error-secret = refusing to publish: { $pages } would show the secret of tab "{ $tab }", { $rows }, column "{ $column }". Nothing was written; the site stays as it was. Find the cell that holds it (in a CSV file, a stray quote can pull rows into one cell) or, if another cell rightly has that value, change the PIN

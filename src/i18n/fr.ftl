@@ -214,3 +214,35 @@ check-ok = ok : publiable ({ $warnings } { $warnings ->
         [one] avertissement
        *[other] avertissements
     })
+
+## Les échecs (error.rs), tels que `gen` les écrit et que la page de
+## l'organisateur les montre. `detail` : un détail technique, en anglais.
+error-line = erreur : { $message }
+error-config-read = impossible de lire la configuration { $path } : { $detail }
+error-io = impossible de lire { $path } : { $detail }
+error-io-missing = le fichier { $path } n'existe pas : a-t-il été renommé ou déplacé ? Remettez-le à sa place sous ce nom, ou indiquez son nouveau nom dans la configuration
+error-csv = { $path } (onglet « { $tab } »), ligne { $line } : ce fichier CSV ne peut pas être lu ({ $detail }) ; enregistrez-le de nouveau depuis le tableur, au format CSV
+error-unclosed-quote = { $path } (onglet « { $tab } »), ligne { $row }{ $line ->
+        [none] {""}
+       *[other] {" "}(ligne { $line } du fichier)
+    }, colonne { $column } : cette cellule commence par un guillemet (") qui n'est jamais fermé, donc { $swallowed ->
+        [0] tout le reste du fichier a été lu
+        [1] la ligne suivante a été lue
+       *[other] les { $swallowed } lignes suivantes ont été lues
+    } comme faisant partie de cette cellule. Retirez le guillemet, ou fermez-le, puis publiez de nouveau
+error-not-utf8 = { $path } (onglet « { $tab } »), ligne { $line } : ce fichier n'est pas en UTF-8 (s'il vient d'Excel sous Windows, écrivez `encoding = "windows-1252"` sous [source] dans la configuration)
+error-workbook = { $path } : ce classeur ne peut pas être lu ({ $detail }) ; ouvrez-le dans le tableur et enregistrez-le de nouveau
+error-missing-column = onglet « { $tab } » ({ $origin }) : pas de colonne « { $column } » (nommée par `{ $key }` dans la configuration) ; ses colonnes sont : { $found }{ $hint }
+error-no-header = l'onglet « { $tab } » ({ $origin }) est vide : sa première ligne doit contenir les titres des colonnes
+error-mass-removal = publication refusée : elle retirerait { $removing } des { $existing } pages de joueurs d'un coup (plus de la moitié). Si la feuille a vraiment perdu ces joueurs, relancez avec --allow-mass-removal. Rien n'a été changé.
+error-check-failed = { $count } { $count ->
+        [one] problème empêche
+       *[other] problèmes empêchent
+    } la publication de ce site
+hint-column = { $near ->
+        [case] {"."} « { $wanted } » ne diffère de « { $name } », dans la feuille, que par les majuscules
+        [spaces] {"."} « { $wanted } » ne diffère de « { $name } », dans la feuille, que par des espaces avant ou après
+        [close] {"."} Vouliez-vous dire « { $name } » ?
+       *[none] {""}
+    }
+error-secret = publication refusée : { $pages } montrerait le code de l'onglet « { $tab } », { $rows }, colonne « { $column } ». Rien n'a été écrit ; le site reste tel qu'il était. Trouvez la cellule qui le contient (dans un fichier CSV, un guillemet égaré peut réunir plusieurs lignes dans une cellule) ou, si une autre cellule a vraiment cette valeur, changez le code

@@ -7,6 +7,8 @@
 //! grouping. A message missing from a catalogue is a bug a unit test
 //! catches; at run time it shows its id rather than nothing.
 
+pub mod errors;
+
 use std::sync::LazyLock;
 
 use fluent_bundle::concurrent::FluentBundle;

@@ -264,7 +264,11 @@ fn a_french_workbook_becomes_a_french_config_that_checks() {
         run.stdout
     );
     assert!(!text.contains("Graphique"), "a chart is not a tab:\n{text}");
-    assert!(run.stdout.contains("ok : publiable") && !run.stdout.contains("ok: publishable"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ok : publiable") && !run.stdout.contains("ok: publishable"),
+        "{}",
+        run.stdout
+    );
     assert_next_steps(&run, "gen");
 
     site.run(&["check"]).expect_ok();
@@ -484,7 +488,12 @@ fn what_cannot_be_guessed_is_a_todo_and_the_check_says_what_is_wrong() {
         "key = \"Joueur\"",
         "TODO: check that this column holds the player's id",
     );
-    assert!(run.stderr.contains("no column \"pin\""), "{}", run.stderr);
+    // A French site's check speaks French (issue 26).
+    assert!(
+        run.stderr.contains("pas de colonne « pin »") && !run.stderr.contains("no column"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stdout.contains("line(s) marked TODO"), "{}", run.stdout);
     assert!(
         run.stdout.contains("Fix what the check said"),

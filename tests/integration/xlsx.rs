@@ -140,9 +140,13 @@ fn a_workbook_builds_with_numbers_accents_and_dates() {
     let check = site.run(&["check"]);
     check.expect_ok();
     assert!(
-        check.stdout.lines().any(|l| l.starts_with("warning:")
-            && l.contains("row 4")
-            && l.contains("leading zero")),
+        // lang = "fr": the check speaks French (issue 26).
+        check
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("avertissement :")
+                && l.contains("ligne 4")
+                && l.contains("zéro de tête")),
         "{}",
         check.stdout
     );
