@@ -20,7 +20,9 @@ fn main() -> ExitCode {
     match sheetgen::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if !e.is_reported() {
+                eprintln!("error: {e}");
+            }
             ExitCode::from(e.exit_code())
         }
     }
