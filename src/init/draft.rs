@@ -375,6 +375,9 @@ mod tests {
                 "{start} … {todo}\n{text}"
             );
         }
+        // The theme is built into gen: no line to settle about it.
+        assert!(!text.lines().any(|l| l.starts_with("templates")), "{text}");
+        assert!(text.contains("# templates = \"theme\""), "{text}");
         assert!(guess(&[]).is_none());
         // Still a config gen loads, so `gen check` can say what is wrong.
         let config = Config::parse(

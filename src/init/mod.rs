@@ -279,12 +279,17 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("TODO"), "{text}");
+        assert!(
+            !text.contains("Fix what"),
+            "a good check needs no fix:\n{text}"
+        );
         let key = Written {
             config: "club/site.toml".into(),
             google: Some(GoogleAccess::ApiKey),
             todos: 2,
         };
         let text = next_steps(&key, false);
+        assert!(text.contains("Fix what the check said above"), "{text}");
         assert!(text.contains("anyone with its link"), "{text}");
         assert!(text.contains("2 line(s) marked TODO"), "{text}");
         assert!(
@@ -295,5 +300,12 @@ mod tests {
             text.contains("`gen --config club/site.toml serve`"),
             "{text}"
         );
+        // Only what gen alone has: no file of sheetgen's source to read.
+        for w in [&sa, &key] {
+            for checked in [true, false] {
+                let text = next_steps(w, checked);
+                assert!(!text.contains("docs/"), "{text}");
+            }
+        }
     }
 }
