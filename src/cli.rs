@@ -46,6 +46,22 @@ pub enum Command {
     /// filled in), for scripts such as deploy.sh: `gen config get api.listen`.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The theme built into gen: copy it out to start a theme of your own.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemeCommand {
+    /// Copy the built-in theme (templates, strings, assets) into DIR, never
+    /// over an existing file. Edit the copies, delete those you leave as
+    /// they are, and set `templates = "DIR"` under [site]: each file there
+    /// replaces the built-in one of that name. Reads no config.
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +69,7 @@ pub enum ConfigCommand {
     /// Print the value of KEY (one of `gen config keys`).
     Get {
         /// e.g. api.listen, site.out_dir, site.state_dir, site.templates
+        /// (an empty line when unset: the built-in theme)
         key: String,
     },
     /// List the keys `gen config get` knows.
@@ -73,8 +90,9 @@ pub struct InitArgs {
     /// Google: the Sheets API's address (a proxy; tests).
     #[arg(long, value_name = "URL")]
     pub api_base: Option<String>,
-    /// The theme folder. Default: `site-templates` beside the config, else
-    /// the theme deploy.sh installs (/usr/local/share/sheetgen/site-templates).
+    /// A theme folder of your own, written as `templates` in the config:
+    /// its files replace the built-in theme's (`gen theme export DIR`
+    /// starts one). Default: none, the theme built into gen.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// The site's title (else a placeholder marked TODO).

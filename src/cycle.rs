@@ -583,7 +583,10 @@ impl Config {
         d.text("site.lang", self.site.lang.code());
         d.text("site.timezone", &self.site.timezone_name);
         d.path("site.out_dir", &self.site.out_dir);
-        d.path("site.templates", &self.site.templates);
+        d.path(
+            "site.templates",
+            self.site.templates.as_deref().unwrap_or(Path::new("")),
+        );
         d.optional("site.contact", self.site.contact.as_deref());
         let p = &self.players;
         d.text("players.tab", &p.tab);

@@ -180,8 +180,6 @@ pub enum RenderError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("templates in {}: missing {name}", dir.display())]
-    MissingTemplate { dir: PathBuf, name: String },
     #[error("{}: {message}", path.display())]
     Strings { path: PathBuf, message: String },
     #[error("template {name}: {message}")]
@@ -237,11 +235,21 @@ pub enum Error {
     /// `gen check` found problems that stop a publish.
     #[error("{0} problem(s) stop this site from publishing")]
     CheckFailed(usize),
+    /// An error already printed where it belongs (`gen init` prints its
+    /// check's error before the next steps): `main` only sets the exit code.
+    #[error(transparent)]
+    Reported(Box<Error>),
 }
 
 impl Error {
+    /// Whether the error was printed already ([`Error::Reported`]).
+    pub fn is_reported(&self) -> bool {
+        matches!(self, Error::Reported(_))
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Reported(e) => e.exit_code(),
             Error::Config(_) | Error::Model(_) | Error::CheckFailed(_) => 2,
             Error::Source(
                 SourceError::MissingTab { .. }

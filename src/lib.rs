@@ -20,7 +20,9 @@
 //! - [`photos`]: player photos: links, SSRF guard, fetch, processing and
 //!   the cache in `state_dir/photos/`, one file each; yields a `PhotoSet`.
 //! - [`render`]: minijinja templates over secret-free views → in-memory
-//!   artifacts; touches no disk.
+//!   artifacts; touches no disk but to read a theme folder. The default
+//!   theme (`site-templates/`) is built into the binary; `[site] templates`
+//!   overrides it file by file.
 //! - [`publish`]: the only writer of `out_dir`: gzip twins, compare with
 //!   disk, temp file + rename, guarded removals, the last gate for secrets,
 //!   symlinks planted there removed.
@@ -32,7 +34,7 @@
 //!   cycle, the failed ones included (the one file those may change).
 //!
 //! The commands, one file each in [`cmd`] (`build`, `check`, `serve`,
-//! `nginx`, `config`; `watch` is [`watch::run`], `init` is [`init`]), are dispatched
+//! `nginx`, `config`, `theme`; `watch` is [`watch::run`], `init` is [`init`]), are dispatched
 //! by [`run`].
 //!
 //! Serving, which reads the shared state and never calls a stage:
@@ -118,6 +120,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         print!("{}", nginx::MAIN_VALUES.to_lines());
         return Ok(());
     }
+    // The built-in theme needs no config.
+    if let Command::Theme(command) = &cli.command {
+        return cmd::theme(command);
+    }
     // `gen init` writes the config that the rest of this run checks.
     let written = match &cli.command {
         Command::Init(args) => {
@@ -155,6 +161,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Command::Serve(args) => cmd::serve(&cli.config, &config, fetcher, args).await,
             Command::Nginx(args) => cmd::nginx(&config, args),
             Command::Config(command) => cmd::config(&config, &command),
+            Command::Theme(command) => cmd::theme(&command),
             Command::Init(_) => init::finish(written.as_ref(), cmd::check(&config, &fetcher).await),
         }
     });

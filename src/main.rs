@@ -20,8 +20,10 @@ fn main() -> ExitCode {
     match sheetgen::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // In the site's language (the config's, `gen init --lang`'s, or LANG's).
-            eprintln!("{}", sheetgen::i18n::errors::line(&e));
+            if !e.is_reported() {
+                // In the site's language (the config's, `gen init --lang`'s, or LANG's).
+                eprintln!("{}", sheetgen::i18n::errors::line(&e));
+            }
             ExitCode::from(e.exit_code())
         }
     }

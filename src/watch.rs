@@ -326,7 +326,8 @@ fn watch_local_files(
     signals: &Arc<Signals>,
 ) -> Option<notify::RecommendedWatcher> {
     let config_file = absolute(config_path);
-    let theme_dir = absolute(&config.site.templates);
+    // The built-in theme changes only with gen itself.
+    let theme_dir = config.site.templates.as_deref().map(absolute);
     let sources: Vec<PathBuf> = config
         .source
         .local_files()
@@ -343,7 +344,7 @@ fn watch_local_files(
             }
             if path == config_file {
                 Some(Change::Config)
-            } else if path.starts_with(&theme_dir) {
+            } else if theme_dir.as_ref().is_some_and(|t| path.starts_with(t)) {
                 Some(Change::Theme)
             } else if sources.iter().any(|s| s == path) {
                 Some(Change::Source)
@@ -376,7 +377,9 @@ fn watch_local_files(
     if let Some(parent) = config_file.parent() {
         dirs.insert((parent.to_path_buf(), false));
     }
-    dirs.insert((theme_dir, true));
+    if let Some(theme_dir) = theme_dir {
+        dirs.insert((theme_dir, true));
+    }
     for s in &sources {
         if let Some(parent) = s.parent() {
             dirs.insert((parent.to_path_buf(), false));

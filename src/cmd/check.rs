@@ -157,8 +157,9 @@ fn missing_columns(mut errors: Vec<error::ModelError>) -> Error {
     {
         return Error::Model(only);
     }
+    let errors: Vec<Error> = errors.into_iter().map(Error::Model).collect();
     for e in &errors {
-        eprintln!("error: {e}");
+        eprintln!("{}", i18n::errors::line(e));
     }
     Error::CheckFailed(errors.len())
 }

@@ -34,7 +34,8 @@ fn value(config: &Config, key: &str) -> Option<String> {
         "site.out_dir" => path(&site.out_dir),
         "site.refresh_secs" => site.refresh.as_secs().to_string(),
         "site.state_dir" => path(&site.state_dir),
-        "site.templates" => path(&site.templates),
+        // Unset (the built-in theme): an empty line, for scripts.
+        "site.templates" => site.templates.as_deref().map_or(String::new(), path),
         "site.title" => site.title.clone(),
         "site.visibility" => site.visibility.word().to_string(),
         _ => return None,

@@ -7,9 +7,11 @@ mod check;
 mod config;
 mod nginx;
 mod serve;
+mod theme;
 
 pub(crate) use build::build;
 pub(crate) use check::check;
 pub(crate) use config::config;
 pub(crate) use nginx::nginx;
 pub(crate) use serve::serve;
+pub(crate) use theme::theme;

@@ -62,7 +62,9 @@ pub struct Site {
     pub title: String,
     pub lang: Lang,
     pub out_dir: PathBuf,
-    pub templates: PathBuf,
+    /// `site.templates`: a folder whose files override the built-in
+    /// theme's, file by file; `None`: the built-in theme alone.
+    pub templates: Option<PathBuf>,
     pub state_dir: PathBuf,
     pub refresh: Duration,
     /// `site.timezone` as written (an IANA name) and the zone it names:

@@ -41,8 +41,9 @@ pub(super) struct RawSite {
     pub(super) lang: Lang,
     #[serde(default = "default_out_dir")]
     pub(super) out_dir: PathBuf,
-    #[serde(default = "default_templates")]
-    pub(super) templates: PathBuf,
+    /// A theme folder over the built-in theme; none: the built-in one.
+    #[serde(default)]
+    pub(super) templates: Option<PathBuf>,
     #[serde(default = "default_state_dir")]
     pub(super) state_dir: PathBuf,
     #[serde(default = "default_refresh_secs")]
@@ -156,9 +157,6 @@ pub(super) fn default_lang() -> Lang {
 }
 pub(super) fn default_out_dir() -> PathBuf {
     PathBuf::from("public")
-}
-pub(super) fn default_templates() -> PathBuf {
-    PathBuf::from("site-templates")
 }
 pub(super) fn default_state_dir() -> PathBuf {
     PathBuf::from(".sheetgen")

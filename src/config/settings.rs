@@ -69,8 +69,8 @@ pub(super) const SETTINGS: &[Setting] = &[
     setting(
         "site.templates",
         Shape::Text,
-        "a folder name, in double quotes",
-        "\"site-templates\"",
+        "optional: a folder of your own theme files, in double quotes; each file in it replaces the built-in theme's file of that name (`gen theme export FOLDER` copies the built-in theme out to start from)",
+        "\"theme\"",
     ),
     setting(
         "site.state_dir",

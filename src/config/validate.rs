@@ -55,7 +55,7 @@ pub(super) fn site(site: &RawSite, at: &Origin<'_>) -> Result<Site, ConfigError>
         title: site.title.clone(),
         lang: site.lang,
         out_dir: at.resolve(&site.out_dir),
-        templates: at.resolve(&site.templates),
+        templates: site.templates.as_deref().map(|p| at.resolve(p)),
         state_dir: at.resolve(&site.state_dir),
         refresh: Duration::from_secs(site.refresh_secs),
         timezone_name: site.timezone.trim().to_string(),

@@ -82,6 +82,7 @@ pub fn worded(e: &Error, w: &Words) -> Option<String> {
                 ("column", column.as_str().into()),
             ],
         )),
+        Error::Reported(inner) => worded(inner, w),
         Error::CheckFailed(n) => Some(w.say("error-check-failed", &[("count", (*n).into())])),
         // The config's errors are worded where they are found (their caret
         // and key); the rest are for whoever installed the site.

@@ -109,8 +109,8 @@ pub(super) fn render(d: &Draft<'_>) -> String {
         ),
         None => line(
             &mut out,
-            "templates = \"site-templates\"",
-            "TODO: no theme found: copy site-templates/ from sheetgen's repository here, or point this at it",
+            "# templates = \"theme\"",
+            "your own theme files over the one built into gen: `gen theme export theme` starts one",
         ),
     }
     line(
@@ -368,7 +368,6 @@ mod tests {
             ("id = \"Nom\"", "# TODO: no id column found"),
             ("login = \"Nom\"", "# TODO: players type this one column"),
             ("secret = \"pin\"", "# TODO: no PIN column found"),
-            ("templates = \"site-templates\"", "# TODO: no theme found"),
         ] {
             assert!(
                 text.lines()
@@ -376,6 +375,9 @@ mod tests {
                 "{start} … {todo}\n{text}"
             );
         }
+        // The theme is built into gen: no line to settle about it.
+        assert!(!text.lines().any(|l| l.starts_with("templates")), "{text}");
+        assert!(text.contains("# templates = \"theme\""), "{text}");
         assert!(guess(&[]).is_none());
         // Still a config gen loads, so `gen check` can say what is wrong.
         let config = Config::parse(

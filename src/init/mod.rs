@@ -91,13 +91,20 @@ pub(crate) fn write(config_path: &Path, args: &InitArgs) -> Result<Written, Erro
 }
 
 /// After `gen check` ran on the new config: what to do next, in plain
-/// words, whatever the check said; its outcome is the command's.
+/// words, whatever the check said; its outcome is the command's. The
+/// check's error is printed here, before the steps that refer to it,
+/// rather than by `main` after them.
 pub(crate) fn finish(written: Option<&Written>, checked: Result<(), Error>) -> Result<(), Error> {
-    if let Some(written) = written {
-        println!();
-        print!("{}", next_steps(written, checked.is_ok()));
+    let Some(written) = written else {
+        return checked;
+    };
+    let _ = std::io::stdout().flush();
+    if let Err(e) = &checked {
+        eprintln!("{}", crate::i18n::errors::line(e));
     }
-    checked
+    println!();
+    print!("{}", next_steps(written, checked.is_ok()));
+    checked.map_err(|e| Error::Reported(Box::new(e)))
 }
 
 fn already_exists(path: &Path) -> Error {
@@ -218,7 +225,7 @@ fn next_steps(w: &Written, checked: bool) -> String {
         }
         Some(GoogleAccess::ApiKey) => {
             steps.push(
-                "With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (docs/organiser.md, \"Google Sheets\"), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then."
+                "With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (Google Cloud console: IAM → Service accounts → Keys → Add key, JSON), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then."
                     .into(),
             );
             steps.push(
@@ -239,10 +246,9 @@ fn next_steps(w: &Written, checked: bool) -> String {
     steps.push(format!(
         "Try the site on this computer: `{command} serve`, then open http://127.0.0.1:8080/ and log in as a player."
     ));
-    steps.push(
-        "Put it online: on a Debian/Ubuntu server, `bash deploy.sh --server-name your.domain`, then `certbot --nginx -d your.domain` for HTTPS (docs/deploying.md). Keys go in /etc/sheetgen/env or a key file, never in site.toml."
-            .into(),
-    );
+    steps.push(format!(
+        "Put it online: on a Debian/Ubuntu server, sheetgen's `bash deploy.sh --server-name your.domain` installs it all (from a checkout of sheetgen's source), then `certbot --nginx -d your.domain` for HTTPS. With gen alone: run `{command} watch` as a service, and `{command} nginx --server-name your.domain` prints nginx's site config (`gen nginx --help`). Keys go in the service's environment or a key file, never in site.toml."
+    ));
     let mut out = String::from("next steps:\n");
     for (i, step) in steps.iter().enumerate() {
         out.push_str(&format!("  {}. {step}\n", i + 1));
@@ -273,12 +279,17 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("TODO"), "{text}");
+        assert!(
+            !text.contains("Fix what"),
+            "a good check needs no fix:\n{text}"
+        );
         let key = Written {
             config: "club/site.toml".into(),
             google: Some(GoogleAccess::ApiKey),
             todos: 2,
         };
         let text = next_steps(&key, false);
+        assert!(text.contains("Fix what the check said above"), "{text}");
         assert!(text.contains("anyone with its link"), "{text}");
         assert!(text.contains("2 line(s) marked TODO"), "{text}");
         assert!(
@@ -289,5 +300,12 @@ mod tests {
             text.contains("`gen --config club/site.toml serve`"),
             "{text}"
         );
+        // Only what gen alone has: no file of sheetgen's source to read.
+        for w in [&sa, &key] {
+            for checked in [true, false] {
+                let text = next_steps(w, checked);
+                assert!(!text.contains("docs/"), "{text}");
+            }
+        }
     }
 }

@@ -23,9 +23,6 @@ const GOOGLE_HEADER_ROWS: u32 = 5;
 /// Listing the tabs and reading the header rows, retries included.
 const GOOGLE_DEADLINE: Duration = Duration::from_secs(60);
 
-/// The theme deploy.sh installs.
-const INSTALLED_THEME: &str = "/usr/local/share/sheetgen/site-templates";
-
 /// One tab as `gen init` sees it: its name and header row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Tab {
@@ -345,21 +342,14 @@ fn relative(path: &Path, base: &Path) -> String {
     }
 }
 
-/// The theme: the one asked for, else `site-templates` beside the config,
-/// else the installed one; `None` when there is none to point at.
+/// The theme folder asked for (`--templates`), as the config writes it;
+/// `None`: the theme built into gen, which needs no line.
 pub(super) fn theme(asked: Option<&Path>, base: &Path) -> Option<String> {
-    if let Some(dir) = asked {
-        return Some(match dir.canonicalize() {
-            Ok(real) => relative(&real, base),
-            Err(_) => dir.display().to_string(),
-        });
-    }
-    if base.join("site-templates").is_dir() {
-        return Some("site-templates".into());
-    }
-    Path::new(INSTALLED_THEME)
-        .is_dir()
-        .then(|| INSTALLED_THEME.to_string())
+    let dir = asked?;
+    Some(match dir.canonicalize() {
+        Ok(real) => relative(&real, base),
+        Err(_) => dir.display().to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ mod player_page;
 mod scale_out;
 mod sec_redaction;
 mod sec_symlinks;
+mod standalone;
 mod visibility;
 mod watch;
 mod watch_google;

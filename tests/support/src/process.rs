@@ -83,6 +83,14 @@ impl Gen {
         Gen::launch(config, root, args, &[], true).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Starts `cmd` (a `gen` command line made by
+    /// [`crate::site::gen_command_of`], for another binary than cargo's)
+    /// as [`Gen::start`] does.
+    #[track_caller]
+    pub fn start_command(cmd: Command) -> Gen {
+        Gen::spawn(cmd, false).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn launch(
         config: &Path,
         root: &Path,
@@ -91,13 +99,17 @@ impl Gen {
         term_on_listening: bool,
     ) -> Result<Gen, String> {
         let mut cmd = gen_command(config, root);
-        cmd.args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Gen::spawn(cmd, term_on_listening)
+    }
+
+    fn spawn(mut cmd: Command, term_on_listening: bool) -> Result<Gen, String> {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));

@@ -106,7 +106,12 @@ pub fn gen_bin() -> &'static Path {
 /// variables gen reads (log level, secrets, timeouts) from the test's own
 /// environment.
 pub fn gen_command(config: &Path, root: &Path) -> Command {
-    let mut cmd = Command::new(gen_bin());
+    gen_command_of(gen_bin(), config, root)
+}
+
+/// [`gen_command`] for the `gen` binary at `bin` (a copy of it elsewhere).
+pub fn gen_command_of(bin: &Path, config: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.arg("--config")
         .arg(config)
         .current_dir(root)
