@@ -17,7 +17,7 @@ use tiny_http::{Method, Request, Server};
 use crate::auth::Auth;
 use crate::config::{ListenAddr, Secret};
 use crate::front::ClientListener;
-use crate::http::{MAX_BODY, header, respond, respond_text};
+use crate::answer::{MAX_BODY, header, respond, respond_text};
 use crate::state::AppState;
 
 /// Connections the kernel queues before `accept`: Rust's default of 128

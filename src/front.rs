@@ -34,7 +34,7 @@ use tokio::net::{TcpListener, UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, oneshot};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::http::MAX_BODY;
+use crate::answer::MAX_BODY;
 
 /// From accept to the last byte of the body: a client slower than this is
 /// answered 408 and dropped. nginx buffers whole requests before passing
