@@ -8,9 +8,9 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::answer::CSP;
 use crate::auth::{AUTH_ANSWER_USE_WHILE_DOWN, clear_hint_cookie};
 use crate::config::{Config, ListenAddr, Visibility};
-use crate::answer::CSP;
 
 /// What nginx.conf itself needs for thousands of players at once. Kept here
 /// only: `gen nginx`'s header names them; deploy.sh (which writes them into

@@ -9,9 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use tiny_http::{Method, Request};
 
+use crate::answer::{CSP, header, respond};
 use crate::auth::{Auth, may_read};
 use crate::config::Visibility;
-use crate::answer::{CSP, header, respond};
 use crate::model::Slug;
 use crate::state::AppState;
 
