@@ -54,7 +54,7 @@ pub fn forget_manifest(state_dir: &Path) {
     let _ = std::fs::remove_file(state_dir.join(MANIFEST));
 }
 
-/// Records a complete publish, a [`Publication`]'s result (best effort:
+/// Records a complete publish, a [`Publication`](super::Publication)'s result (best effort:
 /// without it the next run just compares everything).
 pub fn write_manifest_of(state_dir: &Path, out_dir: &Path, inputs: &str, published: &Published) {
     write_manifest_files(state_dir, out_dir, inputs, published.files.clone());

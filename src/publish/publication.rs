@@ -66,7 +66,7 @@ enum Body {
 pub struct Published {
     pub report: PublishReport,
     /// Every file of this publish relative to `out_dir`, `.gz` twins
-    /// included (for [`write_manifest_of`]).
+    /// included (for [`write_manifest_of`](super::write_manifest_of)).
     pub files: Vec<String>,
 }
 

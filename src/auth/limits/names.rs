@@ -27,7 +27,7 @@ pub(super) fn name_key(name: &str) -> NameKey {
 /// lock after each failure, doubling from [`LOCK_BASE`] up to
 /// [`LOCK_MAX`]; one failure forgotten every [`FORGET_EVERY`]. A leaky
 /// bucket rather than a window, so that no pause resets it: a guesser
-/// keeps at most [`GUESSES_PER_DAY`] in any 24 hours however they time
+/// keeps at most [`GUESSES_PER_DAY`](super::GUESSES_PER_DAY) in any 24 hours however they time
 /// their guesses (`limits::tests`, docs/security.md's figure).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Allowance {
