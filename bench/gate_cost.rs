@@ -16,7 +16,8 @@ use sheetgen::config::{Config, Env, Source};
 
 use sheetgen::model::{ProblemKind, Snapshot};
 use sheetgen::publish::refuse_secrets;
-use sheetgen::render::Theme;
+use sheetgen::render::{Artifact, Theme};
+use sheetgen::table::RawTables;
 use sheetgen_test_support::site::{Site, repo, site_config};
 
 const PLAYERS: usize = 10_000;
@@ -45,6 +46,51 @@ fn cpu_time() -> Duration {
 
 fn gate_cost_on_ten_thousand_players() {
     let site = Site::new();
+    let config = synth_site(&site);
+    let raw = read_tables(&config);
+    let (model, model_cpu) = time_model(&config, &raw);
+    let snapshot = Snapshot::build(&config, raw).unwrap();
+    // Random 6-digit PINs in the benchmark's roster: no cell shows one.
+    let withheld = snapshot
+        .problems
+        .iter()
+        .filter(|p| matches!(p.kind, ProblemKind::PinShown { .. }))
+        .count();
+    assert_eq!(withheld, 0, "{:?}", snapshot.problems.first());
+    assert_eq!(snapshot.players.len(), PLAYERS);
+    assert_eq!(snapshot.secrets().len(), PLAYERS);
+    let theme = Theme::load(&config.site.templates, config.site.lang.code()).unwrap();
+    let started = Instant::now();
+    let mut artifacts = sheetgen::render::render(&theme, &snapshot, &config).unwrap();
+    let render = started.elapsed();
+    let bytes: usize = artifacts.iter().map(|a| a.bytes.len()).sum();
+    let (gate, gate_cpu) = time_gate(&artifacts, &snapshot, &config);
+    let caught = catch_a_planted_pin(&site, &snapshot, &config, &mut artifacts);
+
+    eprintln!(
+        "model (Snapshot::build) median {model:?} of {RUNS} runs, CPU {model_cpu:?} a run; \
+         gate over {} artifacts ({:.1} MB) for {} secrets: median {:?} of {RUNS} runs, \
+         CPU {gate_cpu:?} a run (render took {render:?}); a planted PIN caught in {caught:?}",
+        artifacts.len(),
+        bytes as f64 / 1e6,
+        snapshot.secrets().len(),
+        gate,
+    );
+
+    // PINs with letters (`Fox-482913`): the gate also scans each page
+    // folded (case, accents).
+    give_pins_letters(&site);
+    let raw = read_tables(&config);
+    let snapshot = Snapshot::build(&config, raw).unwrap();
+    let artifacts = sheetgen::render::render(&theme, &snapshot, &config).unwrap();
+    let (gate, gate_cpu) = time_gate(&artifacts, &snapshot, &config);
+    eprintln!(
+        "gate with text PINs (Fox-NNNNNN): median {gate:?} of {RUNS} runs, CPU {gate_cpu:?} a run",
+    );
+}
+
+/// The benchmark's roster from `bench/synth.py` in `site`, and its config.
+fn synth_site(site: &Site) -> Config {
     let synth = repo().join("bench/synth.py");
     let status = Command::new("python3")
         .arg(&synth)
@@ -68,53 +114,57 @@ fn gate_cost_on_ten_thousand_players() {
          descending = true\n\n[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\n",
     );
     site.write_config(&text);
-    let config = Config::parse(&text, &site.config_path(), &Env::default()).unwrap();
+    Config::parse(&text, &site.config_path(), &Env::default()).unwrap()
+}
+
+fn read_tables(config: &Config) -> RawTables {
     let Source::CsvFiles { files, encoding } = &config.source else {
         panic!("not a CSV config");
     };
-    let raw = sheetgen::source::file::read_csv_files(files, *encoding, &config.tabs()).unwrap();
-    // The model asks the index about every cell a page would show (issue
-    // 23): timed too, on copies of the same tables.
+    sheetgen::source::file::read_csv_files(files, *encoding, &config.tabs()).unwrap()
+}
+
+/// The model asks the index about every cell a page would show (issue
+/// 23): timed too, on copies of the same tables. The median, and the CPU
+/// time a run.
+fn time_model(config: &Config, raw: &RawTables) -> (Duration, Duration) {
     let mut model_times = Vec::new();
     let mut model_cpu = Duration::ZERO;
     for _ in 0..RUNS {
         let raw = raw.clone();
         let (t, cpu) = (Instant::now(), cpu_time());
-        let snapshot = Snapshot::build(&config, raw).unwrap();
+        let snapshot = Snapshot::build(config, raw).unwrap();
         model_times.push(t.elapsed());
         model_cpu += cpu_time() - cpu;
         drop(snapshot);
     }
-    let model = median(model_times);
-    let model_cpu = model_cpu / RUNS as u32;
-    let snapshot = Snapshot::build(&config, raw).unwrap();
-    // Random 6-digit PINs in the benchmark's roster: no cell shows one.
-    let withheld = snapshot
-        .problems
-        .iter()
-        .filter(|p| matches!(p.kind, ProblemKind::PinShown { .. }))
-        .count();
-    assert_eq!(withheld, 0, "{:?}", snapshot.problems.first());
-    assert_eq!(snapshot.players.len(), PLAYERS);
-    assert_eq!(snapshot.secrets().len(), PLAYERS);
-    let theme = Theme::load(&config.site.templates, config.site.lang.code()).unwrap();
-    let started = Instant::now();
-    let mut artifacts = sheetgen::render::render(&theme, &snapshot, &config).unwrap();
-    let render = started.elapsed();
-    let bytes: usize = artifacts.iter().map(|a| a.bytes.len()).sum();
+    (median(model_times), model_cpu / RUNS as u32)
+}
 
+/// The gate over `artifacts`, [`RUNS`] times: the median, and the CPU
+/// time a run.
+fn time_gate(artifacts: &[Artifact], snapshot: &Snapshot, config: &Config) -> (Duration, Duration) {
     let (tab, column) = (&config.players.tab, &config.players.secret);
     let mut times = Vec::new();
     let cpu = cpu_time();
     for _ in 0..RUNS {
         let t = Instant::now();
-        refuse_secrets(&artifacts, snapshot.secrets(), tab, column).unwrap();
+        refuse_secrets(artifacts, snapshot.secrets(), tab, column).unwrap();
         times.push(t.elapsed());
     }
     let gate_cpu = (cpu_time() - cpu) / RUNS as u32;
-    let gate = median(times);
+    (median(times), gate_cpu)
+}
 
-    // The same gate catches one PIN planted in the last page.
+/// The same gate catches one PIN planted in the last page: how long it
+/// took.
+fn catch_a_planted_pin(
+    site: &Site,
+    snapshot: &Snapshot,
+    config: &Config,
+    artifacts: &mut [Artifact],
+) -> Duration {
+    let (tab, column) = (&config.players.tab, &config.players.secret);
     let victim = &snapshot.players[PLAYERS / 2];
     let secret_row = victim.row;
     let planted = {
@@ -126,25 +176,17 @@ fn gate_cost_on_ten_thousand_players() {
     last.bytes
         .extend_from_slice(format!("<p>{planted}</p>").as_bytes());
     let t = Instant::now();
-    let err = refuse_secrets(&artifacts, snapshot.secrets(), tab, column)
+    let err = refuse_secrets(artifacts, snapshot.secrets(), tab, column)
         .unwrap_err()
         .to_string();
     let caught = t.elapsed();
     assert!(err.contains(&format!("row {secret_row},")), "{err}");
     assert!(!err.contains(&planted), "{err}");
+    caught
+}
 
-    eprintln!(
-        "model (Snapshot::build) median {model:?} of {RUNS} runs, CPU {model_cpu:?} a run; \
-         gate over {} artifacts ({:.1} MB) for {} secrets: median {:?} of {RUNS} runs, \
-         CPU {gate_cpu:?} a run (render took {render:?}); a planted PIN caught in {caught:?}",
-        artifacts.len(),
-        bytes as f64 / 1e6,
-        snapshot.secrets().len(),
-        gate,
-    );
-
-    // PINs with letters (`Fox-482913`): the gate also scans each page
-    // folded (case, accents).
+/// Every PIN of the roster becomes `Fox-` and its digits.
+fn give_pins_letters(site: &Site) {
     let text = std::fs::read_to_string(site.root().join("players.csv")).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
@@ -157,19 +199,4 @@ fn gate_cost_on_ten_thousand_players() {
         }))
         .collect();
     std::fs::write(site.root().join("players.csv"), worded.join("\n") + "\n").unwrap();
-    let raw = sheetgen::source::file::read_csv_files(files, *encoding, &config.tabs()).unwrap();
-    let snapshot = Snapshot::build(&config, raw).unwrap();
-    let artifacts = sheetgen::render::render(&theme, &snapshot, &config).unwrap();
-    let mut times = Vec::new();
-    let cpu = cpu_time();
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        refuse_secrets(&artifacts, snapshot.secrets(), tab, column).unwrap();
-        times.push(t.elapsed());
-    }
-    eprintln!(
-        "gate with text PINs (Fox-NNNNNN): median {:?} of {RUNS} runs, CPU {:?} a run",
-        median(times),
-        (cpu_time() - cpu) / RUNS as u32
-    );
 }

@@ -14,10 +14,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tiny_http::{Method, Request, Server};
 
+use crate::answer::{MAX_BODY, header, respond, respond_text};
 use crate::auth::Auth;
 use crate::config::{ListenAddr, Secret};
 use crate::front::ClientListener;
-use crate::http::{MAX_BODY, header, respond, respond_text};
 use crate::state::AppState;
 
 /// Connections the kernel queues before `accept`: Rust's default of 128

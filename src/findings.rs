@@ -350,15 +350,11 @@ mod tests {
         );
     }
 
-    /// Issue 24: a problem is counted by its typed kind. A `Problem` holds
-    /// no sentence (it is worded from the kind, at the edge), so no count
-    /// can depend on words; here every kind lands in its group, and the
-    /// list must grow with the enum (the match in `Kind::of` names each).
-    #[test]
-    fn every_kind_is_counted_by_its_kind_not_its_words() {
+    /// One problem of every kind, with the group it counts in.
+    fn every_kind() -> Vec<(ProblemKind, Kind)> {
         use crate::model::{NumberShape, PinOf, Shown};
         let cell = || Shown::cell("x");
-        let cases = [
+        vec![
             (
                 ProblemKind::SpansLines {
                     lines: None,
@@ -450,7 +446,16 @@ mod tests {
                 Kind::Other,
             ),
             (ProblemKind::PhotoPending { photo: "u".into() }, Kind::Other),
-        ];
+        ]
+    }
+
+    /// Issue 24: a problem is counted by its typed kind. A `Problem` holds
+    /// no sentence (it is worded from the kind, at the edge), so no count
+    /// can depend on words; here every kind lands in its group, and the
+    /// list must grow with the enum (the match in `Kind::of` names each).
+    #[test]
+    fn every_kind_is_counted_by_its_kind_not_its_words() {
+        let cases = every_kind();
         let mut keys = std::collections::HashSet::new();
         for (kind, want) in cases {
             assert!(keys.insert(kind.key()), "{} twice", kind.key());

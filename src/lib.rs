@@ -53,13 +53,15 @@
 //!
 //! Leaves, which import no stage: [`table`] and [`cells`] (the data as
 //! read), [`photo_view`] (what a page shows in a photo's place),
-//! [`http`] (answers, headers, bounded bodies), [`files`] (private folders,
+//! [`answer`] (gen's HTTP answers: headers, bounded bodies; not
+//! [`source::http`], which asks Google), [`files`] (private folders,
 //! temp + rename), [`persist`] (the last good data in `state_dir`),
 //! [`as_of`] (when the data last changed, for the pages' "data as of"),
 //! [`suggest`] ("did you mean": the nearest tab, column or config key),
 //! [`redact`] (URLs in messages), [`secret`] (values never shown), [`error`] (one error enum per stage), and
 //! [`cli`].
 
+pub(crate) mod answer;
 pub mod api;
 pub(crate) mod as_of;
 pub mod auth;
@@ -72,7 +74,6 @@ pub mod error;
 pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod front;
-pub(crate) mod http;
 pub mod i18n;
 pub(crate) mod init;
 pub mod model;

@@ -9,9 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use tiny_http::{Method, Request};
 
+use crate::answer::{CSP, header, respond};
 use crate::auth::{Auth, may_read};
 use crate::config::Visibility;
-use crate::http::{CSP, header, respond};
 use crate::model::Slug;
 use crate::state::AppState;
 
@@ -286,6 +286,6 @@ impl Preview {
         if use_gz {
             extra.push(("Content-Encoding", "gzip"));
         }
-        crate::http::respond_with_cache(request, status, ctype, body, cache, &extra);
+        crate::answer::respond_with_cache(request, status, ctype, body, cache, &extra);
     }
 }

@@ -304,13 +304,15 @@ fn hammer(
     }
 }
 
-#[test]
-fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
-    let site = Site::for_nginx();
-    let csv_a = roster_with(PLAYERS, points_a);
-    let csv_b = roster_with(PLAYERS, points_b);
-    let pages_a = build_known(&site, "known-a", &csv_a);
-    let pages_b = build_known(&site, "known-b", &csv_b);
+/// Both versions of every page, as `gen build` makes them; and the index
+/// pages among them. Every index page differs between the two versions.
+fn known_pages(
+    site: &Site,
+    csv_a: &str,
+    csv_b: &str,
+) -> (HashMap<String, [Vec<u8>; 2]>, Vec<String>) {
+    let pages_a = build_known(site, "known-a", csv_a);
+    let pages_b = build_known(site, "known-b", csv_b);
     // Every page of the site differs between the two versions.
     let mut known: HashMap<String, [Vec<u8>; 2]> = HashMap::new();
     for (path, a) in &pages_a {
@@ -332,17 +334,17 @@ fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
     for p in &index_pages {
         assert_ne!(known[p][0], known[p][1], "{p} is the same in A and B");
     }
+    (known, index_pages)
+}
 
-    // The live site: gen watch on version A, source alternating later.
-    site.write("players.csv", &csv_a);
-    let api_port = free_port();
-    site.write_config(&config("public", ".sheetgen", "players.csv", api_port));
-    let gen_ = Gen::start(&site.config_path(), site.root(), &["watch"]);
-    gen_.wait_first_cycle();
-    let nginx = start_nginx(&site);
-
-    // Every player logs in (directly to gen: nginx's per-address limit_req
-    // on /api/login would refuse 240 logins from one address).
+/// Every player logs in (directly to gen: nginx's per-address limit_req
+/// on /api/login would refuse 240 logins from one address): their own
+/// page with their session, and one public page for every four.
+fn everyone_logged_in(
+    gen_: &Gen,
+    known: &HashMap<String, [Vec<u8>; 2]>,
+    index_pages: &[String],
+) -> Vec<Target> {
     let mut targets: Vec<Target> = Vec::new();
     for i in 1..=PLAYERS {
         let r = post_form(
@@ -367,27 +369,54 @@ fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
             });
         }
     }
-    let targets = Arc::new(targets);
+    targets
+}
+
+/// The sheet alternates between `a` and `b` every second until `stop`:
+/// temp file + rename, as an editor's save or a sync tool would.
+fn republish_every_second(
+    site: &Site,
+    a: &str,
+    b: &str,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let stop = Arc::clone(stop);
+    let root = site.root().to_path_buf();
+    let (a, b) = (a.to_string(), b.to_string());
+    std::thread::spawn(move || {
+        let mut k = 0usize;
+        while !stop.load(Ordering::Relaxed) {
+            k += 1;
+            let tmp = root.join(".players.csv.next");
+            std::fs::write(&tmp, if k % 2 == 1 { &b } else { &a }).unwrap();
+            std::fs::rename(&tmp, root.join("players.csv")).unwrap();
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+}
+
+#[test]
+fn pages_stay_whole_under_load_while_gen_republishes_every_second() {
+    let site = Site::for_nginx();
+    let csv_a = roster_with(PLAYERS, points_a);
+    let csv_b = roster_with(PLAYERS, points_b);
+    let (known, index_pages) = known_pages(&site, &csv_a, &csv_b);
+
+    // The live site: gen watch on version A, source alternating later.
+    site.write("players.csv", &csv_a);
+    let api_port = free_port();
+    site.write_config(&config("public", ".sheetgen", "players.csv", api_port));
+    let gen_ = Gen::start(&site.config_path(), site.root(), &["watch"]);
+    gen_.wait_first_cycle();
+    let nginx = start_nginx(&site);
+
+    let targets = Arc::new(everyone_logged_in(&gen_, &known, &index_pages));
     let known = Arc::new(known);
 
     // The sheet changes every second: temp file + rename, as an editor's
     // save or a sync tool would.
     let stop = Arc::new(AtomicBool::new(false));
-    let republisher = {
-        let stop = Arc::clone(&stop);
-        let root = site.root().to_path_buf();
-        let (a, b) = (csv_a.clone(), csv_b.clone());
-        std::thread::spawn(move || {
-            let mut k = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                k += 1;
-                let tmp = root.join(".players.csv.next");
-                std::fs::write(&tmp, if k % 2 == 1 { &b } else { &a }).unwrap();
-                std::fs::rename(&tmp, root.join("players.csv")).unwrap();
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        })
-    };
+    let republisher = republish_every_second(&site, &csv_a, &csv_b, &stop);
     let changed_cycles = || {
         gen_.lines()
             .iter()

@@ -19,8 +19,8 @@ use serde::Serialize;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use tiny_http::Request;
 
+use crate::answer::{header, headers, read_body, respond};
 use crate::config::Config;
-use crate::http::{header, headers, read_body, respond};
 use crate::model::{Credential, Snapshot, login_digest, normalize_login};
 use crate::state::AppState;
 use device::Presented;

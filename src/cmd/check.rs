@@ -5,7 +5,7 @@ use crate::config::{self, Config};
 use crate::error::{self, Error};
 use crate::i18n::{self, Words};
 use crate::model::{self, Severity};
-use crate::{cycle, findings, publish, source};
+use crate::{cycle, findings, publish, render, source};
 
 /// `gen check`: every problem once, a summary first (what would be
 /// published, whether `gen build` would refuse, who cannot log in and
@@ -71,27 +71,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
         let warning = warning.as_str().into();
         println!("{}", w.say("check-public-secrets", &[("warning", warning)]));
     }
-    let counts = [
-        ("players", snapshot.players.len().into()),
-        ("can", snapshot.credentials.len().into()),
-        ("pages", artifacts.len().into()),
-    ];
-    println!("{}", w.say("check-players", &counts));
-    for t in &snapshot.tables {
-        let rows: usize = t.rows.iter().map(Vec::len).sum();
-        let args = [("tab", t.name.as_str().into()), ("rows", rows.into())];
-        println!("{}", w.say("check-joined", &args));
-    }
-    let player_pages = artifacts
-        .iter()
-        .filter(|a| publish::player_slug(&a.path, a.kind).is_some())
-        .count();
-    let args = [
-        ("player_pages", player_pages.into()),
-        ("files", artifacts.len().into()),
-        ("dir", config.site.out_dir.display().to_string().into()),
-    ];
-    println!("{}", w.say("check-would-publish", &args));
+    print_published(&snapshot, &artifacts, config);
     print_removals(&removals, w);
     print_symlinks(&symlinks, w);
     print_logins(&snapshot, &problems, config);
@@ -117,6 +97,32 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     println!();
     println!("{}", w.say("check-ok", &[("warnings", warnings.into())]));
     Ok(())
+}
+
+/// How many players, logins, joined rows and pages would be published.
+fn print_published(snapshot: &model::Snapshot, artifacts: &[render::Artifact], config: &Config) {
+    let w = i18n::words(config.site.lang);
+    let counts = [
+        ("players", snapshot.players.len().into()),
+        ("can", snapshot.credentials.len().into()),
+        ("pages", artifacts.len().into()),
+    ];
+    println!("{}", w.say("check-players", &counts));
+    for t in &snapshot.tables {
+        let rows: usize = t.rows.iter().map(Vec::len).sum();
+        let args = [("tab", t.name.as_str().into()), ("rows", rows.into())];
+        println!("{}", w.say("check-joined", &args));
+    }
+    let player_pages = artifacts
+        .iter()
+        .filter(|a| publish::player_slug(&a.path, a.kind).is_some())
+        .count();
+    let args = [
+        ("player_pages", player_pages.into()),
+        ("files", artifacts.len().into()),
+        ("dir", config.site.out_dir.display().to_string().into()),
+    ];
+    println!("{}", w.say("check-would-publish", &args));
 }
 
 /// Every problem once, grouped by tab in row order.

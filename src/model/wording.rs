@@ -22,6 +22,71 @@ pub(crate) fn quoted_in(cell: &Shown, w: &Words) -> String {
 }
 
 /// A cell quoted in English.
+fn spans_lines(lines: Option<(u64, u64)>, origin: &str, w: &Words) -> String {
+    match lines {
+        Some((open, close)) => w.say(
+            "problem-spans-lines-at",
+            &[
+                ("open", open.to_string().into()),
+                ("close", close.to_string().into()),
+                ("origin", origin.into()),
+            ],
+        ),
+        None => w.say("problem-spans-lines", &[]),
+    }
+}
+
+fn same_name_and_pin(name: &Shown, same_pin: &[usize], other_pin: &[usize], w: &Words) -> String {
+    let mut args = vec![
+        ("name", Arg::from(quoted_in(name, w))),
+        ("rows", rows_in(same_pin, w).into()),
+        ("count", same_pin.len().into()),
+    ];
+    if other_pin.is_empty() {
+        return w.say("problem-same-name-and-pin", &args);
+    }
+    args.push(("others", rows_in(other_pin, w).into()));
+    args.push(("others_count", other_pin.len().into()));
+    w.say("problem-same-name-and-pin-others", &args)
+}
+
+fn pin_shown(pin: &PinOf, pin_column: &str, w: &Words) -> String {
+    let (whose, pin_row, tab) = match pin {
+        PinOf::ThisRow => ("this-row", 0, ""),
+        PinOf::Row(r) => ("row", *r, ""),
+        PinOf::PlayersRow { row, tab, own } => {
+            (if *own { "own" } else { "other" }, *row, tab.as_str())
+        }
+    };
+    w.say(
+        "problem-pin-shown",
+        &[
+            ("whose", whose.into()),
+            ("row", pin_row.to_string().into()),
+            ("tab", tab.into()),
+            ("column", pin_column.into()),
+        ],
+    )
+}
+
+fn unused_label(column: &str, label: &str, nearest: Option<&Nearest<String>>, w: &Words) -> String {
+    let (near, name) = match nearest {
+        Some(Nearest::OtherCase(n)) => ("case", n.as_str()),
+        Some(Nearest::Spaces(n)) => ("spaces", n.as_str()),
+        Some(Nearest::Close(n)) => ("close", n.as_str()),
+        None => ("none", ""),
+    };
+    w.say(
+        "problem-unused-label",
+        &[
+            ("column", column.into()),
+            ("label", label.into()),
+            ("near", near.into()),
+            ("name", name.into()),
+        ],
+    )
+}
+
 #[cfg(test)]
 fn quoted(cell: &Shown) -> String {
     quoted_in(cell, words(Lang::En))
@@ -52,17 +117,7 @@ pub(crate) fn say(kind: &ProblemKind, w: &Words) -> String {
     let text = |t: &str| Arg::Text(Cow::Owned(t.to_string()));
     let row = |r: usize| Arg::from(r.to_string());
     match kind {
-        K::SpansLines { lines, origin } => match lines {
-            Some((open, close)) => w.say(
-                "problem-spans-lines-at",
-                &[
-                    ("open", open.to_string().into()),
-                    ("close", close.to_string().into()),
-                    ("origin", text(origin)),
-                ],
-            ),
-            None => w.say("problem-spans-lines", &[]),
-        },
+        K::SpansLines { lines, origin } => spans_lines(*lines, origin, w),
         K::EmptyId => w.say("problem-empty-id", &[]),
         K::DuplicateId { id, first_row } => w.say(
             "problem-duplicate-id",
@@ -84,20 +139,7 @@ pub(crate) fn say(kind: &ProblemKind, w: &Words) -> String {
             name,
             same_pin,
             other_pin,
-        } => {
-            let mut args = vec![
-                ("name", q(name)),
-                ("rows", rows_in(same_pin, w).into()),
-                ("count", same_pin.len().into()),
-            ];
-            if other_pin.is_empty() {
-                w.say("problem-same-name-and-pin", &args)
-            } else {
-                args.push(("others", rows_in(other_pin, w).into()));
-                args.push(("others_count", other_pin.len().into()));
-                w.say("problem-same-name-and-pin-others", &args)
-            }
-        }
+        } => same_name_and_pin(name, same_pin, other_pin, w),
         K::SharedName { name, other_pin } => w.say(
             "problem-shared-name",
             &[
@@ -117,24 +159,7 @@ pub(crate) fn say(kind: &ProblemKind, w: &Words) -> String {
         K::LostZero => w.say("problem-lost-zero", &[]),
         K::CommonPin => w.say("problem-common-pin", &[]),
         K::ShortPin { min } => w.say("problem-short-pin", &[("min", (*min).into())]),
-        K::PinShown { pin, pin_column } => {
-            let (whose, pin_row, tab) = match pin {
-                PinOf::ThisRow => ("this-row", 0, ""),
-                PinOf::Row(r) => ("row", *r, ""),
-                PinOf::PlayersRow { row, tab, own } => {
-                    (if *own { "own" } else { "other" }, *row, tab.as_str())
-                }
-            };
-            w.say(
-                "problem-pin-shown",
-                &[
-                    ("whose", whose.into()),
-                    ("row", row(pin_row)),
-                    ("tab", text(tab)),
-                    ("column", text(pin_column)),
-                ],
-            )
-        }
+        K::PinShown { pin, pin_column } => pin_shown(pin, pin_column, w),
         K::AdminUnclear { cell, yes } => w.say(
             "problem-admin-unclear",
             &[("cell", q(cell)), ("yes", yes.join(", ").into())],
@@ -146,23 +171,7 @@ pub(crate) fn say(kind: &ProblemKind, w: &Words) -> String {
             column,
             label,
             nearest,
-        } => {
-            let (near, name) = match nearest {
-                Some(Nearest::OtherCase(n)) => ("case", n.as_str()),
-                Some(Nearest::Spaces(n)) => ("spaces", n.as_str()),
-                Some(Nearest::Close(n)) => ("close", n.as_str()),
-                None => ("none", ""),
-            };
-            w.say(
-                "problem-unused-label",
-                &[
-                    ("column", text(column)),
-                    ("label", text(label)),
-                    ("near", near.into()),
-                    ("name", text(name)),
-                ],
-            )
-        }
+        } => unused_label(column, label, nearest.as_ref(), w),
         K::PhotoStale { photo, why } => w.say(
             "problem-photo-stale",
             &[("photo", text(photo)), ("why", text(why))],

@@ -83,29 +83,110 @@ enum Token {
     Punct,
 }
 
+/// The character at `i`, or `'\0'` past the end.
+fn char_at(chars: &[char], i: usize) -> char {
+    chars.get(i).copied().unwrap_or('\0')
+}
+
+/// Skips to just after the closing quote of a (non-raw) literal that
+/// opened at `i - 1`, counting lines.
+fn skip_quoted(chars: &[char], mut i: usize, quote: char, line: &mut usize) -> usize {
+    while i < chars.len() && chars[i] != quote {
+        if chars[i] == '\\' {
+            i += 1;
+        }
+        if char_at(chars, i) == '\n' {
+            *line += 1;
+        }
+        i += 1;
+    }
+    i + 1
+}
+
+/// Skips a block comment (nested ones too) that opens at `i`, counting
+/// lines; returns the index just after it.
+fn skip_block_comment(chars: &[char], mut i: usize, line: &mut usize) -> usize {
+    let at = |i: usize| char_at(chars, i);
+    let mut depth = 0;
+    while i < chars.len() {
+        if chars[i] == '/' && at(i + 1) == '*' {
+            depth += 1;
+            i += 2;
+        } else if chars[i] == '*' && at(i + 1) == '/' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            if chars[i] == '\n' {
+                *line += 1;
+            }
+            i += 1;
+        }
+    }
+    i
+}
+
+/// The word starting at `i` (an identifier, a keyword, a number) and what
+/// follows it when it opens a literal (`r"…"`, `b'x'`, `r#ident`…): pushes
+/// the identifier, if it is one; returns the index just after.
+fn word(chars: &[char], mut i: usize, line: &mut usize, out: &mut Vec<(Token, usize)>) -> usize {
+    let at = |i: usize| char_at(chars, i);
+    let start = i;
+    while at(i).is_alphanumeric() || at(i) == '_' {
+        i += 1;
+    }
+    let word: String = chars[start..i].iter().collect();
+    let prefix = matches!(word.as_str(), "r" | "b" | "br" | "c" | "cr");
+    if prefix && (at(i) == '"' || at(i) == '#') && word != "b" && word != "c" {
+        // r"…", r#"…"#, br##"…"## (raw strings), or r#ident.
+        let mut hashes = 0;
+        while at(i + hashes) == '#' {
+            hashes += 1;
+        }
+        if at(i + hashes) == '"' {
+            i += hashes + 1;
+            let closing: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            while i < chars.len() && !chars[i..].starts_with(&closing) {
+                if chars[i] == '\n' {
+                    *line += 1;
+                }
+                i += 1;
+            }
+            i += closing.len();
+        } else {
+            // A raw identifier: the word after `r#`.
+            i += 1;
+            let start = i;
+            while at(i).is_alphanumeric() || at(i) == '_' {
+                i += 1;
+            }
+            out.push((Token::Ident(chars[start..i].iter().collect()), *line));
+        }
+    } else if prefix && at(i) == '"' {
+        // b"…", c"…"
+        i = skip_quoted(chars, i + 1, '"', line);
+    } else if word == "b" && at(i) == '\'' {
+        // b'x'
+        i = skip_quoted(chars, i + 1, '\'', line);
+    } else if !word.starts_with(|c: char| c.is_ascii_digit()) {
+        out.push((Token::Ident(word), *line));
+    }
+    i
+}
+
 /// The tokens of `text` that can be part of a path, with their line
 /// numbers: comments, string, byte and char literals are dropped (so
 /// `"crate::x"` and `/// [`crate::x`]` import nothing), lifetimes too.
 fn tokens(text: &str) -> Vec<(Token, usize)> {
     let chars: Vec<char> = text.chars().collect();
-    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
+    let at = |i: usize| char_at(&chars, i);
     let mut out = Vec::new();
     let mut line = 1;
     let mut i = 0;
-    // Skips to just after the closing quote of a (non-raw) literal that
-    // opened at `i - 1`, counting lines.
-    let skip_quoted = |mut i: usize, quote: char, line: &mut usize| {
-        while i < chars.len() && chars[i] != quote {
-            if chars[i] == '\\' {
-                i += 1;
-            }
-            if at(i) == '\n' {
-                *line += 1;
-            }
-            i += 1;
-        }
-        i + 1
-    };
     while i < chars.len() {
         let c = chars[i];
         match c {
@@ -119,31 +200,12 @@ fn tokens(text: &str) -> Vec<(Token, usize)> {
                     i += 1;
                 }
             }
-            '/' if at(i + 1) == '*' => {
-                let mut depth = 0;
-                while i < chars.len() {
-                    if chars[i] == '/' && at(i + 1) == '*' {
-                        depth += 1;
-                        i += 2;
-                    } else if chars[i] == '*' && at(i + 1) == '/' {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        if chars[i] == '\n' {
-                            line += 1;
-                        }
-                        i += 1;
-                    }
-                }
-            }
-            '"' => i = skip_quoted(i + 1, '"', &mut line),
+            '/' if at(i + 1) == '*' => i = skip_block_comment(&chars, i, &mut line),
+            '"' => i = skip_quoted(&chars, i + 1, '"', &mut line),
             '\'' => {
                 if at(i + 1) == '\\' || at(i + 2) == '\'' {
                     // A char literal: '\n', '\u{1F600}', '\'', 'x'.
-                    i = skip_quoted(i + 1, '\'', &mut line);
+                    i = skip_quoted(&chars, i + 1, '\'', &mut line);
                 } else {
                     // A lifetime or a label: its name is no path.
                     i += 1;
@@ -172,50 +234,7 @@ fn tokens(text: &str) -> Vec<(Token, usize)> {
                 out.push((Token::Star, line));
                 i += 1;
             }
-            c if c.is_alphanumeric() || c == '_' => {
-                let start = i;
-                while at(i).is_alphanumeric() || at(i) == '_' {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                let prefix = matches!(word.as_str(), "r" | "b" | "br" | "c" | "cr");
-                if prefix && (at(i) == '"' || at(i) == '#') && word != "b" && word != "c" {
-                    // r"…", r#"…"#, br##"…"## (raw strings), or r#ident.
-                    let mut hashes = 0;
-                    while at(i + hashes) == '#' {
-                        hashes += 1;
-                    }
-                    if at(i + hashes) == '"' {
-                        i += hashes + 1;
-                        let closing: Vec<char> = std::iter::once('"')
-                            .chain(std::iter::repeat_n('#', hashes))
-                            .collect();
-                        while i < chars.len() && !chars[i..].starts_with(&closing) {
-                            if chars[i] == '\n' {
-                                line += 1;
-                            }
-                            i += 1;
-                        }
-                        i += closing.len();
-                    } else {
-                        // A raw identifier: the word after `r#`.
-                        i += 1;
-                        let start = i;
-                        while at(i).is_alphanumeric() || at(i) == '_' {
-                            i += 1;
-                        }
-                        out.push((Token::Ident(chars[start..i].iter().collect()), line));
-                    }
-                } else if prefix && at(i) == '"' {
-                    // b"…", c"…"
-                    i = skip_quoted(i + 1, '"', &mut line);
-                } else if word == "b" && at(i) == '\'' {
-                    // b'x'
-                    i = skip_quoted(i + 1, '\'', &mut line);
-                } else if !word.starts_with(|c: char| c.is_ascii_digit()) {
-                    out.push((Token::Ident(word), line));
-                }
-            }
+            c if c.is_alphanumeric() || c == '_' => i = word(&chars, i, &mut line, &mut out),
             _ => {
                 out.push((Token::Punct, line));
                 i += 1;

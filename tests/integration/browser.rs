@@ -22,7 +22,7 @@
 use std::time::Instant;
 
 use sheetgen_test_support::browser::{Browser, Tools, browser_internal, path_of, query_param};
-use sheetgen_test_support::demo::{Stack, demo_player, ui_string};
+use sheetgen_test_support::demo::{Player, Stack, demo_player, ui_string};
 use sheetgen_test_support::tools::tool;
 
 #[test]
@@ -114,23 +114,7 @@ fn browser_login_flow(lang_override: Option<&str>) {
     // The right PIN → the player's own page, with their matches.
     b.login(&player.name, &player.pin);
     b.wait_url("the player's page after login", |u| path_of(u) == private);
-    let check_player_page = |b: &Browser, when: &str| {
-        let text = b.wait_text(when, |t| t.contains(&player.name));
-        assert!(
-            text.contains(&player.opponent),
-            "{when}: the player's matches (opponent {:?}) must show:\n{text}",
-            player.opponent
-        );
-        assert!(
-            text.contains(&logout),
-            "{when}: the logout button ({:?}) must show:\n{text}",
-            logout
-        );
-        assert!(
-            !b.source().contains(&player.pin),
-            "{when}: the PIN must never be in the page"
-        );
-    };
+    let check_player_page = |b: &Browser, when: &str| check_player_page(b, when, &player, &logout);
     check_player_page(&b, "logged in");
     b.screenshot(&format!("player-{lang}.png"));
 
@@ -155,6 +139,38 @@ fn browser_login_flow(lang_override: Option<&str>) {
 
     // No console error, no request off the loopback site.
     b.assert_no_console_errors(&[]);
+    assert_stays_on_site(&b, &base);
+    eprintln!(
+        "browser flow ({lang}) ok in {:.1}s: {} requests, {} console lines",
+        started.elapsed().as_secs_f64(),
+        b.requests.len(),
+        b.console.len()
+    );
+}
+
+/// The player's own page, `when` (logged in, after a reload): their name
+/// and matches, the logout button, and never their PIN.
+fn check_player_page(b: &Browser, when: &str, player: &Player, logout: &str) {
+    let text = b.wait_text(when, |t| t.contains(&player.name));
+    assert!(
+        text.contains(&player.opponent),
+        "{when}: the player's matches (opponent {:?}) must show:\n{text}",
+        player.opponent
+    );
+    assert!(
+        text.contains(logout),
+        "{when}: the logout button ({:?}) must show:\n{text}",
+        logout
+    );
+    assert!(
+        !b.source().contains(&player.pin),
+        "{when}: the PIN must never be in the page"
+    );
+}
+
+/// Every request the browser made went to the site at `base` or to
+/// `data:`, and the login POST was among them.
+fn assert_stays_on_site(b: &Browser, base: &str) {
     // The performance log also shows the browser's own targets loading
     // chrome:// resources (the Debian launcher adds extensions): those never
     // leave the machine. Any other URL must be the site or data:.
@@ -169,14 +185,10 @@ fn browser_login_flow(lang_override: Option<&str>) {
         "requests to something else than {allowed} or data: {offsite:#?}"
     );
     assert!(
-        b.requests.iter().any(|u| u.starts_with(&url("/api/login"))),
+        b.requests
+            .iter()
+            .any(|u| u.starts_with(&format!("{base}/api/login"))),
         "the performance log must have seen the login POST: {:#?}",
         b.requests
-    );
-    eprintln!(
-        "browser flow ({lang}) ok in {:.1}s: {} requests, {} console lines",
-        started.elapsed().as_secs_f64(),
-        b.requests.len(),
-        b.console.len()
     );
 }

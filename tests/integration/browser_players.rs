@@ -166,7 +166,6 @@ fn logged_in_state(lang: &str, front: Front) {
     b.wait_url("the player's page", |u| path_of(u) == own);
     // The page's own logout button stays; the header offers "my page".
     let my_page = ui_string(lang, "my_page");
-    let logout = ui_string(lang, "logout");
     wait_true(
         &b,
         "my page in the header",
@@ -186,102 +185,13 @@ fn logged_in_state(lang: &str, front: Front) {
         json!("page")
     );
 
-    b.goto(&stack.url("/"));
-    wait_true(
-        &b,
-        "the own row",
-        "return !!document.querySelector('tr.me')",
-    );
-    let items = nav_items(&b);
-    assert_eq!(
-        items,
-        vec![
-            (my_page.clone(), own.clone()),
-            (logout.clone(), String::new())
-        ],
-        "the roster's header, logged in"
-    );
-    assert!(
-        !items
-            .iter()
-            .any(|(t, _)| *t == ui_string(lang, "organiser_page")),
-        "a player is offered the organiser's page"
-    );
-    let me = b.exec(
-        "var rows = document.querySelectorAll('tr.me');
-         var r = rows[0];
-         return [rows.length, r.getAttribute('aria-current'),
-                 r.querySelector('a').getAttribute('href'), r.cells[1].textContent.trim()];",
-        json!([]),
-    );
-    assert_eq!(me, json!([1, "true", own, player.name]), "the own row");
-    // Others' pages are closed to a player: only their own name links.
-    let links = b.exec(
-        "return Array.from(document.querySelectorAll('table.roster tbody a')).map(function (a) { return a.getAttribute('href') })",
-        json!([]),
-    );
-    assert_eq!(links, json!([own]));
-    b.exec(
-        "document.querySelector('tr.me').scrollIntoView({block: 'center'})",
-        json!([]),
-    );
-    assert!(b.displayed(&b.find("tr.me")));
-    assert_in_viewport(&b, "tr.me td:nth-child(2)");
-    b.screenshot(&format!("roster-loggedin-{suffix}.png"));
-
+    roster_logged_in(&b, &stack, lang, &player, &suffix);
     // /login/ while logged in: the player's page.
     b.goto(&stack.url("/login/"));
     b.wait_url("/login/ goes to the player's page", |u| path_of(u) == own);
 
-    // Another player's page: the 403 page offers "my page".
-    let other = if player.slug == "p001" {
-        "p002"
-    } else {
-        "p001"
-    };
-    b.goto(&stack.url(&format!("/p/{other}/")));
-    b.wait_text("the 403 page", |t| {
-        t.contains(&ui_string(lang, "forbidden_title"))
-    });
-    wait_true(
-        &b,
-        "my page on the 403 page",
-        "var a = document.querySelector('main a[data-me]'); return !!a && !a.hidden",
-    );
-    assert_eq!(
-        b.prop(&b.find("main a[data-me]"), "pathname"),
-        own,
-        "the 403 page's my-page button"
-    );
-    assert!(!b.displayed(&b.find("main a[data-signed-out]")));
-
-    // An admin row's hint (as the login sets it for one): the header also
-    // offers the organiser's page, and every name stays a link.
-    b.add_cookie(HINT, &format!("{}:admin", player.slug), true);
-    b.goto(&stack.url("/"));
-    wait_true(
-        &b,
-        "the admin's header",
-        "return !!document.querySelector('.site-header a[data-admin]')",
-    );
-    assert_eq!(
-        nav_items(&b),
-        vec![
-            (my_page.clone(), own.clone()),
-            (ui_string(lang, "organiser_page"), "/admin/".to_string()),
-            (logout.clone(), String::new()),
-        ]
-    );
-    assert_eq!(
-        b.exec(
-            "return document.querySelectorAll('table.roster tbody a').length",
-            json!([])
-        ),
-        json!(120)
-    );
-    if front == Front::Nginx {
-        b.screenshot(&format!("roster-admin-{suffix}.png"));
-    }
+    another_players_page(&b, &stack, lang, &player);
+    admin_hint(&b, &stack, lang, &player, front, &suffix);
     b.add_cookie(HINT, &player.slug, true);
 
     // Log out from the roster's header → the form, and "Log in" again.
@@ -526,4 +436,108 @@ fn login_answers_fr() {
 #[test]
 fn login_answers_en() {
     login_answers("en");
+}
+
+/// The roster, logged in: "my page" and "log out" in the header, the own
+/// row marked and in view, and only the own name a link.
+fn roster_logged_in(b: &Browser, stack: &Stack, lang: &str, player: &Player, suffix: &str) {
+    let own = format!("/p/{}/", player.slug);
+    let my_page = ui_string(lang, "my_page");
+    let logout = ui_string(lang, "logout");
+    b.goto(&stack.url("/"));
+    wait_true(b, "the own row", "return !!document.querySelector('tr.me')");
+    let items = nav_items(b);
+    assert_eq!(
+        items,
+        vec![
+            (my_page.clone(), own.clone()),
+            (logout.clone(), String::new())
+        ],
+        "the roster's header, logged in"
+    );
+    assert!(
+        !items
+            .iter()
+            .any(|(t, _)| *t == ui_string(lang, "organiser_page")),
+        "a player is offered the organiser's page"
+    );
+    let me = b.exec(
+        "var rows = document.querySelectorAll('tr.me');
+         var r = rows[0];
+         return [rows.length, r.getAttribute('aria-current'),
+                 r.querySelector('a').getAttribute('href'), r.cells[1].textContent.trim()];",
+        json!([]),
+    );
+    assert_eq!(me, json!([1, "true", own, player.name]), "the own row");
+    // Others' pages are closed to a player: only their own name links.
+    let links = b.exec(
+        "return Array.from(document.querySelectorAll('table.roster tbody a')).map(function (a) { return a.getAttribute('href') })",
+        json!([]),
+    );
+    assert_eq!(links, json!([own]));
+    b.exec(
+        "document.querySelector('tr.me').scrollIntoView({block: 'center'})",
+        json!([]),
+    );
+    assert!(b.displayed(&b.find("tr.me")));
+    assert_in_viewport(b, "tr.me td:nth-child(2)");
+    b.screenshot(&format!("roster-loggedin-{suffix}.png"));
+}
+
+/// Another player's page: the 403 page offers "my page".
+fn another_players_page(b: &Browser, stack: &Stack, lang: &str, player: &Player) {
+    let own = format!("/p/{}/", player.slug);
+    let other = if player.slug == "p001" {
+        "p002"
+    } else {
+        "p001"
+    };
+    b.goto(&stack.url(&format!("/p/{other}/")));
+    b.wait_text("the 403 page", |t| {
+        t.contains(&ui_string(lang, "forbidden_title"))
+    });
+    wait_true(
+        b,
+        "my page on the 403 page",
+        "var a = document.querySelector('main a[data-me]'); return !!a && !a.hidden",
+    );
+    assert_eq!(
+        b.prop(&b.find("main a[data-me]"), "pathname"),
+        own,
+        "the 403 page's my-page button"
+    );
+    assert!(!b.displayed(&b.find("main a[data-signed-out]")));
+}
+
+/// An admin row's hint (as the login sets it for one): the header also
+/// offers the organiser's page, and every name stays a link.
+fn admin_hint(b: &Browser, stack: &Stack, lang: &str, player: &Player, front: Front, suffix: &str) {
+    let own = format!("/p/{}/", player.slug);
+    let my_page = ui_string(lang, "my_page");
+    let logout = ui_string(lang, "logout");
+    b.add_cookie(HINT, &format!("{}:admin", player.slug), true);
+    b.goto(&stack.url("/"));
+    wait_true(
+        b,
+        "the admin's header",
+        "return !!document.querySelector('.site-header a[data-admin]')",
+    );
+    assert_eq!(
+        nav_items(b),
+        vec![
+            (my_page.clone(), own.clone()),
+            (ui_string(lang, "organiser_page"), "/admin/".to_string()),
+            (logout.clone(), String::new()),
+        ]
+    );
+    assert_eq!(
+        b.exec(
+            "return document.querySelectorAll('table.roster tbody a').length",
+            json!([])
+        ),
+        json!(120)
+    );
+    if front == Front::Nginx {
+        b.screenshot(&format!("roster-admin-{suffix}.png"));
+    }
 }

@@ -106,6 +106,41 @@ fn troubled_roster() -> String {
     csv_text(&["id", "name", "pin"], &rows)
 }
 
+/// Grouped by tab: the players' tab, then the joined table, each under
+/// its heading (the first problem right under the first), rows in order.
+#[track_caller]
+fn assert_grouped_by_tab(out: &str, first_problem: usize) {
+    let players = line_index(out, "== tab \"Players\": 8 warning(s), 0 error(s) ==");
+    let matches = line_index(out, "== tab \"Matches\": 1 warning(s), 0 error(s) ==");
+    assert!(first_problem == players + 1 && players < matches, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let player_rows: Vec<&str> = lines[players + 1..matches]
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(player_rows.len(), 8, "{out}");
+    assert!(
+        player_rows
+            .iter()
+            .all(|l| l.starts_with("warning: tab \"Players\", row ")),
+        "{out}"
+    );
+    let numbers: Vec<usize> = player_rows
+        .iter()
+        .filter_map(|l| l.split("row ").nth(1)?.split(',').next()?.parse().ok())
+        .collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(numbers, sorted, "{out}");
+    assert!(
+        lines[matches + 1].starts_with(
+            "warning: tab \"Matches\", row 3, column \"player_id\": \"zz\" matches no player"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn the_summary_comes_first_and_each_problem_is_printed_once_under_its_tab() {
     let site = site_with_matches(
@@ -176,37 +211,7 @@ fn the_summary_comes_first_and_each_problem_is_printed_once_under_its_tab() {
         assert_eq!(found.len(), 1, "{tag}{says}:\n{out}");
     }
 
-    // Grouped by tab: the players' tab, then the joined table, each under
-    // its heading, rows in order.
-    let players = line_index(out, "== tab \"Players\": 8 warning(s), 0 error(s) ==");
-    let matches = line_index(out, "== tab \"Matches\": 1 warning(s), 0 error(s) ==");
-    assert!(first_problem == players + 1 && players < matches, "{out}");
-    let lines: Vec<&str> = out.lines().collect();
-    let player_rows: Vec<&str> = lines[players + 1..matches]
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("warning:"))
-        .collect();
-    assert_eq!(player_rows.len(), 8, "{out}");
-    assert!(
-        player_rows
-            .iter()
-            .all(|l| l.starts_with("warning: tab \"Players\", row ")),
-        "{out}"
-    );
-    let numbers: Vec<usize> = player_rows
-        .iter()
-        .filter_map(|l| l.split("row ").nth(1)?.split(',').next()?.parse().ok())
-        .collect();
-    let mut sorted = numbers.clone();
-    sorted.sort_unstable();
-    assert_eq!(numbers, sorted, "{out}");
-    assert!(
-        lines[matches + 1].starts_with(
-            "warning: tab \"Matches\", row 3, column \"player_id\": \"zz\" matches no player"
-        ),
-        "{out}"
-    );
+    assert_grouped_by_tab(out, first_problem);
     assert!(
         out.trim_end().ends_with("ok: publishable (9 warning(s))"),
         "{out}"

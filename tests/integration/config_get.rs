@@ -2,12 +2,12 @@
 //! as gen resolves them — defaults filled in, paths absolute — and an
 //! unknown key refused with exit 2 and the nearest key.
 
-use crate::common::{self, Site, site_config};
+use sheetgen_test_support::site::{CSV_SOURCE, Site, site_config};
 
 #[test]
 fn config_get_prints_resolved_values_and_refuses_unknown_keys() {
     let site = Site::new();
-    site.write_config(&site_config("FC Get", None, common::CSV_SOURCE, ""));
+    site.write_config(&site_config("FC Get", None, CSV_SOURCE, ""));
     let run = site.run(&["config", "get", "api.listen"]);
     run.expect_code(0);
     assert_eq!(run.stdout, "127.0.0.1:8787\n");

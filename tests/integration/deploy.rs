@@ -193,116 +193,10 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
         "first install keeps no previous binary"
     );
 
-    let env_text = std::fs::read_to_string(&env_file).unwrap();
-    let token = env_text
-        .lines()
-        .find_map(|l| l.strip_prefix("GEN_REFRESH_TOKEN="))
-        .expect("a generated GEN_REFRESH_TOKEN");
-    assert!(
-        token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()),
-        "token {token:?}"
-    );
-    for placeholder in [
-        "#GEN_GOOGLE_API_KEY=",
-        "#GOOGLE_APPLICATION_CREDENTIALS=",
-        "#GEN_SESSION_KEY=",
-    ] {
-        assert!(
-            env_text.contains(placeholder),
-            "{placeholder} missing:\n{env_text}"
-        );
-    }
-
-    // The config is the demo with every path under the root.
-    let config_text = std::fs::read_to_string(&config).unwrap();
-    let r = root.display();
-    for want in [
-        format!("out_dir = \"{r}/var/www/sheetgen\""),
-        format!("state_dir = \"{r}/var/lib/sheetgen\""),
-        format!("templates = \"{r}/usr/local/share/sheetgen/site-templates\""),
-        format!("Players = \"{r}/etc/sheetgen/data/players.csv\""),
-    ] {
-        assert!(
-            config_text.contains(&want),
-            "{want} missing:\n{config_text}"
-        );
-    }
-
-    // The unit: gen watch, hardened.
-    let unit_path = root.join("etc/systemd/system/sheetgen.service");
-    let unit = std::fs::read_to_string(&unit_path).unwrap();
-    for line in [
-        format!("ExecStart={r}/usr/local/bin/gen --config {r}/etc/sheetgen/site.toml watch"),
-        "User=sheetgen".into(),
-        format!("EnvironmentFile=-{r}/etc/sheetgen/env"),
-        "Restart=always".into(),
-        "RestartSec=2".into(),
-        "NoNewPrivileges=yes".into(),
-        "ProtectSystem=strict".into(),
-        "ProtectHome=yes".into(),
-        "PrivateTmp=yes".into(),
-        "PrivateDevices=yes".into(),
-        "ProtectKernelTunables=yes".into(),
-        "ProtectKernelModules=yes".into(),
-        "ProtectControlGroups=yes".into(),
-        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX".into(),
-        format!("ReadWritePaths={r}/var/lib/sheetgen {r}/var/www/sheetgen"),
-        "LimitNOFILE=65536".into(),
-        "UMask=0022".into(),
-        "TimeoutStopSec=10".into(),
-        "WantedBy=multi-user.target".into(),
-    ] {
-        assert!(
-            unit.lines().any(|l| l == line),
-            "unit lacks `{line}`:\n{unit}"
-        );
-    }
-    let intent = std::fs::read_to_string(root.join("deploy-intent.txt")).unwrap();
-    assert!(
-        intent.contains("useradd --system")
-            && intent.contains("chown sheetgen:sheetgen /var/lib/sheetgen")
-            && intent.contains("systemctl enable --now var-cache-nginx-sheetgen.mount"),
-        "{intent}"
-    );
-
-    // nginx's auth cache: a bounded tmpfs on the folder `gen nginx` names,
-    // in a mount unit named as systemd requires (the escaped path).
-    let cache = format!("{r}/var/cache/nginx/sheetgen");
-    let escaped = Command::new("systemd-escape")
-        .args(["--path", "--suffix=mount", &cache])
-        .output()
-        .expect("systemd-escape (Debian package systemd)");
-    let mount_name = String::from_utf8_lossy(&escaped.stdout).trim().to_string();
-    let mount = std::fs::read_to_string(root.join("etc/systemd/system").join(&mount_name))
-        .unwrap_or_else(|e| panic!("the mount unit {mount_name}: {e}"));
-    for line in [
-        "What=tmpfs".to_string(),
-        "Type=tmpfs".to_string(),
-        format!("Where={cache}"),
-        "Before=nginx.service".to_string(),
-        "WantedBy=multi-user.target".to_string(),
-    ] {
-        assert!(
-            mount.lines().any(|l| l == line),
-            "mount unit lacks `{line}`:\n{mount}"
-        );
-    }
-    let options = mount
-        .lines()
-        .find_map(|l| l.strip_prefix("Options="))
-        .unwrap_or_default();
-    for option in ["mode=0700", "size=128m", "nosuid", "nodev", "noexec"] {
-        assert!(
-            options.split(',').any(|o| o == option),
-            "tmpfs options lack {option}: {options}"
-        );
-    }
-    let nginx_site = std::fs::read_to_string(root.join("etc/nginx/conf.d/sheetgen.conf")).unwrap();
-    assert!(
-        nginx_site.contains(&format!("proxy_cache_path \"{cache}\" "))
-            && nginx_site.contains("max_size=100m"),
-        "the auth cache must be where the tmpfs is, and smaller:\n{nginx_site}"
-    );
+    assert_env_file(&env_file);
+    let config_text = assert_config_under_root(root, &config);
+    let unit_path = assert_hardened_unit(root);
+    assert_auth_cache_on_tmpfs(root);
 
     // The organiser edits the config; a second run changes nothing at all.
     let edited = format!("{config_text}\n# the organiser was here\n");
@@ -341,13 +235,143 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
     );
     check.expect_ok("gen check on the installed config");
 
-    // systemd's own verdict on the unit (its ExecStart exists under the root).
+    systemd_verifies(&unit_path);
+    nginx_tests(root);
+}
+
+/// `/etc/sheetgen/env`: a generated refresh token, and the other
+/// variables as commented placeholders.
+fn assert_env_file(env_file: &Path) {
+    let env_text = std::fs::read_to_string(env_file).unwrap();
+    let token = env_text
+        .lines()
+        .find_map(|l| l.strip_prefix("GEN_REFRESH_TOKEN="))
+        .expect("a generated GEN_REFRESH_TOKEN");
+    assert!(
+        token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "token {token:?}"
+    );
+    for placeholder in [
+        "#GEN_GOOGLE_API_KEY=",
+        "#GOOGLE_APPLICATION_CREDENTIALS=",
+        "#GEN_SESSION_KEY=",
+    ] {
+        assert!(
+            env_text.contains(placeholder),
+            "{placeholder} missing:\n{env_text}"
+        );
+    }
+}
+
+/// The config is the demo with every path under the root; its text.
+fn assert_config_under_root(root: &Path, config: &Path) -> String {
+    let config_text = std::fs::read_to_string(config).unwrap();
+    let r = root.display();
+    for want in [
+        format!("out_dir = \"{r}/var/www/sheetgen\""),
+        format!("state_dir = \"{r}/var/lib/sheetgen\""),
+        format!("templates = \"{r}/usr/local/share/sheetgen/site-templates\""),
+        format!("Players = \"{r}/etc/sheetgen/data/players.csv\""),
+    ] {
+        assert!(
+            config_text.contains(&want),
+            "{want} missing:\n{config_text}"
+        );
+    }
+    config_text
+}
+
+/// The unit: gen watch, hardened; its path.
+fn assert_hardened_unit(root: &Path) -> PathBuf {
+    let r = root.display();
+    let unit_path = root.join("etc/systemd/system/sheetgen.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    for line in [
+        format!("ExecStart={r}/usr/local/bin/gen --config {r}/etc/sheetgen/site.toml watch"),
+        "User=sheetgen".into(),
+        format!("EnvironmentFile=-{r}/etc/sheetgen/env"),
+        "Restart=always".into(),
+        "RestartSec=2".into(),
+        "NoNewPrivileges=yes".into(),
+        "ProtectSystem=strict".into(),
+        "ProtectHome=yes".into(),
+        "PrivateTmp=yes".into(),
+        "PrivateDevices=yes".into(),
+        "ProtectKernelTunables=yes".into(),
+        "ProtectKernelModules=yes".into(),
+        "ProtectControlGroups=yes".into(),
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX".into(),
+        format!("ReadWritePaths={r}/var/lib/sheetgen {r}/var/www/sheetgen"),
+        "LimitNOFILE=65536".into(),
+        "UMask=0022".into(),
+        "TimeoutStopSec=10".into(),
+        "WantedBy=multi-user.target".into(),
+    ] {
+        assert!(
+            unit.lines().any(|l| l == line),
+            "unit lacks `{line}`:\n{unit}"
+        );
+    }
+    let intent = std::fs::read_to_string(root.join("deploy-intent.txt")).unwrap();
+    assert!(
+        intent.contains("useradd --system")
+            && intent.contains("chown sheetgen:sheetgen /var/lib/sheetgen")
+            && intent.contains("systemctl enable --now var-cache-nginx-sheetgen.mount"),
+        "{intent}"
+    );
+    unit_path
+}
+
+/// nginx's auth cache: a bounded tmpfs on the folder `gen nginx` names,
+/// in a mount unit named as systemd requires (the escaped path).
+fn assert_auth_cache_on_tmpfs(root: &Path) {
+    let r = root.display();
+    let cache = format!("{r}/var/cache/nginx/sheetgen");
+    let escaped = Command::new("systemd-escape")
+        .args(["--path", "--suffix=mount", &cache])
+        .output()
+        .expect("systemd-escape (Debian package systemd)");
+    let mount_name = String::from_utf8_lossy(&escaped.stdout).trim().to_string();
+    let mount = std::fs::read_to_string(root.join("etc/systemd/system").join(&mount_name))
+        .unwrap_or_else(|e| panic!("the mount unit {mount_name}: {e}"));
+    for line in [
+        "What=tmpfs".to_string(),
+        "Type=tmpfs".to_string(),
+        format!("Where={cache}"),
+        "Before=nginx.service".to_string(),
+        "WantedBy=multi-user.target".to_string(),
+    ] {
+        assert!(
+            mount.lines().any(|l| l == line),
+            "mount unit lacks `{line}`:\n{mount}"
+        );
+    }
+    let options = mount
+        .lines()
+        .find_map(|l| l.strip_prefix("Options="))
+        .unwrap_or_default();
+    for option in ["mode=0700", "size=128m", "nosuid", "nodev", "noexec"] {
+        assert!(
+            options.split(',').any(|o| o == option),
+            "tmpfs options lack {option}: {options}"
+        );
+    }
+    let nginx_site = std::fs::read_to_string(root.join("etc/nginx/conf.d/sheetgen.conf")).unwrap();
+    assert!(
+        nginx_site.contains(&format!("proxy_cache_path \"{cache}\" "))
+            && nginx_site.contains("max_size=100m"),
+        "the auth cache must be where the tmpfs is, and smaller:\n{nginx_site}"
+    );
+}
+
+/// systemd's own verdict on the unit (its ExecStart exists under the root).
+fn systemd_verifies(unit_path: &Path) {
     match find_tool("systemd-analyze") {
         Some(analyze) => {
             let out = Run::from(
                 Command::new(analyze)
                     .arg("verify")
-                    .arg(&unit_path)
+                    .arg(unit_path)
                     .output()
                     .unwrap(),
             );
@@ -364,9 +388,11 @@ fn deploy_twice_changes_nothing_and_keeps_the_organisers_files() {
             "systemd-analyze not installed: unit checked by the line assertions only (Debian package `systemd`)"
         ),
     }
+}
 
-    // nginx's own verdict on the installed site, inside a minimal main config.
-    // (Last: nginx -t creates and chowns the cache folder under the root.)
+/// nginx's own verdict on the installed site, inside a minimal main config.
+/// (Last: nginx -t creates and chowns the cache folder under the root.)
+fn nginx_tests(root: &Path) {
     let nginx = tool("nginx", "nginx");
     let site = root.join("etc/nginx/conf.d/sheetgen.conf");
     let prefix = TempDir::new().unwrap();

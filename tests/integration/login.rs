@@ -190,7 +190,14 @@ fn right_pin_sets_a_host_cookie_and_auth_answers_204_401_403() {
         204
     );
 
-    // Tampered: every single-character change in payload or signature.
+    assert_tampered_tokens_refused(addr, &token);
+    assert_library_tokens(addr, &site);
+    assert_auth_answers_only_204_401_403(addr);
+}
+
+/// Tampered: every single-character change in payload or signature, a
+/// payload swapped under the same signature, junk.
+fn assert_tampered_tokens_refused(addr: &str, token: &str) {
     let (payload, sig) = token.split_once('.').unwrap();
     let flip = |s: &str, i: usize| -> String {
         let mut b = s.as_bytes().to_vec();
@@ -222,11 +229,13 @@ fn right_pin_sets_a_host_cookie_and_auth_answers_204_401_403() {
     ] {
         assert_eq!(auth(addr, junk, "alice"), 401, "token {junk:.40?}");
     }
+}
 
-    // Tokens made by the library with this site's key: a fresh one works
-    // (so the crafted tokens below fail for the reason tested), an expired
-    // one does not, nor one signed with another key.
-    let key = session_key(&site);
+/// Tokens made by the library with this site's key: a fresh one works
+/// (so the crafted tokens below fail for the reason tested), an expired
+/// one does not, nor one signed with another key.
+fn assert_library_tokens(addr: &str, site: &Site) {
+    let key = session_key(site);
     let fresh = key.issue(
         "alice",
         "482913",
@@ -262,8 +271,10 @@ fn right_pin_sets_a_host_cookie_and_auth_answers_204_401_403() {
         SystemTime::now(),
     );
     assert_eq!(auth(addr, &other_key, "alice"), 401);
+}
 
-    // /api/auth never answers anything but 204/401/403, whatever is sent.
+/// /api/auth never answers anything but 204/401/403, whatever is sent.
+fn assert_auth_answers_only_204_401_403(addr: &str) {
     for (method, headers, body) in [
         ("POST", vec![("X-Player-Slug", "alice")], &b"x=1"[..]),
         ("PUT", vec![], &b""[..]),

@@ -51,29 +51,3 @@ mod visibility;
 mod watch;
 mod watch_google;
 mod xlsx;
-
-// The harness's old module names, for tests written against them on other
-// branches before it moved to tests/support (issue 24): unused here, and
-// to be removed once those branches have merged.
-#[allow(unused_imports)]
-mod common {
-    pub(crate) use sheetgen_test_support::{site::*, tools::*, tree::*};
-}
-#[allow(unused_imports)]
-mod http_support {
-    pub(crate) use sheetgen_test_support::tree::contains;
-    pub(crate) use sheetgen_test_support::{burst::*, http::*, nginx::*, process::*};
-}
-#[allow(unused_imports)]
-mod fake_google {
-    pub(crate) use sheetgen_test_support::fake_google::*;
-}
-#[allow(unused_imports)]
-mod photo_support {
-    pub(crate) use sheetgen_test_support::images::*;
-}
-#[allow(unused_imports)]
-mod browser_support {
-    pub(crate) use sheetgen_test_support::site::REPO;
-    pub(crate) use sheetgen_test_support::{browser::*, demo::*};
-}

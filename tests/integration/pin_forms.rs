@@ -10,8 +10,10 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use crate::common::{self, Run, Site, csv_text, site_config};
-use crate::http_support::{COOKIE, Gen, post_form};
+use sheetgen_test_support::http::{COOKIE, post_form};
+use sheetgen_test_support::process::Gen;
+use sheetgen_test_support::site::{Run, Site, csv_config, csv_text, site_config};
+use sheetgen_test_support::tree::{assert_gz_twins, readable_contents, tree_bytes};
 
 /// Separators a number is written with: space, no-break space, narrow
 /// no-break space, thin space, `.`, `-`, `/`, `,`.
@@ -151,7 +153,7 @@ fn digits_as_read(text: &str) -> String {
 /// form: as is, or as its digits once separators are removed.
 #[track_caller]
 fn assert_no_pin_form_in(out: &Path, pins: &[&str]) {
-    let pages: Vec<(String, Vec<u8>)> = common::readable_contents(out)
+    let pages: Vec<(String, Vec<u8>)> = readable_contents(out)
         .into_iter()
         .filter(|(rel, _)| rel.ends_with(".html") || rel.ends_with(".html.gz"))
         .collect();
@@ -225,7 +227,7 @@ fn a_pin_shown_in_another_form_never_reaches_out_dir_and_the_rest_publishes() {
     );
     assert!(alice.contains("Rovers") && alice.contains("Athletic"));
     assert!(alice.contains("2026-09-06") && alice.contains("2026-10-04"));
-    common::assert_gz_twins(&site.out());
+    assert_gz_twins(&site.out());
 }
 
 #[test]
@@ -267,7 +269,7 @@ fn gen_check_and_the_organisers_page_name_each_withheld_cell() {
 fn the_last_gate_refuses_a_pin_form_outside_any_cell_and_keeps_the_site() {
     let site = site("en");
     site.build_ok();
-    let before = common::tree_bytes(&site.out());
+    let before = tree_bytes(&site.out());
     // A label is no cell: nothing can withhold it, the gate must refuse.
     site.write_config(&config("en", "\n[labels]\nnote = \"Note 98-76-54\"\n"));
     let run = site.build();
@@ -280,7 +282,7 @@ fn the_last_gate_refuses_a_pin_form_outside_any_cell_and_keeps_the_site() {
         "{output}"
     );
     assert!(!output.contains("987654") && !output.contains("98-76-54"));
-    assert_eq!(common::tree_bytes(&site.out()), before, "the site changed");
+    assert_eq!(tree_bytes(&site.out()), before, "the site changed");
 
     let check = site.run(&["check"]);
     check.expect_code(1);
@@ -309,7 +311,7 @@ fn text_pins_are_found_whatever_their_case_accents_and_spaces() {
         csv_text(&["id", "name", "pin", "team", "motto"], &rows),
     );
     let run = site.build();
-    let pages: Vec<(String, String)> = common::readable_contents(&site.out())
+    let pages: Vec<(String, String)> = readable_contents(&site.out())
         .into_iter()
         .filter(|(rel, _)| rel.ends_with(".html") || rel.ends_with(".html.gz"))
         .map(|(rel, b)| (rel, String::from_utf8_lossy(&b).to_lowercase()))
@@ -468,7 +470,7 @@ fn a_player_folder_replaced_by_a_symlink_is_never_written_through() {
 #[test]
 fn gen_watch_removes_a_symlink_planted_while_nothing_changes() {
     let site = Site::new();
-    site.write_config(&common::csv_config("", "[api]\nlisten = \"127.0.0.1:0\"\n"));
+    site.write_config(&csv_config("", "[api]\nlisten = \"127.0.0.1:0\"\n"));
     site.write("players.csv", SIMPLE);
     let g = Gen::start_env(
         &site.config_path(),

@@ -566,71 +566,8 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     // An edit, pushed by the Apps Script to each origin through the
     // balancer: on both within 2 s, one Sheets request each.
     let c2 = login_ok(&lb.addr, 2);
-    let before_cycles = [o1.gen_().cycles(), o2.gen_().cycles()];
-    let before = fake.sheets();
-    fake.set_tab("Players", players_tab("Team-Pushed-4417", &pin(3)));
-    let t = Instant::now();
-    lb.push("o1");
-    lb.push("o2");
-    for o in [&o1, &o2] {
-        let shown = poll(Duration::from_secs(2), || {
-            shows(&page(&o.addr(), "/p/p2/", Some(&c2)), "Team-Pushed-4417").then_some(())
-        });
-        assert!(
-            shown.is_some(),
-            "the pushed edit is not on {} within 2 s\n{}",
-            o.addr(),
-            o.logs()
-        );
-    }
-    eprintln!("pushed edit on both origins after {:?}", t.elapsed());
-    let index = page(&lb.addr, "/", None);
-    assert!(shows(&index, "Team-Pushed-4417"), "{}", index.head);
-    // (/healthz counts a cycle a moment after its pages are out.)
-    let after_cycles = || [o1.gen_().cycles(), o2.gen_().cycles()];
-    poll(Duration::from_secs(2), || {
-        (after_cycles()
-            .iter()
-            .zip(before_cycles)
-            .all(|(a, b)| *a > b))
-        .then_some(())
-    });
-    assert_eq!(
-        after_cycles(),
-        before_cycles.map(|c| c + 1),
-        "one cycle on each origin, one push each"
-    );
-    assert_eq!(
-        fake.sheets() - before,
-        2,
-        "Google requests = origins × 1 per cycle"
-    );
-
-    // A PIN change: the next cycle on each origin (the push) ends the
-    // sessions made with the old PIN on both; the new PIN logs in on both.
-    fake.set_tab("Players", players_tab("Team-Pushed-4417", "913377"));
-    lb.push("o1");
-    lb.push("o2");
-    for o in [&o1, &o2] {
-        let ended = poll(Duration::from_secs(2), || {
-            (sheetgen_test_support::http::auth_status(&o.gen_().addr, &c3, "p3") == 401)
-                .then_some(())
-        });
-        assert!(
-            ended.is_some(),
-            "the old session still passes on {}",
-            o.addr()
-        );
-        assert_eq!(
-            login(&o.addr(), 3, &pin(3)),
-            None,
-            "old PIN on {}",
-            o.addr()
-        );
-        let c = login(&o.addr(), 3, "913377")
-            .unwrap_or_else(|| panic!("the new PIN fails on {}\n{}", o.addr(), o.logs()));
-        assert_own_page(&o.addr(), 3, &c, "Red", "a session with the new PIN");
-    }
+    let before = assert_edit_pushed_to_both(&fake, [&o1, &o2], &lb, &c2);
+    change_a_pin_on_both(&fake, [&o1, &o2], &lb, &c3);
     // Others' sessions live on.
     assert_own_page(
         &lb.addr,
@@ -665,6 +602,86 @@ fn two_origins_share_sessions_the_push_and_a_pin_change() {
     for (i, team) in [(1, "Red"), (2, "Team-Pushed-4417"), (4, "Red")] {
         let c = login_ok(&lb.addr, i);
         assert_own_page(&lb.addr, i, &c, team, "a login with gen down on o2");
+    }
+}
+
+/// An edit, pushed by the Apps Script to each origin through the
+/// balancer: on both within 2 s, one cycle and one Sheets request each.
+/// The Sheets requests before it.
+fn assert_edit_pushed_to_both(
+    fake: &FakeGoogle,
+    [o1, o2]: [&Origin; 2],
+    lb: &Haproxy,
+    c2: &str,
+) -> usize {
+    let before_cycles = [o1.gen_().cycles(), o2.gen_().cycles()];
+    let before = fake.sheets();
+    fake.set_tab("Players", players_tab("Team-Pushed-4417", &pin(3)));
+    let t = Instant::now();
+    lb.push("o1");
+    lb.push("o2");
+    for o in [o1, o2] {
+        let shown = poll(Duration::from_secs(2), || {
+            shows(&page(&o.addr(), "/p/p2/", Some(c2)), "Team-Pushed-4417").then_some(())
+        });
+        assert!(
+            shown.is_some(),
+            "the pushed edit is not on {} within 2 s\n{}",
+            o.addr(),
+            o.logs()
+        );
+    }
+    eprintln!("pushed edit on both origins after {:?}", t.elapsed());
+    let index = page(&lb.addr, "/", None);
+    assert!(shows(&index, "Team-Pushed-4417"), "{}", index.head);
+    // (/healthz counts a cycle a moment after its pages are out.)
+    let after_cycles = || [o1.gen_().cycles(), o2.gen_().cycles()];
+    poll(Duration::from_secs(2), || {
+        (after_cycles()
+            .iter()
+            .zip(before_cycles)
+            .all(|(a, b)| *a > b))
+        .then_some(())
+    });
+    assert_eq!(
+        after_cycles(),
+        before_cycles.map(|c| c + 1),
+        "one cycle on each origin, one push each"
+    );
+    assert_eq!(
+        fake.sheets() - before,
+        2,
+        "Google requests = origins × 1 per cycle"
+    );
+    before
+}
+
+/// A PIN change: the next cycle on each origin (the push) ends the
+/// sessions made with the old PIN (`c3`) on both; the new PIN logs in on
+/// both.
+fn change_a_pin_on_both(fake: &FakeGoogle, origins: [&Origin; 2], lb: &Haproxy, c3: &str) {
+    fake.set_tab("Players", players_tab("Team-Pushed-4417", "913377"));
+    lb.push("o1");
+    lb.push("o2");
+    for o in origins {
+        let ended = poll(Duration::from_secs(2), || {
+            (sheetgen_test_support::http::auth_status(&o.gen_().addr, c3, "p3") == 401)
+                .then_some(())
+        });
+        assert!(
+            ended.is_some(),
+            "the old session still passes on {}",
+            o.addr()
+        );
+        assert_eq!(
+            login(&o.addr(), 3, &pin(3)),
+            None,
+            "old PIN on {}",
+            o.addr()
+        );
+        let c = login(&o.addr(), 3, "913377")
+            .unwrap_or_else(|| panic!("the new PIN fails on {}\n{}", o.addr(), o.logs()));
+        assert_own_page(&o.addr(), 3, &c, "Red", "a session with the new PIN");
     }
 }
 
@@ -779,36 +796,34 @@ fn google_down_leaves_both_origins_stale_but_in_the_pool() {
 /// before it), and whether it was the player's own page.
 type Probe = (f64, Result<(), String>);
 
-#[test]
-fn failover_under_load_then_a_restart_serves_its_snapshot() {
-    let fake = FakeGoogle::start(KEY, sheet("Red"));
-    let mut o1 = Origin::started(&fake, 3600);
-    let o2 = Origin::started(&fake, 3600);
-    let lb = Haproxy::start(&[&o1, &o2]);
-    let cookies: Vec<String> = (1..=PLAYERS).map(|i| login_ok(&lb.addr, i)).collect();
-
-    // wrk on a player's page through the balancer, for the whole episode,
-    // at the lowest priority: on a busy machine (the rest of the suite runs
-    // beside it) it yields instead of starving other tests' timings.
-    let wrk = Command::new("nice")
+/// wrk on a player's page through the balancer, for the whole episode,
+/// at the lowest priority: on a busy machine (the rest of the suite runs
+/// beside it) it yields instead of starving other tests' timings.
+fn start_wrk(lb: &Haproxy, cookie: &str) -> Child {
+    Command::new("nice")
         .args(["-n", "19"])
         .arg(tools::tool("wrk", "wrk"))
         .args(["-t1", "-c4", "-d9s", "--timeout", "2s", "-H"])
-        .arg(format!("Cookie: {COOKIE}={}", cookies[0]))
+        .arg(format!("Cookie: {COOKIE}={cookie}"))
         .arg(format!("http://{}/p/p1/", lb.addr))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
 
-    // Probes: each player reads their own page on a fresh connection, in a
-    // loop, each answer checked.
-    let stop = Arc::new(AtomicBool::new(false));
-    let killed_at: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let probes: Vec<_> = (1..=PLAYERS)
+/// Probes: each player reads their own page on a fresh connection, in a
+/// loop until `stop`, each answer checked and timed against `killed_at`.
+fn start_probes(
+    lb: &Haproxy,
+    cookies: &[String],
+    stop: &Arc<AtomicBool>,
+    killed_at: &Arc<Mutex<Option<Instant>>>,
+) -> Vec<std::thread::JoinHandle<Vec<Probe>>> {
+    (1..=PLAYERS)
         .map(|i| {
             let (addr, cookie) = (lb.addr.clone(), format!("{COOKIE}={}", cookies[i - 1]));
-            let (stop, killed_at) = (Arc::clone(&stop), Arc::clone(&killed_at));
+            let (stop, killed_at) = (Arc::clone(stop), Arc::clone(killed_at));
             std::thread::spawn(move || {
                 let mut seen: Vec<Probe> = Vec::new();
                 while !stop.load(Ordering::SeqCst) {
@@ -836,7 +851,22 @@ fn failover_under_load_then_a_restart_serves_its_snapshot() {
                 seen
             })
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn failover_under_load_then_a_restart_serves_its_snapshot() {
+    let fake = FakeGoogle::start(KEY, sheet("Red"));
+    let mut o1 = Origin::started(&fake, 3600);
+    let o2 = Origin::started(&fake, 3600);
+    let lb = Haproxy::start(&[&o1, &o2]);
+    let cookies: Vec<String> = (1..=PLAYERS).map(|i| login_ok(&lb.addr, i)).collect();
+
+    let wrk = start_wrk(&lb, &cookies[0]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let probes = start_probes(&lb, &cookies, &stop, &killed_at);
 
     std::thread::sleep(Duration::from_secs(2));
     *killed_at.lock().unwrap() = Some(Instant::now());
@@ -911,6 +941,40 @@ fn failover_under_load_then_a_restart_serves_its_snapshot() {
     let up_after = lb.wait_status("o1", "UP", Duration::from_secs(5));
     eprintln!("restarted o1 back in HAProxy after {up_after:?}");
     assert_eq!(o1.gen_().count_log("cycle ok"), 0, "{}", o1.logs());
+}
+
+/// Player pages through the edge at `e`: each cookie gets its own page,
+/// never a stored one; no cookie gets the login redirect, even right after
+/// a player read it.
+fn assert_player_pages_never_stored(e: &str, c1: &str, c2: &str) {
+    for round in 0..3 {
+        for (i, mine, theirs) in [(1, c1, c2), (2, c2, c1)] {
+            let own = page(e, &format!("/p/p{i}/"), Some(mine));
+            assert!(shows(&own, &name(i)), "round {round}: {}", own.head);
+            assert_eq!(own.header("Cache-Control"), Some("private, no-cache"));
+            assert!(
+                own.header("X-Varnish").is_some() && !is_hit(&own),
+                "a player's page served from the cache: {}",
+                own.head
+            );
+            let other = page(e, &format!("/p/p{i}/"), Some(theirs));
+            assert_eq!(other.status, 403, "round {round}: {}", other.head);
+            assert!(!shows(&other, &name(i)));
+            let anonymous = page(e, &format!("/p/p{i}/"), None);
+            assert_eq!(anonymous.status, 303, "round {round}: {}", anonymous.head);
+            assert_eq!(
+                anonymous.header("Location"),
+                Some(format!("/login/?next=/p/p{i}/").as_str()),
+                "{}",
+                anonymous.head
+            );
+            assert!(
+                !tree::contains(&anonymous.decoded(), name(i).as_bytes()),
+                "{}",
+                anonymous.head
+            );
+        }
+    }
 }
 
 #[test]
@@ -988,36 +1052,7 @@ fn a_cdn_in_front_stores_public_pages_only_and_shows_an_edit_within_cycle_plus_t
     assert_eq!(bad.status, 303, "{}", bad.head);
     assert_eq!(bad.cookie(COOKIE), None, "{}", bad.head);
 
-    // Player pages: each cookie gets its own page, never a stored one; no
-    // cookie gets the login redirect, even right after a player read it.
-    for round in 0..3 {
-        for (i, mine, theirs) in [(1, &c1, &c2), (2, &c2, &c1)] {
-            let own = page(e, &format!("/p/p{i}/"), Some(mine));
-            assert!(shows(&own, &name(i)), "round {round}: {}", own.head);
-            assert_eq!(own.header("Cache-Control"), Some("private, no-cache"));
-            assert!(
-                own.header("X-Varnish").is_some() && !is_hit(&own),
-                "a player's page served from the cache: {}",
-                own.head
-            );
-            let other = page(e, &format!("/p/p{i}/"), Some(theirs));
-            assert_eq!(other.status, 403, "round {round}: {}", other.head);
-            assert!(!shows(&other, &name(i)));
-            let anonymous = page(e, &format!("/p/p{i}/"), None);
-            assert_eq!(anonymous.status, 303, "round {round}: {}", anonymous.head);
-            assert_eq!(
-                anonymous.header("Location"),
-                Some(format!("/login/?next=/p/p{i}/").as_str()),
-                "{}",
-                anonymous.head
-            );
-            assert!(
-                !tree::contains(&anonymous.decoded(), name(i).as_bytes()),
-                "{}",
-                anonymous.head
-            );
-        }
-    }
+    assert_player_pages_never_stored(e, &c1, &c2);
     // The API and error answers: never from the cache.
     for path in ["/api/auth", "/api/auth", "/no-such-page/", "/no-such-page/"] {
         let r = page(e, path, None);

@@ -232,36 +232,19 @@ fn players_only_without_a_session_nothing_names_or_shows_a_player_serve() {
     without_a_session(Front::Serve);
 }
 
-fn without_a_session(front: Front) {
-    let (stack, roster) = start(front, "en", "players");
-    let addr = addr_of(&stack);
-    let out = stack.site.out();
-    let names = name_forms(&roster.names);
-    let photos = photo_bytes(&out);
+/// GET `path` from `addr`, asking for gzip or not.
+fn ask_at(addr: &str, path: &str, gzip: bool) -> Response {
+    let mut headers = vec![];
+    if gzip {
+        headers.push(("Accept-Encoding", "gzip"));
+    }
+    get(addr, path, &headers)
+}
 
-    // The files do hold what must not leak: the check below can fail.
-    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(index.contains(&roster.player.0), "{index}");
-    assert!(
-        photos.iter().any(|(p, _)| p.contains("avatar-")),
-        "no initials avatar: {photos:?}"
-    );
-    assert!(photos.iter().any(|(p, _)| p.ends_with("-64.jpg")));
-
-    let ask = |path: &str, gzip: bool| -> Response {
-        let mut headers = vec![];
-        if gzip {
-            headers.push(("Accept-Encoding", "gzip"));
-        }
-        get(&addr, path, &headers)
-    };
-
-    // `/` leads to the login page, and back to `/` after it.
-    let root = ask("/", false);
-    assert_eq!(root.status, 303, "{}", root.head);
-    assert_eq!(root.header("Location"), Some("/login/?next=/"));
-
-    // The crawl: every redirect and every link, from `/`.
+/// The crawl: every redirect and every link, from `/`, with and without
+/// gzip; no answer names or shows a player, and the crawl reaches the
+/// login form and its stylesheet.
+fn crawl_tells_nothing(addr: &str, names: &[String], photos: &[(String, Vec<u8>)]) {
     let mut queue: VecDeque<String> = VecDeque::from(["/".to_string()]);
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut login_page = false;
@@ -271,9 +254,9 @@ fn without_a_session(front: Front) {
             continue;
         }
         for gzip in [false, true] {
-            let r = ask(&path, gzip);
+            let r = ask_at(addr, &path, gzip);
             assert!(r.status < 500, "{path}: {}", r.head);
-            assert_tells_nothing(&format!("GET {path} (crawl)"), &r, &names, &photos);
+            assert_tells_nothing(&format!("GET {path} (crawl)"), &r, names, photos);
             if let Some(location) = r.header("Location") {
                 if location.starts_with('/') {
                     queue.push_back(location.to_string());
@@ -299,6 +282,32 @@ fn without_a_session(front: Front) {
         stylesheet,
         "the login page's CSS must stay public: {seen:?}"
     );
+}
+
+fn without_a_session(front: Front) {
+    let (stack, roster) = start(front, "en", "players");
+    let addr = addr_of(&stack);
+    let out = stack.site.out();
+    let names = name_forms(&roster.names);
+    let photos = photo_bytes(&out);
+
+    // The files do hold what must not leak: the check below can fail.
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains(&roster.player.0), "{index}");
+    assert!(
+        photos.iter().any(|(p, _)| p.contains("avatar-")),
+        "no initials avatar: {photos:?}"
+    );
+    assert!(photos.iter().any(|(p, _)| p.ends_with("-64.jpg")));
+
+    let ask = |path: &str, gzip: bool| ask_at(&addr, path, gzip);
+
+    // `/` leads to the login page, and back to `/` after it.
+    let root = ask("/", false);
+    assert_eq!(root.status, 303, "{}", root.head);
+    assert_eq!(root.header("Location"), Some("/login/?next=/"));
+
+    crawl_tells_nothing(&addr, &names, &photos);
 
     // Every file under out_dir by name, its `.gz` twin being a file too.
     let mut asked = 0;

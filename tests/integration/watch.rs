@@ -1079,7 +1079,11 @@ fn api_guards_methods_framing_sizes_and_unknown_paths() {
     assert_eq!(w.cycles(), cycles);
     assert_eq!(get(addr, "/healthz", &[]).status, 200);
 
-    // Metrics: Prometheus text.
+    assert_prometheus_metrics(addr);
+}
+
+/// Metrics: Prometheus text, every family of ours, the players counted.
+fn assert_prometheus_metrics(addr: &str) {
     let r = get(addr, "/metrics", &[]);
     assert_eq!(r.status, 200);
     assert!(

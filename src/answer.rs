@@ -1,8 +1,10 @@
-//! What every HTTP surface of gen shares (a leaf): reading a request's
-//! headers and its bounded body, and writing answers with the headers every
-//! answer of ours carries. The API's routes ([`crate::api`]), logins
-//! ([`crate::auth`]) and `gen serve`'s static files ([`crate::preview`]) all
-//! answer through here; none of them reads a request without a bound.
+//! How gen answers HTTP (a leaf): what every HTTP surface of gen shares,
+//! reading a request's headers and its bounded body, and writing answers
+//! with the headers every answer of ours carries. The API's routes
+//! ([`crate::api`]), logins ([`crate::auth`]) and `gen serve`'s static
+//! files ([`crate::preview`]) all answer through here; none of them reads a
+//! request without a bound. (Asking Google is the other side:
+//! [`crate::source::http`].)
 
 use std::io::Read;
 

@@ -8,9 +8,9 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::answer::CSP;
 use crate::auth::{AUTH_ANSWER_USE_WHILE_DOWN, clear_hint_cookie};
 use crate::config::{Config, ListenAddr, Visibility};
-use crate::http::CSP;
 
 /// What nginx.conf itself needs for thousands of players at once. Kept here
 /// only: `gen nginx`'s header names them; deploy.sh (which writes them into
@@ -325,21 +325,45 @@ fn cache_control_map(visibility: Visibility) -> &'static str {
     }
 }
 
-pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
-    let upstream = match &config.api.listen {
-        ListenAddr::Tcp(addr) if addr.port() == 0 => {
-            return Err(format!(
-                "\"{}\" has port 0: nginx needs the fixed port gen listens on",
-                config.api.listen
-            ));
-        }
-        ListenAddr::Tcp(addr) => addr.to_string(),
-        ListenAddr::Unix(path) => format!("unix:{}", absolute(path).display()),
-    };
-    let root = absolute(&config.site.out_dir);
-    let cache = absolute(&opts.cache_dir);
+/// What the conf file is made of, worked out once from the config and the
+/// options; each section of the file below takes its pieces from here.
+struct Pieces<'a> {
+    config: &'a Config,
+    opts: &'a NginxOptions,
+    /// `server` of `upstream sheetgen_api`: gen's address.
+    upstream: String,
+    /// The login limit's zone (http level) and its use in `/api/login`,
+    /// and the location its 429 goes to; all empty with no limit at nginx.
+    login: LoginLimit,
+    /// The comment that says to create the auth cache's parent folder.
+    make_cache_parent: String,
+    /// The proxy headers of every request to gen.
+    to_gen: String,
+    players: PlayersOnly,
+}
+
+/// nginx's own limit on logins per client address (`--login-rate`).
+struct LoginLimit {
+    zone: String,
+    limit: String,
+    limited: String,
+}
+
+/// The address of gen's API for `upstream`: a fixed port or a socket.
+fn upstream(config: &Config) -> Result<String, String> {
+    match &config.api.listen {
+        ListenAddr::Tcp(addr) if addr.port() == 0 => Err(format!(
+            "\"{}\" has port 0: nginx needs the fixed port gen listens on",
+            config.api.listen
+        )),
+        ListenAddr::Tcp(addr) => Ok(addr.to_string()),
+        ListenAddr::Unix(path) => Ok(format!("unix:{}", absolute(path).display())),
+    }
+}
+
+fn login_limit(opts: &NginxOptions) -> LoginLimit {
     // 0 lifts nginx's login limit (load tests); gen still limits failures.
-    let (login_zone, login_limit) = match opts.login_rate_per_minute {
+    let (zone, limit) = match opts.login_rate_per_minute {
         0 => (String::new(), String::new()),
         rate => (
             format!(
@@ -362,22 +386,63 @@ pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, Str
         0 => String::new(),
         _ => "    # Too many logins from one address at nginx: the form says to wait.\n    location @sheetgen_limited {\n        return 303 /login/?error=limited;\n    }\n\n".to_string(),
     };
-    // nginx creates the cache folder itself, but not its parents: Debian's
-    // nginx has no /var/cache/nginx, and `nginx -t` then fails with
-    // `mkdir() "/var/cache/nginx/sheetgen" failed` (deploy.sh creates it).
-    let make_cache_parent = match cache.parent().filter(|p| p.parent().is_some()) {
+    LoginLimit {
+        zone,
+        limit,
+        limited,
+    }
+}
+
+/// nginx creates the cache folder itself, but not its parents: Debian's
+/// nginx has no /var/cache/nginx, and `nginx -t` then fails with
+/// `mkdir() "/var/cache/nginx/sheetgen" failed` (deploy.sh creates it).
+fn make_cache_parent(cache: &Path) -> String {
+    match cache.parent().filter(|p| p.parent().is_some()) {
         Some(parent) => format!(
             "# Before the first `nginx -t`, create the folder that holds the auth cache\n# (nginx creates only its last part; Debian's nginx ships without it):\n#   mkdir -p {}\n",
             shell_quoted(&parent.display().to_string())
         ),
         None => String::new(),
-    };
-    let visibility = config.site.visibility;
+    }
+}
+
+pub(crate) fn render(config: &Config, opts: &NginxOptions) -> Result<String, String> {
     let to_gen = to_gen(!opts.behind.is_empty());
-    let players = players_only(visibility, &to_gen);
-    let mut out = String::with_capacity(8192);
-    let _ = write!(
-        out,
+    let pieces = Pieces {
+        config,
+        opts,
+        upstream: upstream(config)?,
+        login: login_limit(opts),
+        make_cache_parent: make_cache_parent(&absolute(&opts.cache_dir)),
+        players: players_only(config.site.visibility, &to_gen),
+        to_gen,
+    };
+    Ok([
+        http_level(&pieces),
+        server_settings(&pieces),
+        private_locations(&pieces),
+        other_locations(&pieces),
+    ]
+    .concat())
+}
+
+/// The file's header, then its http level: zones, the auth cache, maps and
+/// the upstream.
+fn http_level(p: &Pieces<'_>) -> String {
+    let config_path = p.config.path.display();
+    let visibility_note = p.players.note;
+    let make_cache_parent = &p.make_cache_parent;
+    let multi_accept = MAIN_VALUES.multi_accept_word();
+    let worker_connections = MAIN_VALUES.worker_connections;
+    let nofile = MAIN_VALUES.nofile;
+    let login_zone = &p.login.zone;
+    let down_bound = AUTH_ANSWER_USE_WHILE_DOWN;
+    let cache = quoted(&absolute(&p.opts.cache_dir).display().to_string());
+    let cache_control_map = cache_control_map(p.config.site.visibility);
+    let next_map = p.players.next_map;
+    let behind_maps = behind_maps(&p.opts.behind);
+    let upstream = &p.upstream;
+    format!(
         r#"# sheetgen: generated by `gen nginx` from {config_path}
 {visibility_note}# Install as /etc/nginx/conf.d/sheetgen.conf (nginx includes conf.d inside
 # http {{ }}), then `nginx -t && systemctl reload nginx`.
@@ -413,7 +478,21 @@ upstream sheetgen_api {{
     keepalive_timeout 10s;
 }}
 
-# ---- the site ----------------------------------------------------------------
+"#
+    )
+}
+
+/// The server block's opening: where it listens, what it serves from, and
+/// the settings and headers of every answer.
+fn server_settings(p: &Pieces<'_>) -> String {
+    let listen = &p.opts.listen;
+    let backlog = listen_backlog(&p.opts.listen);
+    let server_name = &p.opts.server_name;
+    let root = quoted(&absolute(&p.config.site.out_dir).display().to_string());
+    let behind_realip = behind_realip(&p.opts.behind);
+    let headers = server_headers("");
+    format!(
+        r#"# ---- the site ----------------------------------------------------------------
 
 server {{
     listen {listen}{backlog};
@@ -450,7 +529,19 @@ server {{
         return 404;
     }}
 
-    # A player's page: nginx has already normalised the URI (../, //, %xx),
+"#
+    )
+}
+
+/// The pages behind a session (a player's own, the organiser's) and the
+/// auth subrequest and login redirects they use.
+fn private_locations(p: &Pieces<'_>) -> String {
+    let to_gen = &p.to_gen;
+    let down_bound = AUTH_ANSWER_USE_WHILE_DOWN;
+    let clear_hint = quoted(&clear_hint_cookie(p.config.api.insecure_http));
+    let location_headers = server_headers("    ");
+    format!(
+        r#"    # A player's page: nginx has already normalised the URI (../, //, %xx),
     # and the slug is captured from that, never parsed from the raw URI.
     location ~ ^/p/(?<slug>[a-z0-9-]+)/ {{
         auth_request /_sheetgen_auth;
@@ -525,7 +616,21 @@ server {{
 {location_headers}        return 303 /login/?next=/admin/;
     }}
 
-    location = /api/login {{
+"#
+    )
+}
+
+/// The API's public routes, the site's other files, and the server
+/// block's end.
+fn other_locations(p: &Pieces<'_>) -> String {
+    let login_limit = &p.login.limit;
+    let api_proxy = api_proxy(&p.to_gen);
+    let limited = &p.login.limited;
+    let to_gen = &p.to_gen;
+    let gate = p.players.gate;
+    let players_locations = &p.players.locations;
+    format!(
+        r#"    location = /api/login {{
         error_page 502 503 504 = @sheetgen_down;
 {login_limit}{api_proxy}    }}
 
@@ -567,154 +672,9 @@ server {{
 {gate}        try_files $uri $uri/ =404;
     }}
 {players_locations}}}
-"#,
-        config_path = config.path.display(),
-        make_cache_parent = make_cache_parent,
-        down_bound = AUTH_ANSWER_USE_WHILE_DOWN,
-        multi_accept = MAIN_VALUES.multi_accept_word(),
-        worker_connections = MAIN_VALUES.worker_connections,
-        nofile = MAIN_VALUES.nofile,
-        cache = quoted(&cache.display().to_string()),
-        upstream = upstream,
-        listen = opts.listen,
-        backlog = listen_backlog(&opts.listen),
-        server_name = opts.server_name,
-        root = quoted(&root.display().to_string()),
-        headers = server_headers(""),
-        location_headers = server_headers("    "),
-        clear_hint = quoted(&clear_hint_cookie(config.api.insecure_http)),
-        limited = limited,
-        api_proxy = api_proxy(&to_gen),
-        to_gen = to_gen,
-        behind_maps = behind_maps(&opts.behind),
-        behind_realip = behind_realip(&opts.behind),
-        login_zone = login_zone,
-        login_limit = login_limit,
-        visibility_note = players.note,
-        cache_control_map = cache_control_map(visibility),
-        next_map = players.next_map,
-        gate = players.gate,
-        players_locations = players.locations,
-    );
-    Ok(out)
+"#
+    )
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Env;
-
-    fn conf_for(site_lines: &str) -> String {
-        conf_behind(site_lines, &[])
-    }
-
-    fn conf_behind(site_lines: &str, behind: &[&str]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("players.csv"),
-            "id,name,pin\na,Ann,123456\n",
-        )
-        .unwrap();
-        let text = format!(
-            "[site]\ntitle = \"T\"\n{site_lines}[source]\nkind = \"csv\"\n[source.files]\nPlayers = \"players.csv\"\n[players]\n"
-        );
-        let config =
-            Config::parse(&text, &dir.path().join("site.toml"), &Env::from_process()).unwrap();
-        let opts = NginxOptions {
-            listen: "80".into(),
-            server_name: "_".into(),
-            cache_dir: dir.path().join("cache"),
-            login_rate_per_minute: 30,
-            login_burst: 20,
-            behind: behind.iter().map(|a| a.to_string()).collect(),
-        };
-        render(&config, &opts).unwrap()
-    }
-
-    #[test]
-    fn players_only_gates_pages_and_photos_and_public_adds_nothing() {
-        let public = conf_for("");
-        // `/p/` and the organiser's `/admin/`, nothing else.
-        assert_eq!(public.matches("auth_request ").count(), 2, "{public}");
-        assert!(!public.contains("_sheetgen_players"), "{public}");
-        assert!(!public.contains("sheetgen_next"), "{public}");
-        assert!(
-            public.contains("default     \"public, max-age=0, s-maxage=10\";"),
-            "{public}"
-        );
-
-        let players = conf_for("visibility = \"players\"\n");
-        // `location ~ /$`, `location /` and the photos.
-        assert_eq!(
-            players.matches("auth_request /_sheetgen_players;").count(),
-            3,
-            "{players}"
-        );
-        // The page rule and its cache key are untouched; the players' own
-        // key can't be a slug's.
-        assert!(players.contains("proxy_set_header X-Player-Slug $slug;"));
-        assert!(players.contains("proxy_cache_key \"$slug $http_cookie\";"));
-        assert!(players.contains("proxy_cache_key \"*players $http_cookie\";"));
-        assert!(players.contains("proxy_pass http://sheetgen_api/api/auth/players;"));
-        assert!(players.contains("default            \"private, no-cache\";"));
-        assert!(players.contains("return 303 /login/?next=$sheetgen_next;"));
-        assert!(players.contains("# After changing it, run `gen nginx` again"));
-        assert!(!public.contains("visibility"), "{public}");
-    }
-
-    /// Issue 23: `proxy_cache_use_stale` (`updating`, `error`…) served
-    /// expired auth answers with no bound; gen's own Cache-Control decides,
-    /// which nginx reads only if it is not ignored.
-    #[test]
-    fn auth_answers_are_used_as_gen_says_and_no_longer() {
-        for conf in [conf_for(""), conf_for("visibility = \"players\"\n")] {
-            let directive = |name: &str| conf.lines().any(|l| l.trim_start().starts_with(name));
-            assert!(!directive("proxy_cache_use_stale"), "{conf}");
-            assert!(!directive("proxy_cache_background_update"), "{conf}");
-            assert!(!directive("proxy_ignore_headers Cache-Control"), "{conf}");
-            assert_eq!(
-                conf.matches("proxy_cache sheetgen_auth;").count(),
-                conf.matches("proxy_ignore_headers Expires Set-Cookie;")
-                    .count(),
-                "{conf}"
-            );
-            assert!(conf.contains("at most 120 s after gen gave it"), "{conf}");
-        }
-    }
-
-    #[test]
-    fn behind_trusts_the_named_proxies_only() {
-        let alone = conf_for("");
-        assert!(!alone.contains("real_ip"), "{alone}");
-        assert!(!alone.contains("sheetgen_scheme"), "{alone}");
-        assert!(alone.contains("proxy_set_header X-Forwarded-Proto $scheme;"));
-
-        let behind = conf_behind("", &["10.0.0.5", "2001:db8::/32"]);
-        assert!(behind.contains(
-            "    set_real_ip_from 10.0.0.5;\n    set_real_ip_from 2001:db8::/32;\n    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n"
-        ));
-        // The scheme: the proxies' word, else nginx's own; every route to
-        // gen uses it (login, logout, refresh, auth, healthz).
-        assert!(behind.contains("geo $realip_remote_addr $sheetgen_via_proxy {\n    default 0;\n    10.0.0.5 1;\n    2001:db8::/32 1;\n}"));
-        assert!(behind.contains("\"1:https\"  https;\n    default    $scheme;"));
-        assert!(!behind.contains("X-Forwarded-Proto $scheme;"), "{behind}");
-        assert_eq!(
-            behind
-                .matches("proxy_set_header X-Forwarded-Proto $sheetgen_scheme;")
-                .count(),
-            alone
-                .matches("proxy_set_header X-Forwarded-Proto $scheme;")
-                .count()
-        );
-        let players = conf_behind("visibility = \"players\"\n", &["10.0.0.5"]);
-        assert!(!players.contains("X-Forwarded-Proto $scheme;"), "{players}");
-    }
-
-    #[test]
-    fn main_values_are_name_value_lines_for_scripts() {
-        assert_eq!(
-            MAIN_VALUES.to_lines(),
-            "multi_accept=on\nworker_connections=16384\nnofile=65536\n"
-        );
-    }
-}
+mod tests;
