@@ -401,9 +401,15 @@ tree_manifest() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
 
-# Whether certbot's nginx plugin (Debian: python3-certbot-nginx) is there.
+# Whether certbot's nginx plugin (Debian: python3-certbot-nginx) is there,
+# for the Python certbot itself runs on (its #! line).
 certbot_nginx_installed() {
-  command -v python3 >/dev/null 2>&1 && python3 -c 'import certbot_nginx' >/dev/null 2>&1
+  local certbot python
+  certbot=$(command -v certbot) || return 1
+  python=$(head -n 1 -- "$certbot")
+  python=${python#\#!}
+  [[ $python == /* && -x ${python%% *} ]] || return 1
+  ${python} -c 'import certbot_nginx' >/dev/null 2>&1
 }
 
 random_hex() {
