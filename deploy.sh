@@ -5,13 +5,27 @@
 # and on failure says which step failed and puts the previous install back.
 #
 #   bash deploy.sh [--binary PATH] [--server-name NAME] [--listen LISTEN]
-#                  [--root DIR] [--dry-run] [--regenerate-nginx]
+#                  [--domain NAME --email ADDRESS] [--root DIR] [--dry-run]
+#                  [--regenerate-nginx]
 #
-# See `bash deploy.sh --help` and docs/deploying.md.
+# It runs from a checkout, or from the Debian package (`cargo deb`), which
+# installs it as /usr/share/sheetgen/deploy.sh with the files it needs beside
+# it, the guides in /usr/share/doc/sheetgen, and the command sheetgen-deploy,
+# a symlink to it. See `bash deploy.sh --help` and docs/deploying.md.
 set -Eeuo pipefail
 umask 022
 
-SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The folder of the script itself (sheetgen-deploy is a symlink to it).
+SRC_DIR=$(cd "$(dirname "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd)
+# A checkout has the sources and builds gen; the package ships gen in
+# ../../bin (/usr/bin/gen) and the guides in ../doc/sheetgen.
+if [[ -f $SRC_DIR/Cargo.toml && -d $SRC_DIR/src ]]; then
+  CHECKOUT=1
+  DOC_DIR=$SRC_DIR
+else
+  CHECKOUT=0
+  DOC_DIR=$(realpath -m -- "$SRC_DIR/../doc/sheetgen")
+fi
 
 usage() {
   cat <<'EOF'
@@ -31,11 +45,23 @@ checks `nginx -t`, reloads nginx (restarts it when its limit changed), then
 waits for /healthz.
 
 Options:
-  --binary PATH        install this gen binary (default: cargo build --release
-                       --locked here and take target/release/gen)
-  --server-name NAME   nginx server_name (default: _ , any host name; the
-                       stock Debian default site is then disabled)
+  --binary PATH        install this gen binary (default: in a checkout, cargo
+                       build --release --locked and take target/release/gen;
+                       from the Debian package, its /usr/bin/gen)
+  --server-name NAME   nginx server_name (default: the --domain, else _ , any
+                       host name; the stock Debian default site is then
+                       disabled)
   --listen LISTEN      nginx listen parameters (default: 80)
+  --domain NAME        HTTPS for NAME (needs --email): installs Debian's certbot
+                       and python3-certbot-nginx when missing, gets a Let's
+                       Encrypt certificate through certbot's nginx plugin, and
+                       redirects http:// to https://. Later runs keep it (certbot's
+                       timer renews it); no new certificate is asked for.
+                       SHEETGEN_ACME_SERVER=URL: another ACME server (tests);
+                       REQUESTS_CA_BUNDLE=FILE: the CA certbot trusts for it
+  --email ADDRESS      the certificate's contact (expiry notices), with --domain
+  --https-port PORT    the port certbot has nginx listen on for HTTPS (default:
+                       443; tests)
   --behind ADDRESS     a load balancer or CDN in front of this server (an
                        address or CIDR range; repeat for several): nginx reads
                        the client's address and HTTPS from its headers
@@ -44,10 +70,13 @@ Options:
                        paths written into the installed files point under DIR;
                        no systemctl, no useradd, no chown (the intended owners
                        are written to DIR/deploy-intent.txt), no nginx reload,
-                       no health check
+                       no health check. With --domain, certbot works on
+                       DIR/etc/nginx/nginx.conf (an nginx the caller runs, which
+                       certbot reloads) and keeps its state in DIR/etc/letsencrypt
   --dry-run            print every step and what it would change; change nothing
   --regenerate-nginx   replace sheetgen.conf even if certbot has edited it
-                       (run `certbot --nginx -d NAME --reinstall` afterwards)
+                       (with --domain, certbot then puts its certificate back in;
+                       without, run `certbot --nginx -d NAME --reinstall`)
   -h, --help           this help
 
 Logs: journalctl -u sheetgen -f     Health: curl http://127.0.0.1:8787/healthz
@@ -64,6 +93,10 @@ SERVER_NAME="_"
 LISTEN="80"
 REGENERATE_NGINX=0
 BEHIND=() # `gen nginx --behind` arguments
+SERVER_NAME_SET=0
+DOMAIN=""
+EMAIL=""
+HTTPS_PORT=443
 
 die_usage() {
   echo "deploy.sh: $*" >&2
@@ -81,8 +114,14 @@ while [[ $# -gt 0 ]]; do
     --binary=*) BINARY=${1#*=}; shift ;;
     --root) need_value "$@"; ROOT=$2; ROOT_MODE=1; shift 2 ;;
     --root=*) ROOT=${1#*=}; ROOT_MODE=1; shift ;;
-    --server-name) need_value "$@"; SERVER_NAME=$2; shift 2 ;;
-    --server-name=*) SERVER_NAME=${1#*=}; shift ;;
+    --server-name) need_value "$@"; SERVER_NAME=$2; SERVER_NAME_SET=1; shift 2 ;;
+    --server-name=*) SERVER_NAME=${1#*=}; SERVER_NAME_SET=1; shift ;;
+    --domain) need_value "$@"; DOMAIN=$2; shift 2 ;;
+    --domain=*) DOMAIN=${1#*=}; shift ;;
+    --email) need_value "$@"; EMAIL=$2; shift 2 ;;
+    --email=*) EMAIL=${1#*=}; shift ;;
+    --https-port) need_value "$@"; HTTPS_PORT=$2; shift 2 ;;
+    --https-port=*) HTTPS_PORT=${1#*=}; shift ;;
     --listen) need_value "$@"; LISTEN=$2; shift 2 ;;
     --listen=*) LISTEN=${1#*=}; shift ;;
     --behind) need_value "$@"; BEHIND+=(--behind "$2"); shift 2 ;;
@@ -93,6 +132,26 @@ while [[ $# -gt 0 ]]; do
     *) die_usage "unknown option: $1" ;;
   esac
 done
+
+# HTTPS: one domain name (certbot's -d), a contact address, a port.
+if [[ -n $DOMAIN || -n $EMAIL ]]; then
+  domain_re='^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
+  [[ -n $DOMAIN ]] || die_usage "--email goes with --domain NAME"
+  [[ $DOMAIN =~ $domain_re ]] ||
+    die_usage "--domain \"$DOMAIN\": expected a host name such as club.example.org"
+  [[ -n $EMAIL ]] || die_usage "--domain needs --email ADDRESS (Let's Encrypt's expiry notices)"
+  [[ $EMAIL =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$ ]] ||
+    die_usage "--email \"$EMAIL\": expected an address such as organiser@club.example.org"
+  if ((SERVER_NAME_SET)); then
+    [[ " $SERVER_NAME " == *" $DOMAIN "* ]] ||
+      die_usage "--server-name \"$SERVER_NAME\" must include the --domain $DOMAIN"
+  else
+    SERVER_NAME=$DOMAIN
+  fi
+fi
+if [[ ! $HTTPS_PORT =~ ^[1-9][0-9]{0,4}$ ]] || ((HTTPS_PORT > 65535)); then
+  die_usage "--https-port \"$HTTPS_PORT\": expected a port number"
+fi
 
 # The values end up in nginx and systemd files: keep them to plain characters.
 name_re='^[A-Za-z0-9._* -]+$'
@@ -139,7 +198,12 @@ NGINX_MAIN=$R/etc/nginx/nginx.conf
 NGINX_LIMITS=$R/etc/systemd/system/nginx.service.d/sheetgen-limits.conf
 INTENT=$R/deploy-intent.txt
 USER_NAME=sheetgen
+# certbot's own folders (Debian's defaults in a real install).
+LE_CONFIG=$R/etc/letsencrypt
+LE_WORK=$R/var/lib/letsencrypt
+LE_LOGS=$R/var/log/letsencrypt
 TOTAL_STEPS=8
+[[ -z $DOMAIN ]] || TOTAL_STEPS=9 # step 8: HTTPS
 
 # ---- output, failure and rollback ----------------------------------------------
 
@@ -337,6 +401,17 @@ tree_manifest() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
 
+# Whether certbot's nginx plugin (Debian: python3-certbot-nginx) is there,
+# for the Python certbot itself runs on (its #! line).
+certbot_nginx_installed() {
+  local certbot python
+  certbot=$(command -v certbot) || return 1
+  python=$(head -n 1 -- "$certbot")
+  python=${python#\#!}
+  [[ $python == /* && -x ${python%% *} ]] || return 1
+  ${python} -c 'import certbot_nginx' >/dev/null 2>&1
+}
+
 random_hex() {
   if command -v openssl >/dev/null 2>&1; then
     openssl rand -hex 32
@@ -361,6 +436,10 @@ elif ((!DRY_RUN)); then
   missing=()
   command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [[ -n $DOMAIN ]]; then
+    command -v certbot >/dev/null 2>&1 || missing+=(certbot)
+    certbot_nginx_installed || missing+=(python3-certbot-nginx)
+  fi
   if ((${#missing[@]})); then
     echo "==> installing Debian packages: ${missing[*]}"
     command -v apt-get >/dev/null 2>&1 || fail "missing: ${missing[*]} (install the Debian packages ${missing[*]})"
@@ -368,8 +447,24 @@ elif ((!DRY_RUN)); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
+if [[ -n $DOMAIN ]] && ((ROOT_MODE || DRY_RUN)); then
+  # A staged install does not install Debian packages: it needs them there.
+  missing=()
+  command -v certbot >/dev/null 2>&1 || missing+=(certbot)
+  certbot_nginx_installed || missing+=(python3-certbot-nginx)
+  if ((${#missing[@]})); then
+    if ((DRY_RUN && !ROOT_MODE)); then
+      say "would install Debian packages: ${missing[*]}"
+    else
+      fail "--domain needs certbot's nginx plugin: apt-get install ${missing[*]}"
+    fi
+  fi
+  if ((ROOT_MODE)) && [[ ! -f $R/etc/nginx/nginx.conf ]]; then
+    fail "--domain with --root needs $R/etc/nginx/nginx.conf: the main config of an nginx you run, including $R/etc/nginx/conf.d/*.conf (certbot edits the site there and reloads that nginx)"
+  fi
+fi
 for f in "$SRC_DIR/site.toml" "$SRC_DIR/site-templates/base.html"; do
-  [[ -f $f ]] || fail "$f is missing: run deploy.sh from a sheetgen checkout"
+  [[ -f $f ]] || fail "$f is missing: run deploy.sh from a sheetgen checkout or the sheetgen package"
 done
 
 # nginx's worker user owns its cache; its group alone may read the site.
@@ -387,6 +482,20 @@ BIN_CHANGED=0
 if [[ -n $BINARY ]]; then
   src_bin=$BINARY
   [[ -f $src_bin && -x $src_bin ]] || fail "--binary $src_bin is not an executable file"
+elif ((!CHECKOUT)); then
+  # The package's gen, next to this script (/usr/share/sheetgen/../../bin),
+  # else the first gen on PATH that is not the one this script installs.
+  src_bin=$(realpath -m -- "$SRC_DIR/../../bin/gen")
+  if [[ ! -x $src_bin ]]; then
+    src_bin=""
+    while IFS= read -r candidate; do
+      [[ $(realpath -m -- "$candidate") != "$(realpath -m -- "$BIN")" ]] || continue
+      src_bin=$candidate
+      break
+    done < <(type -P -a gen || true)
+    [[ -n $src_bin ]] ||
+      fail "no gen next to $SRC_DIR (../../bin/gen) nor on PATH: install the sheetgen package, or pass --binary PATH"
+  fi
 else
   src_bin=$SRC_DIR/target/release/gen
   if ((DRY_RUN)); then
@@ -671,12 +780,18 @@ if grep -q '@[A-Z_]*@' "$STAGE/sheetgen.service"; then
 fi
 install_unit "$STAGE/sheetgen.service" "$UNIT"
 UNIT_CHANGED=$CHANGED
-install_file "$SRC_DIR/README.md" "$SHARE/README.md" 0644 root:root
-# The guides README.md links to, beside it.
-ensure_dir "$SHARE/docs" 0755 root:root
-for doc in "$SRC_DIR"/docs/*.md; do
-  install_file "$doc" "$SHARE/docs/${doc##*/}" 0644 root:root
-done
+# The unit's Documentation=, and the guides README.md links to, beside it
+# (the package's are in /usr/share/doc/sheetgen).
+if [[ -f $DOC_DIR/README.md ]]; then
+  install_file "$DOC_DIR/README.md" "$SHARE/README.md" 0644 root:root
+  ensure_dir "$SHARE/docs" 0755 root:root
+  for doc in "$DOC_DIR"/docs/*.md; do
+    install_file "$doc" "$SHARE/docs/${doc##*/}" 0644 root:root
+  done
+else
+  # Minimal Debian images tell dpkg to leave /usr/share/doc out.
+  warn "$DOC_DIR/README.md is missing (dpkg path-exclude?): the guides are not installed in $SHARE"
+fi
 if ((ROOT_MODE)); then
   say "skipped (--root): systemctl enable --now sheetgen"
 else
@@ -781,7 +896,9 @@ else
   install_file "$generated" "$NGINX_CONF_GENERATED" 0644 root:root
   if [[ -f $NGINX_CONF ]] && grep -q 'managed by Certbot' "$NGINX_CONF" && ((!REGENERATE_NGINX)); then
     say "kept: $NGINX_CONF has certbot's TLS lines"
-    if ((CHANGED)); then
+    if ((CHANGED)) && [[ -n $DOMAIN ]]; then
+      warn "the generated nginx site changed: compare $NGINX_CONF_GENERATED with $NGINX_CONF, or rerun with --regenerate-nginx (certbot then puts its certificate back in)"
+    elif ((CHANGED)); then
       warn "the generated nginx site changed: compare $NGINX_CONF_GENERATED with $NGINX_CONF, or rerun with --regenerate-nginx and then: certbot --nginx -d <name> --reinstall --redirect"
     fi
   else
@@ -824,9 +941,54 @@ else
   fi
 fi
 
-# ---- step 8: health ------------------------------------------------------------------------
+# ---- step 8 (with --domain): HTTPS ---------------------------------------------------------
 
-step 8 "health check"
+if [[ -n $DOMAIN ]]; then
+  step 8 "HTTPS for $DOMAIN (certbot)"
+  lineage=$LE_CONFIG/live/$DOMAIN
+  # certbot's nginx plugin marks every line it adds; its certificate in the
+  # site and its files on disk mean HTTPS is in place: nothing to ask for
+  # (certbot's timer renews it; a renewal reloads nginx itself).
+  if [[ -f $lineage/fullchain.pem && -f $NGINX_CONF ]] &&
+    grep -qF -- "ssl_certificate $lineage/fullchain.pem; # managed by Certbot" "$NGINX_CONF"; then
+    say "in place: $NGINX_CONF uses certbot's certificate $lineage/fullchain.pem (renewed by certbot's timer)"
+  else
+    certbot_args=(--nginx -d "$DOMAIN" -m "$EMAIL" --agree-tos -n --redirect
+      # A valid certificate for the name is put back in, never asked for again.
+      --keep-until-expiring)
+    [[ -z ${SHEETGEN_ACME_SERVER:-} ]] || certbot_args+=(--server "$SHEETGEN_ACME_SERVER")
+    ((HTTPS_PORT == 443)) || certbot_args+=(--https-port "$HTTPS_PORT")
+    if ((ROOT_MODE)); then
+      certbot_args+=(--nginx-server-root "$R/etc/nginx" --config-dir "$LE_CONFIG"
+        --work-dir "$LE_WORK" --logs-dir "$LE_LOGS")
+    fi
+    if ((DRY_RUN)); then
+      say "would run: certbot $(printf '%q ' "${certbot_args[@]}")"
+    else
+      # certbot edits the site: the version before it is put back if this
+      # run fails later (certbot undoes its own edits when it fails).
+      if [[ -f $NGINX_CONF ]]; then
+        backup=$(mktemp "$STAGE/backup/file.XXXXXX")
+        cp -p -- "$NGINX_CONF" "$backup"
+        JOURNAL+=("file|$NGINX_CONF|$backup")
+      fi
+      say "running: certbot $(printf '%q ' "${certbot_args[@]}")"
+      if ! certbot_out=$(certbot "${certbot_args[@]}" 2>&1); then
+        printf '%s\n' "$certbot_out" | sed 's/^/    certbot: /' >&2
+        fail "certbot could not get or install a certificate for $DOMAIN (its log: $LE_LOGS/letsencrypt.log; does $DOMAIN point to this server, is port 80 open?)"
+      fi
+      printf '%s\n' "$certbot_out" | grep -E '^(Successfully|Certificate is saved|This certificate expires|Congratulations)' | sed 's/^/    certbot: /' || true
+      grep -qF -- "ssl_certificate $lineage/fullchain.pem; # managed by Certbot" "$NGINX_CONF" ||
+        fail "certbot ran but $NGINX_CONF does not use $lineage/fullchain.pem"
+      NGINX_TOUCHED=1 # certbot reloaded nginx
+      say "HTTPS on: https://$DOMAIN/ ; http:// redirects there"
+    fi
+  fi
+fi
+
+# ---- step 8 (9 with --domain): health check ------------------------------------------------
+
+step "$TOTAL_STEPS" "health check"
 if ((ROOT_MODE)); then
   say "skipped (--root)"
 elif ((DRY_RUN)); then
@@ -863,7 +1025,16 @@ else
       fail "gen did not answer $health_url within 20 s (last status: $code)"
       ;;
   esac
-  if [[ ! $LISTEN =~ ssl ]]; then
+  if [[ -n $DOMAIN ]]; then
+    https_url=https://$DOMAIN/
+    ((HTTPS_PORT == 443)) || https_url=https://$DOMAIN:$HTTPS_PORT/
+    site_code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' --resolve "$DOMAIN:$HTTPS_PORT:127.0.0.1" "$https_url" 2>/dev/null) || site_code=000
+    if [[ $site_code == 200 ]]; then
+      say "the site answers over HTTPS: $https_url"
+    else
+      warn "$https_url (on 127.0.0.1) answered $site_code through nginx"
+    fi
+  elif [[ ! $LISTEN =~ ssl ]]; then
     port=${LISTEN%% *}
     port=${port##*:}
     host=$SERVER_NAME
@@ -905,7 +1076,9 @@ else
   echo "==> done. Site: /etc/nginx/conf.d/sheetgen.conf → $WWW; config: $CONFIG; secrets: $ENV_FILE"
   echo "    logs:   journalctl -u sheetgen -f"
   echo "    health: curl ${health_url:-http://127.0.0.1:8787/healthz}"
-  if [[ $LISTEN != *ssl* ]]; then
-    echo "    logins need HTTPS: apt install certbot python3-certbot-nginx && certbot --nginx -d <your domain>"
+  if [[ -n $DOMAIN ]]; then
+    echo "    site:   https://$DOMAIN/ (certificate renewed by certbot's timer)"
+  elif [[ $LISTEN != *ssl* ]]; then
+    echo "    logins need HTTPS: run this again with --domain <your domain> --email <your address>"
   fi
 fi

@@ -19,15 +19,15 @@ use tempfile::TempDir;
 const GEN: &str = env!("CARGO_BIN_EXE_gen");
 
 /// What a run printed, and how it ended.
-struct Run {
-    ok: bool,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub(crate) fn from(out: Output) -> Run {
         Run {
             ok: out.status.success(),
             code: out.status.code(),
@@ -36,7 +36,7 @@ impl Run {
         }
     }
 
-    fn expect_ok(&self, what: &str) {
+    pub(crate) fn expect_ok(&self, what: &str) {
         assert!(
             self.ok,
             "{what} failed ({:?})\n--- stdout\n{}\n--- stderr\n{}",
@@ -71,7 +71,7 @@ fn deploy_binary(root: &Path, binary: &Path, extra: &[&str]) -> Run {
 }
 
 /// A fake root in a temp dir (its path holds only characters deploy.sh accepts).
-fn fake_root() -> TempDir {
+pub(crate) fn fake_root() -> TempDir {
     tempfile::Builder::new()
         .prefix("sheetgen-deploy-test.")
         .tempdir()
@@ -97,7 +97,7 @@ fn newer_binary(dir: &Path) -> PathBuf {
 
 /// path (relative to the root) → (kind, mode, size, sha256 or link target),
 /// for everything under `root`: files, directories and symlinks.
-fn manifest(root: &Path) -> BTreeMap<String, (char, u32, u64, String)> {
+pub(crate) fn manifest(root: &Path) -> BTreeMap<String, (char, u32, u64, String)> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (char, u32, u64, String)>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -123,7 +123,7 @@ fn manifest(root: &Path) -> BTreeMap<String, (char, u32, u64, String)> {
 }
 
 /// The differences between two manifests, one line each.
-fn manifest_diff(
+pub(crate) fn manifest_diff(
     before: &BTreeMap<String, (char, u32, u64, String)>,
     after: &BTreeMap<String, (char, u32, u64, String)>,
 ) -> Vec<String> {
