@@ -125,9 +125,17 @@ fn contents(deb: &Path) -> BTreeMap<String, (String, u64)> {
 fn the_deb_holds_gen_deploy_and_docs_and_lintian_finds_no_error() {
     let deb = package();
     let listed = contents(deb);
+    assert_placed(&listed);
+    assert_complete(&listed);
+    assert_control(deb);
+    assert_copyright_and_changelog(deb);
+    assert_lintian(deb);
+}
+
+/// What a server without Rust needs, where Debian wants it.
+fn assert_placed(listed: &BTreeMap<String, (String, u64)>) {
     let paths: Vec<&String> = listed.keys().collect();
 
-    // What a server without Rust needs, where Debian wants it.
     for (path, mode) in [
         ("/usr/bin/gen", "-rwxr-xr-x"),
         ("/usr/bin/sheetgen-deploy", "-rwxr-xr-x"),
@@ -164,7 +172,12 @@ fn the_deb_holds_gen_deploy_and_docs_and_lintian_finds_no_error() {
             .unwrap_or_else(|| panic!("{path} not in the package:\n{paths:#?}"));
         assert_eq!(got, mode, "{path}");
     }
-    // Every guide and every theme file, none left behind.
+}
+
+/// Every guide and every theme file, none left behind, nothing of the
+/// build or the tests; gen stripped.
+fn assert_complete(listed: &BTreeMap<String, (String, u64)>) {
+    let paths: Vec<&String> = listed.keys().collect();
     let shipped = |dir: &str| -> Vec<String> {
         let mut names: Vec<String> = walkdir(&repo().join(dir))
             .into_iter()
@@ -195,8 +208,10 @@ fn the_deb_holds_gen_deploy_and_docs_and_lintian_finds_no_error() {
     let gen_size = listed["/usr/bin/gen"].1;
     let built = std::fs::metadata(GEN).unwrap().len();
     assert!(gen_size < built / 2, "gen: {gen_size} bytes, built {built}");
+}
 
-    // The control fields.
+/// The control fields.
+fn assert_control(deb: &Path) {
     let field = |name: &str| {
         let run = Run::from(
             Command::new("dpkg-deb")
@@ -218,9 +233,11 @@ fn the_deb_holds_gen_deploy_and_docs_and_lintian_finds_no_error() {
         "{}",
         field("Suggests")
     );
+}
 
-    // The copyright in Debian's machine-readable format; the changelog
-    // gzipped, its first entry this version.
+/// The copyright in Debian's machine-readable format; the changelog
+/// gzipped, its first entry this version.
+fn assert_copyright_and_changelog(deb: &Path) {
     let unpacked = TempDir::new().unwrap();
     unpack(deb, unpacked.path());
     let doc = unpacked.path().join("usr/share/doc/sheetgen");
@@ -251,8 +268,10 @@ fn the_deb_holds_gen_deploy_and_docs_and_lintian_finds_no_error() {
         wrapper.contains("exec bash /usr/share/sheetgen/deploy.sh \"$@\""),
         "{wrapper}"
     );
+}
 
-    // Debian's own checker: warnings may stay, errors may not.
+/// Debian's own checker: warnings may stay, errors may not.
+fn assert_lintian(deb: &Path) {
     let lintian = Run::from(
         Command::new(tool("lintian", "lintian"))
             .arg(deb)
@@ -408,6 +427,54 @@ fn comparable(root: &Path) -> BTreeMap<String, (char, u32, String)> {
         .collect()
 }
 
+/// The server has no Rust: nothing named cargo on its PATH.
+fn assert_no_cargo_on_the_server() {
+    let cargo_on_path: Vec<PathBuf> = std::env::split_paths(SERVER_PATH)
+        .map(|dir| dir.join("cargo"))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(
+        cargo_on_path.is_empty(),
+        "cargo is on the server's PATH: {cargo_on_path:?}"
+    );
+}
+
+/// Exactly what deploy.sh from this checkout installs in a fake root,
+/// given the package's gen.
+fn assert_same_as_the_checkout(root: &Path, packed_gen: &Path) {
+    let checkout = fake_root();
+    let run_checkout = Run::from(
+        Command::new("bash")
+            .arg(repo().join("deploy.sh"))
+            .arg("--root")
+            .arg(checkout.path())
+            .arg("--binary")
+            .arg(packed_gen)
+            .env_clear()
+            .env("PATH", SERVER_PATH)
+            .output()
+            .unwrap(),
+    );
+    run_checkout.expect_ok("the checkout's deploy.sh --root --binary <the package's gen>");
+    let (from_deb, from_checkout) = (comparable(root), comparable(checkout.path()));
+    let differences: Vec<String> = from_deb
+        .iter()
+        .filter(|(path, entry)| from_checkout.get(*path) != Some(entry))
+        .map(|(path, _)| format!("differs or only from the package: {path}"))
+        .chain(
+            from_checkout
+                .keys()
+                .filter(|path| !from_deb.contains_key(*path))
+                .map(|path| format!("only from the checkout: {path}")),
+        )
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "the package's deploy.sh installs something else:\n{}",
+        differences.join("\n")
+    );
+}
+
 #[test]
 fn the_unpacked_deb_deploys_without_cargo_as_a_checkout_does() {
     let pkg = TempDir::new().unwrap();
@@ -419,15 +486,7 @@ fn the_unpacked_deb_deploys_without_cargo_as_a_checkout_does() {
         0o755
     );
 
-    // The server has no Rust: nothing named cargo on its PATH.
-    let cargo_on_path: Vec<PathBuf> = std::env::split_paths(SERVER_PATH)
-        .map(|dir| dir.join("cargo"))
-        .filter(|p| p.exists())
-        .collect();
-    assert!(
-        cargo_on_path.is_empty(),
-        "cargo is on the server's PATH: {cargo_on_path:?}"
-    );
+    assert_no_cargo_on_the_server();
 
     // No --binary: the package's own gen, found next to deploy.sh.
     let tmp = fake_root();
@@ -482,38 +541,7 @@ fn the_unpacked_deb_deploys_without_cargo_as_a_checkout_does() {
     );
     check.expect_ok("gen check on the config the package's deploy.sh wrote");
 
-    // Exactly what deploy.sh from this checkout installs, given that gen.
-    let checkout = fake_root();
-    let run_checkout = Run::from(
-        Command::new("bash")
-            .arg(repo().join("deploy.sh"))
-            .arg("--root")
-            .arg(checkout.path())
-            .arg("--binary")
-            .arg(&packed_gen)
-            .env_clear()
-            .env("PATH", SERVER_PATH)
-            .output()
-            .unwrap(),
-    );
-    run_checkout.expect_ok("the checkout's deploy.sh --root --binary <the package's gen>");
-    let (from_deb, from_checkout) = (comparable(root), comparable(checkout.path()));
-    let differences: Vec<String> = from_deb
-        .iter()
-        .filter(|(path, entry)| from_checkout.get(*path) != Some(entry))
-        .map(|(path, _)| format!("differs or only from the package: {path}"))
-        .chain(
-            from_checkout
-                .keys()
-                .filter(|path| !from_deb.contains_key(*path))
-                .map(|path| format!("only from the checkout: {path}")),
-        )
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "the package's deploy.sh installs something else:\n{}",
-        differences.join("\n")
-    );
+    assert_same_as_the_checkout(root, &packed_gen);
 
     // A second run from the package changes nothing.
     let before = stamps(root);

@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use sheetgen_test_support::browser::{Browser, Tools, path_of};
-use sheetgen_test_support::demo::{demo_config, demo_player};
+use sheetgen_test_support::demo::{Player, demo_config, demo_player};
 use sheetgen_test_support::http::get;
 use sheetgen_test_support::nginx::nginx_binary;
 use sheetgen_test_support::process::{Gen, free_port, listening, terminate};
@@ -209,23 +209,8 @@ fn spki_hash(cert: &Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-#[test]
-fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
-    tool("certbot", "certbot");
-    let tools = Tools::find();
-    let work = TempDir::new().unwrap();
-    let (_pebble, acme, ca, pebble_log) = start_pebble(work.path());
-
-    let tmp = fake_root();
-    let root = tmp.path();
-    // nginx's workers run as root; the fake root is the test's.
-    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let run_dir = work.path().join("nginx");
-    write_nginx_main(root, &run_dir);
-    let api = format!("127.0.0.1:{}", free_port());
-    write_site_toml(root, &api);
-
-    // nginx running before deploy.sh: certbot reloads it (-s reload).
+/// nginx running before deploy.sh: certbot reloads it (-s reload).
+fn start_nginx(root: &Path, run_dir: &Path) -> Daemon {
     let main_conf = root.join("etc/nginx/nginx.conf");
     let nginx = Command::new(nginx_binary())
         .arg("-c")
@@ -236,7 +221,6 @@ fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _nginx = Daemon(nginx);
     let pid = run_dir.join("nginx.pid");
     let up = sheetgen_test_support::process::poll(Duration::from_secs(10), || {
         pid.is_file().then_some(())
@@ -246,27 +230,11 @@ fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
         "nginx did not start:\n{}",
         tail_file(&run_dir.join("error.log"), 20)
     );
+    Daemon(nginx)
+}
 
-    let http = loopback_with_port_80();
-    let https_port = free_port();
-    let first = deploy_https(root, &http, https_port, &acme, &ca);
-    first.expect_ok("deploy.sh --domain");
-    assert!(
-        first
-            .stdout
-            .contains("==> step 8/9: HTTPS for club.test (certbot)")
-            && first.stdout.contains("==> step 9/9: health check")
-            && first
-                .stdout
-                .contains("running: certbot --nginx -d club.test")
-            && first
-                .stdout
-                .contains("certbot: Successfully deployed certificate"),
-        "{}",
-        first.stdout
-    );
-
-    // The certificate: pebble's, for the domain, in the site.
+/// The certificate: pebble's, for the domain, in the site. Its chain.
+fn assert_certificate_in_the_site(root: &Path, https_port: u16) -> PathBuf {
     let live = root.join("etc/letsencrypt/live/club.test");
     let fullchain = live.join("fullchain.pem");
     let info = Command::new("openssl")
@@ -291,32 +259,21 @@ fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
     ] {
         assert!(site.lines().any(|l| l == line), "no `{line}` in:\n{site}");
     }
+    fullchain
+}
 
-    // gen, as sheetgen.service would run it.
-    let config = root.join("etc/sheetgen/site.toml");
-    let gen_ = Gen::start(&config, root, &["watch"]);
-    gen_.wait_first_cycle();
-    assert_eq!(gen_.addr, api);
-
-    // http:// → https://, same host and path.
-    let player = demo_player();
+/// A real browser over HTTPS: the login form, then the player's page.
+fn log_in_over_https(work: &Path, http: &str, https_port: u16, fullchain: &Path, player: &Player) {
+    let tools = Tools::find();
     let private = format!("/p/{}/", player.slug);
-    let redirect = get(&format!("{http}:80"), &private, &[("Host", DOMAIN)]);
-    assert_eq!(redirect.status, 301, "{}", redirect.text());
-    assert_eq!(
-        redirect.header("location"),
-        Some(format!("https://{DOMAIN}{private}").as_str())
-    );
-
-    // A real browser over HTTPS: the login form, then the player's page.
-    let wrapper = work.path().join("chromium");
+    let wrapper = work.join("chromium");
     std::fs::write(
         &wrapper,
         format!(
             "#!/bin/sh\nexec '{}' '--host-resolver-rules=MAP {DOMAIN} {http}' \
              '--ignore-certificate-errors-spki-list={}' \"$@\"\n",
             tools.chromium.display(),
-            spki_hash(&fullchain)
+            spki_hash(fullchain)
         ),
     )
     .unwrap();
@@ -325,7 +282,7 @@ fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
         chromium: wrapper,
         chromedriver: tools.chromedriver,
     };
-    let mut b = Browser::start(&tools, &work.path().join("browser"));
+    let mut b = Browser::start(&tools, &work.join("browser"));
     let base = format!("https://{DOMAIN}:{https_port}");
     b.goto(&format!("{base}{private}"));
     b.wait_url("the login form over HTTPS", |u| {
@@ -344,6 +301,63 @@ fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
     );
     b.assert_no_console_errors(&[]);
     drop(b);
+}
+
+#[test]
+fn deploy_with_a_domain_serves_https_and_a_browser_logs_in() {
+    tool("certbot", "certbot");
+    let work = TempDir::new().unwrap();
+    let (_pebble, acme, ca, pebble_log) = start_pebble(work.path());
+
+    let tmp = fake_root();
+    let root = tmp.path();
+    // nginx's workers run as root; the fake root is the test's.
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run_dir = work.path().join("nginx");
+    write_nginx_main(root, &run_dir);
+    let api = format!("127.0.0.1:{}", free_port());
+    write_site_toml(root, &api);
+
+    let _nginx = start_nginx(root, &run_dir);
+
+    let http = loopback_with_port_80();
+    let https_port = free_port();
+    let first = deploy_https(root, &http, https_port, &acme, &ca);
+    first.expect_ok("deploy.sh --domain");
+    assert!(
+        first
+            .stdout
+            .contains("==> step 8/9: HTTPS for club.test (certbot)")
+            && first.stdout.contains("==> step 9/9: health check")
+            && first
+                .stdout
+                .contains("running: certbot --nginx -d club.test")
+            && first
+                .stdout
+                .contains("certbot: Successfully deployed certificate"),
+        "{}",
+        first.stdout
+    );
+
+    let fullchain = assert_certificate_in_the_site(root, https_port);
+
+    // gen, as sheetgen.service would run it.
+    let config = root.join("etc/sheetgen/site.toml");
+    let gen_ = Gen::start(&config, root, &["watch"]);
+    gen_.wait_first_cycle();
+    assert_eq!(gen_.addr, api);
+
+    // http:// → https://, same host and path.
+    let player = demo_player();
+    let private = format!("/p/{}/", player.slug);
+    let redirect = get(&format!("{http}:80"), &private, &[("Host", DOMAIN)]);
+    assert_eq!(redirect.status, 301, "{}", redirect.text());
+    assert_eq!(
+        redirect.header("location"),
+        Some(format!("https://{DOMAIN}{private}").as_str())
+    );
+
+    log_in_over_https(work.path(), &http, https_port, &fullchain, &player);
     let mut gen_ = gen_;
     gen_.stop();
 
