@@ -326,3 +326,76 @@ fn alone_the_theme_exports_and_one_file_overrides_the_built_in_one() {
         std::fs::read(format!("{TEMPLATES}/assets/site.css")).unwrap()
     );
 }
+
+/// The `sh` blocks of README.md's "Quick start", as written: each line
+/// without its `# comment`.
+fn readme_quick_start() -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(sheetgen_test_support::site::repo().join("README.md")).unwrap();
+    let (_, start) = readme
+        .split_once("## Quick start")
+        .expect("README.md has a Quick start");
+    let section = start.split("\n## ").next().unwrap_or_default();
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| {
+            block
+                .split("```")
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.split(" # ").next().unwrap_or(l).trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .collect()
+}
+
+/// README's quick start runs as written (as casey/just's tests/readme.rs
+/// does): its `gen` commands with the binary alone and a folder of CSV
+/// exports; `gen serve` on a free port instead of 8080. The server's
+/// commands are the ones tests/integration/debian.rs and https_deploy.rs
+/// run: the package's name and sheetgen-deploy's options are checked here.
+#[test]
+fn the_readmes_quick_start_runs_as_written() {
+    let blocks = readme_quick_start();
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    assert_eq!(
+        blocks[0],
+        ["gen init exports/", "gen check", "gen serve"],
+        "the organiser's commands changed: update this test"
+    );
+    let alone = Alone::new();
+    alone.copy_demo_csv("exports");
+    for line in &blocks[0] {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        if args == ["serve"] {
+            let serve =
+                Gen::start_command(alone.command(&["serve", "--listen", "127.0.0.1:0"], &[]));
+            serve.wait_first_cycle();
+            let index = get(serve.addr.as_str(), "/", &[]);
+            assert_eq!(index.status, 200, "{}", index.head);
+            let (_, name, _) = &demo_logins()[0];
+            assert!(index.text().contains(name.as_str()), "{}", index.text());
+        } else {
+            let run = alone.run(&args, &[]);
+            run.expect_ok();
+        }
+    }
+    let deb = format!("./sheetgen_{}-1_amd64.deb", env!("CARGO_PKG_VERSION"));
+    assert_eq!(blocks[1][0], format!("sudo apt install {deb}"));
+    let deploy = &blocks[1][1];
+    assert!(
+        deploy.starts_with("sudo sheetgen-deploy --domain "),
+        "{deploy}"
+    );
+    let usage =
+        std::fs::read_to_string(sheetgen_test_support::site::repo().join("deploy.sh")).unwrap();
+    for option in deploy.split_whitespace().filter(|w| w.starts_with("--")) {
+        assert!(
+            usage.contains(&format!("  {option} ")),
+            "deploy.sh has no {option}"
+        );
+    }
+}
