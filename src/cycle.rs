@@ -147,6 +147,13 @@ pub(crate) fn snapshot_from(
     let mut snapshot = Snapshot::build(config, raw)?;
     snapshot.fetched_at = fetched_at;
     snapshot.changed_at = fetched_at;
+    // Weak and damaged PINs: the same warnings in every command's output
+    // and log as in `gen check` (issue 26).
+    let pins = crate::findings::pin_warnings(&snapshot, config);
+    snapshot.problems.extend(pins);
+    snapshot
+        .problems
+        .sort_by(|a, b| (&a.tab, a.row).cmp(&(&b.tab, b.row)));
     Ok(snapshot)
 }
 

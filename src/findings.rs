@@ -400,6 +400,7 @@ mod tests {
             (
                 ProblemKind::PinAsNumber {
                     shape: NumberShape::Grouped,
+                    decimals: String::new(),
                 },
                 Kind::PinAsNumber,
             ),

@@ -264,9 +264,7 @@ impl Board {
 
 impl Good {
     fn of(config: &Config, snapshot: &Snapshot, problems: &[Problem]) -> Good {
-        let mut all = problems.to_vec();
-        all.extend(findings::pin_warnings(snapshot, config));
-        let mut all = findings::distinct(all);
+        let mut all = findings::distinct(problems.to_vec());
         findings::most_important_first(&mut all, config);
         Good {
             data_at: snapshot.changed_at,

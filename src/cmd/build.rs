@@ -36,13 +36,26 @@ pub(crate) async fn build(
             return Err(e);
         }
     };
+    let w = crate::i18n::words(config.site.lang);
     for p in &report.problems {
-        eprintln!("warning: {p}");
+        let args = [("where", p.place(w).into()), ("message", p.say(w).into())];
+        eprintln!("{}", w.say("check-warning", &args));
     }
-    let weak = findings::pin_warnings(&report.snapshot, config).len();
+    let weak = report
+        .problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                findings::Kind::of(p),
+                findings::Kind::WeakPin | findings::Kind::LostZero
+            )
+        })
+        .count();
     if weak > 0 {
-        eprintln!("warning: {weak} weak or damaged PIN(s); `gen check` lists them");
+        eprintln!("{}", w.say("build-weak-pins", &[("count", weak.into())]));
     }
+    // The summary stays in English, one line of plain digits: scripts
+    // read it (bench/build.sh), as they read `gen config get`.
     let r = report.publish;
     println!(
         "published {} players to {}: {} files written, {} unchanged, {} removed ({} ms)",

@@ -48,9 +48,7 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     let public_secrets = (!snapshot.credentials.is_empty())
         .then(|| source::google::public_secret_warning(config))
         .flatten();
-    let mut problems = snapshot.problems.clone();
-    problems.extend(findings::pin_warnings(&snapshot, config));
-    let problems = findings::distinct(problems);
+    let problems = findings::distinct(snapshot.problems.clone());
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

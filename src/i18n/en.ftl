@@ -29,8 +29,8 @@ problem-same-name-and-pin-others = login name { $name } and its PIN are the same
 problem-shared-name = login name { $name } is also on row { $rows }: each of these players logs in with their own PIN (name and PIN tell them apart), but if their PINs were ever the same neither could log in; to be safe, make the names differ (add an initial)
 problem-pin-as-number = this PIN is { $shape ->
         [grouped] shown as a number with its digits in groups (a space, comma or dot between groups of three digits)
-        [decimals] shown as a number with decimals (".0")
-       *[both] shown as a number with its digits in groups and decimals (".00")
+        [decimals] shown as a number with decimals ("{ $decimals }")
+       *[both] shown as a number with its digits in groups and decimals ("{ $decimals }")
     }: its digits alone are the PIN, and the player logs in by typing them (spaces are ignored). To be safe, { -plain-text }, or a PIN starting with 0 loses its 0
 problem-lost-zero = this PIN has fewer digits than most PINs in the column and looks like a number whose leading zero was lost: if so, this player cannot log in with the PIN they were given. To fix it, { -plain-text }, then retype this PIN with its leading zeros
 problem-common-pin = this PIN is one of the most common ones: choose another
@@ -150,3 +150,6 @@ hint-column = { $near ->
        *[none] {""}
     }
 error-secret = refusing to publish: { $pages } would show the secret of tab "{ $tab }", { $rows }, column "{ $column }". Nothing was written; the site stays as it was. Find the cell that holds it (in a CSV file, a stray quote can pull rows into one cell) or, if another cell rightly has that value, change the PIN
+
+## gen build's report.
+build-weak-pins = warning: { $count } weak or damaged PIN(s); `gen check` lists them

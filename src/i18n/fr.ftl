@@ -41,8 +41,8 @@ problem-shared-name = le nom de connexion { $name } est aussi { $count ->
     } : chacun de ces joueurs se connecte avec son propre code (le nom et le code les distinguent), mais si leurs codes devenaient identiques, aucun ne pourrait se connecter ; par prudence, rendez les noms différents (ajoutez une initiale)
 problem-pin-as-number = ce code est { $shape ->
         [grouped] affiché comme un nombre, ses chiffres groupés (une espace, une virgule ou un point entre des groupes de trois chiffres)
-        [decimals] affiché comme un nombre à décimales (« ,0 »)
-       *[both] affiché comme un nombre, ses chiffres groupés et avec des décimales (« ,00 »)
+        [decimals] affiché comme un nombre à décimales (« { $decimals } »)
+       *[both] affiché comme un nombre, ses chiffres groupés et avec des décimales (« { $decimals } »)
     } : ses chiffres seuls forment le code, et le joueur se connecte en les tapant (les espaces ne comptent pas). Par prudence, { -plain-text }, sinon un code qui commence par 0 perd son 0
 problem-lost-zero = ce code a moins de chiffres que la plupart des codes de la colonne et ressemble à un nombre qui a perdu son zéro de tête : dans ce cas, ce joueur ne peut pas se connecter avec le code qu'on lui a donné. Pour corriger, { -plain-text }, puis retapez ce code avec ses zéros de tête
 problem-common-pin = ce code est l'un des plus courants : choisissez-en un autre
@@ -246,3 +246,9 @@ hint-column = { $near ->
        *[none] {""}
     }
 error-secret = publication refusée : { $pages } montrerait le code de l'onglet « { $tab } », { $rows }, colonne « { $column } ». Rien n'a été écrit ; le site reste tel qu'il était. Trouvez la cellule qui le contient (dans un fichier CSV, un guillemet égaré peut réunir plusieurs lignes dans une cellule) ou, si une autre cellule a vraiment cette valeur, changez le code
+
+## Le compte rendu de gen build.
+build-weak-pins = avertissement : { $count } { $count ->
+        [one] code trop facile ou abîmé
+       *[other] codes trop faciles ou abîmés
+    } ; `gen check` les liste

@@ -30,6 +30,45 @@ const MONTHS: [&[&str]; 12] = [
     &["decembre", "dec", "december"],
 ];
 
+/// Weekday names and abbreviations, French and English, without accents
+/// or a final dot: a long date may start with one (« lundi 5 octobre
+/// 2026 », "Monday, October 5, 2026", as French and English Excel show
+/// them).
+const WEEKDAYS: [&str; 26] = [
+    "lundi",
+    "lun",
+    "mardi",
+    "mar",
+    "mercredi",
+    "mer",
+    "jeudi",
+    "jeu",
+    "vendredi",
+    "ven",
+    "samedi",
+    "sam",
+    "dimanche",
+    "dim",
+    "monday",
+    "mon",
+    "tuesday",
+    "tue",
+    "wednesday",
+    "wed",
+    "thursday",
+    "thu",
+    "friday",
+    "fri",
+    "saturday",
+    "sunday",
+];
+
+fn is_weekday(word: &str) -> bool {
+    let folded = deunicode::deunicode(word).to_lowercase();
+    let folded = folded.trim_end_matches('.');
+    WEEKDAYS.contains(&folded) || matches!(folded, "sat" | "sun" | "tues" | "thur" | "thurs")
+}
+
 /// A two-digit year as POSIX `%y` reads it: 69–99 are 19xx, 00–68 20xx.
 fn full_year(y: i64, digits: usize) -> i64 {
     match digits {
@@ -62,17 +101,24 @@ fn date(year: i64, month: i64, day: i64) -> Option<Date> {
 /// A cell as a date, if it reads as one: `30/11/2026`, `3/3/26`,
 /// `30.11.2026`, `30-11-2026` (day first, as in France and the UK),
 /// `2026-11-30` or `2026/11/30` (year first), `3 mars 2026`,
-/// `1er janv. 2026`, `3 March 2026`, `March 3, 2026`, `3 Mar 26`.
+/// `1er janv. 2026`, `3 March 2026`, `March 3, 2026`, `3 Mar 26`, and
+/// each of these after a weekday (`lundi 5 octobre 2026`,
+/// `lun. 5 oct. 2026`, `Monday, October 5, 2026`).
 /// A date the calendar lacks (`31/02/2026`) is not one.
 pub(crate) fn as_date(cell: &str) -> Option<Date> {
     let t = cell.trim();
     if t.is_empty() {
         return None;
     }
-    let parts: Vec<&str> = t
+    let mut parts: Vec<&str> = t
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|p| !p.is_empty())
         .collect();
+    // « lundi 5 octobre 2026 », "Monday, October 5, 2026": the weekday
+    // says nothing the date does not.
+    if parts.len() == 4 && is_weekday(parts[0]) {
+        parts.remove(0);
+    }
     let number = |s: &str| -> Option<(i64, usize)> {
         let digits = s.strip_suffix("er").unwrap_or(s);
         let digits = digits
@@ -234,6 +280,12 @@ mod tests {
             ("3 March 2026", d(2026, 3, 3)),
             ("March 3, 2026", d(2026, 3, 3)),
             ("3 Sept 26", d(2026, 9, 3)),
+            ("lundi 5 octobre 2026", d(2026, 10, 5)),
+            ("lun. 5 oct. 2026", d(2026, 10, 5)),
+            ("Lundi 5 Octobre 2026", d(2026, 10, 5)),
+            ("Monday, October 5, 2026", d(2026, 10, 5)),
+            ("Mon, 5 Oct 2026", d(2026, 10, 5)),
+            ("samedi 1er août 2026", d(2026, 8, 1)),
             ("1/1/99", d(1999, 1, 1)),
         ] {
             assert_eq!(as_date(cell), want, "{cell:?}");

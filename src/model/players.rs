@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::columns::PlayerColumns;
-use super::pins::{self, PinCell};
+use super::pins::{self, NumberShape, PinCell};
 use super::problem::{Problem, ProblemKind, Shown};
 use crate::config::Config;
 use crate::table::{RawRow, RawTable};
@@ -185,7 +185,7 @@ impl RowReader<'_> {
             _ => false,
         };
         let pin = pins::read_pin(cell(cols.secret));
-        if let Some(kind) = pin_cell_problem(&pin) {
+        if let Some(kind) = pin_cell_problem(&pin, cell(cols.secret)) {
             problem(&pc.secret, kind);
         }
         Some(Kept {
@@ -203,11 +203,22 @@ impl RowReader<'_> {
     }
 }
 
-/// What to tell the organiser about a PIN cell shown as a number, if
-/// anything.
-fn pin_cell_problem(pin: &PinCell) -> Option<ProblemKind> {
+/// What to tell the organiser about a PIN cell `cell` shown as a number,
+/// if anything: its decimal part as typed (zeros: never a secret).
+fn pin_cell_problem(pin: &PinCell, cell: &str) -> Option<ProblemKind> {
     match pin {
-        PinCell::Number { shape, .. } => Some(ProblemKind::PinAsNumber { shape: *shape }),
+        PinCell::Number { shape, .. } => {
+            let decimals = match shape {
+                NumberShape::Grouped => String::new(),
+                NumberShape::ZeroDecimal | NumberShape::GroupedZeroDecimal => cell
+                    .rfind(['.', ','])
+                    .map_or(String::new(), |at| cell[at..].to_string()),
+            };
+            Some(ProblemKind::PinAsNumber {
+                shape: *shape,
+                decimals,
+            })
+        }
         PinCell::Scientific => Some(ProblemKind::PinDigitsLost),
         PinCell::Empty | PinCell::Text(_) => None,
     }

@@ -78,7 +78,11 @@ pub enum ProblemKind {
     /// The login name is on `other_pin` rows too, with other PINs.
     SharedName { name: Shown, other_pin: Vec<usize> },
     /// A PIN cell formatted as a number; its digits are the PIN.
-    PinAsNumber { shape: NumberShape },
+    /// `decimals`: its decimal part as typed (`,0`, `.00`), empty without.
+    PinAsNumber {
+        shape: NumberShape,
+        decimals: String,
+    },
     /// Fewer digits than most PINs: a leading zero was probably lost.
     LostZero,
     /// One of the PINs people pick first.

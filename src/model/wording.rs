@@ -148,13 +148,14 @@ pub(crate) fn say(kind: &ProblemKind, w: &Words) -> String {
                 ("count", other_pin.len().into()),
             ],
         ),
-        K::PinAsNumber { shape } => {
+        K::PinAsNumber { shape, decimals } => {
             let shape = match shape {
                 NumberShape::Grouped => "grouped",
                 NumberShape::ZeroDecimal => "decimals",
                 NumberShape::GroupedZeroDecimal => "both",
             };
-            w.say("problem-pin-as-number", &[("shape", shape.into())])
+            let args = [("shape", shape.into()), ("decimals", text(decimals))];
+            w.say("problem-pin-as-number", &args)
         }
         K::LostZero => w.say("problem-lost-zero", &[]),
         K::CommonPin => w.say("problem-common-pin", &[]),

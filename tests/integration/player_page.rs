@@ -364,6 +364,38 @@ fn a_table_sorts_by_dates_as_typed_and_names_a_bad_date() {
     );
 }
 
+/// Issue 26: long dates as French and English Excel show them, weekday
+/// first, sort as dates: October after January, not below it; none is
+/// named as "not a date".
+#[test]
+fn long_dates_with_a_weekday_sort_as_dates() {
+    let site = Site::new();
+    site.write("players.csv", roster_with(3, |i| i as i64));
+    site.write(
+        "matches.csv",
+        "player_id,date,opponent,result\n\
+         p0001,lundi 5 octobre 2026,Lyon,W\n\
+         p0001,jeu. 15 janv. 2026,Paris,L\n\
+         p0001,\"Monday, March 2, 2026\",Nantes,D\n\
+         p0001,sam. 1er août 2026,Lille,W\n\
+         p0001,Sun 6 Dec 2026,Brest,W\n",
+    );
+    site.write_config(&site_config(
+        "FC Test",
+        None,
+        &format!("{CSV_SOURCE}Matches = \"matches.csv\"\n"),
+        "[[tables]]\ntab = \"Matches\"\nkey = \"player_id\"\nsort_by = \"date\"\n",
+    ));
+    let run = site.build_ok();
+    assert!(!run.stderr.contains("not a date"), "{}", run.stderr);
+    let page = site.page("p/p0001/index.html");
+    assert_eq!(
+        opponents(&page),
+        ["Paris", "Nantes", "Lille", "Lyon", "Brest"],
+        "{page}"
+    );
+}
+
 #[test]
 fn a_configured_column_that_is_not_in_its_tab_is_named() {
     let site = matches_site("sort_by = \"when\"\n");
