@@ -153,3 +153,30 @@ error-secret = refusing to publish: { $pages } would show the secret of tab "{ $
 
 ## gen build's report.
 build-weak-pins = warning: { $count } weak or damaged PIN(s); `gen check` lists them
+
+## gen init's report and next steps.
+init-read-csv-file = the CSV file { $what }
+init-read-csv-files = the CSV files in { $what }
+init-read-workbook = the workbook { $what }
+init-read-google = the Google Sheet { $what }
+init-tab = "{ $tab }" ({ $columns } columns)
+init-read = read { $what }: { $tabs }
+init-left-out = left out tab "{ $tab }": { $why }
+init-left-out-chart = a chart, not cells
+init-left-out-no-header = empty: no header row
+init-wrote = wrote { $path }
+init-private = , private: { $columns }
+init-players = {"  "}players: tab "{ $tab }", id "{ $id }", login "{ $login }", PIN "{ $pin }"{ $private }
+init-joined = {"  "}joined: tab "{ $tab }" by "{ $key }"
+init-not-joined = {"  "}not joined: tab "{ $tab }" (no column holding the player's id; see the TODO)
+init-todos = {"  "}{ $count } TODO(s) in the file need you
+init-checking = checking it, as `gen check` does:
+steps = next steps:
+step-todos = Open { $path } and settle the { $count } line(s) marked TODO.
+step-share = In the sheet, Share it with { $email } (as Viewer), and with nobody but the organisers: the PINs are in it.
+step-plain-text = Format the PIN column as plain text in the sheet (Format → Number → Plain text), or Google drops leading zeros.
+step-api-key = With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (Google Cloud console: IAM → Service accounts → Keys → Add key, JSON), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then.
+step-check = After any change: `{ $command } check`.
+step-fix = Fix what the check said above (in the sheet or in { $path }), then run `{ $command } check` again.
+step-serve = Try the site on this computer: `{ $command } serve`, then open http://127.0.0.1:8080/ and log in as a player.
+step-online = Put it online: on a Debian/Ubuntu server, install sheetgen's package (`sudo apt install ./sheetgen_*.deb`) and run `sudo sheetgen-deploy --domain your.domain --email you@your.domain`: it installs the service, nginx's site and an HTTPS certificate (certbot); then replace /etc/sheetgen/site.toml by this one. With gen alone: run `{ $command } watch` as a service, and `{ $command } nginx --server-name your.domain` prints nginx's site config (`gen nginx --help`). Keys go in the service's environment or a key file, never in site.toml.

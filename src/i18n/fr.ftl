@@ -252,3 +252,36 @@ build-weak-pins = avertissement : { $count } { $count ->
         [one] code trop facile ou abîmé
        *[other] codes trop faciles ou abîmés
     } ; `gen check` les liste
+
+## Le compte rendu de gen init et la suite.
+init-read-csv-file = le fichier CSV { $what }
+init-read-csv-files = les fichiers CSV de { $what }
+init-read-workbook = le classeur { $what }
+init-read-google = la feuille Google { $what }
+init-tab = « { $tab } » ({ $columns } colonnes)
+init-read = lu { $what } : { $tabs }
+init-left-out = onglet « { $tab } » laissé de côté : { $why }
+init-left-out-chart = un graphique, pas des cellules
+init-left-out-no-header = vide : pas de ligne de titres
+init-wrote = écrit { $path }
+init-private = , privées : { $columns }
+init-players = {"  "}joueurs : onglet « { $tab } », identifiant « { $id } », nom de connexion « { $login } », code « { $pin } »{ $private }
+init-joined = {"  "}rattaché : onglet « { $tab } » par « { $key } »
+init-not-joined = {"  "}non rattaché : onglet « { $tab } » (aucune colonne ne contient l'identifiant du joueur ; voyez le TODO)
+init-todos = {"  "}{ $count } { $count ->
+        [one] TODO du fichier attend votre choix
+       *[other] TODO du fichier attendent votre choix
+    }
+init-checking = vérification, comme le fait `gen check` :
+steps = la suite :
+step-todos = Ouvrez { $path } et réglez { $count ->
+        [one] la ligne marquée TODO.
+       *[other] les { $count } lignes marquées TODO.
+    }
+step-share = Dans la feuille, partagez-la avec { $email } (en lecteur), et avec personne d'autre que les organisateurs : les codes y sont.
+step-plain-text = Mettez la colonne des codes au format Texte brut dans la feuille (Format → Nombre → Texte brut), sinon Google perd les zéros de tête.
+step-api-key = Avec une clé d'API, la feuille doit être lisible par toute personne qui a son lien, codes compris. Pour un site privé, créez un compte de service (console Google Cloud : IAM → Comptes de service → Clés → Ajouter une clé, JSON), partagez la feuille avec son adresse seulement, et relancez gen init avec --credentials cle.json. Gardez GEN_GOOGLE_API_KEY pour chaque commande gen d'ici là.
+step-check = Après chaque changement : `{ $command } check`.
+step-fix = Corrigez ce que la vérification a dit ci-dessus (dans la feuille ou dans { $path }), puis relancez `{ $command } check`.
+step-serve = Essayez le site sur cet ordinateur : `{ $command } serve`, puis ouvrez http://127.0.0.1:8080/ et connectez-vous comme un joueur.
+step-online = Mettez-le en ligne : sur un serveur Debian/Ubuntu, installez le paquet de sheetgen (`sudo apt install ./sheetgen_*.deb`) et lancez `sudo sheetgen-deploy --domain votre.domaine --email vous@votre.domaine` : il installe le service, le site nginx et un certificat HTTPS (certbot) ; remplacez ensuite /etc/sheetgen/site.toml par celui-ci. Avec gen seul : lancez `{ $command } watch` comme service, et `{ $command } nginx --server-name votre.domaine` affiche la configuration nginx du site (`gen nginx --help`). Les clés vont dans l'environnement du service ou un fichier de clé, jamais dans site.toml.

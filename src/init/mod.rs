@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::InitArgs;
 use crate::config::{Config, Env};
 use crate::error::{ConfigError, Error};
+use crate::i18n::{Arg, Words};
 use draft::Draft;
 use guess::{Lang, Pick, Plan};
 use read::Read;
@@ -32,6 +33,8 @@ pub(crate) struct Written {
     config: PathBuf,
     google: Option<GoogleAccess>,
     todos: usize,
+    /// The site's language: the words of what follows.
+    lang: crate::config::Lang,
 }
 
 /// How the sheet was read, which decides the advice.
@@ -68,8 +71,9 @@ pub(crate) fn write(config_path: &Path, args: &InitArgs) -> Result<Written, Erro
         Some(_) => Lang::En { guessed: false },
         None => guess::guess_lang(&read.tabs),
     };
+    let from = read.described.english();
     let text = draft::render(&Draft {
-        from: &read.described,
+        from: &from,
         title: args.title.as_deref(),
         lang,
         templates: &templates,
@@ -82,11 +86,16 @@ pub(crate) fn write(config_path: &Path, args: &InitArgs) -> Result<Written, Erro
     write_new(config_path, &base, text.as_bytes())?;
 
     let todos = text.lines().filter(|l| l.contains("# TODO")).count();
-    print_summary(config_path, &read, &plan, todos);
+    let lang = match lang {
+        Lang::Fr { .. } => crate::config::Lang::Fr,
+        Lang::En { .. } => crate::config::Lang::En,
+    };
+    print_summary(config_path, &read, &plan, todos, crate::i18n::words(lang));
     Ok(Written {
         config: config_path.to_path_buf(),
         google: read.google,
         todos,
+        lang,
     })
 }
 
@@ -159,97 +168,102 @@ fn quoted(s: &str) -> String {
     format!("\"{s}\"")
 }
 
-fn print_summary(config_path: &Path, read: &Read, plan: &Plan, todos: usize) {
+fn print_summary(config_path: &Path, read: &Read, plan: &Plan, todos: usize, w: &Words) {
     let tabs: Vec<String> = read
         .tabs
         .iter()
-        .map(|t| format!("{} ({} columns)", quoted(&t.name), t.header.len()))
+        .map(|t| {
+            let args = [
+                ("tab", t.name.as_str().into()),
+                ("columns", t.header.len().into()),
+            ];
+            w.say("init-tab", &args)
+        })
         .collect();
-    println!("read {}: {}", read.described, tabs.join(", "));
+    let args = [
+        ("what", read.described.say(w).into()),
+        ("tabs", tabs.join(", ").into()),
+    ];
+    println!("{}", w.say("init-read", &args));
     for (tab, why) in &read.skipped {
-        println!("left out tab {}: {why}", quoted(tab));
+        let args = [
+            ("tab", tab.as_str().into()),
+            ("why", w.say(why.key(), &[]).into()),
+        ];
+        println!("{}", w.say("init-left-out", &args));
     }
     let p = &plan.players;
-    let mut players = format!(
-        "players: tab {}, id {}, login {}, PIN {}",
-        quoted(&p.tab),
-        quoted(p.id.value()),
-        quoted(p.login.value()),
-        quoted(p.secret.value())
-    );
-    if !p.private.is_empty() {
-        players.push_str(&format!(", private: {}", p.private.join(", ")));
-    }
-    println!("wrote {}", config_path.display());
-    println!("  {players}");
+    let private = if p.private.is_empty() {
+        String::new()
+    } else {
+        w.say("init-private", &[("columns", p.private.join(", ").into())])
+    };
+    let path = config_path.display().to_string();
+    println!("{}", w.say("init-wrote", &[("path", path.into())]));
+    let args = [
+        ("tab", p.tab.as_str().into()),
+        ("id", p.id.value().into()),
+        ("login", p.login.value().into()),
+        ("pin", p.secret.value().into()),
+        ("private", private.into()),
+    ];
+    println!("{}", w.say("init-players", &args));
     for j in &plan.joins {
-        match &j.key {
-            Pick::Column(key) => println!("  joined: tab {} by {}", quoted(&j.tab), quoted(key)),
-            Pick::Todo { .. } => println!(
-                "  not joined: tab {} (no column holding the player's id; see the TODO)",
-                quoted(&j.tab)
+        let line = match &j.key {
+            Pick::Column(key) => w.say(
+                "init-joined",
+                &[("tab", j.tab.as_str().into()), ("key", key.as_str().into())],
             ),
-        }
+            Pick::Todo { .. } => w.say("init-not-joined", &[("tab", j.tab.as_str().into())]),
+        };
+        println!("{line}");
     }
     if todos > 0 {
-        println!("  {todos} TODO(s) in the file need you");
+        println!("{}", w.say("init-todos", &[("count", todos.into())]));
     }
     println!();
-    println!("checking it, as `gen check` does:");
+    println!("{}", w.say("init-checking", &[]));
 }
 
-/// The advice after the check: what is left to do, in order.
-fn next_steps(w: &Written, checked: bool) -> String {
-    let command = if w.config == Path::new("site.toml") {
+/// What to do next, in plain words, numbered.
+fn next_steps(written: &Written, checked: bool) -> String {
+    let w = crate::i18n::words(written.lang);
+    let command = if written.config == Path::new("site.toml") {
         "gen".to_string()
     } else {
-        format!("gen --config {}", w.config.display())
+        format!("gen --config {}", written.config.display())
     };
+    let config = written.config.display().to_string();
     let mut steps = Vec::new();
-    if w.todos > 0 {
-        steps.push(format!(
-            "Open {} and settle the {} line(s) marked TODO.",
-            w.config.display(),
-            w.todos
-        ));
+    if written.todos > 0 {
+        let args = [
+            ("path", config.as_str().into()),
+            ("count", written.todos.into()),
+        ];
+        steps.push(w.say("step-todos", &args));
     }
-    match &w.google {
+    match &written.google {
         Some(GoogleAccess::ServiceAccount { client_email }) => {
-            steps.push(format!(
-                "In the sheet, Share it with {client_email} (as Viewer), and with nobody but the organisers: the PINs are in it."
-            ));
-            steps.push(
-                "Format the PIN column as plain text in the sheet (Format → Number → Plain text), or Google drops leading zeros."
-                    .into(),
-            );
+            steps.push(w.say("step-share", &[("email", client_email.as_str().into())]));
+            steps.push(w.say("step-plain-text", &[]));
         }
         Some(GoogleAccess::ApiKey) => {
-            steps.push(
-                "With an API key the sheet must be readable by anyone with its link, PINs included. For a private site, make a service account (Google Cloud console: IAM → Service accounts → Keys → Add key, JSON), share the sheet with its e-mail only, and run gen init again with --credentials key.json. Keep GEN_GOOGLE_API_KEY set for every gen command until then."
-                    .into(),
-            );
-            steps.push(
-                "Format the PIN column as plain text in the sheet (Format → Number → Plain text), or Google drops leading zeros."
-                    .into(),
-            );
+            steps.push(w.say("step-api-key", &[]));
+            steps.push(w.say("step-plain-text", &[]));
         }
         None => {}
     }
+    let cmd = || Arg::from(command.as_str());
     if checked {
-        steps.push(format!("After any change: `{command} check`."));
+        steps.push(w.say("step-check", &[("command", cmd())]));
     } else {
-        steps.push(format!(
-            "Fix what the check said above (in the sheet or in {}), then run `{command} check` again.",
-            w.config.display()
-        ));
+        let args = [("command", cmd()), ("path", config.as_str().into())];
+        steps.push(w.say("step-fix", &args));
     }
-    steps.push(format!(
-        "Try the site on this computer: `{command} serve`, then open http://127.0.0.1:8080/ and log in as a player."
-    ));
-    steps.push(format!(
-        "Put it online: on a Debian/Ubuntu server, sheetgen's `bash deploy.sh --server-name your.domain` installs it all (from a checkout of sheetgen's source), then `certbot --nginx -d your.domain` for HTTPS. With gen alone: run `{command} watch` as a service, and `{command} nginx --server-name your.domain` prints nginx's site config (`gen nginx --help`). Keys go in the service's environment or a key file, never in site.toml."
-    ));
-    let mut out = String::from("next steps:\n");
+    steps.push(w.say("step-serve", &[("command", cmd())]));
+    steps.push(w.say("step-online", &[("command", cmd())]));
+    let mut out = w.say("steps", &[]);
+    out.push('\n');
     for (i, step) in steps.iter().enumerate() {
         out.push_str(&format!("  {}. {step}\n", i + 1));
     }
@@ -268,6 +282,7 @@ mod tests {
                 client_email: "gen@p.iam.gserviceaccount.com".into(),
             }),
             todos: 0,
+            lang: crate::config::Lang::En,
         };
         let text = next_steps(&sa, true);
         assert!(
@@ -275,7 +290,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("`gen serve`") && text.contains("deploy.sh"),
+            text.contains("`gen serve`") && text.contains("sheetgen-deploy"),
             "{text}"
         );
         assert!(!text.contains("TODO"), "{text}");
@@ -287,6 +302,7 @@ mod tests {
             config: "club/site.toml".into(),
             google: Some(GoogleAccess::ApiKey),
             todos: 2,
+            lang: crate::config::Lang::En,
         };
         let text = next_steps(&key, false);
         assert!(text.contains("Fix what the check said above"), "{text}");

@@ -56,13 +56,61 @@ pub(super) enum CredentialsFrom {
     Env,
 }
 
+/// What `gen init` read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Described {
+    CsvFile(PathBuf),
+    CsvFiles(PathBuf),
+    Workbook(PathBuf),
+    Google(String),
+}
+
+impl Described {
+    /// "the Google Sheet 1AbC…", "the CSV files in data/", … (the config's
+    /// first comment).
+    pub(super) fn english(&self) -> String {
+        match self {
+            Described::CsvFile(p) => format!("the CSV file {}", p.display()),
+            Described::CsvFiles(p) => format!("the CSV files in {}", p.display()),
+            Described::Workbook(p) => format!("the workbook {}", p.display()),
+            Described::Google(id) => format!("the Google Sheet {id}"),
+        }
+    }
+
+    /// The same in the words of `w`.
+    pub(super) fn say(&self, w: &crate::i18n::Words) -> String {
+        let (id, value) = match self {
+            Described::CsvFile(p) => ("init-read-csv-file", p.display().to_string()),
+            Described::CsvFiles(p) => ("init-read-csv-files", p.display().to_string()),
+            Described::Workbook(p) => ("init-read-workbook", p.display().to_string()),
+            Described::Google(id) => ("init-read-google", id.clone()),
+        };
+        w.say(id, &[("what", value.into())])
+    }
+}
+
+/// Why a tab was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LeftOut {
+    Chart,
+    NoHeader,
+}
+
+impl LeftOut {
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            LeftOut::Chart => "init-left-out-chart",
+            LeftOut::NoHeader => "init-left-out-no-header",
+        }
+    }
+}
+
 pub(super) struct Read {
-    /// "the Google Sheet 1AbC…", "the CSV files in data/", …
-    pub(super) described: String,
+    pub(super) described: Described,
     pub(super) source: SourceDraft,
     pub(super) tabs: Vec<Tab>,
     /// Tabs left out, with why.
-    pub(super) skipped: Vec<(String, &'static str)>,
+    pub(super) skipped: Vec<(String, LeftOut)>,
     pub(super) google: Option<GoogleAccess>,
 }
 
@@ -183,9 +231,9 @@ fn read_csv_files(shown: &Path, csvs: Vec<PathBuf>, base: &Path) -> Result<Read,
         .collect();
     Ok(Read {
         described: if order.len() == 1 {
-            format!("the CSV file {}", shown.display())
+            Described::CsvFile(shown.to_path_buf())
         } else {
-            format!("the CSV files in {}", shown.display())
+            Described::CsvFiles(shown.to_path_buf())
         },
         source: SourceDraft::Csv {
             files: written,
@@ -219,7 +267,7 @@ fn read_workbook(shown: &Path, real: &Path, base: &Path) -> Result<Read, Error> 
     let tables = file::read_workbook(real, &names)?;
     let (tabs, skipped) = split_empty(&tables, &names);
     Ok(Read {
-        described: format!("the workbook {}", shown.display()),
+        described: Described::Workbook(shown.to_path_buf()),
         source: SourceDraft::Workbook {
             path: relative(real, base),
         },
@@ -295,7 +343,7 @@ fn read_google(id: String, args: &InitArgs, env: &Env, base: &Path) -> Result<Re
         .collect();
     let (tabs, mut skipped) = split_empty(&tables, &names);
     for t in listed.iter().filter(|t| t.sheet_type != "GRID") {
-        skipped.push((t.title.clone(), "a chart, not cells"));
+        skipped.push((t.title.clone(), LeftOut::Chart));
     }
     let credentials = credentials.map(|path| {
         let shown = match path.canonicalize() {
@@ -305,7 +353,7 @@ fn read_google(id: String, args: &InitArgs, env: &Env, base: &Path) -> Result<Re
         (shown, from)
     });
     Ok(Read {
-        described: format!("the Google Sheet {id}"),
+        described: Described::Google(id.to_string()),
         source: SourceDraft::Google {
             spreadsheet_id: id,
             api_base,
@@ -318,7 +366,7 @@ fn read_google(id: String, args: &InitArgs, env: &Env, base: &Path) -> Result<Re
 }
 
 /// The tabs with a header row, in `order`, and the empty ones.
-fn split_empty(tables: &RawTables, order: &[String]) -> (Vec<Tab>, Vec<(String, &'static str)>) {
+fn split_empty(tables: &RawTables, order: &[String]) -> (Vec<Tab>, Vec<(String, LeftOut)>) {
     let mut tabs = Vec::new();
     let mut skipped = Vec::new();
     for name in order {
@@ -327,7 +375,7 @@ fn split_empty(tables: &RawTables, order: &[String]) -> (Vec<Tab>, Vec<(String, 
                 name: name.clone(),
                 header: t.header.clone(),
             }),
-            _ => skipped.push((name.clone(), "empty: no header row")),
+            _ => skipped.push((name.clone(), LeftOut::NoHeader)),
         }
     }
     (tabs, skipped)

@@ -76,16 +76,19 @@ fn assert_commented(text: &str, assignment: &str, comment: &str) {
 /// The advice every successful init ends with.
 #[track_caller]
 fn assert_next_steps(run: &Run, command: &str) {
+    // In the site's language (issue 26).
     let steps = run
         .stdout
         .split_once("next steps:\n")
+        .or_else(|| run.stdout.split_once("la suite :\n"))
         .unwrap_or_else(|| panic!("no next steps in\n{}", run.stdout))
         .1;
     for expected in [
         format!("`{command} check`"),
         format!("`{command} serve`"),
         "http://127.0.0.1:8080/".to_string(),
-        "bash deploy.sh --server-name".to_string(),
+        // The package's deploy (issue 25), HTTPS included.
+        "sudo sheetgen-deploy --domain".to_string(),
         "certbot".to_string(),
     ] {
         assert!(steps.contains(&expected), "no {expected} in\n{steps}");
@@ -259,7 +262,8 @@ fn a_french_workbook_becomes_a_french_config_that_checks() {
     assert_commented(&text, "# admin = \"Organisateur\"", "TODO: uncomment");
     assert_eq!(text.matches("TODO").count(), 1, "{text}");
     assert!(
-        run.stdout.contains("left out tab \"Notes\": empty"),
+        run.stdout
+            .contains("onglet « Notes » laissé de côté : vide"),
         "{}",
         run.stdout
     );
@@ -494,9 +498,11 @@ fn what_cannot_be_guessed_is_a_todo_and_the_check_says_what_is_wrong() {
         "{}",
         run.stderr
     );
-    assert!(run.stdout.contains("line(s) marked TODO"), "{}", run.stdout);
+    // French columns: a French site, its init speaks French (issue 26).
+    assert!(run.stdout.contains("6 lignes marquées TODO"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("Fix what the check said"),
+        run.stdout
+            .contains("Corrigez ce que la vérification a dit ci-dessus"),
         "{}",
         run.stdout
     );
