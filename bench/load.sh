@@ -558,6 +558,11 @@ wait_for 15 grep -q 'config reloaded' "$WORK/gen.log" || echo "bench: gen did no
 start_republish
 sleep 2
 
+# What the body checker saw over every republish row and the soak.
+CHECK_TORN=0
+CHECK_NEITHER=0
+CHECK_BODIES=0
+
 # republish_scenario NAME CONNS SECONDS FILE: wrk + the gzip/plain checker.
 republish_scenario() {
     local name=$1 conns=$2 secs=$3 file=$4 c0 f0 c1 f1 chk
@@ -573,6 +578,13 @@ republish_scenario() {
     c1=$(cycles_changed)
     f1=$(cycles_failed)
     chk=$(python3 "$KIT" checksummary "$WORK/check.${name//[^a-zA-Z0-9]/_}.$conns.json")
+    # For the target table: a torn body, or one of neither version, is a NO.
+    local torn neither bodies
+    read -r torn neither bodies < <(python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["torn"], s["unknown_version"], s["requests"])' \
+        "$WORK/check.${name//[^a-zA-Z0-9]/_}.$conns.json")
+    CHECK_TORN=$((CHECK_TORN + torn))
+    CHECK_NEITHER=$((CHECK_NEITHER + neither))
+    CHECK_BODIES=$((CHECK_BODIES + bodies))
     local last=${ROWS[-1]}
     ROWS[-1]=${last/__EXTRA__/$chk; $((c1 - c0)) republishing cycles, $((f1 - f0)) failed}
 }
@@ -739,6 +751,9 @@ verdict() { # target lines for issues 5 and 7
     done
     tgt "issue 5: 0 errors (our rows at 100 and 1,000 connections, stale starts apart)" "$errs5" "0" "$(yes_no "$errs5 == 0")"
     tgt "issue 7: 0 errors (our rows at every level, stale starts apart)" "$errs" "0" "$(yes_no "$errs == 0")"
+    tgt "issue 28: the checker's bodies (republish rows and soak): 0 torn, 0 of neither version" \
+        "$CHECK_TORN torn, $CHECK_NEITHER of neither, of $CHECK_BODIES" "0, 0" \
+        "$(yes_no "$CHECK_TORN == 0 && $CHECK_NEITHER == 0 && $CHECK_BODIES > 0")"
     tgt "(not a target) errors in the stale starts: every player's cached answer refreshed at once" "$stale" "–" "–"
     tgt "(not a target) errors of bare nginx, the reference" "$bare" "–" "–"
     c=10000
