@@ -25,7 +25,7 @@ fn hostile_players() -> String {
         "ragged,Ragged Rick",                      // 10
         "noname,,999000,Red,10",                   // 11
         "..,Dot Dot,101010,Red,11",                // 12
-        &format!("{long},Long Id,121212,Red,12"),  // 13
+        &format!("{long},Long Id,712134,Red,12"), // 13 (a PIN no list calls common: this row is a good one)
         "\"quoted\nnewline\",\"Multi\nLine\",131313,Red,13", // 14-15
     ]
     .join("\n")

@@ -499,7 +499,11 @@ fn what_cannot_be_guessed_is_a_todo_and_the_check_says_what_is_wrong() {
         run.stderr
     );
     // French columns: a French site, its init speaks French (issue 26).
-    assert!(run.stdout.contains("6 lignes marquées TODO"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("6 lignes marquées TODO"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("Corrigez ce que la vérification a dit ci-dessus"),
