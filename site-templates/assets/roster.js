@@ -69,6 +69,10 @@
         tr.hidden = !hit;
         if (hit) shown++;
       });
+      // Nothing found: the message alone, no empty table header.
+      var wrap = roster.closest(".table-wrap");
+      if (wrap) wrap.hidden = shown === 0;
+      if (window.sheetgenHints) window.sheetgenHints();
       if (!terms.length) {
         count.textContent = "";
       } else if (shown === 0) {

@@ -78,6 +78,29 @@
     // The header keeps "Log in".
   }
 
+  // A table wider than its box says so above it (issue 27): the hint
+  // before each .table-wrap shows only while the table overflows (a
+  // player's table is a card per row on a phone: no hint there).
+  var hints = function () {
+    each(document.querySelectorAll(".table-wrap"), function (wrap) {
+      var hint = wrap.previousElementSibling;
+      if (!hint || !hint.classList.contains("scroll-hint")) return;
+      hint.classList.remove("narrow");
+      hint.hidden = wrap.hidden || wrap.scrollWidth <= wrap.clientWidth + 1;
+    });
+  };
+  try {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", hints);
+    } else {
+      hints();
+    }
+    window.addEventListener("resize", hints);
+  } catch (e) {
+    // Hints stay as the page has them.
+  }
+
   // For roster.js (the roster page only).
   window.sheetgenMe = me;
+  window.sheetgenHints = hints;
 })();

@@ -18,6 +18,8 @@
 mod api_front;
 mod architecture;
 mod browser;
+mod browser_a11y;
+mod browser_layout;
 mod browser_players;
 mod build;
 mod check;

@@ -107,16 +107,20 @@ fn build_writes_counts_and_problems_most_important_first_in_french() {
     );
     // Most important first: the row that cannot log in before the weak PIN.
     let cannot = html
-        .find(&format!("<td>{}</td>", t("admin.kind.cannot_log_in")))
+        .find(&format!("<h3>{}</h3>", t("admin.kind.cannot_log_in")))
         .expect("the problem row of p002");
     let weak = html
-        .find(&format!("<td>{}</td>", t("admin.kind.weak_pin")))
+        .find(&format!("<h3>{}</h3>", t("admin.kind.weak_pin")))
         .expect("the problem row of p004");
     assert!(cannot < weak, "the problems must be most important first");
-    assert!(
-        html.contains("<td>Players</td><td>5</td><td>pin</td>"),
-        "{html}"
+    // Where: the tab, the row and the column, each named.
+    let where_ = format!(
+        "<dl class=\"where\"><div><dt>{}</dt><dd>Players</dd></div><div><dt>{}</dt><dd>5</dd></div><div><dt>{}</dt><dd>pin</dd></div></dl>",
+        t("admin.tab"),
+        t("admin.row"),
+        t("admin.column")
     );
+    assert!(html.contains(&where_), "{where_}\n{html}");
     // No PIN, and the twin is the page.
     let mut secrets: Vec<String> = pins.into_iter().filter(|p| p.len() >= 4).collect();
     secrets.push("123456".into());

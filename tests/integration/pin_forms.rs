@@ -252,7 +252,11 @@ fn gen_check_and_the_organisers_page_name_each_withheld_cell() {
         page.contains("This cell looks like a player&#x27;s PIN: it is not published"),
         "{page}"
     );
-    assert_eq!(page.matches("Looks like a PIN</td>").count(), 13, "{page}");
+    assert_eq!(
+        page.matches("<h3>Looks like a PIN</h3>").count(),
+        13,
+        "{page}"
+    );
 
     let fr = self::site("fr");
     fr.build_ok();

@@ -331,7 +331,9 @@ fn a_table_sorts_by_dates_as_typed_and_names_a_bad_date() {
         "{page}"
     );
     assert!(
-        page.contains("<tr><td>Lille</td><td>5/4/26</td><td>W</td></tr>"),
+        page.contains(
+            "<tr><td data-label=\"Adversaire\">Lille</td><td data-label=\"date\">5/4/26</td><td data-label=\"result\">W</td></tr>"
+        ),
         "{page}"
     );
     // The bad date, named: tab, row, column, what to do.

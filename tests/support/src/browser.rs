@@ -1,12 +1,16 @@
 //! Headless Chromium driven through chromedriver over W3C WebDriver
 //! ([`Browser`], on fantoccini) on a phone viewport: screenshots under
 //! `target/screenshots/`, the console and the requests the page made, and
-//! the URL helpers the browser tests share. The tests are synchronous: the
-//! browser owns a one-thread runtime and waits for each command in turn.
+//! the URL helpers the browser tests share; axe-core's accessibility check
+//! ([`Browser::axe`]), the colour scheme and the viewport emulated through
+//! DevTools. The tests are synchronous: the browser owns a one-thread
+//! runtime and waits for each command in turn.
 //!
 //! Needs the Debian packages `nginx`, `chromium` and `chromium-driver`
 //! ([`Tools::find`] fails naming the package, never skips).
 
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,10 @@ pub const VIEWPORT: (u32, u32) = (390, 844);
 pub const STEP: Duration = Duration::from_secs(10);
 /// The longest one WebDriver command may take.
 const COMMAND: Duration = Duration::from_secs(30);
+/// axe-core, vendored (`tests/support/assets/README.md`: version, licence).
+const AXE: &str = include_str!("../assets/axe.min.js");
+/// The rules [`Browser::axe`] runs: WCAG 2.1 A and AA.
+const WCAG_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 // ---------------------------------------------------------------- tools
 
@@ -75,7 +83,30 @@ pub struct Browser {
     pub console: Vec<String>,
     /// Every URL the page asked for so far (DevTools Network events).
     pub requests: Vec<String>,
+    /// The viewport emulated now: [`VIEWPORT`] until [`Browser::viewport`].
+    size: Cell<(u32, u32)>,
     _driver: Proc,
+}
+
+/// One rule axe-core found broken, with the elements that break it.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub id: String,
+    /// "minor", "moderate", "serious" or "critical".
+    pub impact: String,
+    pub help: String,
+    /// Each element: its CSS path, its HTML, what fails.
+    pub nodes: Vec<String>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} ({}): {}", self.id, self.impact, self.help)?;
+        for node in &self.nodes {
+            writeln!(f, "    {node}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Browser {
@@ -154,6 +185,7 @@ impl Browser {
             log_path,
             console: Vec::new(),
             requests: Vec::new(),
+            size: Cell::new(VIEWPORT),
             _driver: driver,
         }
     }
@@ -301,15 +333,16 @@ impl Browser {
         }
     }
 
-    /// Saves a PNG of the viewport under target/screenshots/, checks its size.
+    /// Saves a PNG of the viewport under target/screenshots/, checks its
+    /// size (the phone's, or the one [`Browser::viewport`] set).
     pub fn screenshot(&self, name: &str) {
         let png = self.wait("screenshot", self.client().screenshot());
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
         let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
         assert_eq!(
             (be(16), be(20)),
-            VIEWPORT,
-            "{name}: the screenshot must be the phone viewport"
+            self.size.get(),
+            "{name}: the screenshot must be the emulated viewport"
         );
         let dir = Path::new(REPO).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
@@ -338,6 +371,170 @@ impl Browser {
             .into_iter()
             .find(|c| c.name() == name)
             .map(|c| c.value().to_string())
+    }
+
+    /// A DevTools command (chromedriver's `goog/cdp/execute`): `method`
+    /// with `params`; its result.
+    pub fn cdp(&self, method: &str, params: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": method, "params": params })),
+        )
+    }
+
+    /// Emulates `prefers-color-scheme: dark` (or light) for every page of
+    /// the session from now on.
+    pub fn color_scheme(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        );
+        let applied = self.exec(
+            "return matchMedia('(prefers-color-scheme: ' + arguments[0] + ')').matches",
+            json!([scheme]),
+        );
+        assert_eq!(applied, json!(true), "the {scheme} scheme was not applied");
+    }
+
+    /// Emulates a `width`×`height` viewport from now on: a phone (touch,
+    /// mobile) under 600 px wide, a desktop otherwise.
+    pub fn viewport(&self, width: u32, height: u32) {
+        let mobile = width < 600;
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+        self.cdp(
+            "Emulation.setTouchEmulationEnabled",
+            json!({ "enabled": mobile }),
+        );
+        self.size.set((width, height));
+        let inner = self.exec("return [innerWidth, innerHeight]", json!([]));
+        assert_eq!(inner, json!([width, height]), "the emulated viewport");
+    }
+
+    /// The viewport emulated now.
+    pub fn size(&self) -> (u32, u32) {
+        self.size.get()
+    }
+
+    /// Runs axe-core (WCAG 2.1 A and AA rules) on the page as it is now;
+    /// every violation, of any impact.
+    pub fn axe(&self) -> Vec<Violation> {
+        let loaded = self.exec("return typeof window.axe === 'object'", json!([]));
+        if loaded != json!(true) {
+            // Injected through WebDriver, so the page's CSP does not apply.
+            self.exec(&format!("{AXE}\nreturn true;"), json!([]));
+        }
+        let script = "var done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: arguments[0] },
+                                resultTypes: ['violations'] })
+              .then(function (r) {
+                done(r.violations.map(function (v) {
+                  return { id: v.id, impact: v.impact || '', help: v.help,
+                    nodes: v.nodes.map(function (n) {
+                      return n.target.join(' ') + '  ' + n.html + '  ' + (n.failureSummary || '');
+                    }) };
+                }));
+              }, function (e) { done({ error: String(e) }); });";
+        let result = self.wait(
+            "axe.run",
+            self.client().execute_async(script, vec![json!(WCAG_TAGS)]),
+        );
+        let Value::Array(found) = result else {
+            panic!("axe.run failed at {}: {result}", self.url());
+        };
+        found
+            .iter()
+            .map(|v| Violation {
+                id: v["id"].as_str().unwrap_or("?").to_string(),
+                impact: v["impact"].as_str().unwrap_or("").to_string(),
+                help: v["help"].as_str().unwrap_or("").to_string(),
+                nodes: v["nodes"]
+                    .as_array()
+                    .map(|n| {
+                        n.iter()
+                            .filter_map(|s| s.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Fails naming every axe-core violation on the page, `what` being the
+    /// page and its state, in the light then the dark colour scheme (left
+    /// light afterwards).
+    #[track_caller]
+    pub fn assert_accessible(&self, what: &str) {
+        let mut report = String::new();
+        for dark in [false, true] {
+            self.color_scheme(dark);
+            for v in self.axe() {
+                let scheme = if dark { "dark" } else { "light" };
+                report.push_str(&format!("[{scheme}] {v}"));
+            }
+        }
+        self.color_scheme(false);
+        assert!(
+            report.is_empty(),
+            "axe-core (WCAG 2.1 A/AA) on {what} at {}:\n{report}",
+            self.url()
+        );
+    }
+
+    /// Where each visible element matching `css` is, in CSS pixels of the
+    /// viewport.
+    pub fn rects(&self, css: &str) -> Vec<Rect> {
+        let found = self.exec(
+            "return Array.from(document.querySelectorAll(arguments[0]))
+               .filter(function (e) { return e.getClientRects().length > 0; })
+               .map(function (e) {
+                 var r = e.getBoundingClientRect();
+                 return [r.left, r.right, r.top, r.bottom,
+                         e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 60)];
+               });",
+            json!([css]),
+        );
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| Rect {
+                left: r[0].as_f64().unwrap(),
+                right: r[1].as_f64().unwrap(),
+                top: r[2].as_f64().unwrap(),
+                bottom: r[3].as_f64().unwrap(),
+                what: r[4].as_str().unwrap_or("").to_string(),
+            })
+            .collect()
+    }
+
+    /// Fails unless every visible element matching `css` (at least one)
+    /// is at least 44 CSS pixels tall: a thumb's tap target (WCAG 2.5.5).
+    #[track_caller]
+    pub fn assert_tap_targets(&self, css: &str) {
+        let found = self.rects(css);
+        assert!(!found.is_empty(), "no {css} at {}", self.url());
+        let small: Vec<String> = found
+            .iter()
+            .filter(|r| r.bottom - r.top < 44.0)
+            .map(|r| {
+                format!(
+                    "{} ({:.0}×{:.0} px)",
+                    r.what,
+                    r.right - r.left,
+                    r.bottom - r.top
+                )
+            })
+            .collect();
+        assert!(
+            small.is_empty(),
+            "tap targets under 44 px tall at {}: {small:#?}",
+            self.url()
+        );
     }
 
     /// Drains chromedriver's console and performance logs into `console`
@@ -402,6 +599,29 @@ impl Drop for Browser {
                 .rt
                 .block_on(async { tokio::time::timeout(Duration::from_secs(5), close).await });
         }
+    }
+}
+
+/// Where an element is ([`Browser::rects`]): CSS pixels of the viewport.
+#[derive(Debug, Clone)]
+pub struct Rect {
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+    /// Its tag and the start of its text, for messages.
+    pub what: String,
+}
+
+impl Rect {
+    /// Wholly inside a `width`-pixel-wide viewport, sideways.
+    pub fn within_width(&self, width: u32) -> bool {
+        self.left >= -0.5 && self.right <= f64::from(width) + 0.5 && self.right > self.left
+    }
+
+    /// Wholly inside a `width`×`height` viewport.
+    pub fn within(&self, (width, height): (u32, u32)) -> bool {
+        self.within_width(width) && self.top >= -0.5 && self.bottom <= f64::from(height) + 0.5
     }
 }
 
