@@ -33,6 +33,7 @@ mod guessing;
 mod hostile_rosters;
 mod init;
 mod login;
+mod login_answers;
 mod nginx;
 mod organiser_page;
 mod organiser_pins;
