@@ -58,7 +58,7 @@ impl LoginAnswer {
             LoginAnswer::LoggedOut,
         ];
         all.extend(WAIT_MINUTES.map(|m| LoginAnswer::Limited(Some(m))));
-        all.extend(WAIT_MINUTES.map(|m| LoginAnswer::Locked(m)));
+        all.extend(WAIT_MINUTES.map(LoginAnswer::Locked));
         all
     }
 
