@@ -57,6 +57,7 @@
 //! [`source::http`], which asks Google), [`files`] (private folders,
 //! temp + rename), [`persist`] (the last good data in `state_dir`),
 //! [`as_of`] (when the data last changed, for the pages' "data as of"),
+//! [`login_answers`] (what the login page answers, and the page for each),
 //! [`suggest`] ("did you mean": the nearest tab, column or config key),
 //! [`redact`] (URLs in messages), [`secret`] (values never shown), [`error`] (one error enum per stage), and
 //! [`cli`].
@@ -76,6 +77,7 @@ pub(crate) mod findings;
 pub(crate) mod front;
 pub mod i18n;
 pub(crate) mod init;
+pub mod login_answers;
 pub mod model;
 pub(crate) mod nginx;
 pub(crate) mod organiser;

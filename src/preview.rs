@@ -12,6 +12,7 @@ use tiny_http::{Method, Request};
 use crate::answer::{CSP, header, respond};
 use crate::auth::{Auth, may_read};
 use crate::config::Visibility;
+use crate::login_answers::LoginAnswer;
 use crate::model::Slug;
 use crate::state::AppState;
 
@@ -76,6 +77,13 @@ fn next_of(segments: &[&str], dir_url: bool) -> String {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
     if plain { next } else { "/".to_string() }
+}
+
+/// The page of the login answer a `/login/?…` URL asks for, if any.
+fn login_answer_page(url: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split('#').next().unwrap_or("");
+    LoginAnswer::from_query(query).map(LoginAnswer::page)
 }
 
 /// A 303 to the login page, coming back to `next` after it.
@@ -180,6 +188,15 @@ impl Preview {
                 to_login(request, &next_of(&segments, dir_url));
                 return;
             }
+        }
+        // As nginx's `$sheetgen_login_page`: each answer of the login page
+        // has its own page, shown without JavaScript (issue 27).
+        if segments == ["login"]
+            && dir_url
+            && let Some(page) = login_answer_page(request.url())
+            && self.root.join(&page).is_file()
+        {
+            return self.file(request, Path::new(&page), 200, players_only);
         }
         let mut rel: PathBuf = segments.iter().collect();
         if dir_url {

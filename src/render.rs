@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::RenderError;
+use crate::login_answers::LoginAnswer;
 use crate::model::{Player, Snapshot};
 use crate::photo_view::{self, Image, PhotoImages, PublishedPhoto};
 use order::roster_order;
@@ -288,19 +289,27 @@ impl<'a> Pages<'a> {
         })
     }
 
-    /// The login and error pages.
+    /// The login and error pages, and the login page once per answer
+    /// ([`LoginAnswer`]: each shows its message without JavaScript, issue
+    /// 27; `gen nginx` and `gen serve` pick it by the query).
     fn fixed(&self) -> Result<Vec<Artifact>, RenderError> {
+        let answers = LoginAnswer::all().into_iter().map(|a| {
+            let answer = context! { message => a.message(), minutes => a.minutes() };
+            ("login.html", a.page(), context! { answer => answer })
+        });
         [
-            ("login.html", "login/index.html"),
-            ("404.html", "404.html"),
-            ("403.html", "403.html"),
+            ("login.html", "login/index.html".to_string(), context! {}),
+            ("404.html", "404.html".to_string(), context! {}),
+            ("403.html", "403.html".to_string(), context! {}),
         ]
         .into_iter()
-        .map(|(name, path)| {
+        .chain(answers)
+        .map(|(name, path, ctx)| {
+            let bytes = self.stamped(&path, self.render_one(name, ctx)?);
             Ok(Artifact {
-                path: path.to_string(),
+                path,
                 kind: ArtifactKind::Page,
-                bytes: self.stamped(path, self.render_one(name, context! {})?),
+                bytes,
             })
         })
         .collect()

@@ -1,9 +1,14 @@
 // Login page helper. Reads the query string only; never throws.
+// Every answer already shows without this script (issue 27): gen renders a
+// page per answer and nginx / `gen serve` pick it by the query. This adds
+// comfort only:
 // ?next=/p/slug/  → fills the hidden "next" field (local paths only)
-// ?error=1 | https | limited | server → shows the matching message
-// ?error=limited&wait=<seconds> → says how many minutes to wait
-// The name typed is kept for the next try, in this tab only (sessionStorage:
-// never in a URL, so never in a log line; the PIN is never kept).
+// the name typed is kept for the next try, in this tab only (sessionStorage:
+// never in a URL, so never in a log line; the PIN is never kept), and the
+// PIN field focused.
+// When the server picked no page (an nginx file from before issue 27), the
+// answer is shown from the query: ?error=1 | https | limited | locked |
+// server, &wait=<seconds> in minutes, ?out=1.
 (function () {
   "use strict";
   var KEPT = "sheetgen.login.name";
@@ -20,20 +25,26 @@
       "1": "login-error",
       "https": "login-https",
       "limited": "login-limited",
+      "locked": "login-locked",
       "server": "login-server"
     };
     var error = params.get("error");
     var known = error && Object.prototype.hasOwnProperty.call(messages, error);
-    if (known) {
+    var shown = document.querySelector('[id^="login-"][role]:not([hidden])');
+    if (known && !shown) {
       var message = document.getElementById(messages[error]);
       var wait = params.get("wait");
-      if (message && error === "limited" && wait && /^[0-9]{1,6}$/.test(wait)) {
+      if (message && (error === "limited" || error === "locked") && wait && /^[0-9]{1,6}$/.test(wait)) {
         var minutes = Math.max(1, Math.ceil(Number(wait) / 60));
-        var text = minutes === 1 ? message.getAttribute("data-one")
+        var one = message.getAttribute("data-one");
+        var text = minutes === 1 && one ? one
           : (message.getAttribute("data-many") || "").replace("{n}", String(minutes));
         if (text) message.textContent = text;
       }
-      if (message) message.hidden = false;
+      if (message && message.textContent) message.hidden = false;
+    } else if (params.get("out") === "1" && !shown) {
+      var out = document.getElementById("login-out");
+      if (out) out.hidden = false;
     }
     var name = document.querySelector('input[name="name"]');
     var pin = document.querySelector('input[name="pin"]');

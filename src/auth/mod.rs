@@ -1,7 +1,9 @@
 //! Logins and private pages: `POST /api/login`, `POST /api/logout` and
 //! `GET /api/auth` (nginx's `auth_request`). Everything is checked against
 //! the snapshot in force; nothing here calls the source. Answers for an
-//! unknown name and a wrong PIN are identical, in bytes and in the work done.
+//! unknown name and a wrong PIN are identical, in bytes and in the work
+//! done; so are those for a locked name that exists and one that does not
+//! (the lock is said as such, with its wait: issue 27).
 //! Failed logins are limited in `limits.rs`, where a device that logged
 //! in before (its signed cookie: `device.rs`) keeps its own allowance;
 //! sessions are signed cookies (`session.rs`) that a logout ends for good
@@ -21,6 +23,7 @@ use tiny_http::Request;
 
 use crate::answer::{header, headers, read_body, respond};
 use crate::config::Config;
+use crate::login_answers::LoginAnswer;
 use crate::model::{Credential, Snapshot, login_digest, normalize_login};
 use crate::state::AppState;
 use device::Presented;
@@ -323,17 +326,12 @@ impl Auth {
         };
         let (name, pin, next) = form_fields(&body);
         let next = local_next(&next);
-        let back = |error: &str| back_to_form(error, next);
+        let back = |answer: LoginAnswer| back_to_form(answer, next);
         if !origin.https && !self.insecure_http && !is_local_host(&origin.host) {
             // Browsers drop a Secure cookie set over plain HTTP: say so
             // instead of failing silently (docs/design.md).
-            redirect(
-                request,
-                400,
-                "/login/?error=https",
-                Some("https_required"),
-                &[],
-            );
+            let location = format!("/login/?{}", LoginAnswer::HttpsNeeded.query());
+            redirect(request, 400, &location, Some("https_required"), &[]);
             return;
         }
         let now = Instant::now();
@@ -359,14 +357,19 @@ impl Auth {
         if snapshot.is_none() {
             // No roster read yet (a first start on a failing sheet): no
             // PIN can be right, and the player should hear it is ours.
-            redirect(request, 503, &back("server"), Some("unavailable"), &[]);
+            redirect(
+                request,
+                503,
+                &back(LoginAnswer::Server),
+                Some("unavailable"),
+                &[],
+            );
             return;
         }
         let players = snapshot.as_ref().map_or(0, |s| s.players.len());
         let gate = self.limits.gate(&attempt, now, players);
         if let Gate::AddressLimited(wait) | Gate::BudgetSpent(wait) = gate {
-            let location = back(&format!("limited&wait={wait}"));
-            refuse_limited(request, state, wait, &location);
+            refuse_limited(request, state, LoginAnswer::limited(wait), next);
             return;
         }
 
@@ -396,12 +399,6 @@ impl Auth {
                 redirect(request, 200, location, None, &cookies);
             }
             _ => {
-                if let Gate::NameLocked(_) = gate {
-                    state
-                        .metrics()
-                        .logins_name_locked
-                        .fetch_add(1, Ordering::Relaxed);
-                }
                 if let Some(spent) = self.limits.failed(&attempt, gate, now, players) {
                     budget_spent(state, &spent, players);
                 }
@@ -409,8 +406,22 @@ impl Auth {
                     .metrics()
                     .logins_failed
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::info!(event = "login_failed", client = %origin.client, "login failed");
-                redirect(request, 401, &back("1"), Some("invalid"), &[]);
+                if let Gate::NameLocked(left) = gate {
+                    // Issue 27: the truth, the right PIN included (it was
+                    // not checked), and the same for a name that exists
+                    // and one that does not: both lock alike (limits).
+                    state
+                        .metrics()
+                        .logins_name_locked
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(event = "login_failed", client = %origin.client, "login refused: name locked for this client");
+                    let answer = LoginAnswer::locked(left);
+                    refuse(request, answer, &back(answer), "name_locked");
+                } else {
+                    tracing::info!(event = "login_failed", client = %origin.client, "login failed");
+                    let location = back(LoginAnswer::Wrong);
+                    redirect(request, 401, &location, Some("invalid"), &[]);
+                }
             }
         }
     }
@@ -447,7 +458,9 @@ impl Auth {
             tracing::info!(event = "logout", player = %claims.id, "logout");
         }
         let cookies = [self.set_cookie("", 0), self.clear_hint()];
-        redirect(request, 200, "/login/", None, &cookies);
+        // Issue 27: the login page says the logout worked.
+        let location = format!("/login/?{}", LoginAnswer::LoggedOut.query());
+        redirect(request, 200, &location, None, &cookies);
     }
 
     /// `GET /api/auth` for nginx: 204 if the session in `cookie_headers`
@@ -505,15 +518,16 @@ pub fn may_read(snapshot: &Snapshot, player: usize, slug: &str) -> bool {
         .is_some_and(|p| p.admin || (!slug.is_empty() && p.slug.as_str() == slug))
 }
 
-/// The login page again, with what went wrong (login.js shows it in the
-/// site's language) and where to go after.
-fn back_to_form(error: &str, next: Option<&str>) -> String {
+/// The login page again, with what went wrong (the page rendered for that
+/// answer says it in the site's language) and where to go after.
+fn back_to_form(answer: LoginAnswer, next: Option<&str>) -> String {
+    let query = answer.query();
     match next {
         Some(n) => format!(
-            "/login/?error={error}&next={}",
+            "/login/?{query}&next={}",
             form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
         ),
-        None => format!("/login/?error={error}"),
+        None => format!("/login/?{query}"),
     }
 }
 
@@ -538,25 +552,34 @@ fn budget_spent(state: &AppState, spent: &limits::BudgetSpent, players: usize) {
     );
 }
 
-/// Too many failures from this address (or across the site): a program
-/// asking for JSON gets 429 with `Retry-After`; a browser goes back to the
-/// form, which says how long to wait in the site's language (issue 17).
-fn refuse_limited(request: Request, state: &AppState, wait: u64, location: &str) {
+/// Too many failures from this address (or across the site): counted,
+/// then [`refuse`]d.
+fn refuse_limited(request: Request, state: &AppState, answer: LoginAnswer, next: Option<&str>) {
     state
         .metrics()
         .logins_rate_limited
         .fetch_add(1, Ordering::Relaxed);
+    refuse(request, answer, &back_to_form(answer, next), "rate_limited");
+}
+
+/// An attempt refused for a while (`answer`, with its wait): a program
+/// asking for JSON gets 429 with `Retry-After` and `error`; a browser goes
+/// back to the form (`location`), which says how long to wait in the
+/// site's language (issues 17, 27). The wait is the page's, in whole
+/// minutes, rounded up (`login_answers`).
+fn refuse(request: Request, answer: LoginAnswer, location: &str, error: &str) {
+    let wait = answer.wait_secs().unwrap_or(60).to_string();
     if wants_json(&request) {
-        let body = br#"{"ok":false,"error":"rate_limited"}"#.to_vec();
+        let body = format!(r#"{{"ok":false,"error":"{error}"}}"#).into_bytes();
         respond(
             request,
             429,
             "application/json",
             body,
-            &[("Retry-After", &wait.to_string())],
+            &[("Retry-After", &wait)],
         );
     } else {
-        redirect(request, 429, location, Some("rate_limited"), &[]);
+        redirect(request, 429, location, Some(error), &[]);
     }
 }
 

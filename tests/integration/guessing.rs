@@ -6,7 +6,8 @@
 //!
 //! What a guess costs is read from `/metrics`: failed logins minus those
 //! answered without checking the PIN because the name was locked. Over the
-//! wire the two answers are byte for byte the same (and must stay so).
+//! wire a lock says so (issue 27), byte for byte the same for a name that
+//! exists and one that does not.
 //!
 //! The day-long arithmetic behind the README's figures (guesses per name
 //! per day, the longest wait of a device that never logged in) runs on a
@@ -93,17 +94,64 @@ fn checked(addr: &str) -> u64 {
     metric(addr, "login_failures_total") - metric(addr, "login_name_locked_total")
 }
 
+/// What a guesser sees of one name: the wrong PIN's answer, byte for byte,
+/// until the name locks for them; from then on the lock's answer (issue
+/// 27: it says so, with the wait), byte for byte the same each time, and
+/// never a session.
+struct Seen<'a> {
+    wrong: &'a Response,
+    locked: Option<Response>,
+}
+
+impl<'a> Seen<'a> {
+    fn new(wrong: &'a Response) -> Seen<'a> {
+        Seen {
+            wrong,
+            locked: None,
+        }
+    }
+
+    #[track_caller]
+    fn answer(&mut self, r: Response, what: &str) {
+        assert!(!logged_in(&r), "{what}: logged in");
+        match &self.locked {
+            Some(lock) => assert_eq!(norm(&r), norm(lock), "{what}: during the lock"),
+            None if r.header("Location") == Some("/login/?error=1") => {
+                assert_eq!(norm(&r), norm(self.wrong), "{what}");
+            }
+            None => {
+                // Five failures lock for 30 s (a sixth for 60 s): "1 min".
+                assert_eq!(
+                    r.header("Location"),
+                    Some("/login/?error=locked&wait=60"),
+                    "{what}: neither a wrong PIN nor a lock:\n{}",
+                    r.head
+                );
+                assert!(r.cookie(COOKIE).is_none(), "{what}: {}", r.head);
+                self.locked = Some(r);
+            }
+        }
+    }
+
+    /// The lock's answer (asserts the name locked).
+    #[track_caller]
+    fn lock(&self) -> &Response {
+        self.locked.as_ref().expect("the name never locked")
+    }
+}
+
 /// `GUESSES` guesses at `name`, attempt `i` from `ip(i)`; every one wrong
 /// but the last, which is the right PIN. Each answer must be the wrong
-/// PIN's, byte for byte (a lock looks the same), and the right PIN must
-/// never log in. Returns the PINs gen checked.
+/// PIN's, byte for byte, until the name locks, then the lock's (see
+/// [`Seen`]), and the right PIN must never log in. Returns the PINs gen
+/// checked.
 #[track_caller]
 fn attack(
     addr: &str,
     name: &str,
     right_pin: &str,
     ip: impl Fn(usize) -> String,
-    wrong: &Response,
+    seen: &mut Seen<'_>,
 ) -> u64 {
     let before = checked(addr);
     for i in 0..GUESSES {
@@ -121,8 +169,10 @@ fn attack(
              the guesses before it did not lock the name for that network",
             i + 1
         );
-        assert_eq!(norm(&r), norm(wrong), "guess {} from {from}", i + 1);
+        seen.answer(r, &format!("guess {} from {from}", i + 1));
     }
+    // The right PIN, last, got the lock's answer.
+    seen.lock();
     checked(addr) - before
 }
 
@@ -143,23 +193,25 @@ fn forty_networks_get_no_more_guesses_on_one_name_than_one_network() {
         "Alice Martin",
         "482913",
         |i| format!("203.0.113.{}", i + 1),
-        &wrong,
+        &mut Seen::new(&wrong),
     );
     // 40 networks (198.18.0.0/24 … 198.18.39.0/24), two guesses each.
+    let mut bob = Seen::new(&wrong);
     let forty = attack(
         addr,
         "Bob Stone",
         "739164",
         |i| format!("198.18.{}.{}", i / 2, 10 + i % 2),
-        &wrong,
+        &mut bob,
     );
     // During the lock, the right PIN from networks that took no part.
     for ip in ["100.64.7.7", "192.0.2.99"] {
         let r = login(addr, ip, "Bob Stone", "739164", None);
-        assert_eq!(
-            norm(&r),
-            norm(&wrong),
-            "Bob's right PIN from {ip}, a network the attack never used, during the attack"
+        bob.answer(
+            r,
+            &format!(
+                "Bob's right PIN from {ip}, a network the attack never used, during the attack"
+            ),
         );
     }
     // Five free failures, then a 30 s lock (one more if this machine took
@@ -169,14 +221,20 @@ fn forty_networks_get_no_more_guesses_on_one_name_than_one_network() {
         "PINs checked on one name: {forty} from 40 networks, {one_network} from one"
     );
     // An invented name: the same count, the same lock, the same answers.
+    let mut ghost_seen = Seen::new(&wrong);
     let ghost = attack(
         addr,
         "Ghost Player",
         "739164",
         |i| format!("198.19.{}.{}", i / 2, 10 + i % 2),
-        &wrong,
+        &mut ghost_seen,
     );
     assert_eq!(ghost, forty, "an invented name vs a real one");
+    assert_eq!(
+        norm(ghost_seen.lock()),
+        norm(bob.lock()),
+        "the lock of an invented name vs a real one"
+    );
     // Other names are untouched: Zoé logs in from anywhere.
     assert!(logged_in(&login(
         addr,
@@ -199,6 +257,7 @@ fn two_hundred_ipv6_64s_in_one_48_get_no_more_guesses_than_one_network() {
 
     // One /64: ten guesses, its per-address limit (10 in 15 minutes).
     let before = checked(addr);
+    let mut alice = Seen::new(&wrong);
     for i in 0..10 {
         let r = login(
             addr,
@@ -207,13 +266,15 @@ fn two_hundred_ipv6_64s_in_one_48_get_no_more_guesses_than_one_network() {
             &format!("{:06}", 200_000 + i),
             None,
         );
-        assert_eq!(norm(&r), norm(&wrong), "guess {i} from one /64");
+        alice.answer(r, &format!("guess {i} from one /64"));
     }
+    alice.lock();
     let one_64 = checked(addr) - before;
 
     // 200 /64s of 2001:db8:4a00::/48, one guess each; the last the right PIN.
     let before = checked(addr);
     let wide = 200;
+    let mut bob = Seen::new(&wrong);
     for i in 0..wide {
         let last = i + 1 == wide;
         let pin = if last {
@@ -228,16 +289,12 @@ fn two_hundred_ipv6_64s_in_one_48_get_no_more_guesses_than_one_network() {
             "guess {} of {wide}, the right PIN from {ip}, logged in",
             i + 1
         );
-        assert_eq!(norm(&r), norm(&wrong), "guess {} from {ip}", i + 1);
+        bob.answer(r, &format!("guess {} from {ip}", i + 1));
     }
     let from_48 = checked(addr) - before;
     for ip in ["2001:db8:4a00:ffff::9", "2001:db8:77::9"] {
         let r = login(addr, ip, "Bob Stone", "739164", None);
-        assert_eq!(
-            norm(&r),
-            norm(&wrong),
-            "Bob's right PIN from {ip} during the attack"
-        );
+        bob.answer(r, &format!("Bob's right PIN from {ip} during the attack"));
     }
     assert!(
         from_48 <= one_64 && one_64 <= 6,
@@ -263,27 +320,28 @@ fn a_player_who_logged_in_before_logs_in_during_an_attack_on_their_name() {
 
     // A stranger guesses at Bob (and at Alice, who never logged in) from
     // 40 networks.
+    let mut bob = Seen::new(&wrong);
     attack(
         addr,
         "Bob Stone",
         "000000",
         |i| format!("198.18.{}.{}", i / 2, 10 + i % 2),
-        &wrong,
+        &mut bob,
     );
+    let mut alice = Seen::new(&wrong);
     attack(
         addr,
         "Alice Martin",
         "000000",
         |i| format!("198.19.{}.{}", i / 2, 10 + i % 2),
-        &wrong,
+        &mut alice,
     );
     // The lock holds for everyone else: Bob's right PIN on a friend's
-    // laptop in a café is refused like a wrong one.
+    // laptop in a café gets the lock's answer.
     let r = login(addr, "192.0.2.200", "Bob Stone", "739164", None);
-    assert_eq!(
-        norm(&r),
-        norm(&wrong),
-        "the right PIN from a device and network that never logged in, during the attack"
+    bob.answer(
+        r,
+        "the right PIN from a device and network that never logged in, during the attack",
     );
 
     let device = device.unwrap_or_else(|| panic!("no {DEVICE} cookie at login:\n{}", first.head));
@@ -301,15 +359,11 @@ fn a_player_who_logged_in_before_logs_in_during_an_attack_on_their_name() {
     // Bob's cookie is no key to Alice's name, and a forged one to none.
     // (Not from the café's /24 any more: Bob logged in from it.)
     let r = login(addr, "100.64.9.1", "Alice Martin", "482913", Some(&device));
-    assert_eq!(
-        norm(&r),
-        norm(&wrong),
-        "Bob's device cookie on Alice's name"
-    );
+    alice.answer(r, "Bob's device cookie on Alice's name");
     let mut forged = device.clone().into_bytes();
     let middle = forged.len() - 20;
     forged[middle] = if forged[middle] == b'A' { b'B' } else { b'A' };
     let forged = String::from_utf8(forged).unwrap();
     let r = login(addr, "100.64.9.2", "Bob Stone", "739164", Some(&forged));
-    assert_eq!(norm(&r), norm(&wrong), "a forged device cookie");
+    bob.answer(r, "a forged device cookie");
 }

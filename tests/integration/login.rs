@@ -99,8 +99,27 @@ fn norm(r: &Response) -> (String, Vec<u8>) {
     (r.head_without_date(), r.body.clone())
 }
 
-/// One wrong login for `name` with `pin` from each of `ips`: each answer
-/// must be byte for byte `wrong`'s (a lock, when there is one, looks the same).
+/// A lock's answer (issue 27): back to the form, which says the name is
+/// locked for this network and how long to wait; no cookie. Returns the
+/// wait in seconds (whole minutes).
+#[track_caller]
+fn locked_wait(r: &Response) -> u64 {
+    assert_eq!(r.status, 303, "{}", r.head);
+    assert!(r.set_cookie(COOKIE).is_none(), "{}", r.head);
+    let wait: u64 = r
+        .header("Location")
+        .and_then(|l| l.strip_prefix("/login/?error=locked&wait="))
+        .unwrap_or_else(|| panic!("not the lock's answer:\n{}", r.head))
+        .parse()
+        .unwrap();
+    assert!(wait % 60 == 0 && (60..=3600).contains(&wait), "{wait}");
+    wait
+}
+
+/// One wrong login for `name` with `pin` from each of `ips`: the first
+/// `free` answers must be byte for byte `wrong`'s; after them the name is
+/// locked for that network, and each answer says so, byte for byte the
+/// same each time (attempts during a lock do not extend it).
 #[track_caller]
 fn fail_like(
     addr: &str,
@@ -108,11 +127,22 @@ fn fail_like(
     name: &str,
     pin: &str,
     wrong: &Response,
-) {
+    free: usize,
+) -> Option<Response> {
+    let mut locked: Option<Response> = None;
     for (i, ip) in ips.into_iter().enumerate() {
         let r = login(addr, &ip, name, pin, None);
-        assert_eq!(norm(&r), norm(wrong), "attempt {i} from {ip}");
+        if i < free {
+            assert_eq!(norm(&r), norm(wrong), "attempt {i} from {ip}");
+        } else {
+            locked_wait(&r);
+            if let Some(first) = &locked {
+                assert_eq!(norm(&r), norm(first), "attempt {i} from {ip}");
+            }
+            locked.get_or_insert(r);
+        }
     }
+    locked
 }
 
 fn session_key(site: &Site) -> SessionKey {
@@ -486,7 +516,8 @@ fn logout_expires_the_cookie() {
     let cookie = format!("{COOKIE}={token}");
     let r = request(addr, "POST", "/api/logout", &[("Cookie", &cookie)], b"");
     assert_eq!(r.status, 303, "{}", r.head);
-    assert_eq!(r.header("Location"), Some("/login/"));
+    // Issue 27: the login page says the logout worked.
+    assert_eq!(r.header("Location"), Some("/login/?out=1"));
     let set = r.set_cookie(COOKIE).expect("logout sets the cookie");
     assert_eq!(r.cookie(COOKIE).as_deref(), Some(""), "{set}");
     let lower = set.to_ascii_lowercase();
@@ -542,7 +573,7 @@ fn logout_ends_the_session_at_once_and_after_a_restart() {
     };
     let r = logout(Some(&phone));
     assert_eq!(r.status, 303, "{}", r.head);
-    assert_eq!(r.header("Location"), Some("/login/"));
+    assert_eq!(r.header("Location"), Some("/login/?out=1"));
     // The kept cookie no longer reads the page, on either device; other
     // players are not affected.
     assert_eq!(
@@ -814,26 +845,27 @@ fn twelve_wrong_pins_from_one_address_get_429_and_the_limit_is_per_address() {
     );
 }
 
+/// Issue 27: a locked name says so, with its wait, even to the right PIN
+/// (which it does not check), and answers an invented name byte for byte
+/// the same; other names are unaffected.
 #[test]
-fn a_locked_name_answers_exactly_like_a_wrong_pin() {
+fn a_locked_name_says_so_alike_for_a_real_and_an_invented_name() {
     let (_site, g) = started("login_failures_per_address = 0\n");
     let addr = g.addr.as_str();
     let wrong = login(addr, "198.51.100.20", "Alice Martin", "111111", None);
     for i in 0..5 {
         let ip = format!("198.51.100.{}", 21 + i);
-        login(addr, &ip, "bob stone", "000000", None);
-        login(addr, &ip, "Ghost Player", "000000", None);
+        let bob = login(addr, &ip, "bob stone", "000000", None);
+        let ghost = login(addr, &ip, "Ghost Player", "000000", None);
+        assert_eq!(norm(&bob), norm(&wrong), "failure {i}");
+        assert_eq!(norm(&ghost), norm(&wrong), "failure {i}");
     }
-    // The right PIN now answers like a wrong one, for an existing name and
-    // an unknown one alike; other names are unaffected.
     let locked = login(addr, "198.51.100.30", "Bob Stone", "739164", None);
     let ghost = login(addr, "198.51.100.30", "Ghost Player", "739164", None);
-    assert_eq!(
-        norm(&locked),
-        norm(&wrong),
-        "locked name differs from wrong PIN"
-    );
-    assert_eq!(norm(&ghost), norm(&wrong));
+    // Five failures lock for 30 s: "1 min".
+    assert_eq!(locked_wait(&locked), 60);
+    assert_ne!(norm(&locked), norm(&wrong), "a lock must not say wrong PIN");
+    assert_eq!(norm(&ghost), norm(&locked), "real vs invented name");
     login_ok(addr, "198.51.100.30", "Alice Martin", "482913");
 }
 
@@ -853,38 +885,39 @@ fn a_stranger_locking_a_name_never_refuses_the_right_pin_from_the_players_networ
     login_ok(addr, "2001:db8:66:2::1", "Alice Martin", "482913");
     // Eight wrong PINs on Bob's name from one /24, then eight more while
     // locked, each from another address of it (under the per-address limit).
-    fail_like(
+    let lock = fail_like(
         addr,
         (0..16).map(|i| format!("203.0.113.{}", 10 + i)),
         "Bob Stone",
         "000000",
         &wrong,
-    );
-    // Within that network the name is locked: the right PIN answers like a
-    // wrong one…
+        5,
+    )
+    .unwrap();
+    // Within that network the name is locked: the right PIN gets the
+    // lock's answer (issue 27), not extended by the attempts during it…
     let locked = login(addr, "203.0.113.99", "Bob Stone", "739164", None);
-    assert_eq!(
-        norm(&locked),
-        norm(&wrong),
-        "locked name differs from wrong PIN"
-    );
+    assert_eq!(norm(&locked), norm(&lock), "locked name, right PIN");
     // …and from a network that never logged in as Bob too…
     let fresh = login(addr, "100.64.0.77", "Bob Stone", "739164", None);
-    assert_eq!(norm(&fresh), norm(&wrong), "locked from a fresh network");
+    assert_eq!(norm(&fresh), norm(&lock), "locked from a fresh network");
     // …but Bob at home, on his own network, logs in.
     let token = login_ok(addr, "198.51.100.77", "Bob Stone", "739164");
     assert_eq!(auth(addr, &token, "bob"), 204);
 
     // The same over IPv6: the lock holds for the stranger's /64 only.
-    fail_like(
+    let lock = fail_like(
         addr,
         (0..8).map(|i| format!("2001:db8:66:1::{:x}", 0x10 + i)),
         "Alice Martin",
         "000000",
         &wrong,
-    );
+        // The first answer, `wrong`, was a failure on Alice's name too.
+        4,
+    )
+    .unwrap();
     let locked = login(addr, "2001:db8:66:1::ffff", "Alice Martin", "482913", None);
-    assert_eq!(norm(&locked), norm(&wrong), "locked over IPv6");
+    assert_eq!(norm(&locked), norm(&lock), "locked over IPv6");
     login_ok(addr, "2001:db8:66:2::2", "Alice Martin", "482913");
 }
 
@@ -953,6 +986,10 @@ fn a_spray_over_every_name_is_cut_off_by_the_site_wide_budget() {
             let r = login(addr, &ip, &format!("Player {i:04}"), pin, None);
             match (r.status, r.header("Location")) {
                 (303, Some("/login/?error=1")) => checked += 1,
+                // Issue 27: a name locked after its five failures says so
+                // (counted with the checked ones, as when it looked like
+                // a wrong PIN).
+                (303, Some(l)) if l.starts_with("/login/?error=locked&wait=") => checked += 1,
                 // Issue 17: the themed lockout, with the wait.
                 (303, Some(l)) if l.starts_with("/login/?error=limited&wait=") => {
                     limited_wait(&r);

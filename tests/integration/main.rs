@@ -37,6 +37,7 @@ mod hostile_rosters;
 mod https_deploy;
 mod init;
 mod login;
+mod login_answers;
 mod nginx;
 mod organiser_page;
 mod organiser_pins;

@@ -19,8 +19,10 @@
 //!   A stranger can spend only the shared allowance, so a player's own
 //!   devices and networks never see the stranger's lock. While an
 //!   allowance is locked, every attempt drawing on it (right PIN or not)
-//!   answers exactly like a wrong PIN, is not checked, and never extends
-//!   the lock.
+//!   is not checked, never extends the lock, and is told so with the wait
+//!   (issue 27: never "wrong PIN"). Names are counted as typed, existing
+//!   or not, in the same bounded map, so a lock says nothing about whether
+//!   a name exists.
 //! - **Site-wide failure budget** (per 15 minutes, scaled to the roster):
 //!   stops a spray of common PINs across all names from many addresses.
 //!   While it is spent, an address that already failed a few times and has
@@ -166,7 +168,7 @@ pub struct Attempt<'a> {
 pub enum Gate {
     Open,
     /// The allowance this attempt draws on is locked for this many more
-    /// seconds: answer like a wrong PIN without checking.
+    /// seconds: say so, without checking the PIN.
     NameLocked(u64),
     /// The address is over its limit: 429 with this many seconds to wait.
     AddressLimited(u64),

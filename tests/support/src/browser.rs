@@ -111,6 +111,13 @@ impl fmt::Display for Violation {
 
 impl Browser {
     pub fn start(tools: &Tools, dir: &Path) -> Browser {
+        Browser::start_with(tools, dir, true)
+    }
+
+    /// A browser whose pages run no script when `javascript` is false (as
+    /// for a player who turned JavaScript off): the WebDriver commands,
+    /// [`Browser::exec`] included, still work.
+    pub fn start_with(tools: &Tools, dir: &Path, javascript: bool) -> Browser {
         std::fs::create_dir_all(dir).unwrap();
         let profile = dir.join("profile");
         let log_path = dir.join("chromedriver.log");
@@ -179,7 +186,7 @@ impl Browser {
             .block_on(async { tokio::time::timeout(COMMAND, connect).await })
             .unwrap_or_else(|_| panic!("no session within {COMMAND:?}"))
             .unwrap_or_else(|e| panic!("no session: {e}\n{}", tail_file(&log_path, 30)));
-        Browser {
+        let browser = Browser {
             rt,
             client: Some(client),
             log_path,
@@ -187,7 +194,21 @@ impl Browser {
             requests: Vec::new(),
             size: Cell::new(VIEWPORT),
             _driver: driver,
+        };
+        if !javascript {
+            // DevTools' switch for the tab, kept across its navigations.
+            // (Chromium's content setting or `--blink-settings` left
+            // chromedriver's click waiting forever for the next page.)
+            browser.cmd(
+                "POST",
+                "/goog/cdp/execute",
+                Some(json!({
+                    "cmd": "Emulation.setScriptExecutionDisabled",
+                    "params": { "value": true },
+                })),
+            );
         }
+        browser
     }
 
     fn client(&self) -> &Client {
@@ -266,6 +287,12 @@ impl Browser {
 
     pub fn click(&self, el: &Element) {
         self.wait("click", el.click());
+    }
+
+    /// Keys sent to `el` as they are (`"\u{E007}"` is Enter): a button
+    /// pressed from the keyboard.
+    pub fn send_keys(&self, el: &Element, text: &str) {
+        self.wait("send keys", el.send_keys(text));
     }
 
     pub fn type_into(&self, el: &Element, text: &str) {
