@@ -103,6 +103,21 @@ fn every_page_passes_axe_core_in_light_and_dark() {
         text.contains(&t("login_error"))
     });
     b.assert_accessible("the login page after a wrong PIN");
+    // Every other answer of the login page (issue 27: each answer passes).
+    for (query, what) in [
+        ("error=locked&wait=60", "the login page of a locked name"),
+        (
+            "error=limited&wait=840",
+            "the login page of an address over its limit",
+        ),
+        ("error=server", "the login page when gen cannot answer"),
+        ("error=https", "the login page that asks for HTTPS"),
+        ("out=1", "the login page after logging out"),
+    ] {
+        b.goto(&stack.url(&format!("/login/?{query}")));
+        b.wait_text(what, |text| text.contains(&t("pin_label")));
+        b.assert_accessible(what);
+    }
     b.goto(&stack.url("/no-such-page/"));
     b.wait_text("the 404 page", |text| text.contains(&t("not_found_title")));
     b.assert_accessible("the 404 page");
