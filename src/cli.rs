@@ -55,7 +55,7 @@ pub enum Command {
 pub enum ThemeCommand {
     /// Copy the built-in theme (templates, strings, assets) into DIR, never
     /// over an existing file. Edit the copies, delete those you leave as
-    /// they are, and set `templates = "DIR"` under [site]: each file there
+    /// they are, and set `templates = "DIR"` under `[site]`: each file there
     /// replaces the built-in one of that name. Reads no config.
     Export {
         /// The folder to write into (created if missing).

@@ -147,7 +147,7 @@ pub(super) fn table_columns(
 /// Every tab and column the config names that the data does not have:
 /// each missing column of the players tab, each table's missing key
 /// column, each tab without a header row, in the config's order. Empty
-/// when [`Snapshot::build`] finds every column it needs. [`Snapshot::build`]
+/// when [`Snapshot::build`](super::Snapshot::build) finds every column it needs. [`Snapshot::build`](super::Snapshot::build)
 /// stops at the first of these; `gen check` lists them all (issue 16).
 pub fn missing_columns(config: &Config, raw: &RawTables) -> Vec<ModelError> {
     let mut out = Vec::new();

@@ -45,7 +45,7 @@ pub(super) fn html_escape(s: &str) -> String {
     out
 }
 
-/// Where a page's "data as of" goes until [`Pages::stamped`] puts the
+/// Where a page's "data as of" goes until [`Pages::stamped`](super::Pages::stamped) puts the
 /// page's own time there: private-use characters no sheet text renders to
 /// by accident, and no autoescape changes.
 pub(super) const AS_OF_TEXT: &str = "\u{E000}sheetgen-as-of\u{E001}";
