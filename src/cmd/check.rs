@@ -15,8 +15,13 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     let w = i18n::words(config.site.lang);
     let path = config.path.display().to_string();
     println!("{}", w.say("check-config", &[("path", path.into())]));
-    let described = config.source.describe();
-    println!("{}", w.say("check-source", &[("source", described.into())]));
+    println!(
+        "{}",
+        w.say(
+            "check-source",
+            &[("source", source_words(config, w).into())]
+        )
+    );
     if let config::Source::Google(g) = &config.source {
         let auth = source::google::auth_description(g);
         println!("{}", w.say("check-auth", &[("auth", auth.into())]));
@@ -95,6 +100,17 @@ pub(crate) async fn check(config: &Config, fetcher: &source::Fetcher) -> Result<
     println!();
     println!("{}", w.say("check-ok", &[("warnings", warnings.into())]));
     Ok(())
+}
+
+/// Where the data comes from, in the words of `w`.
+fn source_words(config: &Config, w: &Words) -> String {
+    let (id, arg) = match &config.source {
+        config::Source::Google(g) => ("source-google", i18n::Arg::from(g.spreadsheet_id.as_str())),
+        config::Source::CsvFiles { files, .. } => ("source-csv-files", files.len().into()),
+        config::Source::CsvUrls { urls, .. } => ("source-csv-urls", urls.len().into()),
+        config::Source::Workbook { path } => ("source-workbook", path.display().to_string().into()),
+    };
+    w.say(id, &[("value", arg)])
 }
 
 /// How many players, logins, joined rows and pages would be published.

@@ -180,3 +180,7 @@ step-check = After any change: `{ $command } check`.
 step-fix = Fix what the check said above (in the sheet or in { $path }), then run `{ $command } check` again.
 step-serve = Try the site on this computer: `{ $command } serve`, then open http://127.0.0.1:8080/ and log in as a player.
 step-online = Put it online: on a Debian/Ubuntu server, install sheetgen's package (`sudo apt install ./sheetgen_*.deb`) and run `sudo sheetgen-deploy --domain your.domain --email you@your.domain`: it installs the service, nginx's site and an HTTPS certificate (certbot); then replace /etc/sheetgen/site.toml by this one. With gen alone: run `{ $command } watch` as a service, and `{ $command } nginx --server-name your.domain` prints nginx's site config (`gen nginx --help`). Keys go in the service's environment or a key file, never in site.toml.
+source-google = Google Sheets { $value }
+source-csv-files = { $value } CSV file(s)
+source-csv-urls = { $value } published CSV URL(s)
+source-workbook = workbook { $value }

@@ -285,3 +285,13 @@ step-check = Après chaque changement : `{ $command } check`.
 step-fix = Corrigez ce que la vérification a dit ci-dessus (dans la feuille ou dans { $path }), puis relancez `{ $command } check`.
 step-serve = Essayez le site sur cet ordinateur : `{ $command } serve`, puis ouvrez http://127.0.0.1:8080/ et connectez-vous comme un joueur.
 step-online = Mettez-le en ligne : sur un serveur Debian/Ubuntu, installez le paquet de sheetgen (`sudo apt install ./sheetgen_*.deb`) et lancez `sudo sheetgen-deploy --domain votre.domaine --email vous@votre.domaine` : il installe le service, le site nginx et un certificat HTTPS (certbot) ; remplacez ensuite /etc/sheetgen/site.toml par celui-ci. Avec gen seul : lancez `{ $command } watch` comme service, et `{ $command } nginx --server-name votre.domaine` affiche la configuration nginx du site (`gen nginx --help`). Les clés vont dans l'environnement du service ou un fichier de clé, jamais dans site.toml.
+source-google = la feuille Google { $value }
+source-csv-files = { $value } { $value ->
+        [one] fichier CSV
+       *[other] fichiers CSV
+    }
+source-csv-urls = { $value } { $value ->
+        [one] adresse CSV publiée
+       *[other] adresses CSV publiées
+    }
+source-workbook = le classeur { $value }
